@@ -1,0 +1,146 @@
+# tornado-prefork: plain make. Knobs: DEBUG=1 (-O0), ASAN=1 (ASan+UBSan, own build dir),
+# POLLER=poll (the poll backend instead of epoll), PREFIX=... for install.
+# `make` builds the library and examples; `make test` builds and runs every test.
+
+PREFIX ?= /usr/local
+POLLER ?= epoll
+DEBUG ?= 0
+ASAN ?= 0
+CC ?= cc
+
+ifeq ($(ASAN),1)
+BUILD ?= build/asan
+else ifeq ($(POLLER),poll)
+BUILD ?= build/poll
+else
+BUILD ?= build
+endif
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+        -Wpointer-arith -fno-common
+CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -I. -Iinclude -fPIC -g $(WARN)
+ifeq ($(DEBUG),1)
+CFLAGS_ALL += -O0
+else
+CFLAGS_ALL += -O2
+endif
+LIBS := -lpcre2-8 -lz -lpthread -lm
+ifeq ($(ASAN),1)
+CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_ALL := -fsanitize=address,undefined
+else
+LIBS += -ljemalloc
+LDFLAGS_ALL :=
+endif
+CFLAGS_ALL += $(CFLAGS)
+LDFLAGS_ALL += $(LDFLAGS)
+
+LIB_SRC := $(filter-out platform/poller_%.c,$(wildcard platform/*.c core/*.c http/*.c web/*.c)) \
+           platform/poller_$(POLLER).c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+EXAMPLES := hello
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_APPS := testapp
+
+all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so \
+     $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so)
+
+deps:
+	@sh tools/deps.sh
+
+# Rebuild everything when the flags change (redis's .make-settings idea).
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS)' > $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtp.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libtp.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+# An app source builds two ways: a standalone program (with tools/app_main.c) and an app.so
+# for the prefork server.
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/examples/%.so: $(BUILD)/obj/examples/%.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/apps/%.o $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
+
+test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%)
+
+# The whole suite: unit and loop tests, black-box tests, the fuzz corpus replay, then the same
+# unit and black-box tests built with ASan+UBSan, then the poll backend's loop tests.
+test:
+	@sh tools/deps.sh --test
+	$(MAKE) test-build
+	$(MAKE) test-run
+	$(MAKE) fuzz-replay
+	$(MAKE) ASAN=1 test-build
+	$(MAKE) ASAN=1 test-run BLACKBOX_QUICK=1
+	$(MAKE) POLLER=poll test-build
+	$(MAKE) POLLER=poll test-unit
+	@echo "make test: all suites passed"
+
+test-unit: test-build
+	CK_DEFAULT_TIMEOUT=20 $(BUILD)/tests/unit
+
+test-run: test-unit
+	python3 tests/blackbox/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+
+# libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
+# grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := build/fuzz/parser_fuzz
+FUZZ_SRC := tests/fuzz/parser_fuzz.c $(filter http/%.c core/%.c,$(LIB_SRC))
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard http/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $(FUZZ_SRC) -lpcre2-8 -lz -lpthread -lm
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p tests/fuzz/corpus-new
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 tests/fuzz/corpus-new tests/fuzz/corpus
+
+fuzz-replay: $(FUZZ_BIN)
+	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
+
+HEADERS := $(wildcard core/*.h http/*.h web/*.h platform/*.h)
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tp
+	install -m 644 $(BUILD)/libtp.a $(BUILD)/libtp.so $(DESTDIR)$(PREFIX)/lib/
+	for h in include/tp.h $(HEADERS); do \
+	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/tp/$${h#include/}; done
+	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
+
+FORMAT_SRC := $(wildcard platform/*.[ch] core/*.[ch] http/*.[ch] web/*.[ch] include/*.h \
+              examples/*.c tools/*.c tests/unit/*.[ch] tests/apps/*.c tests/fuzz/*.c)
+check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+format:
+	clang-format -i $(FORMAT_SRC)
+
+clean:
+	rm -rf build
+
+.PHONY: all deps test test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+.SECONDARY:

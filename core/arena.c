@@ -1,0 +1,148 @@
+#include "core/arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+#define ALIGN 16
+
+struct tp_arena_block {
+    tp_arena_block *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+    _Alignas(ALIGN) char data[];
+};
+
+struct tp_arena_cleanup {
+    tp_arena_cleanup *next;
+    void (*fn)(void *);
+    void *data;
+};
+
+void tp_arena_init(tp_arena *a, size_t block_size)
+{
+    *a = (tp_arena){.block_size = block_size ? block_size : 4096};
+}
+
+static tp_arena_block *new_block(size_t size)
+{
+    tp_arena_block *b = tp_malloc(sizeof(*b) + size);
+    b->size = size;
+    b->used = 0;
+    b->next = NULL;
+    return b;
+}
+
+void *tp_arena_alloc(tp_arena *a, size_t n)
+{
+    size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    tp_arena_block *b = a->head;
+    a->allocated += need;
+    if (b && b->size - b->used >= need) {
+        void *p = b->data + b->used;
+        b->used += need;
+        return p;
+    }
+    /* Big requests get a block of their own behind the current one, so the room left in the
+     * current block is not wasted. */
+    if (need > a->block_size / 4 && b) {
+        tp_arena_block *big = new_block(need);
+        big->used = need;
+        big->next = b->next;
+        b->next = big;
+        return big->data;
+    }
+    size_t size = need > a->block_size - sizeof(*b) ? need : a->block_size - sizeof(*b);
+    b = new_block(size);
+    b->next = a->head;
+    a->head = b;
+    b->used = need;
+    return b->data;
+}
+
+void *tp_arena_calloc(tp_arena *a, size_t n)
+{
+    return memset(tp_arena_alloc(a, n), 0, n);
+}
+
+char *tp_arena_strndup(tp_arena *a, const char *s, size_t n)
+{
+    char *p = tp_arena_alloc(a, n + 1);
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+tp_slice tp_arena_slice_dup(tp_arena *a, tp_slice s)
+{
+    return (tp_slice){tp_arena_strndup(a, s.p, s.n), s.n};
+}
+
+char *tp_arena_printf(tp_arena *a, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = tp_arena_alloc(a, n > 0 ? (size_t)n + 1 : 1);
+    vsnprintf(p, n > 0 ? (size_t)n + 1 : 1, fmt, again);
+    va_end(again);
+    return p;
+}
+
+void tp_arena_on_cleanup(tp_arena *a, void (*fn)(void *), void *data)
+{
+    tp_arena_cleanup *c = tp_arena_alloc(a, sizeof(*c));
+    c->fn = fn;
+    c->data = data;
+    c->next = a->cleanups;
+    a->cleanups = c;
+}
+
+static void run_cleanups(tp_arena *a)
+{
+    /* A cleanup may allocate in the arena (and even add cleanups): take the list first. */
+    while (a->cleanups) {
+        tp_arena_cleanup *c = a->cleanups;
+        a->cleanups = c->next;
+        c->fn(c->data);
+    }
+}
+
+/* The oldest block is the first one allocated: the one a typical request fits in. */
+void tp_arena_reset(tp_arena *a)
+{
+    run_cleanups(a);
+    tp_arena_block *b = a->head, *keep = NULL;
+    while (b) {
+        tp_arena_block *next = b->next;
+        if (!next && b->size + sizeof(*b) <= a->block_size)
+            keep = b;
+        else
+            tp_free(b);
+        b = next;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    a->head = keep;
+    a->allocated = 0;
+}
+
+void tp_arena_destroy(tp_arena *a)
+{
+    run_cleanups(a);
+    tp_arena_block *b = a->head;
+    while (b) {
+        tp_arena_block *next = b->next;
+        tp_free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->allocated = 0;
+}

@@ -1,0 +1,150 @@
+#include "core/chain.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+#define BLOCK 4096
+#define MAX_IOV 64
+#define MAX_SENDFILE (1 << 20) /* per call, so one big file does not starve other clients */
+
+static tp_chain_seg *push(tp_chain *c)
+{
+    if (c->head + c->n == c->cap) {
+        if (c->head) {
+            memmove(c->segs, c->segs + c->head, c->n * sizeof(*c->segs));
+            c->head = 0;
+        } else {
+            c->cap = c->cap ? c->cap * 2 : 4;
+            c->segs = tp_realloc(c->segs, c->cap * sizeof(*c->segs));
+        }
+    }
+    tp_chain_seg *s = &c->segs[c->head + c->n++];
+    *s = (tp_chain_seg){.fd = -1};
+    return s;
+}
+
+static tp_chain_seg *last(tp_chain *c)
+{
+    return c->n ? &c->segs[c->head + c->n - 1] : NULL;
+}
+
+void tp_chain_append(tp_chain *c, const void *p, size_t n)
+{
+    if (!n)
+        return;
+    tp_chain_seg *s = last(c);
+    if (s && s->base && (size_t)(s->base + s->cap - (s->p + s->n)) >= n) {
+        memcpy(s->p + s->n, p, n);
+        s->n += n;
+        c->bytes += n;
+        return;
+    }
+    s = push(c);
+    s->cap = n > BLOCK ? n : BLOCK;
+    s->base = s->p = tp_malloc(s->cap);
+    memcpy(s->p, p, n);
+    s->n = n;
+    c->bytes += n;
+}
+
+void tp_chain_append_ref(tp_chain *c, const void *p, size_t n, void (*free_fn)(void *),
+                         void *free_arg)
+{
+    tp_chain_seg *s = push(c);
+    s->p = (char *)(uintptr_t)p;
+    s->n = n;
+    s->free_fn = free_fn;
+    s->free_arg = free_arg;
+    c->bytes += n;
+}
+
+void tp_chain_append_file(tp_chain *c, int fd, off_t off, size_t n, bool close_fd)
+{
+    tp_chain_seg *s = push(c);
+    s->fd = fd;
+    s->off = off;
+    s->n = n;
+    s->close_fd = close_fd;
+    c->bytes += n;
+}
+
+static void release(tp_chain_seg *s)
+{
+    tp_free(s->base);
+    if (s->free_fn)
+        s->free_fn(s->free_arg);
+    if (s->fd >= 0 && s->close_fd)
+        close(s->fd);
+}
+
+ssize_t tp_chain_write(tp_chain *c, int fd)
+{
+    if (!c->n)
+        return 0;
+    tp_chain_seg *first = &c->segs[c->head];
+    ssize_t r;
+    if (first->fd >= 0) {
+        size_t want = first->n < MAX_SENDFILE ? first->n : MAX_SENDFILE;
+        off_t off = first->off;
+        r = sendfile(fd, first->fd, &off, want);
+        if (r == 0 && want)
+            return -EIO; /* the file shrank under us: the response cannot be completed */
+    } else {
+        struct iovec iov[MAX_IOV];
+        int k = 0;
+        for (size_t i = 0; i < c->n && k < MAX_IOV; i++) {
+            tp_chain_seg *s = &c->segs[c->head + i];
+            if (s->fd >= 0)
+                break;
+            if (s->n)
+                iov[k++] = (struct iovec){s->p, s->n};
+        }
+        if (!k) {
+            tp_chain_consume(c, 0);
+            return 0;
+        }
+        r = k == 1 ? write(fd, iov[0].iov_base, iov[0].iov_len) : writev(fd, iov, k);
+    }
+    return r < 0 ? -errno : r;
+}
+
+void tp_chain_consume(tp_chain *c, size_t n)
+{
+    c->bytes -= n;
+    while (c->n) {
+        tp_chain_seg *s = &c->segs[c->head];
+        size_t take = n < s->n ? n : s->n;
+        s->n -= take;
+        n -= take;
+        if (s->fd >= 0)
+            s->off += (off_t)take;
+        else
+            s->p += take;
+        if (s->n)
+            break;
+        release(s);
+        c->head++;
+        c->n--;
+    }
+    if (!c->n) {
+        /* An idle connection keeps no output memory. */
+        tp_free(c->segs);
+        c->segs = NULL;
+        c->head = c->cap = 0;
+    }
+}
+
+void tp_chain_free(tp_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        release(&c->segs[c->head + i]);
+    tp_free(c->segs);
+    *c = (tp_chain){0};
+}

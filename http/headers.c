@@ -1,0 +1,128 @@
+#include "http/headers.h"
+
+#include <ctype.h>
+#include <string.h>
+
+void tp_headers_init(tp_headers *h, tp_arena *arena)
+{
+    *h = (tp_headers){.arena = arena};
+}
+
+void tp_headers_adopt(tp_headers *h, tp_http_header *v, size_t n)
+{
+    h->v = v;
+    h->n = h->cap = n;
+}
+
+static void grow(tp_headers *h)
+{
+    size_t cap = h->cap ? h->cap * 2 : 8;
+    tp_http_header *v = tp_arena_alloc(h->arena, cap * sizeof(*v));
+    if (h->n)
+        memcpy(v, h->v, h->n * sizeof(*v));
+    h->v = v;
+    h->cap = cap;
+}
+
+void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value)
+{
+    if (h->n == h->cap)
+        grow(h);
+    h->v[h->n++] = (tp_http_header){tp_arena_slice_dup(h->arena, name),
+                                    tp_arena_slice_dup(h->arena, value)};
+}
+
+void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value)
+{
+    if (h->n == h->cap)
+        grow(h);
+    h->v[h->n++] = (tp_http_header){name, value};
+}
+
+void tp_headers_set(tp_headers *h, tp_slice name, tp_slice value)
+{
+    tp_headers_remove(h, name);
+    tp_headers_add(h, name, value);
+}
+
+size_t tp_headers_remove(tp_headers *h, tp_slice name)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (!tp_slice_caseeq(h->v[i].name, name))
+            h->v[k++] = h->v[i];
+    size_t gone = h->n - k;
+    h->n = k;
+    return gone;
+}
+
+tp_slice tp_headers_get(const tp_headers *h, tp_slice name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (tp_slice_caseeq(h->v[i].name, name))
+            return h->v[i].value;
+    return TP_SLICE_NULL;
+}
+
+size_t tp_headers_count(const tp_headers *h, tp_slice name)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < h->n; i++)
+        c += tp_slice_caseeq(h->v[i].name, name);
+    return c;
+}
+
+tp_slice tp_headers_get_joined(const tp_headers *h, tp_slice name)
+{
+    size_t count = 0, total = 0;
+    tp_slice first = TP_SLICE_NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        if (!tp_slice_caseeq(h->v[i].name, name))
+            continue;
+        if (!count++)
+            first = h->v[i].value;
+        total += h->v[i].value.n + 1;
+    }
+    if (count <= 1)
+        return first.p ? first : (count ? TP_SLICE_LIT("") : TP_SLICE_NULL);
+    char *out = tp_arena_alloc(h->arena, total), *w = out;
+    for (size_t i = 0; i < h->n; i++) {
+        if (!tp_slice_caseeq(h->v[i].name, name))
+            continue;
+        if (w != out)
+            *w++ = ',';
+        memcpy(w, h->v[i].value.p, h->v[i].value.n);
+        w += h->v[i].value.n;
+    }
+    return (tp_slice){out, (size_t)(w - out)};
+}
+
+void tp_headers_write(const tp_headers *h, tp_buf *out)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        size_t need = h->v[i].name.n + h->v[i].value.n + 4;
+        char *w = tp_buf_reserve(out, need);
+        memcpy(w, h->v[i].name.p, h->v[i].name.n);
+        w += h->v[i].name.n;
+        *w++ = ':';
+        *w++ = ' ';
+        memcpy(w, h->v[i].value.p, h->v[i].value.n);
+        w += h->v[i].value.n;
+        *w++ = '\r';
+        *w++ = '\n';
+        tp_buf_commit(out, need);
+    }
+}
+
+tp_slice tp_headers_normalize_name(tp_arena *arena, tp_slice name)
+{
+    char *out = tp_arena_alloc(arena, name.n + 1);
+    bool upper = true;
+    for (size_t i = 0; i < name.n; i++) {
+        unsigned char c = (unsigned char)name.p[i];
+        out[i] = (char)(upper ? toupper(c) : tolower(c));
+        upper = c == '-';
+    }
+    out[name.n] = '\0';
+    return (tp_slice){out, name.n};
+}

@@ -1,0 +1,61 @@
+/* The HTTP/1.x request head parser: zero-copy (every field is a slice into the caller's
+ * buffer) and resumable (tp_http_scan_head remembers how far it checked, so a head that
+ * arrives one byte at a time is scanned once in total, not once per byte).
+ *
+ *   tp_http_parser p = {0};
+ *   n = tp_http_scan_head(&p, buf, len, &limits, &status);   // per read: AGAIN until complete
+ *   tp_http_parse_head(buf, n, &head, headers, p.lines, &status);
+ */
+#ifndef TP_HTTP_PARSER_H
+#define TP_HTTP_PARSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/slice.h"
+
+typedef struct tp_http_header {
+    tp_slice name;
+    tp_slice value;
+} tp_http_header;
+
+typedef struct tp_http_limits {
+    size_t max_header_size; /* start line + headers + blank line (431 beyond) */
+    size_t max_uri_size;    /* request-target (414 beyond) */
+    size_t max_headers;     /* header lines (431 beyond) */
+} tp_http_limits;
+
+typedef struct tp_http_parser {
+    size_t skip;       /* empty lines before the start line (tolerated, as in Tornado) */
+    size_t line_start; /* offset of the first line not yet seen whole */
+    size_t lines;      /* header lines seen (the start line not counted) */
+    int start_line_done;
+} tp_http_parser;
+
+typedef struct tp_request_head {
+    tp_slice method;
+    tp_slice target;
+    int version_minor; /* HTTP/1.x: 0 or 1 (a higher minor version counts as 1) */
+    tp_http_header *headers;
+    size_t num_headers;
+} tp_request_head;
+
+/* Looks for the end of the head in buf[0..len). Returns its length (including the blank
+ * line) when complete, TP_AGAIN when more bytes are needed, or TP_ERROR with *status set to
+ * 400 (malformed), 414 (target too long), 431 (head or header count over the limit) or 505
+ * (not HTTP/1.x). buf may grow between calls but the bytes already passed must not change. */
+int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len, const tp_http_limits *lim,
+                      int *status);
+/* Parses a complete head of `len` bytes (as returned by tp_http_scan_head) into out, using
+ * headers[0..max) for the header slices. TP_OK, or TP_ERROR with *status as above. */
+int tp_http_parse_head(const char *buf, size_t len, tp_request_head *out, tp_http_header *headers,
+                       size_t max, int *status);
+
+/* RFC 9110 token character (header names, methods). */
+extern const uint8_t tp_http_token_chars[256];
+/* True if every byte of s may appear in a header value (HTAB, SP, VCHAR, obs-text). */
+int tp_http_valid_header_value(tp_slice s);
+/* True if s is a non-empty token. */
+int tp_http_valid_token(tp_slice s);
+
+#endif

@@ -1,0 +1,87 @@
+#include "http/query.h"
+
+#include <string.h>
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus)
+{
+    char *out = tp_arena_alloc(a, s.n + 1), *w = out;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        int hi, lo;
+        if (c == '%' && i + 2 < s.n && (hi = hexval((unsigned char)s.p[i + 1])) >= 0 &&
+            (lo = hexval((unsigned char)s.p[i + 2])) >= 0) {
+            *w++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *w++ = plus && c == '+' ? ' ' : (char)c;
+        }
+    }
+    *w = '\0';
+    return (tp_slice){out, (size_t)(w - out)};
+}
+
+bool tp_url_escapes_valid(tp_slice s)
+{
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i] == '%' && (i + 2 >= s.n || hexval((unsigned char)s.p[i + 1]) < 0 ||
+                              hexval((unsigned char)s.p[i + 2]) < 0))
+            return false;
+    return true;
+}
+
+void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
+{
+    if (args->n == args->cap) {
+        size_t cap = args->cap ? args->cap * 2 : 8;
+        tp_arg *v = tp_arena_alloc(a, cap * sizeof(*v));
+        if (args->n)
+            memcpy(v, args->v, args->n * sizeof(*v));
+        args->v = v;
+        args->cap = cap;
+    }
+    args->v[args->n++] = (tp_arg){tp_arena_slice_dup(a, name), tp_arena_slice_dup(a, value)};
+}
+
+void tp_parse_qs(tp_arena *a, tp_slice qs, tp_args *out)
+{
+    const char *p = qs.p, *end = qs.p + qs.n;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if (stop > p) {
+            const char *eq = memchr(p, '=', (size_t)(stop - p));
+            tp_slice name = {p, (size_t)((eq ? eq : stop) - p)};
+            tp_slice value = eq ? (tp_slice){eq + 1, (size_t)(stop - eq - 1)} : TP_SLICE_LIT("");
+            tp_args_add(a, out, tp_url_unescape(a, name, true), tp_url_unescape(a, value, true));
+        }
+        p = stop + 1;
+    }
+}
+
+tp_slice tp_args_get_last(const tp_args *args, tp_slice name)
+{
+    for (size_t i = args->n; i-- > 0;)
+        if (tp_slice_eq(args->v[i].name, name))
+            return args->v[i].value;
+    return TP_SLICE_NULL;
+}
+
+size_t tp_args_get_all(const tp_args *args, tp_slice name, tp_slice *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < args->n; i++)
+        if (tp_slice_eq(args->v[i].name, name)) {
+            if (k < max)
+                out[k] = args->v[i].value;
+            k++;
+        }
+    return k;
+}

@@ -1,0 +1,281 @@
+/* Response framing: the status line and headers, Content-Length or chunked bodies, and the
+ * end of a response, after which the connection serves the next request or closes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "http/conn_internal.h"
+#include "http/date.h"
+
+const char *tp_http_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 207: return "Multi-Status";
+    case 208: return "Already Reported";
+    case 226: return "IM Used";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 305: return "Use Proxy";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request-URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Requested Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a Teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Entity";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: return "Unknown";
+    }
+}
+
+void tp__response_reset(tp_http_conn *c)
+{
+    c->head_written = c->resp_chunked = c->resp_no_body = false;
+    c->resp_has_length = c->close_after = false;
+    c->resp_length = 0;
+}
+
+static bool parse_length(tp_slice v, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (!v.n || v.n > 19)
+        return false;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return false;
+        n = n * 10 + (uint64_t)(v.p[i] - '0');
+    }
+    *out = n;
+    return true;
+}
+
+static void put(tp_buf *b, const char *p, size_t n)
+{
+    memcpy(tp_buf_reserve(b, n), p, n);
+    tp_buf_commit(b, n);
+}
+
+#define PUT_LIT(b, s) put((b), (s), sizeof(s) - 1)
+
+static void status_line(tp_buf *b, int status, tp_slice reason)
+{
+    char num[4] = {(char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10),
+                   (char)('0' + status % 10), ' '};
+    PUT_LIT(b, "HTTP/1.1 ");
+    put(b, num, 4);
+    if (reason.p)
+        put(b, reason.p, reason.n);
+    else
+        tp_buf_append_str(b, tp_http_reason(status));
+    PUT_LIT(b, "\r\n");
+}
+
+/* The response framing follows from the request and the headers (Tornado's rules), with one
+ * difference: a body of unknown length on a kept-alive HTTP/1.0 connection closes it. */
+static int frame(tp_http_conn *c, tp_request *req, int status, const tp_headers *headers)
+{
+    tp_slice cl = headers ? tp_headers_get(headers, TP_SLICE_LIT("Content-Length")) : TP_SLICE_NULL;
+    bool is_head = tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
+    bool no_body_status = status < 200 || status == 204 || status == 304;
+    if (cl.p && !parse_length(cl, &c->resp_length))
+        return -EINVAL;
+    c->resp_has_length = cl.p != NULL;
+    c->resp_no_body = is_head || no_body_status;
+    c->resp_chunked = req->version_minor >= 1 && !c->resp_no_body && !cl.p;
+    if (!c->resp_chunked && !cl.p && !c->resp_no_body)
+        c->keep_alive = false; /* HTTP/1.0 without a length: the close ends the body */
+    if (c->state == CONN_BODY)
+        c->keep_alive = false; /* answered before the body was read: cannot resync */
+    return 0;
+}
+
+int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_headers *headers)
+{
+    tp_http_conn *c = req->conn;
+    static __thread tp_buf b;
+    if (c->head_written)
+        return -EALREADY;
+    if (status < 100 || status > 999 || (reason.p && !tp_http_valid_header_value(reason)))
+        return -EINVAL;
+    if (c->gone) {
+        c->head_written = true;
+        req->status = status;
+        return -EPIPE;
+    }
+    int r = frame(c, req, status, headers);
+    if (r < 0)
+        return r;
+    tp_buf_clear(&b);
+    status_line(&b, status, reason);
+    if (headers)
+        tp_headers_write(headers, &b);
+    if (!headers || !tp_headers_get(headers, TP_SLICE_LIT("Date")).p) {
+        PUT_LIT(&b, "Date: ");
+        put(&b, tp_http_date_now(), TP_HTTP_DATE_LEN);
+        PUT_LIT(&b, "\r\n");
+    }
+    if (c->resp_chunked)
+        PUT_LIT(&b, "Transfer-Encoding: chunked\r\n");
+    if (!c->keep_alive && req->version_minor >= 1)
+        PUT_LIT(&b, "Connection: close\r\n");
+    else if (c->keep_alive && req->version_minor == 0)
+        PUT_LIT(&b, "Connection: Keep-Alive\r\n");
+    PUT_LIT(&b, "\r\n");
+    c->head_written = true;
+    req->status = status;
+    return tp_stream_write(c->stream, tp_buf_data(&b), b.len, NULL, NULL);
+}
+
+/* Output past the declared Content-Length would corrupt the framing of the next response. */
+static int check_length(tp_http_conn *c, tp_request *req, size_t n)
+{
+    if (c->resp_has_length && req->bytes_out + n > c->resp_length) {
+        tp_log_error("Tried to write more data than Content-Length (%llu) for %.*s %.*s",
+                     (unsigned long long)c->resp_length, TP_SLICE_FMT(req->method),
+                     TP_SLICE_FMT(req->uri));
+        c->close_after = true;
+        return -EMSGSIZE;
+    }
+    return 0;
+}
+
+static int chunk_head(tp_http_conn *c, size_t n)
+{
+    char h[24];
+    int k = snprintf(h, sizeof(h), "%zx\r\n", n);
+    return tp_stream_write(c->stream, h, (size_t)k, NULL, NULL);
+}
+
+static int body_precheck(tp_request *req, size_t n)
+{
+    tp_http_conn *c = req->conn;
+    if (c->gone)
+        return -EPIPE;
+    if (!c->head_written)
+        return -EINVAL;
+    if (c->resp_no_body || n == 0)
+        return 1;
+    int r = check_length(c, req, n);
+    return r < 0 ? r : 0;
+}
+
+int tp_http_write_body(tp_request *req, const void *p, size_t n)
+{
+    tp_http_conn *c = req->conn;
+    int r = body_precheck(req, n);
+    if (r)
+        return r > 0 ? 0 : r;
+    req->bytes_out += n;
+    if (c->resp_chunked)
+        chunk_head(c, n);
+    r = tp_stream_write(c->stream, p, n, NULL, NULL);
+    if (c->resp_chunked && r == 0)
+        r = tp_stream_write(c->stream, "\r\n", 2, NULL, NULL);
+    return r;
+}
+
+int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd)
+{
+    tp_http_conn *c = req->conn;
+    int r = body_precheck(req, n);
+    if (r) {
+        if (close_fd)
+            close(fd);
+        return r > 0 ? 0 : r;
+    }
+    req->bytes_out += n;
+    if (c->resp_chunked)
+        chunk_head(c, n);
+    r = tp_stream_sendfile(c->stream, fd, off, n, close_fd, NULL, NULL);
+    if (c->resp_chunked && r == 0)
+        r = tp_stream_write(c->stream, "\r\n", 2, NULL, NULL);
+    return r;
+}
+
+bool tp_http_client_gone(const tp_request *req)
+{
+    return req->conn->gone;
+}
+
+bool tp_http_head_written(const tp_request *req)
+{
+    return req->conn->head_written;
+}
+
+void tp_http_finish(tp_request *req)
+{
+    tp_http_conn *c = req->conn;
+    if (!c->gone) {
+        if (!c->head_written) {
+            tp_headers h;
+            tp_headers_init(&h, &req->arena);
+            tp_headers_add(&h, TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("0"));
+            tp_http_write_head(req, 200, TP_SLICE_NULL, &h);
+        }
+        if (c->resp_chunked)
+            tp_stream_write(c->stream, "0\r\n\r\n", 5, NULL, NULL);
+        if (c->resp_has_length && !c->resp_no_body && req->bytes_out < c->resp_length) {
+            tp_log_error("Tried to write %llu bytes less than Content-Length for %.*s %.*s",
+                         (unsigned long long)(c->resp_length - req->bytes_out),
+                         TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri));
+            c->close_after = true;
+        }
+    }
+    bool reusable = c->keep_alive && !c->close_after && c->state == CONN_HANDLER;
+    c->req = NULL;
+    tp_arena_destroy(&req->arena);
+    tp_free(req);
+    tp__body_reset(c);
+    tp__conn_request_done(c, reusable);
+}

@@ -1,0 +1,195 @@
+/* HTTPServer: options, listening sockets and the accept loop. Connections are in conn.c. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "http/conn_internal.h"
+#include "platform/socket.h"
+
+#define ACCEPTS_PER_EVENT 128
+#define ACCEPT_PAUSE 0.1 /* seconds without accepting after EMFILE */
+
+void tp_http_server_opts_default(tp_http_server_opts *o)
+{
+    *o = (tp_http_server_opts){
+        .chunk_size = 64 << 10,
+        .max_header_size = 64 << 10,
+        .max_uri_size = 8 << 10,
+        .max_headers = 100,
+        .max_body_size = 100 << 20,
+        .max_buffer_size = 100 << 20,
+        .idle_connection_timeout = 3600,
+        .body_timeout = 0,
+        .linger = 2,
+    };
+}
+
+#define OPT(name, type, help, lo, hi)                                                              \
+    {#name, type, offsetof(tp_http_server_opts, name), help, lo, hi}
+const tp_option tp_http_server_option_table[] = {
+    OPT(no_keep_alive, TP_OPT_BOOL, "close the connection after every response", 0, 0),
+    OPT(xheaders, TP_OPT_BOOL, "take the client IP and scheme from X-Real-Ip/X-Forwarded-*", 0, 0),
+    OPT(trusted_downstream, TP_OPT_STRING, "comma-separated proxy IPs skipped in X-Forwarded-For",
+        0, 0),
+    OPT(protocol, TP_OPT_STRING, "force request.protocol (https behind a TLS proxy)", 0, 0),
+    OPT(decompress_request, TP_OPT_BOOL, "gunzip request bodies sent with Content-Encoding: gzip",
+        0, 0),
+    OPT(chunk_size, TP_OPT_SIZE, "read size and largest streamed body chunk", 1, 1 << 30),
+    OPT(max_header_size, TP_OPT_SIZE, "largest request head (431 beyond)", 64, 1 << 30),
+    OPT(max_uri_size, TP_OPT_SIZE, "longest request-target (414 beyond)", 1, 1 << 30),
+    OPT(max_headers, TP_OPT_SIZE, "most header lines (431 beyond)", 1, 100000),
+    OPT(max_body_size, TP_OPT_SIZE, "largest request body (413 beyond)", 0, 1e15),
+    OPT(max_buffer_size, TP_OPT_SIZE, "largest read buffer", 1024, 1e15),
+    OPT(idle_connection_timeout, TP_OPT_DOUBLE,
+        "seconds to wait for a complete request head, idle keep-alive time included", 0, 1e9),
+    OPT(body_timeout, TP_OPT_DOUBLE, "seconds to read a request body (0: no limit)", 0, 1e9),
+    OPT(linger, TP_OPT_DOUBLE, "seconds to drain input after an error response", 0, 3600),
+};
+const size_t tp_http_server_option_count =
+    sizeof(tp_http_server_option_table) / sizeof(tp_http_server_option_table[0]);
+
+/* A worker serving thousands of keep-alive connections needs more than the usual 1024 fds. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delegate, void *ctx,
+                                   const tp_http_server_opts *opts)
+{
+    tp_http_server *srv = tp_calloc(1, sizeof(*srv));
+    srv->loop = loop;
+    srv->delegate = *delegate;
+    srv->ctx = ctx;
+    if (opts)
+        srv->opts = *opts;
+    else
+        tp_http_server_opts_default(&srv->opts);
+    if (srv->opts.trusted_downstream)
+        srv->opts.trusted_downstream = srv->trusted_downstream =
+            tp_strndup(opts->trusted_downstream, strlen(opts->trusted_downstream));
+    if (srv->opts.protocol)
+        srv->opts.protocol = srv->protocol = tp_strndup(opts->protocol, strlen(opts->protocol));
+    srv->limits = (tp_http_limits){srv->opts.max_header_size, srv->opts.max_uri_size,
+                                   srv->opts.max_headers};
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN); /* a peer that went away is an EPIPE to handle, not a death */
+    return srv;
+}
+
+static void set_accepting(tp_http_server *srv, bool on)
+{
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        tp_loop_update_fd(srv->loop, srv->listeners[i], on ? TP_READ : 0);
+}
+
+static void resume_accepting(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    set_accepting(arg, true);
+}
+
+static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
+{
+    (void)loop, (void)events;
+    tp_http_server *srv = arg;
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int c = tp_accept(fd, &ss, &len);
+        if (c == -EAGAIN || c == -ECONNABORTED || c == -EINTR) {
+            if (c == -EAGAIN)
+                return;
+            continue;
+        }
+        if (c < 0) {
+            /* Out of fds: a level-triggered listener would spin, so stop listening briefly. */
+            tp_log_error("accept failed: %s", strerror(-c));
+            set_accepting(srv, false);
+            tp_timer_start_at(srv->loop, &srv->accept_pause, tp_loop_time(srv->loop) + ACCEPT_PAUSE);
+            return;
+        }
+        char ip[46];
+        tp_sockaddr_ip((struct sockaddr *)&ss, ip, sizeof(ip));
+        if (ss.ss_family != AF_UNIX)
+            tp_socket_set_nodelay(c, true);
+        tp__conn_start(srv, c, ip);
+    }
+}
+
+int tp_http_server_add_socket(tp_http_server *srv, int fd)
+{
+    tp_timer_init(&srv->accept_pause, resume_accepting, srv);
+    int r = tp_loop_add_fd(srv->loop, fd, TP_READ, on_accept, srv);
+    if (r < 0)
+        return r;
+    srv->listeners = tp_realloc(srv->listeners, (srv->nlisteners + 1) * sizeof(int));
+    srv->listeners[srv->nlisteners++] = fd;
+    return 0;
+}
+
+int tp_http_server_listen(tp_http_server *srv, const char *address, int port)
+{
+    int fds[8];
+    int n = tp_bind_sockets(address, port, TP_DEFAULT_BACKLOG, false, fds, 8);
+    if (n < 0)
+        return n;
+    int bound = tp_socket_port(fds[0]);
+    for (int i = 0; i < n; i++) {
+        int r = tp_http_server_add_socket(srv, fds[i]);
+        if (r < 0) {
+            for (int k = i; k < n; k++)
+                close(fds[k]);
+            return r;
+        }
+    }
+    return bound;
+}
+
+void tp_http_server_stop(tp_http_server *srv)
+{
+    tp_timer_stop(srv->loop, &srv->accept_pause);
+    for (size_t i = 0; i < srv->nlisteners; i++) {
+        tp_loop_remove_fd(srv->loop, srv->listeners[i]);
+        close(srv->listeners[i]);
+    }
+    tp_free(srv->listeners);
+    srv->listeners = NULL;
+    srv->nlisteners = 0;
+}
+
+void tp_http_server_close_all(tp_http_server *srv)
+{
+    while (srv->conns)
+        tp__conn_abort(srv->conns);
+}
+
+size_t tp_http_server_connections(const tp_http_server *srv)
+{
+    return srv->nconns;
+}
+
+const tp_http_server_opts *tp_http_server_options(const tp_http_server *srv)
+{
+    return &srv->opts;
+}
+
+void tp_http_server_free(tp_http_server *srv)
+{
+    if (!srv)
+        return;
+    tp_http_server_stop(srv);
+    tp_http_server_close_all(srv);
+    tp_free(srv->trusted_downstream);
+    tp_free(srv->protocol);
+    tp_free(srv);
+}

@@ -1,0 +1,25 @@
+/* tornado-prefork: the one header an app includes. */
+#ifndef TP_H
+#define TP_H
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/options.h"
+#include "core/slice.h"
+#include "core/status.h"
+#include "core/stream.h"
+#include "http/date.h"
+#include "http/headers.h"
+#include "http/query.h"
+#include "http/request.h"
+#include "http/server.h"
+#include "platform/socket.h"
+#include "web/app.h"
+#include "web/app_entry.h"
+#include "web/app_main.h"
+#include "web/handler.h"
+
+#endif

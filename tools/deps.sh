@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages the build (and, with --test, the tests and benchmarks) need,
+# only when one is missing. Safe to run every time: it asks dpkg first and does nothing
+# when everything is there. Needs root (or sudo) only when something must be installed.
+set -eu
+build="gcc make pkg-config libjemalloc-dev libpcre2-dev"
+test="check clang libclang-rt-14-dev python3 curl wrk"
+bench="nginx h2o python3-tornado hyperfine"
+want=$build
+for a in "$@"; do
+    case $a in
+    --test) want="$want $test" ;;
+    --bench) want="$want $test $bench" ;;
+    *) echo "deps.sh: unknown option $a" >&2; exit 2 ;;
+    esac
+done
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps.sh: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,32 @@
+/* Application: routes (PCRE2 patterns matched against the request path, anchored at both
+ * ends as Tornado does) to handler classes, and the HTTP server that serves them. */
+#ifndef TP_WEB_APP_H
+#define TP_WEB_APP_H
+
+#include <stdbool.h>
+
+#include "core/loop.h"
+#include "http/server.h"
+#include "web/handler.h"
+
+typedef struct tp_app_settings {
+    bool debug;                 /* serve_traceback-style detail on errors */
+    const char *server_header;  /* Server header value (default "TornadoServer/6.5 (C)") */
+} tp_app_settings;
+
+/* A new application with no routes. Free with tp_app_free. */
+tp_app *tp_app_new(void);
+void tp_app_free(tp_app *app);
+tp_app_settings *tp_app_settings_of(tp_app *app);
+/* Adds a route: pattern -> cls, with route_data handed to cls->initialize. Routes are tried
+ * in order. 0, or -EINVAL if the pattern does not compile (logged with the offset). */
+int tp_app_route(tp_app *app, const char *pattern, const tp_handler_class *cls, void *route_data);
+/* The delegate that serves this app on a tp_http_server (ctx = app). */
+const tp_http_delegate *tp_app_delegate(void);
+/* Serves the app on port (address NULL: all interfaces) on the current loop with opts (NULL:
+ * defaults). Returns the bound port or -errno. */
+int tp_app_listen(tp_app *app, const char *address, int port, const tp_http_server_opts *opts);
+/* The server created by tp_app_listen, or NULL. */
+tp_http_server *tp_app_server(tp_app *app);
+
+#endif

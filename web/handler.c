@@ -1,0 +1,483 @@
+/* The RequestHandler life cycle and output API. A handler lives in its request's arena; it
+ * is released (tp_http_finish frees the arena) only once no handler function is on the stack,
+ * so a method may call tp_finish and return safely. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/status.h"
+#include "http/date.h"
+#include "web/web_internal.h"
+
+static void release(tp_handler *h)
+{
+    tp_http_finish(h->req);
+}
+
+/* Calls into app code are bracketed so that a tp_finish inside defers the release. */
+#define CALL(h, expr)                                                                              \
+    do {                                                                                           \
+        (h)->depth++;                                                                              \
+        expr;                                                                                      \
+        (h)->depth--;                                                                              \
+    } while (0)
+
+static bool settle(tp_handler *h)
+{
+    if (h->finished && h->depth == 0 && !h->released) {
+        h->released = true;
+        release(h);
+        return true;
+    }
+    return h->finished;
+}
+
+static void default_headers(tp_handler *h)
+{
+    tp_headers_init(&h->headers, &h->req->arena);
+    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Server"),
+                       tp_slice_cstr(h->app->settings.server_header));
+    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
+                       TP_SLICE_LIT("text/html; charset=UTF-8"));
+}
+
+tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,
+                            void *route_data)
+{
+    tp_handler *h = tp_arena_calloc(&req->arena, sizeof(*h));
+    h->app = app;
+    h->cls = cls;
+    h->req = req;
+    h->route_data = route_data;
+    h->status = 200;
+    if (cls->state_size)
+        h->state = tp_arena_calloc(&req->arena, cls->state_size);
+    default_headers(h);
+    if (cls->initialize) {
+        int r;
+        CALL(h, r = cls->initialize(h, route_data));
+        if (r != TP_OK && !h->finished)
+            h->init_failed = true;
+    }
+    return h;
+}
+
+static tp_method_fn method_fn(tp_handler *h, bool *supported)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } methods[] = {
+        {"GET", offsetof(tp_handler_class, get)},        {"HEAD", offsetof(tp_handler_class, head)},
+        {"POST", offsetof(tp_handler_class, post)},      {"PUT", offsetof(tp_handler_class, put)},
+        {"DELETE", offsetof(tp_handler_class, delete_)}, {"PATCH", offsetof(tp_handler_class, patch)},
+        {"OPTIONS", offsetof(tp_handler_class, options)},
+    };
+    tp_slice m = h->req->method;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (tp_slice_eq(m, tp_slice_cstr(methods[i].name))) {
+            *supported = true;
+            tp_method_fn fn;
+            memcpy(&fn, (const char *)h->cls + methods[i].off, sizeof(fn));
+            return fn;
+        }
+    }
+    *supported = false;
+    return NULL;
+}
+
+/* What a method's (or prepare's) return asks for; false when the handler is done. */
+static bool after_call(tp_handler *h, int r, bool is_method)
+{
+    if (settle(h))
+        return false;
+    if (h->missing_argument) {
+        tp_log_warning("400 %.*s %.*s (%.*s): Missing argument %s", TP_SLICE_FMT(h->req->method),
+                       TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip),
+                       h->missing_argument);
+        tp_send_error(h, 400);
+        return false;
+    }
+    if (r == TP_AGAIN && is_method) {
+        h->async = true;
+        return false;
+    }
+    if (r != TP_OK && r != TP_DONE) {
+        if (r == TP_AGAIN)
+            tp_log_error("prepare of %s returned TP_AGAIN: prepare must finish synchronously",
+                         h->cls->name ? h->cls->name : "handler");
+        tp_send_error(h, 500);
+        return false;
+    }
+    if (is_method)
+        tp_finish(h);
+    return !is_method;
+}
+
+bool tp__handler_prepare(tp_handler *h)
+{
+    bool supported;
+    method_fn(h, &supported);
+    if (!supported) {
+        tp_send_error(h, 405);
+        return false;
+    }
+    if (h->init_failed) {
+        tp_send_error(h, 500);
+        return false;
+    }
+    if (!h->cls->prepare)
+        return true;
+    int r;
+    CALL(h, r = h->cls->prepare(h));
+    return after_call(h, r, false);
+}
+
+void tp__handler_execute(tp_handler *h, bool prepare_done)
+{
+    if (h->finished || (!prepare_done && !tp__handler_prepare(h)))
+        return;
+    bool supported;
+    tp_method_fn fn = method_fn(h, &supported);
+    if (!fn) {
+        tp_send_error(h, 405);
+        return;
+    }
+    int r;
+    CALL(h, r = fn(h));
+    after_call(h, r, true);
+}
+
+void tp__handler_connection_closed(tp_handler *h)
+{
+    h->closed = true;
+    if (h->cls->on_connection_close)
+        CALL(h, h->cls->on_connection_close(h));
+    /* A handler with no callback pending cannot finish by itself: finish for it. An async
+     * one still owes its tp_finish (its writes are dropped). */
+    if (!h->finished && !h->async && h->depth == 0)
+        tp_finish(h);
+    settle(h);
+}
+
+/* ---- accessors --------------------------------------------------------------------------- */
+
+tp_request *tp_handler_request(tp_handler *h)
+{
+    return h->req;
+}
+
+tp_app *tp_handler_app(tp_handler *h)
+{
+    return h->app;
+}
+
+void *tp_handler_state(tp_handler *h)
+{
+    return h->state;
+}
+
+void *tp_handler_route_data(tp_handler *h)
+{
+    return h->route_data;
+}
+
+tp_arena *tp_handler_arena(tp_handler *h)
+{
+    return &h->req->arena;
+}
+
+tp_slice tp_path_arg(tp_handler *h, size_t i)
+{
+    return i < h->npath_args ? h->path_args[i] : TP_SLICE_NULL;
+}
+
+size_t tp_path_arg_count(tp_handler *h)
+{
+    return h->npath_args;
+}
+
+/* ---- arguments --------------------------------------------------------------------------- */
+
+static void parse_args(tp_handler *h)
+{
+    if (h->args_parsed)
+        return;
+    h->args_parsed = true;
+    tp_request *req = h->req;
+    tp_parse_qs(&req->arena, req->query, &h->query_args);
+    tp_slice ct = tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Type"));
+    tp_slice form = TP_SLICE_LIT("application/x-www-form-urlencoded");
+    if (ct.p && ct.n >= form.n && strncasecmp(ct.p, form.p, form.n) == 0 && req->body.n)
+        tp_parse_qs(&req->arena, req->body, &h->body_args);
+}
+
+static const char *lookup(tp_handler *h, const tp_args *args, const char *name, const char *def)
+{
+    (void)h;
+    tp_slice v = tp_args_get_last(args, tp_slice_cstr(name));
+    return v.p ? v.p : def;
+}
+
+const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def)
+{
+    parse_args(h);
+    return lookup(h, &h->query_args, name, def);
+}
+
+const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def)
+{
+    parse_args(h);
+    return lookup(h, &h->body_args, name, def);
+}
+
+/* request.arguments is the query arguments followed by the body's: the body wins. */
+const char *tp_get_argument(tp_handler *h, const char *name, const char *def)
+{
+    parse_args(h);
+    const char *v = lookup(h, &h->body_args, name, NULL);
+    return v ? v : lookup(h, &h->query_args, name, def);
+}
+
+const char *tp_get_argument_required(tp_handler *h, const char *name)
+{
+    const char *v = tp_get_argument(h, name, NULL);
+    if (!v && !h->missing_argument)
+        h->missing_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
+    return v;
+}
+
+/* ---- status and headers ------------------------------------------------------------------ */
+
+static bool safe_text(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+int tp_set_status(tp_handler *h, int status, const char *reason)
+{
+    if (status < 100 || status > 999)
+        return -EINVAL;
+    h->status = status;
+    /* Reason phrases reach the status line and the error page: anything that could split
+     * the line or carry markup becomes "Unknown" (Tornado 6.5, CVE-2025-67724). */
+    if (reason && (!safe_text(reason) || strchr(reason, '<')))
+        reason = "Unknown";
+    h->reason = reason ? tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(reason)) : TP_SLICE_NULL;
+    return 0;
+}
+
+int tp_get_status(tp_handler *h)
+{
+    return h->status;
+}
+
+static int check_header(tp_handler *h, const char *name, const char *value)
+{
+    if (h->flushed)
+        return -EALREADY;
+    if (!tp_http_valid_token(tp_slice_cstr(name)) || (value && !safe_text(value)))
+        return -EINVAL;
+    return 0;
+}
+
+int tp_set_header(tp_handler *h, const char *name, const char *value)
+{
+    int r = check_header(h, name, value);
+    if (r == 0)
+        tp_headers_set(&h->headers, tp_slice_cstr(name), tp_slice_cstr(value));
+    return r;
+}
+
+int tp_add_header(tp_handler *h, const char *name, const char *value)
+{
+    int r = check_header(h, name, value);
+    if (r == 0)
+        tp_headers_add(&h->headers, tp_slice_cstr(name), tp_slice_cstr(value));
+    return r;
+}
+
+int tp_clear_header(tp_handler *h, const char *name)
+{
+    int r = check_header(h, name, NULL);
+    if (r == 0)
+        tp_headers_remove(&h->headers, tp_slice_cstr(name));
+    return r;
+}
+
+void tp_clear(tp_handler *h)
+{
+    default_headers(h);
+    h->out_len = 0;
+    h->status = 200;
+    h->reason = TP_SLICE_NULL;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+int tp_write(tp_handler *h, const void *p, size_t n)
+{
+    if (h->finished)
+        return -EALREADY;
+    if (h->out_len + n > h->out_cap) {
+        size_t cap = h->out_cap ? h->out_cap * 2 : 256;
+        while (cap < h->out_len + n)
+            cap *= 2;
+        char *out = tp_arena_alloc(&h->req->arena, cap);
+        if (h->out_len)
+            memcpy(out, h->out, h->out_len);
+        h->out = out;
+        h->out_cap = cap;
+    }
+    memcpy(h->out + h->out_len, p, n);
+    h->out_len += n;
+    return 0;
+}
+
+int tp_write_str(tp_handler *h, const char *s)
+{
+    return tp_write(h, s, strlen(s));
+}
+
+int tp_writef(tp_handler *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -EINVAL;
+    if ((size_t)n < sizeof(small))
+        return tp_write(h, small, (size_t)n);
+    char *big = tp_arena_alloc(&h->req->arena, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return tp_write(h, big, (size_t)n);
+}
+
+static int write_head(tp_handler *h)
+{
+    h->flushed = true;
+    int r = tp_http_write_head(h->req, h->status, h->reason, &h->headers);
+    if (r == -EINVAL)
+        tp_log_error("invalid response head for %.*s %.*s", TP_SLICE_FMT(h->req->method),
+                     TP_SLICE_FMT(h->req->uri));
+    return r;
+}
+
+int tp_flush(tp_handler *h)
+{
+    if (h->finished)
+        return -EALREADY;
+    int r = 0;
+    if (!h->flushed)
+        r = write_head(h);
+    if (h->out_len && r == 0)
+        r = tp_http_write_body(h->req, h->out, h->out_len);
+    h->out_len = 0;
+    h->out = NULL;
+    h->out_cap = 0;
+    return r;
+}
+
+static void log_request(tp_handler *h)
+{
+    if (!tp_log_access_enabled())
+        return;
+    tp_request *req = h->req;
+    double ms = (tp__monotonic() - req->start_time) * 1000.0;
+    int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
+    tp_log_write(level, "web.c", __LINE__, "%d %.*s %.*s (%.*s) %.2fms", h->status,
+                 TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip),
+                 ms);
+}
+
+/* Finishing without a flush sends the body with a Content-Length (no chunking). */
+static void set_length(tp_handler *h)
+{
+    if (h->status == 204 || h->status == 304 || h->status < 200) {
+        h->out_len = 0;
+        tp_headers_remove(&h->headers, TP_SLICE_LIT("Content-Length"));
+        return;
+    }
+    if (tp_headers_get(&h->headers, TP_SLICE_LIT("Content-Length")).p)
+        return;
+    char *num = tp_arena_alloc(&h->req->arena, 24);
+    int n = snprintf(num, 24, "%zu", h->out_len);
+    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), (tp_slice){num, (size_t)n});
+}
+
+int tp_finish(tp_handler *h)
+{
+    if (h->finished)
+        return -EALREADY;
+    if (!h->flushed) {
+        set_length(h);
+        write_head(h);
+    }
+    if (h->out_len)
+        tp_http_write_body(h->req, h->out, h->out_len);
+    h->out_len = 0;
+    h->finished = true;
+    log_request(h);
+    if (h->cls->on_finish)
+        CALL(h, h->cls->on_finish(h));
+    settle(h);
+    return 0;
+}
+
+bool tp_finished(tp_handler *h)
+{
+    return h->finished;
+}
+
+static int default_write_error(tp_handler *h, int status)
+{
+    const char *reason = h->reason.p ? h->reason.p : tp_http_reason(status);
+    return tp_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason,
+                     status, reason);
+}
+
+int tp_send_error(tp_handler *h, int status)
+{
+    if (h->finished)
+        return -EALREADY;
+    if (h->flushed) {
+        tp_log_error("Cannot send error response after headers written");
+        return tp_finish(h);
+    }
+    tp_clear(h);
+    tp_set_status(h, status, NULL);
+    int r = TP_OK;
+    if (h->cls->write_error)
+        CALL(h, r = h->cls->write_error(h, status));
+    else
+        default_write_error(h, status);
+    if (r != TP_OK && !h->finished) {
+        tp_clear(h);
+        tp_set_status(h, status, NULL);
+        default_write_error(h, status);
+    }
+    if (!h->finished)
+        tp_finish(h);
+    return 0;
+}
+
+int tp_redirect(tp_handler *h, const char *url, bool permanent)
+{
+    if (h->flushed)
+        return -EALREADY;
+    if (!safe_text(url))
+        return -EINVAL;
+    tp_set_status(h, permanent ? 301 : 302, NULL);
+    tp_set_header(h, "Location", url);
+    return tp_finish(h);
+}

@@ -1,0 +1,94 @@
+/* RequestHandler: the per-request object an app's handler class works on. A handler class
+ * is a const table of functions; the server creates one tp_handler per request in the
+ * request's arena and runs Tornado's life cycle: initialize, prepare, the method, finish,
+ * on_finish. Everything here is valid until the request is finished. */
+#ifndef TP_WEB_HANDLER_H
+#define TP_WEB_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/slice.h"
+#include "core/status.h"
+#include "http/request.h"
+
+typedef struct tp_app tp_app;
+typedef struct tp_handler tp_handler;
+
+/* A method (or prepare) returns TP_OK when done (the handler is finished for it if it did not
+ * finish itself), TP_AGAIN when it will call tp_finish later from a callback, or TP_ERROR for
+ * a 500. */
+typedef int (*tp_method_fn)(tp_handler *h);
+
+enum tp_handler_flags {
+    TP_STREAM_REQUEST_BODY = 1 << 0, /* body goes to data_received; prepare runs first */
+};
+
+typedef struct tp_handler_class {
+    const char *name;    /* for logs (the route's class name) */
+    size_t state_size;   /* zeroed bytes of per-request state: tp_handler_state() */
+    unsigned flags;      /* tp_handler_flags */
+    int (*initialize)(tp_handler *h, void *route_data);
+    tp_method_fn prepare;
+    tp_method_fn get, head, post, put, delete_, patch, options;
+    void (*on_finish)(tp_handler *h);
+    void (*on_connection_close)(tp_handler *h);
+    /* Writes the error page for status (default: Tornado's "<html><title>404: Not Found...").
+     * Called by tp_send_error with the headers and buffer cleared. */
+    int (*write_error)(tp_handler *h, int status);
+    /* A piece of a streamed request body (TP_STREAM_REQUEST_BODY). TP_OK, or TP_ERROR: 400. */
+    int (*data_received)(tp_handler *h, tp_slice chunk);
+} tp_handler_class;
+
+/* The request (method, uri, headers, body, remote_ip...). */
+tp_request *tp_handler_request(tp_handler *h);
+tp_app *tp_handler_app(tp_handler *h);
+/* The class's per-request state (state_size bytes, zeroed), or NULL if state_size is 0. */
+void *tp_handler_state(tp_handler *h);
+/* The route's data pointer given to tp_app_route. */
+void *tp_handler_route_data(tp_handler *h);
+/* The request arena: memory freed with the request. */
+tp_arena *tp_handler_arena(tp_handler *h);
+/* Path argument i (a regex group of the route, percent-decoded), or a NULL slice. */
+tp_slice tp_path_arg(tp_handler *h, size_t i);
+size_t tp_path_arg_count(tp_handler *h);
+
+/* Query and urlencoded-body arguments, last value wins; def when absent (may be NULL). The
+ * returned text is NUL-terminated and lives in the request arena. */
+const char *tp_get_argument(tp_handler *h, const char *name, const char *def);
+/* Like tp_get_argument with no default, but a missing argument answers 400 ("Missing argument
+ * name") once the method returns; NULL then. */
+const char *tp_get_argument_required(tp_handler *h, const char *name);
+const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def);
+const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def);
+
+/* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
+ * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */
+int tp_set_status(tp_handler *h, int status, const char *reason);
+int tp_get_status(tp_handler *h);
+/* Sets, adds or removes a response header. Values with CR, LF or other control characters
+ * are refused with -EINVAL (header injection). 0 or -EINVAL; -EALREADY after flush. */
+int tp_set_header(tp_handler *h, const char *name, const char *value);
+int tp_add_header(tp_handler *h, const char *name, const char *value);
+int tp_clear_header(tp_handler *h, const char *name);
+
+/* Appends to the response body (copied). -EALREADY after finish. */
+int tp_write(tp_handler *h, const void *p, size_t n);
+int tp_write_str(tp_handler *h, const char *s);
+int tp_writef(tp_handler *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends the headers and what was written so far (chunked from then on). 0 or -errno. */
+int tp_flush(tp_handler *h);
+/* Ends the response: headers (with Content-Length when nothing was flushed), body, access log
+ * line, on_finish; the request is freed afterwards. -EALREADY if already finished. */
+int tp_finish(tp_handler *h);
+bool tp_finished(tp_handler *h);
+/* Sends an error response through write_error and finishes. If headers were already flushed
+ * the connection is closed instead (the response cannot change any more). */
+int tp_send_error(tp_handler *h, int status);
+/* Redirect with Location (301 if permanent else 302) and finish. */
+int tp_redirect(tp_handler *h, const char *url, bool permanent);
+/* Resets headers and body to the defaults (Tornado's clear()). */
+void tp_clear(tp_handler *h);
+
+#endif

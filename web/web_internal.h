@@ -1,0 +1,56 @@
+/* State shared by app.c (routing, the server delegate) and handler.c (the handler API). */
+#ifndef TP_WEB_INTERNAL_H
+#define TP_WEB_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "http/query.h"
+#include "web/app.h"
+
+typedef struct tp_route {
+    pcre2_code *re;
+    const tp_handler_class *cls;
+    void *data;
+    char *pattern;
+} tp_route;
+
+struct tp_app {
+    tp_app_settings settings;
+    tp_route *routes;
+    size_t nroutes;
+    pcre2_match_data *md; /* one per app: a worker runs one request at a time */
+    tp_http_server *server;
+};
+
+struct tp_handler {
+    tp_app *app;
+    const tp_handler_class *cls;
+    tp_request *req;
+    void *state;
+    void *route_data;
+    tp_slice *path_args;
+    size_t npath_args;
+    int status;
+    tp_slice reason;
+    tp_headers headers;
+    char *out;          /* body written and not yet flushed (in the arena) */
+    size_t out_len, out_cap;
+    bool finished, flushed, async, closed, released, init_failed;
+    int depth; /* app functions of this handler on the stack */
+    const char *missing_argument;
+    bool args_parsed;
+    tp_args query_args, body_args;
+};
+
+/* Runs the method for the request (prepare first unless it already ran). */
+void tp__handler_execute(tp_handler *h, bool prepare_done);
+/* A handler for the request, in its arena. */
+tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,
+                            void *route_data);
+/* The client went away: on_connection_close. */
+void tp__handler_connection_closed(tp_handler *h);
+/* Runs prepare alone (streaming bodies); false if the handler finished in it. */
+bool tp__handler_prepare(tp_handler *h);
+
+#endif
