@@ -1,0 +1,232 @@
+/* The app the black-box tests run against (build/tests/testapp): one route per behaviour
+ * under test. Same command line as build/examples/hello. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp.h"
+
+static unsigned long connections_closed;
+
+static int hello_get(tp_handler *h)
+{
+    return tp_write_str(h, "Hello, world"), TP_OK;
+}
+
+/* Echoes the request body. */
+static int echo_post(tp_handler *h)
+{
+    tp_request *req = tp_handler_request(h);
+    tp_write(h, req->body.p, req->body.n);
+    return TP_OK;
+}
+
+/* "a=<value of a>" from query or form arguments. */
+static int args_get(tp_handler *h)
+{
+    const char *a = tp_get_argument(h, "a", "(none)");
+    tp_writef(h, "a=%s", a);
+    return TP_OK;
+}
+
+static int required_get(tp_handler *h)
+{
+    const char *v = tp_get_argument_required(h, "name");
+    if (v)
+        tp_writef(h, "name=%s", v);
+    return TP_OK;
+}
+
+/* Two writes with a flush between: a chunked response. */
+static int flush_get(tp_handler *h)
+{
+    tp_write_str(h, "part1,");
+    tp_flush(h);
+    tp_write_str(h, "part2");
+    return TP_OK;
+}
+
+/* /status/N: an empty response with status N (204 and 304 framing). */
+static int status_get(tp_handler *h)
+{
+    tp_slice code = tp_path_arg(h, 0);
+    int status = atoi(code.p);
+    if (tp_set_status(h, status, tp_get_argument(h, "reason", NULL)) < 0)
+        return tp_send_error(h, 400);
+    if (status != 204 && status != 304)
+        tp_write_str(h, "body");
+    return TP_OK;
+}
+
+/* Finishes from a timer after ?ms=N milliseconds (default 50). */
+static void async_done(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_handler *h = arg;
+    tp_write_str(h, "async done");
+    tp_finish(h);
+}
+
+static int async_get(tp_handler *h)
+{
+    double ms = atof(tp_get_argument(h, "ms", "50"));
+    tp_loop_call_later(tp_loop_current(), ms / 1000.0, async_done, h);
+    return TP_AGAIN;
+}
+
+/* Streams the body: answers with the sizes of the chunks data_received saw. */
+typedef struct stream_state {
+    char sizes[4096];
+    size_t len;
+    size_t total;
+} stream_state;
+
+static int stream_data(tp_handler *h, tp_slice chunk)
+{
+    stream_state *st = tp_handler_state(h);
+    st->total += chunk.n;
+    if (st->len < sizeof(st->sizes) - 32)
+        st->len += (size_t)snprintf(st->sizes + st->len, sizeof(st->sizes) - st->len, "%s%zu",
+                                    st->len ? "," : "", chunk.n);
+    return TP_OK;
+}
+
+static int stream_post(tp_handler *h)
+{
+    stream_state *st = tp_handler_state(h);
+    tp_writef(h, "total=%zu chunks=%.*s", st->total, (int)st->len, st->sizes);
+    return TP_OK;
+}
+
+/* /big?n=N: N bytes of 'x'. */
+static int big_get(tp_handler *h)
+{
+    size_t n = strtoul(tp_get_argument(h, "n", "1048576"), NULL, 10);
+    char block[8192];
+    memset(block, 'x', sizeof(block));
+    while (n) {
+        size_t k = n < sizeof(block) ? n : sizeof(block);
+        tp_write(h, block, k);
+        n -= k;
+    }
+    return TP_OK;
+}
+
+/* The request as the server saw it. */
+static int headers_get(tp_handler *h)
+{
+    tp_request *req = tp_handler_request(h);
+    tp_writef(h, "remote_ip=%.*s\nprotocol=%.*s\nhost=%.*s\nhost_name=%.*s\npath=%.*s\nquery=%.*s\n",
+              TP_SLICE_FMT(req->remote_ip), TP_SLICE_FMT(req->protocol), TP_SLICE_FMT(req->host),
+              TP_SLICE_FMT(req->host_name), TP_SLICE_FMT(req->path), TP_SLICE_FMT(req->query));
+    for (size_t i = 0; i < req->headers.n; i++)
+        tp_writef(h, "%.*s: %.*s\n", TP_SLICE_FMT(req->headers.v[i].name),
+                  TP_SLICE_FMT(req->headers.v[i].value));
+    return TP_OK;
+}
+
+/* Answers 401 from prepare, before any body is read. */
+static int early_prepare(tp_handler *h)
+{
+    tp_set_status(h, 401, NULL);
+    tp_write_str(h, "denied");
+    return tp_finish(h), TP_OK;
+}
+
+static const tp_handler_class early_handler = {.name = "Early",
+                                               .flags = TP_STREAM_REQUEST_BODY,
+                                               .prepare = early_prepare,
+                                               .data_received = stream_data,
+                                               .state_size = sizeof(stream_state)};
+
+static int path_get(tp_handler *h)
+{
+    tp_slice a = tp_path_arg(h, 0);
+    tp_write(h, a.p, a.n);
+    return TP_OK;
+}
+
+static int error_get(tp_handler *h)
+{
+    (void)h;
+    return TP_ERROR;
+}
+
+/* Waits until the client goes away (on_connection_close), then finishes. */
+static int wait_get(tp_handler *h)
+{
+    (void)h;
+    return TP_AGAIN;
+}
+
+static void wait_closed(tp_handler *h)
+{
+    connections_closed++;
+    tp_finish(h);
+}
+
+static int stats_get(tp_handler *h)
+{
+    tp_writef(h, "connections_closed=%lu", connections_closed);
+    return TP_OK;
+}
+
+/* Header values with CR/LF must be refused. */
+static int inject_get(tp_handler *h)
+{
+    int r1 = tp_set_header(h, "X-Test", "a\r\nSet-Cookie: evil=1");
+    int r2 = tp_set_header(h, "X-Bad Name", "v");
+    int r3 = tp_set_header(h, "X-Good", "fine");
+    tp_writef(h, "%d %d %d", r1, r2, r3);
+    return TP_OK;
+}
+
+static int head_get(tp_handler *h)
+{
+    tp_write_str(h, "body of GET");
+    return TP_OK;
+}
+
+static const tp_handler_class hello = {.name = "Hello", .get = hello_get, .post = echo_post};
+static const tp_handler_class echo = {.name = "Echo", .post = echo_post, .put = echo_post};
+static const tp_handler_class args = {.name = "Args", .get = args_get, .post = args_get};
+static const tp_handler_class required = {.name = "Required", .get = required_get};
+static const tp_handler_class flush = {.name = "Flush", .get = flush_get, .head = flush_get};
+static const tp_handler_class status = {.name = "Status", .get = status_get};
+static const tp_handler_class async = {.name = "Async", .get = async_get};
+static const tp_handler_class stream = {.name = "Stream",
+                                        .flags = TP_STREAM_REQUEST_BODY,
+                                        .post = stream_post,
+                                        .put = stream_post,
+                                        .data_received = stream_data,
+                                        .state_size = sizeof(stream_state)};
+static const tp_handler_class big = {.name = "Big", .get = big_get};
+static const tp_handler_class headers = {.name = "Headers", .get = headers_get, .post = headers_get};
+static const tp_handler_class path = {.name = "Path", .get = path_get};
+static const tp_handler_class error = {.name = "Error", .get = error_get};
+static const tp_handler_class wait = {.name = "Wait", .get = wait_get,
+                                      .on_connection_close = wait_closed};
+static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
+static const tp_handler_class inject = {.name = "Inject", .get = inject_get};
+static const tp_handler_class head = {.name = "Head", .get = head_get, .head = head_get};
+
+static int testapp_init(tp_app *app)
+{
+    static const struct {
+        const char *pattern;
+        const tp_handler_class *cls;
+    } routes[] = {
+        {"/", &hello},          {"/echo", &echo},         {"/args", &args},
+        {"/required", &required}, {"/flush", &flush},     {"/status/(\\d+)", &status},
+        {"/async", &async},     {"/stream", &stream},     {"/big", &big},
+        {"/headers", &headers}, {"/early", &early_handler}, {"/path/(.*)", &path},
+        {"/error", &error},     {"/wait", &wait},         {"/stats", &stats},
+        {"/inject", &inject},   {"/head", &head},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (tp_app_route(app, routes[i].pattern, routes[i].cls, NULL) < 0)
+            return -1;
+    return 0;
+}
+
+TP_APP("testapp", testapp_init, NULL);
