@@ -37,7 +37,30 @@ void *tp_realloc(void *p, size_t n)
 
 void tp_free(void *p)
 {
-    free(p);
+    if (p)
+        free(p);
+}
+
+#define BLOCK_CACHE_MAX 256 /* 1 MiB per thread at most */
+
+static __thread struct {
+    void *free[BLOCK_CACHE_MAX];
+    unsigned n;
+} blocks;
+
+void *tp_block_get(void)
+{
+    return blocks.n ? blocks.free[--blocks.n] : tp_malloc(TP_BLOCK_SIZE);
+}
+
+void tp_block_put(void *p)
+{
+    if (!p)
+        return;
+    if (blocks.n < BLOCK_CACHE_MAX)
+        blocks.free[blocks.n++] = p;
+    else
+        tp_free(p);
 }
 
 char *tp_strndup(const char *s, size_t n)

@@ -14,6 +14,12 @@ void *tp_calloc(size_t count, size_t size);
 void *tp_realloc(void *p, size_t n);
 /* Frees p (NULL is fine). */
 void tp_free(void *p);
+/* Blocks of TP_BLOCK_SIZE bytes from a per-thread cache: the request arena's first block and
+ * output buffers come and go once per request, and the cache keeps that off the allocator.
+ * Return them with tp_block_put (never tp_free). */
+#define TP_BLOCK_SIZE 4096
+void *tp_block_get(void);
+void tp_block_put(void *p);
 /* NUL-terminated copy of the n bytes at s, owned by the caller (tp_free). */
 char *tp_strndup(const char *s, size_t n);
 

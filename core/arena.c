@@ -12,6 +12,7 @@ struct tp_arena_block {
     tp_arena_block *next;
     size_t size; /* usable bytes after the header */
     size_t used;
+    int kind; /* BLOCK_HEAP, BLOCK_CACHED (tp_block_get) or BLOCK_EXTERNAL (the caller's) */
     _Alignas(ALIGN) char data[];
 };
 
@@ -21,18 +22,43 @@ struct tp_arena_cleanup {
     void *data;
 };
 
+enum { BLOCK_HEAP, BLOCK_CACHED, BLOCK_EXTERNAL };
+
 void tp_arena_init(tp_arena *a, size_t block_size)
 {
-    *a = (tp_arena){.block_size = block_size ? block_size : 4096};
+    *a = (tp_arena){.block_size = block_size ? block_size : TP_BLOCK_SIZE};
+}
+
+void tp_arena_init_in(tp_arena *a, void *mem, size_t n, size_t block_size)
+{
+    tp_arena_init(a, block_size);
+    tp_arena_block *b = mem;
+    *b = (tp_arena_block){.size = n - sizeof(*b), .kind = BLOCK_EXTERNAL};
+    a->head = b;
 }
 
 static tp_arena_block *new_block(size_t size)
 {
-    tp_arena_block *b = tp_malloc(sizeof(*b) + size);
+    tp_arena_block *b;
+    if (sizeof(*b) + size == TP_BLOCK_SIZE) {
+        b = tp_block_get();
+        b->kind = BLOCK_CACHED;
+    } else {
+        b = tp_malloc(sizeof(*b) + size);
+        b->kind = BLOCK_HEAP;
+    }
     b->size = size;
     b->used = 0;
     b->next = NULL;
     return b;
+}
+
+static void free_block(tp_arena_block *b)
+{
+    if (b->kind == BLOCK_CACHED)
+        tp_block_put(b);
+    else if (b->kind == BLOCK_HEAP)
+        tp_free(b);
 }
 
 void *tp_arena_alloc(tp_arena *a, size_t n)
@@ -120,10 +146,10 @@ void tp_arena_reset(tp_arena *a)
     tp_arena_block *b = a->head, *keep = NULL;
     while (b) {
         tp_arena_block *next = b->next;
-        if (!next && b->size + sizeof(*b) <= a->block_size)
+        if (!next && (b->size + sizeof(*b) <= a->block_size || b->kind == BLOCK_EXTERNAL))
             keep = b;
         else
-            tp_free(b);
+            free_block(b);
         b = next;
     }
     if (keep) {
@@ -140,7 +166,7 @@ void tp_arena_destroy(tp_arena *a)
     tp_arena_block *b = a->head;
     while (b) {
         tp_arena_block *next = b->next;
-        tp_free(b);
+        free_block(b);
         b = next;
     }
     a->head = NULL;

@@ -21,6 +21,9 @@ typedef struct tp_arena {
 /* Initialises an empty arena; no memory is taken until the first allocation. block_size 0
  * means 4 KiB. */
 void tp_arena_init(tp_arena *a, size_t block_size);
+/* Initialises an arena whose first block is the caller's n bytes at mem (aligned to 16; at
+ * least 256 bytes). The arena never frees mem; later blocks are block_size (0: 4 KiB). */
+void tp_arena_init_in(tp_arena *a, void *mem, size_t n, size_t block_size);
 /* n bytes aligned to 16, valid until reset/destroy. Never NULL (aborts on out-of-memory). */
 void *tp_arena_alloc(tp_arena *a, size_t n);
 /* Zeroed variant of tp_arena_alloc. */

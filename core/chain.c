@@ -10,9 +10,19 @@
 
 #include "core/alloc.h"
 
-#define BLOCK 4096
+#define BLOCK TP_BLOCK_SIZE
+/* The segment array starts as one cached block: no allocation for ordinary responses. */
+#define FIRST_CAP (TP_BLOCK_SIZE / sizeof(tp_chain_seg))
 #define MAX_IOV 64
 #define MAX_SENDFILE (1 << 20) /* per call, so one big file does not starve other clients */
+
+static void free_segs(tp_chain *c)
+{
+    if (c->cap == FIRST_CAP)
+        tp_block_put(c->segs);
+    else
+        tp_free(c->segs);
+}
 
 static tp_chain_seg *push(tp_chain *c)
 {
@@ -20,9 +30,15 @@ static tp_chain_seg *push(tp_chain *c)
         if (c->head) {
             memmove(c->segs, c->segs + c->head, c->n * sizeof(*c->segs));
             c->head = 0;
+        } else if (!c->cap) {
+            c->cap = FIRST_CAP;
+            c->segs = tp_block_get();
         } else {
-            c->cap = c->cap ? c->cap * 2 : 4;
-            c->segs = tp_realloc(c->segs, c->cap * sizeof(*c->segs));
+            tp_chain_seg *segs = tp_malloc(c->cap * 2 * sizeof(*segs));
+            memcpy(segs, c->segs, c->n * sizeof(*segs));
+            free_segs(c);
+            c->segs = segs;
+            c->cap *= 2;
         }
     }
     tp_chain_seg *s = &c->segs[c->head + c->n++];
@@ -48,7 +64,7 @@ void tp_chain_append(tp_chain *c, const void *p, size_t n)
     }
     s = push(c);
     s->cap = n > BLOCK ? n : BLOCK;
-    s->base = s->p = tp_malloc(s->cap);
+    s->base = s->p = s->cap == BLOCK ? tp_block_get() : tp_malloc(s->cap);
     memcpy(s->p, p, n);
     s->n = n;
     c->bytes += n;
@@ -77,7 +93,10 @@ void tp_chain_append_file(tp_chain *c, int fd, off_t off, size_t n, bool close_f
 
 static void release(tp_chain_seg *s)
 {
-    tp_free(s->base);
+    if (s->cap == BLOCK)
+        tp_block_put(s->base);
+    else
+        tp_free(s->base);
     if (s->free_fn)
         s->free_fn(s->free_arg);
     if (s->fd >= 0 && s->close_fd)
@@ -135,7 +154,7 @@ void tp_chain_consume(tp_chain *c, size_t n)
     }
     if (!c->n) {
         /* An idle connection keeps no output memory. */
-        tp_free(c->segs);
+        free_segs(c);
         c->segs = NULL;
         c->head = c->cap = 0;
     }
@@ -145,6 +164,7 @@ void tp_chain_free(tp_chain *c)
 {
     for (size_t i = 0; i < c->n; i++)
         release(&c->segs[c->head + i]);
-    tp_free(c->segs);
+    if (c->cap)
+        free_segs(c);
     *c = (tp_chain){0};
 }

@@ -23,6 +23,20 @@
 
 enum read_kind { R_NONE, R_UNTIL, R_REGEX, R_BYTES, R_CLOSE };
 
+/* Allocated only while a Tornado-style read is pending: HTTP connections use the data
+ * handler and never carry this state. */
+typedef struct read_op {
+    enum read_kind kind;
+    tp_slice delim;
+    char delim_store[16];
+    size_t max, n, scanned;
+    bool partial;
+    pcre2_code *re;
+    pcre2_match_data *md;
+    tp_read_fn fn;
+    void *arg;
+} read_op;
+
 typedef struct write_waiter {
     uint64_t target; /* fires when written_total reaches this */
     tp_write_fn fn;
@@ -42,17 +56,7 @@ struct tp_stream {
     const char *scratch; /* non-NULL while a read is delivered straight from scratch */
     size_t scratch_len;
 
-    struct {
-        enum read_kind kind;
-        tp_slice delim;
-        char delim_store[16];
-        size_t max, n, scanned;
-        bool partial;
-        pcre2_code *re;
-        pcre2_match_data *md;
-        tp_read_fn fn;
-        void *arg;
-    } rd;
+    struct read_op *rd; /* the pending Tornado-style read, or NULL */
     tp_data_fn data_fn;
     void *data_arg;
 
@@ -63,7 +67,8 @@ struct tp_stream {
 
     tp_close_fn close_fn;
     void *close_arg;
-    tp_defer flush_hook, dispatch_hook, close_hook;
+    tp_defer work_hook, close_hook; /* work: dispatch and/or flush before the loop sleeps */
+    bool want_dispatch, want_flush;
     tp_timer linger_timer;
     double linger;
 };
@@ -71,8 +76,7 @@ struct tp_stream {
 static __thread char *scratch_buf;
 
 static void on_event(tp_loop *loop, int fd, unsigned events, void *arg);
-static void flush_hook(tp_loop *loop, void *arg);
-static void dispatch_hook(tp_loop *loop, void *arg);
+static void work_hook(tp_loop *loop, void *arg);
 static void close_hook(tp_loop *loop, void *arg);
 static void linger_expired(tp_loop *loop, void *arg);
 static void close_with(tp_stream *s, int error);
@@ -87,8 +91,7 @@ tp_stream *tp_stream_new(tp_loop *loop, int fd, const tp_stream_opts *o)
     if (s->chunk > s->max_buffer / 2 && s->max_buffer >= 2)
         s->chunk = s->max_buffer / 2;
     s->max_write = o ? o->max_write_buffer_size : 0;
-    s->flush_hook = (tp_defer){.fn = flush_hook, .arg = s};
-    s->dispatch_hook = (tp_defer){.fn = dispatch_hook, .arg = s};
+    s->work_hook = (tp_defer){.fn = work_hook, .arg = s};
     s->close_hook = (tp_defer){.fn = close_hook, .arg = s};
     tp_timer_init(&s->linger_timer, linger_expired, s);
     int fl = fcntl(fd, F_GETFL);
@@ -98,13 +101,30 @@ tp_stream *tp_stream_new(tp_loop *loop, int fd, const tp_stream_opts *o)
     return s;
 }
 
+static void want_dispatch(tp_stream *s)
+{
+    s->want_dispatch = true;
+    tp_loop_defer(s->loop, &s->work_hook);
+}
+
+static void want_flush(tp_stream *s)
+{
+    s->want_flush = true;
+    tp_loop_defer(s->loop, &s->work_hook);
+}
+
+static enum read_kind read_kind(const tp_stream *s)
+{
+    return s->rd ? s->rd->kind : R_NONE;
+}
+
 /* ---- interest ---------------------------------------------------------------------------- */
 
 static bool wants_read(const tp_stream *s)
 {
     if (s->closed || s->eof)
         return false;
-    if (s->lingering || s->rd.kind != R_NONE)
+    if (s->lingering || read_kind(s) != R_NONE)
         return true;
     if (s->data_fn && !s->paused)
         return true;
@@ -145,31 +165,31 @@ static void consume(tp_stream *s, size_t n)
  * yet, or another negative status when it can never be satisfied. */
 static ssize_t read_target(tp_stream *s, tp_slice d)
 {
-    switch (s->rd.kind) {
+    switch (s->rd->kind) {
     case R_BYTES:
-        if (s->rd.partial && d.n)
-            return (ssize_t)(d.n < s->rd.n ? d.n : s->rd.n);
-        return d.n >= s->rd.n ? (ssize_t)s->rd.n : -EAGAIN;
+        if (s->rd->partial && d.n)
+            return (ssize_t)(d.n < s->rd->n ? d.n : s->rd->n);
+        return d.n >= s->rd->n ? (ssize_t)s->rd->n : -EAGAIN;
     case R_CLOSE:
         return s->eof || s->closed ? (ssize_t)d.n : -EAGAIN;
     case R_UNTIL: {
-        size_t from = s->rd.scanned;
-        const char *hit = d.n > from ? memmem(d.p + from, d.n - from, s->rd.delim.p, s->rd.delim.n)
+        size_t from = s->rd->scanned;
+        const char *hit = d.n > from ? memmem(d.p + from, d.n - from, s->rd->delim.p, s->rd->delim.n)
                                      : NULL;
         if (hit) {
-            size_t end = (size_t)(hit - d.p) + s->rd.delim.n;
-            return s->rd.max && end > s->rd.max ? -EMSGSIZE : (ssize_t)end;
+            size_t end = (size_t)(hit - d.p) + s->rd->delim.n;
+            return s->rd->max && end > s->rd->max ? -EMSGSIZE : (ssize_t)end;
         }
-        s->rd.scanned = d.n >= s->rd.delim.n ? d.n - s->rd.delim.n + 1 : 0;
-        return s->rd.max && d.n >= s->rd.max ? -EMSGSIZE : -EAGAIN;
+        s->rd->scanned = d.n >= s->rd->delim.n ? d.n - s->rd->delim.n + 1 : 0;
+        return s->rd->max && d.n >= s->rd->max ? -EMSGSIZE : -EAGAIN;
     }
     case R_REGEX: {
-        int r = pcre2_match(s->rd.re, (PCRE2_SPTR)d.p, d.n, 0, 0, s->rd.md, NULL);
+        int r = pcre2_match(s->rd->re, (PCRE2_SPTR)d.p, d.n, 0, 0, s->rd->md, NULL);
         if (r >= 0) {
-            size_t end = pcre2_get_ovector_pointer(s->rd.md)[1];
-            return s->rd.max && end > s->rd.max ? -EMSGSIZE : (ssize_t)end;
+            size_t end = pcre2_get_ovector_pointer(s->rd->md)[1];
+            return s->rd->max && end > s->rd->max ? -EMSGSIZE : (ssize_t)end;
         }
-        return s->rd.max && d.n >= s->rd.max ? -EMSGSIZE : -EAGAIN;
+        return s->rd->max && d.n >= s->rd->max ? -EMSGSIZE : -EAGAIN;
     }
     case R_NONE: break;
     }
@@ -178,11 +198,23 @@ static ssize_t read_target(tp_stream *s, tp_slice d)
 
 static void clear_read(tp_stream *s)
 {
-    if (s->rd.re) {
-        pcre2_match_data_free(s->rd.md);
-        pcre2_code_free(s->rd.re);
+    if (!s->rd)
+        return;
+    if (s->rd->re) {
+        pcre2_match_data_free(s->rd->md);
+        pcre2_code_free(s->rd->re);
     }
-    memset(&s->rd, 0, sizeof(s->rd));
+    tp_free(s->rd);
+    s->rd = NULL;
+}
+
+/* Ends the pending read: its callback gets status and data. */
+static void finish_read(tp_stream *s, int status, tp_slice data)
+{
+    tp_read_fn fn = s->rd->fn;
+    void *arg = s->rd->arg;
+    clear_read(s);
+    fn(s, status, data, arg);
 }
 
 /* Runs the pending read's callback if the buffer can satisfy it. Returns true if it ran. */
@@ -194,17 +226,11 @@ static bool try_read(tp_stream *s)
         return false;
     if (n < 0) {
         tp_log_info("Unsatisfiable read, closing connection");
-        tp_read_fn fn = s->rd.fn;
-        void *arg = s->rd.arg;
-        clear_read(s);
         close_with(s, (int)n);
-        fn(s, (int)n, TP_SLICE_NULL, arg);
+        finish_read(s, (int)n, TP_SLICE_NULL);
         return true;
     }
-    tp_read_fn fn = s->rd.fn;
-    void *arg = s->rd.arg;
-    clear_read(s);
-    fn(s, 0, (tp_slice){d.p, (size_t)n}, arg);
+    finish_read(s, 0, (tp_slice){d.p, (size_t)n});
     consume(s, (size_t)n);
     return true;
 }
@@ -214,14 +240,11 @@ static bool try_read(tp_stream *s)
 static void deliver(tp_stream *s)
 {
     while (!s->freeing) {
-        if (s->rd.kind != R_NONE) {
+        if (read_kind(s) != R_NONE) {
             if (try_read(s))
                 continue;
             if (s->eof) {
-                tp_read_fn fn = s->rd.fn;
-                void *arg = s->rd.arg;
-                clear_read(s);
-                fn(s, -EPIPE, TP_SLICE_NULL, arg);
+                finish_read(s, -EPIPE, TP_SLICE_NULL);
                 close_with(s, 0);
             }
             break;
@@ -284,87 +307,87 @@ static void read_some(tp_stream *s)
     }
 }
 
-static void dispatch_hook(tp_loop *loop, void *arg)
+/* A new pending read, or NULL with *err set (-EPIPE closed, -EBUSY one is pending). */
+static read_op *new_read(tp_stream *s, int *err)
 {
-    (void)loop;
-    tp_stream *s = arg;
-    if (s->closed)
-        return;
-    deliver(s);
-    update_interest(s);
+    if (s->closed || s->rd) {
+        *err = s->closed ? -EPIPE : -EBUSY;
+        return NULL;
+    }
+    s->rd = tp_calloc(1, sizeof(*s->rd));
+    return s->rd;
 }
 
 static int start_read(tp_stream *s, enum read_kind kind, tp_read_fn fn, void *arg)
 {
-    if (s->closed)
-        return -EPIPE;
-    if (s->rd.kind != R_NONE)
-        return -EBUSY;
-    s->rd.kind = kind;
-    s->rd.fn = fn;
-    s->rd.arg = arg;
+    s->rd->kind = kind;
+    s->rd->fn = fn;
+    s->rd->arg = arg;
     /* Satisfied from the buffer (or failed at EOF) before the loop sleeps; never inline. */
-    tp_loop_defer(s->loop, &s->dispatch_hook);
+    want_dispatch(s);
     update_interest(s);
     return 0;
 }
 
 int tp_stream_read_until(tp_stream *s, tp_slice delim, size_t max_bytes, tp_read_fn fn, void *arg)
 {
-    if (!delim.n || delim.n > sizeof(s->rd.delim_store))
+    int err;
+    if (!delim.n || delim.n > sizeof(((read_op *)0)->delim_store))
         return -EINVAL;
-    if (s->rd.kind != R_NONE)
-        return -EBUSY;
-    memcpy(s->rd.delim_store, delim.p, delim.n);
-    s->rd.delim = (tp_slice){s->rd.delim_store, delim.n};
-    s->rd.max = max_bytes;
+    read_op *rd = new_read(s, &err);
+    if (!rd)
+        return err;
+    memcpy(rd->delim_store, delim.p, delim.n);
+    rd->delim = (tp_slice){rd->delim_store, delim.n};
+    rd->max = max_bytes;
     return start_read(s, R_UNTIL, fn, arg);
 }
 
 int tp_stream_read_until_regex(tp_stream *s, const char *pattern, size_t max_bytes, tp_read_fn fn,
                                void *arg)
 {
-    if (s->rd.kind != R_NONE)
-        return -EBUSY;
     int err;
     PCRE2_SIZE off;
+    if (s->closed || s->rd)
+        return s->closed ? -EPIPE : -EBUSY;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
     if (!re)
         return -EINVAL;
-    s->rd.re = re;
-    s->rd.md = pcre2_match_data_create_from_pattern(re, NULL);
-    s->rd.max = max_bytes;
-    int r = start_read(s, R_REGEX, fn, arg);
-    if (r < 0)
-        clear_read(s);
-    return r;
+    read_op *rd = new_read(s, &err);
+    rd->re = re;
+    rd->md = pcre2_match_data_create_from_pattern(re, NULL);
+    rd->max = max_bytes;
+    return start_read(s, R_REGEX, fn, arg);
 }
 
 int tp_stream_read_bytes(tp_stream *s, size_t n, bool partial, tp_read_fn fn, void *arg)
 {
-    if (s->rd.kind != R_NONE)
-        return -EBUSY;
-    s->rd.n = n;
-    s->rd.partial = partial;
+    int err;
+    read_op *rd = new_read(s, &err);
+    if (!rd)
+        return err;
+    rd->n = n;
+    rd->partial = partial;
     return start_read(s, R_BYTES, fn, arg);
 }
 
 int tp_stream_read_until_close(tp_stream *s, tp_read_fn fn, void *arg)
 {
-    return start_read(s, R_CLOSE, fn, arg);
+    int err;
+    return new_read(s, &err) ? start_read(s, R_CLOSE, fn, arg) : err;
 }
 
 int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg)
 {
     if (s->closed)
         return -EPIPE;
-    if (s->rd.kind != R_NONE)
+    if (read_kind(s) != R_NONE)
         return -EBUSY;
     s->data_fn = fn;
     s->data_arg = arg;
     s->paused = false;
     if (fn && (s->rbuf.len || s->eof))
-        tp_loop_defer(s->loop, &s->dispatch_hook);
+        want_dispatch(s);
     update_interest(s);
     return 0;
 }
@@ -381,7 +404,7 @@ void tp_stream_resume(tp_stream *s)
         return;
     s->paused = false;
     if (s->rbuf.len || s->eof)
-        tp_loop_defer(s->loop, &s->dispatch_hook);
+        want_dispatch(s);
     update_interest(s);
 }
 
@@ -447,14 +470,23 @@ static void after_flush(tp_stream *s)
     update_interest(s);
 }
 
-static void flush_hook(tp_loop *loop, void *arg)
+/* Deferred work, in order: hand buffered data to the reader, then write what it queued. */
+static void work_hook(tp_loop *loop, void *arg)
 {
     (void)loop;
     tp_stream *s = arg;
     if (s->closed)
         return;
-    flush_now(s);
-    after_flush(s);
+    if (s->want_dispatch) {
+        s->want_dispatch = false;
+        deliver(s);
+    }
+    if (s->want_flush && !s->closed) {
+        s->want_flush = false;
+        flush_now(s);
+        after_flush(s);
+    }
+    update_interest(s);
 }
 
 static int queued(tp_stream *s, size_t n, tp_write_fn fn, void *arg)
@@ -470,7 +502,7 @@ static int queued(tp_stream *s, size_t n, tp_write_fn fn, void *arg)
     if (s->out.bytes >= FLUSH_NOW_BYTES)
         flush_now(s);
     if (!s->closed)
-        tp_loop_defer(s->loop, &s->flush_hook);
+        want_flush(s);
     return 0;
 }
 
@@ -534,8 +566,16 @@ static void on_event(tp_loop *loop, int fd, unsigned events, void *arg)
         if (!s->closed)
             fire_waiters(s, 0);
     }
-    if (!s->closed && (events & (TP_READ | TP_ERROR_EVENTS)))
+    if (!s->closed && (events & (TP_READ | TP_ERROR_EVENTS))) {
         read_some(s);
+        /* Answer this client now rather than after every other ready fd was served: the
+         * same one write (all pipelined responses of this read), less latency. */
+        if (!s->closed && s->out.n && !s->write_blocked) {
+            flush_now(s);
+            after_flush(s);
+            return;
+        }
+    }
     update_interest(s);
 }
 
@@ -565,7 +605,7 @@ static void close_hook(tp_loop *loop, void *arg)
 {
     tp_stream *s = arg;
     if (s->freeing) {
-        if (s->flush_hook.queued || s->dispatch_hook.queued) {
+        if (s->work_hook.queued) {
             tp_loop_defer(loop, &s->close_hook);
             return;
         }
@@ -573,12 +613,8 @@ static void close_hook(tp_loop *loop, void *arg)
         tp_free(s);
         return;
     }
-    if (s->rd.kind != R_NONE && !try_read(s)) {
-        tp_read_fn fn = s->rd.fn;
-        void *rarg = s->rd.arg;
-        clear_read(s);
-        fn(s, -EPIPE, TP_SLICE_NULL, rarg);
-    }
+    if (read_kind(s) != R_NONE && !try_read(s))
+        finish_read(s, -EPIPE, TP_SLICE_NULL);
     clear_read(s);
     fire_waiters(s, s->error ? s->error : -EPIPE);
     s->freeing = true;
@@ -610,7 +646,7 @@ void tp_stream_close_after_flush(tp_stream *s, double linger)
     if (!s->out.n)
         start_linger(s);
     else
-        tp_loop_defer(s->loop, &s->flush_hook);
+        want_flush(s);
     update_interest(s);
 }
 
@@ -621,7 +657,7 @@ bool tp_stream_closed(const tp_stream *s)
 
 bool tp_stream_reading(const tp_stream *s)
 {
-    return s->rd.kind != R_NONE;
+    return read_kind(s) != R_NONE;
 }
 
 bool tp_stream_writing(const tp_stream *s)

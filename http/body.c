@@ -69,10 +69,10 @@ static int parse_content_length(tp_slice cl, size_t max, uint64_t *out)
 
 static int begin_inflate(tp_http_conn *c)
 {
-    c->inflate = tp_calloc(1, sizeof(z_stream));
-    if (inflateInit2(c->inflate, 16 + MAX_WBITS) != Z_OK) {
-        tp_free(c->inflate);
-        c->inflate = NULL;
+    c->x->inflate = tp_calloc(1, sizeof(z_stream));
+    if (inflateInit2(c->x->inflate, 16 + MAX_WBITS) != Z_OK) {
+        tp_free(c->x->inflate);
+        c->x->inflate = NULL;
         return 500;
     }
     return 0;
@@ -84,23 +84,23 @@ int tp__body_begin(tp_http_conn *c, int *status)
     tp_headers *h = &req->headers;
     tp_slice te = tp_headers_get_joined(h, TP_SLICE_LIT("Transfer-Encoding"));
     tp_slice cl = tp_headers_get_joined(h, TP_SLICE_LIT("Content-Length"));
-    c->body_chunked = false;
-    c->body_left = c->body_total = 0;
-    c->chunk = CH_SIZE;
-    c->chunk_line = c->trailer_bytes = 0;
+    c->x->body_chunked = false;
+    c->x->body_left = c->x->body_total = 0;
+    c->x->chunk = CH_SIZE;
+    c->x->chunk_line = c->x->trailer_bytes = 0;
     if (te.p && cl.p)
         return *status = 400, TP_ERROR; /* the classic smuggling pair */
     if (te.p) {
         if ((*status = check_transfer_encoding(te)))
             return TP_ERROR;
-        c->body_chunked = true;
+        c->x->body_chunked = true;
     } else if (cl.p &&
-               (*status = parse_content_length(cl, c->server->opts.max_body_size, &c->body_left))) {
+               (*status = parse_content_length(cl, c->server->opts.max_body_size, &c->x->body_left))) {
         return TP_ERROR;
     }
     tp_slice ce = tp_headers_get(h, TP_SLICE_LIT("Content-Encoding"));
     if (c->server->opts.decompress_request && ce.p && tp_slice_caseeq(ce, TP_SLICE_LIT("gzip")) &&
-        (c->body_chunked || c->body_left)) {
+        (c->x->body_chunked || c->x->body_left)) {
         if ((*status = begin_inflate(c)))
             return TP_ERROR;
         tp_headers_remove(h, TP_SLICE_LIT("Content-Encoding"));
@@ -117,11 +117,11 @@ int tp__body_begin(tp_http_conn *c, int *status)
 static int sink(tp_http_conn *c, const char *p, size_t n)
 {
     tp_http_server *srv = c->server;
-    c->body_total += n;
-    if (c->body_total > srv->opts.max_body_size)
+    c->x->body_total += n;
+    if (c->x->body_total > srv->opts.max_body_size)
         return 413;
     if (!c->req->stream_body) {
-        tp_buf_append(&c->body, p, n);
+        tp_buf_append(&c->x->body, p, n);
         return 0;
     }
     while (n) {
@@ -138,9 +138,9 @@ static int sink(tp_http_conn *c, const char *p, size_t n)
 
 static int deliver(tp_http_conn *c, const char *p, size_t n)
 {
-    if (!c->inflate)
+    if (!c->x->inflate)
         return sink(c, p, n);
-    z_stream *z = c->inflate;
+    z_stream *z = c->x->inflate;
     char out[INFLATE_OUT];
     z->next_in = (Bytef *)(uintptr_t)p;
     z->avail_in = (uInt)n;
@@ -170,44 +170,44 @@ static int hexval(char ch)
 /* One step of the chunked decoder on byte ch; returns 0 or a status. */
 static int chunk_byte(tp_http_conn *c, char ch)
 {
-    switch (c->chunk) {
+    switch (c->x->chunk) {
     case CH_SIZE:
         if (hexval(ch) >= 0) {
-            if (++c->chunk_line > MAX_CHUNK_DIGITS)
+            if (++c->x->chunk_line > MAX_CHUNK_DIGITS)
                 return 400;
-            c->body_left = c->body_left * 16 + (uint64_t)hexval(ch);
+            c->x->body_left = c->x->body_left * 16 + (uint64_t)hexval(ch);
             return 0;
         }
-        if (!c->chunk_line)
+        if (!c->x->chunk_line)
             return 400;
-        c->chunk = ch == '\r' ? CH_SIZE_LF : CH_EXT;
-        c->chunk_line = 0;
+        c->x->chunk = ch == '\r' ? CH_SIZE_LF : CH_EXT;
+        c->x->chunk_line = 0;
         return ch == '\r' || ch == ';' || ch == ' ' || ch == '\t' ? 0 : 400;
     case CH_EXT: /* chunk extensions are ignored (RFC 9112 §7.1.1) */
         if (ch == '\r')
-            c->chunk = CH_SIZE_LF;
+            c->x->chunk = CH_SIZE_LF;
         else if (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f ||
-                 ++c->chunk_line > MAX_CHUNK_EXT)
+                 ++c->x->chunk_line > MAX_CHUNK_EXT)
             return 400;
         return 0;
     case CH_SIZE_LF:
         if (ch != '\n')
             return 400;
-        if (c->body_total + c->body_left > c->server->opts.max_body_size && !c->inflate)
+        if (c->x->body_total + c->x->body_left > c->server->opts.max_body_size && !c->x->inflate)
             return 413;
-        c->chunk = c->body_left ? CH_DATA : CH_TRAILER;
-        c->chunk_line = 0;
+        c->x->chunk = c->x->body_left ? CH_DATA : CH_TRAILER;
+        c->x->chunk_line = 0;
         return 0;
-    case CH_DATA_CR: c->chunk = CH_DATA_LF; return ch == '\r' ? 0 : 400;
-    case CH_DATA_LF: c->chunk = CH_SIZE; return ch == '\n' ? 0 : 400;
+    case CH_DATA_CR: c->x->chunk = CH_DATA_LF; return ch == '\r' ? 0 : 400;
+    case CH_DATA_LF: c->x->chunk = CH_SIZE; return ch == '\n' ? 0 : 400;
     case CH_TRAILER: /* trailer fields are accepted and dropped */
-        c->chunk = ch == '\r' ? CH_END_LF : CH_TRAILER_LINE;
+        c->x->chunk = ch == '\r' ? CH_END_LF : CH_TRAILER_LINE;
         /* fall through */
     case CH_TRAILER_LINE:
-        if (++c->trailer_bytes > c->server->opts.max_header_size)
+        if (++c->x->trailer_bytes > c->server->opts.max_header_size)
             return 431;
-        if (ch == '\n' && c->chunk == CH_TRAILER_LINE)
-            c->chunk = CH_TRAILER;
+        if (ch == '\n' && c->x->chunk == CH_TRAILER_LINE)
+            c->x->chunk = CH_TRAILER;
         else if (ch != '\r' && ch != '\n' && (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f))
             return 400;
         return 0;
@@ -221,20 +221,20 @@ static ssize_t feed_chunked(tp_http_conn *c, tp_slice d)
 {
     size_t i = 0;
     while (i < d.n) {
-        if (c->chunk == CH_DATA) {
-            size_t n = d.n - i < c->body_left ? d.n - i : (size_t)c->body_left;
+        if (c->x->chunk == CH_DATA) {
+            size_t n = d.n - i < c->x->body_left ? d.n - i : (size_t)c->x->body_left;
             int st = deliver(c, d.p + i, n);
             if (st == STOP)
                 return (ssize_t)d.n;
             if (st)
                 return -st;
-            c->body_left -= n;
+            c->x->body_left -= n;
             i += n;
-            if (!c->body_left)
-                c->chunk = CH_DATA_CR;
+            if (!c->x->body_left)
+                c->x->chunk = CH_DATA_CR;
             continue;
         }
-        if (c->chunk == CH_END_LF) {
+        if (c->x->chunk == CH_END_LF) {
             if (d.p[i] != '\n')
                 return -400;
             tp__conn_body_done(c);
@@ -249,26 +249,26 @@ static ssize_t feed_chunked(tp_http_conn *c, tp_slice d)
 
 ssize_t tp__body_feed(tp_http_conn *c, tp_slice d)
 {
-    if (c->body_chunked)
+    if (c->x->body_chunked)
         return feed_chunked(c, d);
-    size_t n = d.n < c->body_left ? d.n : (size_t)c->body_left;
+    size_t n = d.n < c->x->body_left ? d.n : (size_t)c->x->body_left;
     int st = deliver(c, d.p, n);
     if (st == STOP)
         return (ssize_t)d.n;
     if (st)
         return -st;
-    c->body_left -= n;
-    if (!c->body_left)
+    c->x->body_left -= n;
+    if (!c->x->body_left)
         tp__conn_body_done(c);
     return (ssize_t)n;
 }
 
-void tp__body_reset(tp_http_conn *c)
+void tp__body_reset(tp_exchange *x)
 {
-    tp_buf_free(&c->body);
-    if (c->inflate) {
-        inflateEnd(c->inflate);
-        tp_free(c->inflate);
-        c->inflate = NULL;
+    tp_buf_free(&x->body);
+    if (x->inflate) {
+        inflateEnd(x->inflate);
+        tp_free(x->inflate);
+        x->inflate = NULL;
     }
 }

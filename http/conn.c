@@ -15,21 +15,24 @@
 
 static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg);
 static void on_stream_closed(tp_stream *s, int error, void *arg);
-static void on_head_timer(tp_loop *loop, void *arg);
-static void on_body_timer(tp_loop *loop, void *arg);
+static void on_timer(tp_loop *loop, void *arg);
+
+/* One timer serves the head timeout and the body timeout. It is re-armed lazily: it fires at
+ * an old deadline and only then moves to the current one, so a busy keep-alive connection
+ * costs no heap operation per request. */
+static void set_deadline(tp_http_conn *c, double seconds)
+{
+    tp_loop *loop = c->server->loop;
+    c->deadline = seconds > 0 ? tp_loop_time(loop) + seconds : 0;
+    if (c->deadline && (!tp_timer_armed(&c->timer) || c->timer.when > c->deadline))
+        tp_timer_start_at(loop, &c->timer, c->deadline);
+}
 
 static void enter_head(tp_http_conn *c)
 {
-    tp_http_server *srv = c->server;
     c->state = CONN_HEAD;
     c->parser = (tp_http_parser){0};
-    if (srv->opts.idle_connection_timeout > 0) {
-        /* Lazy re-arm: the timer fires at an old deadline and only then moves to the new one,
-         * so a busy keep-alive connection costs no heap operation per request. */
-        c->head_deadline = tp_loop_time(srv->loop) + srv->opts.idle_connection_timeout;
-        if (!tp_timer_armed(&c->head_timer))
-            tp_timer_start_at(srv->loop, &c->head_timer, c->head_deadline);
-    }
+    set_deadline(c, c->server->opts.idle_connection_timeout);
 }
 
 void tp__conn_start(tp_http_server *srv, int fd, const char *ip)
@@ -45,8 +48,7 @@ void tp__conn_start(tp_http_server *srv, int fd, const char *ip)
     tp_stream_opts so = {.max_buffer_size = srv->opts.max_buffer_size,
                          .read_chunk_size = srv->opts.chunk_size};
     c->stream = tp_stream_new(srv->loop, fd, &so);
-    tp_timer_init(&c->head_timer, on_head_timer, c);
-    tp_timer_init(&c->body_timer, on_body_timer, c);
+    tp_timer_init(&c->timer, on_timer, c);
     tp_stream_set_close_callback(c->stream, on_stream_closed, c);
     enter_head(c);
     tp_stream_set_data_handler(c->stream, on_data, c);
@@ -70,7 +72,6 @@ static void unlink_conn(tp_http_conn *c)
 
 static void free_conn(tp_http_conn *c)
 {
-    tp__body_reset(c);
     tp_free(c);
 }
 
@@ -94,8 +95,7 @@ static void on_stream_closed(tp_stream *s, int error, void *arg)
     tp_http_conn *c = arg;
     tp_loop *loop = tp_stream_loop(s);
     c->stream = NULL;
-    tp_timer_stop(loop, &c->head_timer);
-    tp_timer_stop(loop, &c->body_timer);
+    tp_timer_stop(loop, &c->timer);
     mark_gone(c);
     unlink_conn(c);
     if (!c->req)
@@ -110,26 +110,19 @@ void tp__conn_abort(tp_http_conn *c)
     unlink_conn(c);
 }
 
-static void on_head_timer(tp_loop *loop, void *arg)
+static void on_timer(tp_loop *loop, void *arg)
 {
     tp_http_conn *c = arg;
-    if (c->state != CONN_HEAD || !c->stream)
+    if ((c->state != CONN_HEAD && c->state != CONN_BODY) || !c->stream || !c->deadline)
         return;
-    if (tp_loop_time(loop) < c->head_deadline) {
-        tp_timer_start_at(loop, &c->head_timer, c->head_deadline);
+    if (tp_loop_time(loop) < c->deadline) {
+        tp_timer_start_at(loop, &c->timer, c->deadline);
         return;
     }
-    tp_log_debug("closing idle connection from %s", c->remote_ip);
-    tp_stream_close(c->stream);
-}
-
-static void on_body_timer(tp_loop *loop, void *arg)
-{
-    (void)loop;
-    tp_http_conn *c = arg;
-    if (c->state != CONN_BODY || !c->stream)
-        return;
-    tp_log_info("Timeout reading body from %s", c->remote_ip);
+    if (c->state == CONN_BODY)
+        tp_log_info("Timeout reading body from %s", c->remote_ip);
+    else
+        tp_log_debug("closing idle connection from %s", c->remote_ip);
     tp_stream_close(c->stream);
 }
 
@@ -138,14 +131,15 @@ void tp__conn_reject(tp_http_conn *c, int status, const char *why)
     tp_log_info("Malformed HTTP message from %s: %s", c->remote_ip, why);
     if (!c->stream)
         return;
-    if (!c->head_written) {
+    if (!c->x || !c->x->head_written) {
         char head[256];
         int n = snprintf(head, sizeof(head),
                          "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Length: 0\r\n"
                          "Connection: close\r\n\r\n",
                          status, tp_http_reason(status), tp_http_date_now());
         tp_stream_write(c->stream, head, (size_t)n, NULL, NULL);
-        c->head_written = true;
+        if (c->x)
+            c->x->head_written = true;
     }
     c->keep_alive = false;
     tp_stream_close_after_flush(c->stream, c->server ? c->server->opts.linger : 0);
@@ -153,6 +147,24 @@ void tp__conn_reject(tp_http_conn *c, int status, const char *why)
 }
 
 /* ---- request heads ----------------------------------------------------------------------- */
+
+/* The request struct sits at the start of one cached block whose rest is the arena's first
+ * block: one block per request, no allocator call for a typical request. */
+#define REQ_SPACE ((sizeof(tp_request) + 15) & ~(size_t)15)
+
+tp_request *tp__request_new(void)
+{
+    tp_request *req = tp_block_get();
+    memset(req, 0, sizeof(*req));
+    tp_arena_init_in(&req->arena, (char *)req + REQ_SPACE, TP_BLOCK_SIZE - REQ_SPACE, 0);
+    return req;
+}
+
+void tp__request_free(tp_request *req)
+{
+    tp_arena_destroy(&req->arena);
+    tp_block_put(req);
+}
 
 static bool has_token(tp_slice list, const char *token)
 {
@@ -172,12 +184,14 @@ static bool has_token(tp_slice list, const char *token)
  * two Host headers joined by Tornado's "," are refused too). */
 static bool valid_host(tp_slice h)
 {
-    static const char ok[] = "-._~!$&'()*+;=%:[]";
-    for (size_t i = 0; i < h.n; i++) {
-        unsigned char ch = (unsigned char)h.p[i];
-        if (!isalnum(ch) && !strchr(ok, ch))
-            return false;
+    static bool ok[256];
+    if (!ok['a']) {
+        for (int ch = 0; ch < 256; ch++)
+            ok[ch] = isalnum(ch) || (ch && strchr("-._~!$&'()*+;=%:[]", ch));
     }
+    for (size_t i = 0; i < h.n; i++)
+        if (!ok[(unsigned char)h.p[i]])
+            return false;
     return true;
 }
 
@@ -247,7 +261,7 @@ static bool decide_keep_alive(tp_http_conn *c, tp_request *req)
         return !conn.p || !has_token(conn, "close");
     if (!conn.p || !has_token(conn, "keep-alive"))
         return false;
-    return tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Length")).p || c->body_chunked ||
+    return tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Length")).p || c->x->body_chunked ||
            tp_slice_eq(req->method, TP_SLICE_LIT("GET")) ||
            tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
 }
@@ -316,7 +330,7 @@ static void expect_continue(tp_http_conn *c, tp_request *req)
 {
     tp_slice e = tp_headers_get(&req->headers, TP_SLICE_LIT("Expect"));
     if (e.p && req->version_minor >= 1 && tp_slice_caseeq(e, TP_SLICE_LIT("100-continue")) &&
-        !c->head_written && c->stream)
+        !c->x->head_written && c->stream)
         tp_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
 }
 
@@ -325,27 +339,26 @@ static void expect_continue(tp_http_conn *c, tp_request *req)
 static bool start_request(tp_http_conn *c, const char *head, size_t len)
 {
     tp_http_server *srv = c->server;
-    tp_request *req = tp_calloc(1, sizeof(*req));
-    tp_arena_init(&req->arena, 4096);
+    tp_request *req = tp__request_new();
     req->conn = c;
     req->start_time = tp_loop_time(srv->loop);
     c->req = req;
-    tp__response_reset(c);
+    c->x = tp_arena_calloc(&req->arena, sizeof(*c->x));
     int status = build_request(c, req, head, len);
     if (!status && tp__body_begin(c, &status) != TP_OK && !status)
         status = 400;
     if (status) {
+        tp__body_reset(c->x);
         c->req = NULL;
-        tp_arena_destroy(&req->arena);
-        tp_free(req);
-        tp__body_reset(c);
+        c->x = NULL;
+        tp__request_free(req);
         tp__conn_reject(c, status, reject_reason(status));
         return false;
     }
     c->keep_alive = decide_keep_alive(c, req);
-    c->state = c->body_left || c->body_chunked ? CONN_BODY : CONN_HANDLER;
+    c->state = c->x->body_left || c->x->body_chunked ? CONN_BODY : CONN_HANDLER;
     if (srv->delegate.headers_received(req, srv->ctx) != TP_OK && c->req == req &&
-        !c->head_written) {
+        !c->x->head_written) {
         tp_http_write_head(req, 500, TP_SLICE_NULL, NULL);
         tp_http_finish(req);
         return c->state == CONN_HEAD;
@@ -354,9 +367,7 @@ static bool start_request(tp_http_conn *c, const char *head, size_t len)
         return c->state == CONN_HEAD; /* answered and finished from headers_received */
     if (c->state == CONN_BODY) {
         expect_continue(c, req);
-        if (srv->opts.body_timeout > 0)
-            tp_timer_start_at(srv->loop, &c->body_timer,
-                              tp_loop_time(srv->loop) + srv->opts.body_timeout);
+        set_deadline(c, srv->opts.body_timeout);
         return true;
     }
     tp__conn_body_done(c);
@@ -367,10 +378,8 @@ void tp__conn_body_done(tp_http_conn *c)
 {
     tp_request *req = c->req;
     c->state = CONN_HANDLER;
-    if (c->server)
-        tp_timer_stop(c->server->loop, &c->body_timer);
-    if (!req->stream_body && c->body.len)
-        req->body = tp_buf_slice(&c->body);
+    if (!req->stream_body && c->x->body.len)
+        req->body = tp_buf_slice(&c->x->body);
     c->server->delegate.request_complete(req, c->server->ctx);
 }
 

@@ -47,17 +47,9 @@ enum chunk_state {
     CH_END_LF,     /* LF of the final CRLF */
 };
 
-typedef struct tp_http_conn {
-    tp_http_server *server;
-    struct tp_http_conn *prev, *next;
-    tp_stream *stream;
-    tp_request *req; /* the request being served, or NULL */
-    tp_http_parser parser;
-    enum conn_state state;
-    bool keep_alive;        /* this request allows another after it */
-    bool in_data;           /* inside the stream's data callback */
-    bool gone;              /* client gone or refused: writes are dropped */
-
+/* One request/response exchange: body framing and response framing. Lives in the request's
+ * arena, so an idle connection carries none of it. */
+typedef struct tp_exchange {
     /* request body */
     bool body_chunked;
     enum chunk_state chunk;
@@ -71,14 +63,27 @@ typedef struct tp_http_conn {
     /* response framing */
     bool head_written, resp_chunked, resp_no_body, resp_has_length, close_after;
     uint64_t resp_length;
+} tp_exchange;
 
-    double head_deadline;
-    tp_timer head_timer;
-    tp_timer body_timer;
+typedef struct tp_http_conn {
+    tp_http_server *server;
+    struct tp_http_conn *prev, *next;
+    tp_stream *stream;
+    tp_request *req;  /* the request being served, or NULL */
+    tp_exchange *x;   /* its exchange state (NULL with req) */
+    tp_http_parser parser;
+    enum conn_state state;
+    bool keep_alive;  /* this request allows another after it */
+    bool in_data;     /* inside the stream's data callback */
+    bool gone;        /* client gone or refused: writes are dropped */
+    double deadline;  /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
+    tp_timer timer;   /* fires at (or before) deadline */
     char remote_ip[46];
 } tp_http_conn;
 
 /* conn.c */
+tp_request *tp__request_new(void);
+void tp__request_free(tp_request *req);
 void tp__conn_start(tp_http_server *srv, int fd, const char *ip);
 void tp__conn_abort(tp_http_conn *c);
 /* The response is finished (c->req already released): next request, or close. */
@@ -93,9 +98,7 @@ int tp__body_begin(tp_http_conn *c, int *status);
 /* Consumes body bytes from d; returns how many, or -status on a bad body. */
 ssize_t tp__body_feed(tp_http_conn *c, tp_slice d);
 /* Frees body-reading state. */
-void tp__body_reset(tp_http_conn *c);
+void tp__body_reset(tp_exchange *x);
 
-/* response.c: the framing decisions made when the head is written. */
-void tp__response_reset(tp_http_conn *c);
 
 #endif

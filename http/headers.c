@@ -101,7 +101,8 @@ void tp_headers_write(const tp_headers *h, tp_buf *out)
 {
     for (size_t i = 0; i < h->n; i++) {
         size_t need = h->v[i].name.n + h->v[i].value.n + 4;
-        char *w = tp_buf_reserve(out, need);
+        char *w = out->cap - out->off - out->len >= need ? out->base + out->off + out->len
+                                                         : tp_buf_reserve(out, need);
         memcpy(w, h->v[i].name.p, h->v[i].name.n);
         w += h->v[i].name.n;
         *w++ = ':';

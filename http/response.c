@@ -79,13 +79,6 @@ const char *tp_http_reason(int status)
     }
 }
 
-void tp__response_reset(tp_http_conn *c)
-{
-    c->head_written = c->resp_chunked = c->resp_no_body = false;
-    c->resp_has_length = c->close_after = false;
-    c->resp_length = 0;
-}
-
 static bool parse_length(tp_slice v, uint64_t *out)
 {
     uint64_t n = 0;
@@ -100,9 +93,10 @@ static bool parse_length(tp_slice v, uint64_t *out)
     return true;
 }
 
-static void put(tp_buf *b, const char *p, size_t n)
+static inline void put(tp_buf *b, const char *p, size_t n)
 {
-    memcpy(tp_buf_reserve(b, n), p, n);
+    char *w = b->cap - b->off - b->len >= n ? b->base + b->off + b->len : tp_buf_reserve(b, n);
+    memcpy(w, p, n);
     tp_buf_commit(b, n);
 }
 
@@ -128,12 +122,12 @@ static int frame(tp_http_conn *c, tp_request *req, int status, const tp_headers 
     tp_slice cl = headers ? tp_headers_get(headers, TP_SLICE_LIT("Content-Length")) : TP_SLICE_NULL;
     bool is_head = tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
     bool no_body_status = status < 200 || status == 204 || status == 304;
-    if (cl.p && !parse_length(cl, &c->resp_length))
+    if (cl.p && !parse_length(cl, &c->x->resp_length))
         return -EINVAL;
-    c->resp_has_length = cl.p != NULL;
-    c->resp_no_body = is_head || no_body_status;
-    c->resp_chunked = req->version_minor >= 1 && !c->resp_no_body && !cl.p;
-    if (!c->resp_chunked && !cl.p && !c->resp_no_body)
+    c->x->resp_has_length = cl.p != NULL;
+    c->x->resp_no_body = is_head || no_body_status;
+    c->x->resp_chunked = req->version_minor >= 1 && !c->x->resp_no_body && !cl.p;
+    if (!c->x->resp_chunked && !cl.p && !c->x->resp_no_body)
         c->keep_alive = false; /* HTTP/1.0 without a length: the close ends the body */
     if (c->state == CONN_BODY)
         c->keep_alive = false; /* answered before the body was read: cannot resync */
@@ -144,12 +138,12 @@ int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_he
 {
     tp_http_conn *c = req->conn;
     static __thread tp_buf b;
-    if (c->head_written)
+    if (c->x->head_written)
         return -EALREADY;
     if (status < 100 || status > 999 || (reason.p && !tp_http_valid_header_value(reason)))
         return -EINVAL;
     if (c->gone) {
-        c->head_written = true;
+        c->x->head_written = true;
         req->status = status;
         return -EPIPE;
     }
@@ -157,6 +151,7 @@ int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_he
     if (r < 0)
         return r;
     tp_buf_clear(&b);
+    tp_buf_reserve(&b, 512); /* usually the whole head: the puts below then only copy */
     status_line(&b, status, reason);
     if (headers)
         tp_headers_write(headers, &b);
@@ -165,14 +160,14 @@ int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_he
         put(&b, tp_http_date_now(), TP_HTTP_DATE_LEN);
         PUT_LIT(&b, "\r\n");
     }
-    if (c->resp_chunked)
+    if (c->x->resp_chunked)
         PUT_LIT(&b, "Transfer-Encoding: chunked\r\n");
     if (!c->keep_alive && req->version_minor >= 1)
         PUT_LIT(&b, "Connection: close\r\n");
     else if (c->keep_alive && req->version_minor == 0)
         PUT_LIT(&b, "Connection: Keep-Alive\r\n");
     PUT_LIT(&b, "\r\n");
-    c->head_written = true;
+    c->x->head_written = true;
     req->status = status;
     return tp_stream_write(c->stream, tp_buf_data(&b), b.len, NULL, NULL);
 }
@@ -180,11 +175,11 @@ int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_he
 /* Output past the declared Content-Length would corrupt the framing of the next response. */
 static int check_length(tp_http_conn *c, tp_request *req, size_t n)
 {
-    if (c->resp_has_length && req->bytes_out + n > c->resp_length) {
+    if (c->x->resp_has_length && req->bytes_out + n > c->x->resp_length) {
         tp_log_error("Tried to write more data than Content-Length (%llu) for %.*s %.*s",
-                     (unsigned long long)c->resp_length, TP_SLICE_FMT(req->method),
+                     (unsigned long long)c->x->resp_length, TP_SLICE_FMT(req->method),
                      TP_SLICE_FMT(req->uri));
-        c->close_after = true;
+        c->x->close_after = true;
         return -EMSGSIZE;
     }
     return 0;
@@ -202,9 +197,9 @@ static int body_precheck(tp_request *req, size_t n)
     tp_http_conn *c = req->conn;
     if (c->gone)
         return -EPIPE;
-    if (!c->head_written)
+    if (!c->x->head_written)
         return -EINVAL;
-    if (c->resp_no_body || n == 0)
+    if (c->x->resp_no_body || n == 0)
         return 1;
     int r = check_length(c, req, n);
     return r < 0 ? r : 0;
@@ -217,10 +212,10 @@ int tp_http_write_body(tp_request *req, const void *p, size_t n)
     if (r)
         return r > 0 ? 0 : r;
     req->bytes_out += n;
-    if (c->resp_chunked)
+    if (c->x->resp_chunked)
         chunk_head(c, n);
     r = tp_stream_write(c->stream, p, n, NULL, NULL);
-    if (c->resp_chunked && r == 0)
+    if (c->x->resp_chunked && r == 0)
         r = tp_stream_write(c->stream, "\r\n", 2, NULL, NULL);
     return r;
 }
@@ -235,10 +230,10 @@ int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd
         return r > 0 ? 0 : r;
     }
     req->bytes_out += n;
-    if (c->resp_chunked)
+    if (c->x->resp_chunked)
         chunk_head(c, n);
     r = tp_stream_sendfile(c->stream, fd, off, n, close_fd, NULL, NULL);
-    if (c->resp_chunked && r == 0)
+    if (c->x->resp_chunked && r == 0)
         r = tp_stream_write(c->stream, "\r\n", 2, NULL, NULL);
     return r;
 }
@@ -250,32 +245,32 @@ bool tp_http_client_gone(const tp_request *req)
 
 bool tp_http_head_written(const tp_request *req)
 {
-    return req->conn->head_written;
+    return req->conn->x->head_written;
 }
 
 void tp_http_finish(tp_request *req)
 {
     tp_http_conn *c = req->conn;
     if (!c->gone) {
-        if (!c->head_written) {
+        if (!c->x->head_written) {
             tp_headers h;
             tp_headers_init(&h, &req->arena);
             tp_headers_add(&h, TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("0"));
             tp_http_write_head(req, 200, TP_SLICE_NULL, &h);
         }
-        if (c->resp_chunked)
+        if (c->x->resp_chunked)
             tp_stream_write(c->stream, "0\r\n\r\n", 5, NULL, NULL);
-        if (c->resp_has_length && !c->resp_no_body && req->bytes_out < c->resp_length) {
+        if (c->x->resp_has_length && !c->x->resp_no_body && req->bytes_out < c->x->resp_length) {
             tp_log_error("Tried to write %llu bytes less than Content-Length for %.*s %.*s",
-                         (unsigned long long)(c->resp_length - req->bytes_out),
+                         (unsigned long long)(c->x->resp_length - req->bytes_out),
                          TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri));
-            c->close_after = true;
+            c->x->close_after = true;
         }
     }
-    bool reusable = c->keep_alive && !c->close_after && c->state == CONN_HANDLER;
+    bool reusable = c->keep_alive && !c->x->close_after && c->state == CONN_HANDLER;
+    tp__body_reset(c->x);
     c->req = NULL;
-    tp_arena_destroy(&req->arena);
-    tp_free(req);
-    tp__body_reset(c);
+    c->x = NULL;
+    tp__request_free(req);
     tp__conn_request_done(c, reusable);
 }

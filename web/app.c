@@ -102,6 +102,8 @@ static const tp_handler_class not_found_class = {.name = "ErrorHandler",
 static int headers_received(tp_request *req, void *ctx)
 {
     tp_app *app = ctx;
+    if (app->server_header.p != app->settings.server_header)
+        app->server_header = tp_slice_cstr(app->settings.server_header);
     tp_slice *args = NULL;
     size_t nargs = 0;
     const tp_route *r = match(app, req, &args, &nargs);

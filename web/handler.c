@@ -38,8 +38,7 @@ static bool settle(tp_handler *h)
 static void default_headers(tp_handler *h)
 {
     tp_headers_init(&h->headers, &h->req->arena);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Server"),
-                       tp_slice_cstr(h->app->settings.server_header));
+    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Server"), h->app->server_header);
     tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
                        TP_SLICE_LIT("text/html; charset=UTF-8"));
 }
@@ -68,17 +67,20 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
 static tp_method_fn method_fn(tp_handler *h, bool *supported)
 {
     static const struct {
-        const char *name;
+        tp_slice name;
         size_t off;
     } methods[] = {
-        {"GET", offsetof(tp_handler_class, get)},        {"HEAD", offsetof(tp_handler_class, head)},
-        {"POST", offsetof(tp_handler_class, post)},      {"PUT", offsetof(tp_handler_class, put)},
-        {"DELETE", offsetof(tp_handler_class, delete_)}, {"PATCH", offsetof(tp_handler_class, patch)},
-        {"OPTIONS", offsetof(tp_handler_class, options)},
+        {TP_SLICE_LIT("GET"), offsetof(tp_handler_class, get)},
+        {TP_SLICE_LIT("HEAD"), offsetof(tp_handler_class, head)},
+        {TP_SLICE_LIT("POST"), offsetof(tp_handler_class, post)},
+        {TP_SLICE_LIT("PUT"), offsetof(tp_handler_class, put)},
+        {TP_SLICE_LIT("DELETE"), offsetof(tp_handler_class, delete_)},
+        {TP_SLICE_LIT("PATCH"), offsetof(tp_handler_class, patch)},
+        {TP_SLICE_LIT("OPTIONS"), offsetof(tp_handler_class, options)},
     };
     tp_slice m = h->req->method;
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        if (tp_slice_eq(m, tp_slice_cstr(methods[i].name))) {
+        if (tp_slice_eq(m, methods[i].name)) {
             *supported = true;
             tp_method_fn fn;
             memcpy(&fn, (const char *)h->cls + methods[i].off, sizeof(fn));
@@ -410,9 +412,13 @@ static void set_length(tp_handler *h)
     }
     if (tp_headers_get(&h->headers, TP_SLICE_LIT("Content-Length")).p)
         return;
-    char *num = tp_arena_alloc(&h->req->arena, 24);
-    int n = snprintf(num, 24, "%zu", h->out_len);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), (tp_slice){num, (size_t)n});
+    char digits[24], *p = digits + sizeof(digits);
+    size_t v = h->out_len;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    tp_slice len = tp_arena_slice_dup(&h->req->arena, (tp_slice){p, (size_t)(digits + 24 - p)});
+    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len);
 }
 
 int tp_finish(tp_handler *h)

@@ -21,6 +21,7 @@ struct tp_app {
     size_t nroutes;
     pcre2_match_data *md; /* one per app: a worker runs one request at a time */
     tp_http_server *server;
+    tp_slice server_header; /* settings.server_header, measured once */
 };
 
 struct tp_handler {
