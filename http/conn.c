@@ -383,6 +383,18 @@ void tp__conn_body_done(tp_http_conn *c)
     c->server->delegate.request_complete(req, c->server->ctx);
 }
 
+/* A client that pipelines requests without reading the answers would make us queue output
+ * without bound: past this much unsent output, the next request waits until it drained. */
+#define OUTPUT_HIGH_WATER (1u << 20)
+
+static void on_drained(tp_stream *s, int status, void *arg)
+{
+    tp_http_conn *c = arg;
+    c->draining = false;
+    if (status == 0 && !c->gone && c->state == CONN_HEAD)
+        tp_stream_resume(s);
+}
+
 /* The stream's data callback: as many requests as the buffer holds, one after another. */
 static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
 {
@@ -411,6 +423,11 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
                 tp_stream_close_after_flush(s, 0); /* half-closed: answered, now close */
             break;
         }
+        if (tp_stream_pending_write(s) > OUTPUT_HIGH_WATER) {
+            c->draining = true;
+            tp_stream_write(s, NULL, 0, on_drained, c);
+            break;
+        }
         int status = 400;
         int r = tp_http_scan_head(&c->parser, rest.p, rest.n, &c->server->limits, &status);
         if (r == TP_AGAIN) {
@@ -430,7 +447,7 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
         }
     }
     c->in_data = false;
-    if (c->stream && c->state == CONN_HANDLER)
+    if (c->stream && (c->state == CONN_HANDLER || c->draining))
         tp_stream_pause(s); /* pipelined requests wait until this one is answered */
     return used;
 }
@@ -450,6 +467,6 @@ void tp__conn_request_done(tp_http_conn *c, bool reusable)
         return;
     }
     enter_head(c);
-    if (!c->in_data)
+    if (!c->in_data && !c->draining)
         tp_stream_resume(c->stream);
 }

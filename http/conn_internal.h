@@ -76,6 +76,7 @@ typedef struct tp_http_conn {
     bool keep_alive;  /* this request allows another after it */
     bool in_data;     /* inside the stream's data callback */
     bool gone;        /* client gone or refused: writes are dropped */
+    bool draining;    /* too much output queued: reading waits for it to drain */
     double deadline;  /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
     tp_timer timer;   /* fires at (or before) deadline */
     char remote_ip[46];
