@@ -12,10 +12,10 @@ typedef struct tp_arena_block tp_arena_block;
 typedef struct tp_arena_cleanup tp_arena_cleanup;
 
 typedef struct tp_arena {
-    tp_arena_block *head;        /* current block (newest first) */
-    tp_arena_cleanup *cleanups;  /* run newest first on reset/destroy */
-    size_t block_size;           /* size of ordinary blocks */
-    size_t allocated;            /* bytes handed out since the last reset (for tests, stats) */
+    tp_arena_block *head;       /* current block (newest first) */
+    tp_arena_cleanup *cleanups; /* run newest first on reset/destroy */
+    size_t block_size;          /* size of ordinary blocks */
+    size_t allocated;           /* bytes handed out since the last reset (for tests, stats) */
 } tp_arena;
 
 /* Initialises an empty arena; no memory is taken until the first allocation. block_size 0

@@ -9,10 +9,10 @@
 #include "core/slice.h"
 
 typedef struct tp_buf {
-    char *base;  /* allocation, or NULL */
-    size_t off;  /* start of the unconsumed bytes */
-    size_t len;  /* number of unconsumed bytes */
-    size_t cap;  /* size of the allocation */
+    char *base; /* allocation, or NULL */
+    size_t off; /* start of the unconsumed bytes */
+    size_t len; /* number of unconsumed bytes */
+    size_t cap; /* size of the allocation */
 } tp_buf;
 
 static inline char *tp_buf_data(const tp_buf *b)

@@ -12,8 +12,8 @@
 
 #define BLOCK TP_BLOCK_SIZE
 /* The segment array starts as one cached block: no allocation for ordinary responses. */
-#define FIRST_CAP (TP_BLOCK_SIZE / sizeof(tp_chain_seg))
-#define MAX_IOV 64
+#define FIRST_CAP    (TP_BLOCK_SIZE / sizeof(tp_chain_seg))
+#define MAX_IOV      64
 #define MAX_SENDFILE (1 << 20) /* per call, so one big file does not starve other clients */
 
 static void free_segs(tp_chain *c)

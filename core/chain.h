@@ -9,15 +9,15 @@
 #include <sys/types.h>
 
 typedef struct tp_chain_seg {
-    char *p;        /* memory: next byte to send */
-    size_t n;       /* bytes left in this segment */
-    char *base;     /* owned copy block (tp_free), or NULL */
-    size_t cap;     /* owned block: its size, for coalescing appends */
+    char *p;                 /* memory: next byte to send */
+    size_t n;                /* bytes left in this segment */
+    char *base;              /* owned copy block (tp_free), or NULL */
+    size_t cap;              /* owned block: its size, for coalescing appends */
     void (*free_fn)(void *); /* borrowed memory: called once the bytes are sent or dropped */
     void *free_arg;
-    int fd;         /* file segment when >= 0 */
-    bool close_fd;  /* the chain closes fd when done with it */
-    off_t off;      /* file: next offset to send */
+    int fd;        /* file segment when >= 0 */
+    bool close_fd; /* the chain closes fd when done with it */
+    off_t off;     /* file: next offset to send */
 } tp_chain_seg;
 
 typedef struct tp_chain {

@@ -39,8 +39,11 @@ int tp_log_level_parse(const char *name)
     static const struct {
         const char *name;
         int level;
-    } names[] = {{"debug", TP_LOG_DEBUG},     {"info", TP_LOG_INFO},   {"warning", TP_LOG_WARNING},
-                 {"error", TP_LOG_ERROR},     {"none", TP_LOG_NONE}};
+    } names[] = {{"debug", TP_LOG_DEBUG},
+                 {"info", TP_LOG_INFO},
+                 {"warning", TP_LOG_WARNING},
+                 {"error", TP_LOG_ERROR},
+                 {"none", TP_LOG_NONE}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcasecmp(name, names[i].name) == 0)
             return names[i].level;
@@ -102,7 +105,10 @@ static const char *stamp(void)
 
 static char level_letter(int level)
 {
-    return level >= TP_LOG_ERROR ? 'E' : level >= TP_LOG_WARNING ? 'W' : level >= TP_LOG_INFO ? 'I' : 'D';
+    return level >= TP_LOG_ERROR     ? 'E'
+           : level >= TP_LOG_WARNING ? 'W'
+           : level >= TP_LOG_INFO    ? 'I'
+                                     : 'D';
 }
 
 /* Without a running loop (command-line tools, tests) lines go out at once. */

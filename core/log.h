@@ -36,9 +36,9 @@ void tp_log_vwrite(int level, const char *file, int line, const char *fmt, va_li
 /* Writes buffered lines now. */
 void tp_log_flush(void);
 
-#define tp_log_debug(...) tp_log_write(TP_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
-#define tp_log_info(...) tp_log_write(TP_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
+#define tp_log_debug(...)   tp_log_write(TP_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
+#define tp_log_info(...)    tp_log_write(TP_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
 #define tp_log_warning(...) tp_log_write(TP_LOG_WARNING, __FILE__, __LINE__, __VA_ARGS__)
-#define tp_log_error(...) tp_log_write(TP_LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
+#define tp_log_error(...)   tp_log_write(TP_LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
 
 #endif

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "core/loop_internal.h"
 
-#define MAX_EVENTS 512
+#define MAX_EVENTS   512
 #define MAX_SLEEP_MS (3600 * 1000)
 
 static __thread tp_loop *current_loop;

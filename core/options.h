@@ -11,11 +11,11 @@
 typedef enum { TP_OPT_BOOL, TP_OPT_INT, TP_OPT_SIZE, TP_OPT_DOUBLE, TP_OPT_STRING } tp_opt_type;
 
 typedef struct tp_option {
-    const char *name;  /* "max_body_size": "--max-body-size" and "--max_body_size" both work */
-    tp_opt_type type;  /* bool, int, size_t (k/m/g suffixes), double, const char * */
-    size_t offset;     /* of the field in the group's struct */
+    const char *name; /* "max_body_size": "--max-body-size" and "--max_body_size" both work */
+    tp_opt_type type; /* bool, int, size_t (k/m/g suffixes), double, const char * */
+    size_t offset;    /* of the field in the group's struct */
     const char *help;
-    double min, max;   /* bounds for numbers; both 0: none */
+    double min, max; /* bounds for numbers; both 0: none */
 } tp_option;
 
 typedef struct tp_option_group {

@@ -13,7 +13,7 @@ typedef struct tp_slice {
 } tp_slice;
 
 #define TP_SLICE_LIT(s) ((tp_slice){(s), sizeof(s) - 1})
-#define TP_SLICE_NULL ((tp_slice){NULL, 0})
+#define TP_SLICE_NULL   ((tp_slice){NULL, 0})
 /* printf("%.*s", TP_SLICE_FMT(s)) */
 #define TP_SLICE_FMT(s) (int)(s).n, (s).p
 

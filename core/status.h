@@ -11,10 +11,10 @@ enum tp_status {
     TP_DONE = -4,     /* finished early (a response was already sent) */
 };
 
-#define TP_UNUSED(x) ((void)(x))
-#define TP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define TP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define TP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define TP_UNUSED(x)                       ((void)(x))
+#define TP_LIKELY(x)                       __builtin_expect(!!(x), 1)
+#define TP_UNLIKELY(x)                     __builtin_expect(!!(x), 0)
+#define TP_ARRAY_LEN(a)                    (sizeof(a) / sizeof((a)[0]))
 #define TP_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

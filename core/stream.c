@@ -170,12 +170,11 @@ static ssize_t read_target(tp_stream *s, tp_slice d)
         if (s->rd->partial && d.n)
             return (ssize_t)(d.n < s->rd->n ? d.n : s->rd->n);
         return d.n >= s->rd->n ? (ssize_t)s->rd->n : -EAGAIN;
-    case R_CLOSE:
-        return s->eof || s->closed ? (ssize_t)d.n : -EAGAIN;
+    case R_CLOSE: return s->eof || s->closed ? (ssize_t)d.n : -EAGAIN;
     case R_UNTIL: {
         size_t from = s->rd->scanned;
-        const char *hit = d.n > from ? memmem(d.p + from, d.n - from, s->rd->delim.p, s->rd->delim.n)
-                                     : NULL;
+        const char *hit =
+            d.n > from ? memmem(d.p + from, d.n - from, s->rd->delim.p, s->rd->delim.n) : NULL;
         if (hit) {
             size_t end = (size_t)(hit - d.p) + s->rd->delim.n;
             return s->rd->max && end > s->rd->max ? -EMSGSIZE : (ssize_t)end;

@@ -7,8 +7,8 @@
 #include "http/conn_internal.h"
 
 #define MAX_CHUNK_DIGITS 16
-#define MAX_CHUNK_EXT 4096
-#define INFLATE_OUT 16384
+#define MAX_CHUNK_EXT    4096
+#define INFLATE_OUT      16384
 
 /* Transfer-Encoding must end in exactly one "chunked"; other codings are not implemented
  * (501); anything where chunked is not last leaves the framing unknown (400). */
@@ -94,8 +94,8 @@ int tp__body_begin(tp_http_conn *c, int *status)
         if ((*status = check_transfer_encoding(te)))
             return TP_ERROR;
         c->x->body_chunked = true;
-    } else if (cl.p &&
-               (*status = parse_content_length(cl, c->server->opts.max_body_size, &c->x->body_left))) {
+    } else if (cl.p && (*status = parse_content_length(cl, c->server->opts.max_body_size,
+                                                       &c->x->body_left))) {
         return TP_ERROR;
     }
     tp_slice ce = tp_headers_get(h, TP_SLICE_LIT("Content-Encoding"));
@@ -208,7 +208,8 @@ static int chunk_byte(tp_http_conn *c, char ch)
             return 431;
         if (ch == '\n' && c->x->chunk == CH_TRAILER_LINE)
             c->x->chunk = CH_TRAILER;
-        else if (ch != '\r' && ch != '\n' && (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f))
+        else if (ch != '\r' && ch != '\n' &&
+                 (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f))
             return 400;
         return 0;
     case CH_END_LF:

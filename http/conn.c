@@ -298,8 +298,8 @@ static int build_request(tp_http_conn *c, tp_request *req, const char *head, siz
     req->version = h.version_minor ? TP_SLICE_LIT("HTTP/1.1") : TP_SLICE_LIT("HTTP/1.0");
     split_target(req);
     req->remote_ip = tp_slice_cstr(c->remote_ip);
-    req->protocol = c->server->opts.protocol ? tp_slice_cstr(c->server->opts.protocol)
-                                             : TP_SLICE_LIT("http");
+    req->protocol =
+        c->server->opts.protocol ? tp_slice_cstr(c->server->opts.protocol) : TP_SLICE_LIT("http");
     size_t nhost = tp_headers_count(&req->headers, TP_SLICE_LIT("Host"));
     req->host = tp_headers_get(&req->headers, TP_SLICE_LIT("Host"));
     if (nhost > 1 || (nhost == 0 && req->version_minor >= 1))

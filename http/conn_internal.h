@@ -22,7 +22,7 @@ struct tp_http_server {
     tp_http_limits limits;
     int *listeners;
     size_t nlisteners;
-    tp_timer accept_pause; /* out of fds: accepting resumes after a pause */
+    tp_timer accept_pause;      /* out of fds: accepting resumes after a pause */
     struct tp_http_conn *conns; /* doubly linked list of open connections */
     size_t nconns;
 };
@@ -36,15 +36,15 @@ enum conn_state {
 
 /* The chunked-body decoder's position (RFC 9112 §7.1). */
 enum chunk_state {
-    CH_SIZE,       /* hex digits */
-    CH_EXT,        /* chunk extension or whitespace, up to CR */
-    CH_SIZE_LF,    /* LF after the size line */
-    CH_DATA,       /* chunk data: body_left bytes */
-    CH_DATA_CR,    /* CRLF after chunk data */
+    CH_SIZE,    /* hex digits */
+    CH_EXT,     /* chunk extension or whitespace, up to CR */
+    CH_SIZE_LF, /* LF after the size line */
+    CH_DATA,    /* chunk data: body_left bytes */
+    CH_DATA_CR, /* CRLF after chunk data */
     CH_DATA_LF,
-    CH_TRAILER,    /* start of a trailer line (or the final CRLF) */
+    CH_TRAILER, /* start of a trailer line (or the final CRLF) */
     CH_TRAILER_LINE,
-    CH_END_LF,     /* LF of the final CRLF */
+    CH_END_LF, /* LF of the final CRLF */
 };
 
 /* One request/response exchange: body framing and response framing. Lives in the request's
@@ -53,12 +53,12 @@ typedef struct tp_exchange {
     /* request body */
     bool body_chunked;
     enum chunk_state chunk;
-    uint64_t body_left;     /* CL bytes, or bytes of the current chunk, still to come */
-    uint64_t body_total;    /* body bytes received (decompressed when inflating) */
-    size_t chunk_line;      /* bytes in the current size/extension/trailer line */
+    uint64_t body_left;  /* CL bytes, or bytes of the current chunk, still to come */
+    uint64_t body_total; /* body bytes received (decompressed when inflating) */
+    size_t chunk_line;   /* bytes in the current size/extension/trailer line */
     size_t trailer_bytes;
-    tp_buf body;            /* buffered body (non-streaming delegates) */
-    z_stream *inflate;      /* decompress_request: gzip decoder */
+    tp_buf body;       /* buffered body (non-streaming delegates) */
+    z_stream *inflate; /* decompress_request: gzip decoder */
 
     /* response framing */
     bool head_written, resp_chunked, resp_no_body, resp_has_length, close_after;
@@ -69,16 +69,16 @@ typedef struct tp_http_conn {
     tp_http_server *server;
     struct tp_http_conn *prev, *next;
     tp_stream *stream;
-    tp_request *req;  /* the request being served, or NULL */
-    tp_exchange *x;   /* its exchange state (NULL with req) */
+    tp_request *req; /* the request being served, or NULL */
+    tp_exchange *x;  /* its exchange state (NULL with req) */
     tp_http_parser parser;
     enum conn_state state;
-    bool keep_alive;  /* this request allows another after it */
-    bool in_data;     /* inside the stream's data callback */
-    bool gone;        /* client gone or refused: writes are dropped */
-    bool draining;    /* too much output queued: reading waits for it to drain */
-    double deadline;  /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
-    tp_timer timer;   /* fires at (or before) deadline */
+    bool keep_alive; /* this request allows another after it */
+    bool in_data;    /* inside the stream's data callback */
+    bool gone;       /* client gone or refused: writes are dropped */
+    bool draining;   /* too much output queued: reading waits for it to drain */
+    double deadline; /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
+    tp_timer timer;  /* fires at (or before) deadline */
     char remote_ip[46];
 } tp_http_conn;
 
@@ -100,6 +100,5 @@ int tp__body_begin(tp_http_conn *c, int *status);
 ssize_t tp__body_feed(tp_http_conn *c, tp_slice d);
 /* Frees body-reading state. */
 void tp__body_reset(tp_exchange *x);
-
 
 #endif

@@ -62,13 +62,16 @@ bool tp_http_date_parse(const char *s, size_t n, time_t *out)
     memcpy(buf, s, n);
     buf[n] = '\0';
     if (sscanf(buf, "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", wday, &tm.tm_mday, mon, &year,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) == 7 && used == (int)n) {
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) == 7 &&
+        used == (int)n) {
         /* IMF-fixdate */
     } else if (sscanf(buf, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT%n", wday, &tm.tm_mday, mon,
-                      &year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) == 7 && used == (int)n) {
+                      &year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) == 7 &&
+               used == (int)n) {
         year += year < 70 ? 2000 : 1900; /* RFC 850 two-digit year */
     } else if (sscanf(buf, "%3s %3s %2d %2d:%2d:%2d %4d%n", wday, mon, &tm.tm_mday, &tm.tm_hour,
-                      &tm.tm_min, &tm.tm_sec, &year, &used) == 7 && used == (int)n) {
+                      &tm.tm_min, &tm.tm_sec, &year, &used) == 7 &&
+               used == (int)n) {
         /* asctime */
     } else {
         return false;

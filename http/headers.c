@@ -28,8 +28,8 @@ void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value)
 {
     if (h->n == h->cap)
         grow(h);
-    h->v[h->n++] = (tp_http_header){tp_arena_slice_dup(h->arena, name),
-                                    tp_arena_slice_dup(h->arena, value)};
+    h->v[h->n++] =
+        (tp_http_header){tp_arena_slice_dup(h->arena, name), tp_arena_slice_dup(h->arena, value)};
 }
 
 void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value)

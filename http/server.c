@@ -12,7 +12,7 @@
 #include "platform/socket.h"
 
 #define ACCEPTS_PER_EVENT 128
-#define ACCEPT_PAUSE 0.1 /* seconds without accepting after EMFILE */
+#define ACCEPT_PAUSE      0.1 /* seconds without accepting after EMFILE */
 
 void tp_http_server_opts_default(tp_http_server_opts *o)
 {
@@ -30,7 +30,9 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
 }
 
 #define OPT(name, type, help, lo, hi)                                                              \
-    {#name, type, offsetof(tp_http_server_opts, name), help, lo, hi}
+    {                                                                                              \
+#name, type, offsetof(tp_http_server_opts, name), help, lo, hi                             \
+    }
 const tp_option tp_http_server_option_table[] = {
     OPT(no_keep_alive, TP_OPT_BOOL, "close the connection after every response", 0, 0),
     OPT(xheaders, TP_OPT_BOOL, "take the client IP and scheme from X-Real-Ip/X-Forwarded-*", 0, 0),
@@ -79,8 +81,8 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
             tp_strndup(opts->trusted_downstream, strlen(opts->trusted_downstream));
     if (srv->opts.protocol)
         srv->opts.protocol = srv->protocol = tp_strndup(opts->protocol, strlen(opts->protocol));
-    srv->limits = (tp_http_limits){srv->opts.max_header_size, srv->opts.max_uri_size,
-                                   srv->opts.max_headers};
+    srv->limits =
+        (tp_http_limits){srv->opts.max_header_size, srv->opts.max_uri_size, srv->opts.max_headers};
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* a peer that went away is an EPIPE to handle, not a death */
     return srv;
@@ -115,7 +117,8 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
             /* Out of fds: a level-triggered listener would spin, so stop listening briefly. */
             tp_log_error("accept failed: %s", strerror(-c));
             set_accepting(srv, false);
-            tp_timer_start_at(srv->loop, &srv->accept_pause, tp_loop_time(srv->loop) + ACCEPT_PAUSE);
+            tp_timer_start_at(srv->loop, &srv->accept_pause,
+                              tp_loop_time(srv->loop) + ACCEPT_PAUSE);
             return;
         }
         char ip[46];

@@ -97,8 +97,8 @@ int tp_bind_unix_socket(const char *path, int mode, int backlog)
     if (fd < 0)
         return -errno;
     socklen_t slen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + !abstract);
-    if (bind(fd, (struct sockaddr *)&sun, slen) < 0 || (!abstract && chmod(path, (mode_t)mode) < 0) ||
-        listen(fd, backlog) < 0) {
+    if (bind(fd, (struct sockaddr *)&sun, slen) < 0 ||
+        (!abstract && chmod(path, (mode_t)mode) < 0) || listen(fd, backlog) < 0) {
         int e = -errno;
         close(fd);
         return e;

@@ -43,8 +43,8 @@ int tp_app_route(tp_app *app, const char *pattern, const tp_handler_class *cls, 
         memcpy(full + n, "$", 2);
     int err;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)full, PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED, &err,
-                                   &off, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)full, PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED, &err, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[128];
         pcre2_get_error_message(err, msg, sizeof(msg));
@@ -70,8 +70,8 @@ static const tp_route *match(tp_app *app, tp_request *req, tp_slice **args, size
     if (!app->md)
         app->md = pcre2_match_data_create(8, NULL);
     for (size_t i = 0; i < app->nroutes; i++) {
-        int rc = pcre2_match(app->routes[i].re, (PCRE2_SPTR)req->path.p, req->path.n, 0, 0,
-                             app->md, NULL);
+        int rc = pcre2_match(app->routes[i].re, (PCRE2_SPTR)req->path.p, req->path.n, 0, 0, app->md,
+                             NULL);
         if (rc < 0)
             continue;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(app->md);
@@ -97,7 +97,7 @@ static int not_found_prepare(tp_handler *h)
 }
 
 static const tp_handler_class not_found_class = {.name = "ErrorHandler",
-                                                  .prepare = not_found_prepare};
+                                                 .prepare = not_found_prepare};
 
 static int headers_received(tp_request *req, void *ctx)
 {

@@ -10,8 +10,8 @@
 #include "web/handler.h"
 
 typedef struct tp_app_settings {
-    bool debug;                 /* serve_traceback-style detail on errors */
-    const char *server_header;  /* Server header value (default "TornadoServer/6.5 (C)") */
+    bool debug;                /* serve_traceback-style detail on errors */
+    const char *server_header; /* Server header value (default "TornadoServer/6.5 (C)") */
 } tp_app_settings;
 
 /* A new application with no routes. Free with tp_app_free. */

@@ -18,7 +18,10 @@ typedef struct main_opts {
     bool debug;
 } main_opts;
 
-#define MOPT(name, type, help, lo, hi) {#name, type, offsetof(main_opts, name), help, lo, hi}
+#define MOPT(name, type, help, lo, hi)                                                             \
+    {                                                                                              \
+#name, type, offsetof(main_opts, name), help, lo, hi                                       \
+    }
 static const tp_option main_options[] = {
     MOPT(port, TP_OPT_INT, "TCP port to listen on (0: any free port)", 0, 65535),
     MOPT(address, TP_OPT_STRING, "address to bind (empty: all interfaces)", 0, 0),
@@ -72,8 +75,8 @@ static int serve(tp_app *app, main_opts *mo, tp_http_server_opts *so)
 
 int tp_app_main(const tp_app_entry *entry, int argc, char **argv)
 {
-    main_opts mo = {.port = 8888, .address = "", .port_file = "", .logging = "info",
-                    .access_log = true};
+    main_opts mo = {
+        .port = 8888, .address = "", .port_file = "", .logging = "info", .access_log = true};
     tp_http_server_opts so;
     tp_http_server_opts_default(&so);
     tp_option_group groups[] = {

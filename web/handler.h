@@ -26,9 +26,9 @@ enum tp_handler_flags {
 };
 
 typedef struct tp_handler_class {
-    const char *name;    /* for logs (the route's class name) */
-    size_t state_size;   /* zeroed bytes of per-request state: tp_handler_state() */
-    unsigned flags;      /* tp_handler_flags */
+    const char *name;  /* for logs (the route's class name) */
+    size_t state_size; /* zeroed bytes of per-request state: tp_handler_state() */
+    unsigned flags;    /* tp_handler_flags */
     int (*initialize)(tp_handler *h, void *route_data);
     tp_method_fn prepare;
     tp_method_fn get, head, post, put, delete_, patch, options;

@@ -35,7 +35,7 @@ struct tp_handler {
     int status;
     tp_slice reason;
     tp_headers headers;
-    char *out;          /* body written and not yet flushed (in the arena) */
+    char *out; /* body written and not yet flushed (in the arena) */
     size_t out_len, out_cap;
     bool finished, flushed, async, closed, released, init_failed;
     int depth; /* app functions of this handler on the stack */

@@ -116,7 +116,8 @@ static int big_get(tp_handler *h)
 static int headers_get(tp_handler *h)
 {
     tp_request *req = tp_handler_request(h);
-    tp_writef(h, "remote_ip=%.*s\nprotocol=%.*s\nhost=%.*s\nhost_name=%.*s\npath=%.*s\nquery=%.*s\n",
+    tp_writef(h,
+              "remote_ip=%.*s\nprotocol=%.*s\nhost=%.*s\nhost_name=%.*s\npath=%.*s\nquery=%.*s\n",
               TP_SLICE_FMT(req->remote_ip), TP_SLICE_FMT(req->protocol), TP_SLICE_FMT(req->host),
               TP_SLICE_FMT(req->host_name), TP_SLICE_FMT(req->path), TP_SLICE_FMT(req->query));
     for (size_t i = 0; i < req->headers.n; i++)
@@ -201,11 +202,12 @@ static const tp_handler_class stream = {.name = "Stream",
                                         .data_received = stream_data,
                                         .state_size = sizeof(stream_state)};
 static const tp_handler_class big = {.name = "Big", .get = big_get};
-static const tp_handler_class headers = {.name = "Headers", .get = headers_get, .post = headers_get};
+static const tp_handler_class headers = {
+    .name = "Headers", .get = headers_get, .post = headers_get};
 static const tp_handler_class path = {.name = "Path", .get = path_get};
 static const tp_handler_class error = {.name = "Error", .get = error_get};
-static const tp_handler_class wait = {.name = "Wait", .get = wait_get,
-                                      .on_connection_close = wait_closed};
+static const tp_handler_class wait = {
+    .name = "Wait", .get = wait_get, .on_connection_close = wait_closed};
 static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
 static const tp_handler_class inject = {.name = "Inject", .get = inject_get};
 static const tp_handler_class head = {.name = "Head", .get = head_get, .head = head_get};
@@ -216,12 +218,23 @@ static int testapp_init(tp_app *app)
         const char *pattern;
         const tp_handler_class *cls;
     } routes[] = {
-        {"/", &hello},          {"/echo", &echo},         {"/args", &args},
-        {"/required", &required}, {"/flush", &flush},     {"/status/(\\d+)", &status},
-        {"/async", &async},     {"/stream", &stream},     {"/big", &big},
-        {"/headers", &headers}, {"/early", &early_handler}, {"/path/(.*)", &path},
-        {"/error", &error},     {"/wait", &wait},         {"/stats", &stats},
-        {"/inject", &inject},   {"/head", &head},
+        {"/", &hello},
+        {"/echo", &echo},
+        {"/args", &args},
+        {"/required", &required},
+        {"/flush", &flush},
+        {"/status/(\\d+)", &status},
+        {"/async", &async},
+        {"/stream", &stream},
+        {"/big", &big},
+        {"/headers", &headers},
+        {"/early", &early_handler},
+        {"/path/(.*)", &path},
+        {"/error", &error},
+        {"/wait", &wait},
+        {"/stats", &stats},
+        {"/inject", &inject},
+        {"/head", &head},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (tp_app_route(app, routes[i].pattern, routes[i].cls, NULL) < 0)
