@@ -50,7 +50,7 @@ deps:
 	@sh tools/deps.sh
 
 # Rebuild everything when the flags change (redis's .make-settings idea).
-$(BUILD)/.flags: FORCE
+$(BUILD)/.flags: FORCE | deps
 	@mkdir -p $(BUILD)
 	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS)' | cmp -s - $@ || \
 	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS)' > $@

@@ -96,7 +96,9 @@ static void on_stream_closed(tp_stream *s, int error, void *arg)
     tp_loop *loop = tp_stream_loop(s);
     c->stream = NULL;
     tp_timer_stop(loop, &c->timer);
+    c->in_close = true; /* a handler finishing inside mark_gone must not free c under us */
     mark_gone(c);
+    c->in_close = false;
     unlink_conn(c);
     if (!c->req)
         free_conn(c);
@@ -456,7 +458,8 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
 void tp__conn_request_done(tp_http_conn *c, bool reusable)
 {
     if (!c->stream) {
-        free_conn(c); /* the stream's close callback ran already */
+        if (!c->in_close)
+            free_conn(c); /* the stream's close callback ran already */
         return;
     }
     if (c->gone)

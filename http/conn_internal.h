@@ -77,6 +77,7 @@ typedef struct tp_http_conn {
     bool in_data;    /* inside the stream's data callback */
     bool gone;       /* client gone or refused: writes are dropped */
     bool draining;   /* too much output queued: reading waits for it to drain */
+    bool in_close;   /* inside the stream's close callback */
     double deadline; /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
     tp_timer timer;  /* fires at (or before) deadline */
     char remote_ip[46];

@@ -160,8 +160,10 @@ void tp__handler_connection_closed(tp_handler *h)
         CALL(h, h->cls->on_connection_close(h));
     /* A handler with no callback pending cannot finish by itself: finish for it. An async
      * one still owes its tp_finish (its writes are dropped). */
-    if (!h->finished && !h->async && h->depth == 0)
+    if (!h->finished && !h->async && h->depth == 0) {
+        h->unanswered = true; /* nothing was answered: no access log line */
         tp_finish(h);
+    }
     settle(h);
 }
 
@@ -392,7 +394,7 @@ int tp_flush(tp_handler *h)
 
 static void log_request(tp_handler *h)
 {
-    if (!tp_log_access_enabled())
+    if (!tp_log_access_enabled() || h->unanswered)
         return;
     tp_request *req = h->req;
     double ms = (tp__monotonic() - req->start_time) * 1000.0;

@@ -37,7 +37,7 @@ struct tp_handler {
     tp_headers headers;
     char *out; /* body written and not yet flushed (in the arena) */
     size_t out_len, out_cap;
-    bool finished, flushed, async, closed, released, init_failed;
+    bool finished, flushed, async, closed, released, init_failed, unanswered;
     int depth; /* app functions of this handler on the stack */
     const char *missing_argument;
     bool args_parsed;
