@@ -34,7 +34,7 @@ void tp_arena_init_in(tp_arena *a, void *mem, size_t n, size_t block_size)
     tp_arena_init(a, block_size);
     tp_arena_block *b = mem;
     *b = (tp_arena_block){.size = n - sizeof(*b), .kind = BLOCK_EXTERNAL};
-    a->head = b;
+    a->head = a->first = b;
 }
 
 static tp_arena_block *new_block(size_t size)
@@ -84,6 +84,8 @@ void *tp_arena_alloc(tp_arena *a, size_t n)
     b = new_block(size);
     b->next = a->head;
     a->head = b;
+    if (!a->first && sizeof(*b) + size <= a->block_size)
+        a->first = b;
     b->used = need;
     return b->data;
 }
@@ -139,16 +141,14 @@ static void run_cleanups(tp_arena *a)
     }
 }
 
-/* The oldest block is the first one allocated: the one a typical request fits in. */
+/* The first ordinary block is kept: the one a typical request fits in. */
 void tp_arena_reset(tp_arena *a)
 {
     run_cleanups(a);
-    tp_arena_block *b = a->head, *keep = NULL;
+    tp_arena_block *b = a->head, *keep = a->first;
     while (b) {
         tp_arena_block *next = b->next;
-        if (!next && (b->size + sizeof(*b) <= a->block_size || b->kind == BLOCK_EXTERNAL))
-            keep = b;
-        else
+        if (b != keep)
             free_block(b);
         b = next;
     }
@@ -169,6 +169,6 @@ void tp_arena_destroy(tp_arena *a)
         free_block(b);
         b = next;
     }
-    a->head = NULL;
+    a->head = a->first = NULL;
     a->allocated = 0;
 }

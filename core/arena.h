@@ -13,6 +13,7 @@ typedef struct tp_arena_cleanup tp_arena_cleanup;
 
 typedef struct tp_arena {
     tp_arena_block *head;       /* current block (newest first) */
+    tp_arena_block *first;      /* the first ordinary block: kept by reset */
     tp_arena_cleanup *cleanups; /* run newest first on reset/destroy */
     size_t block_size;          /* size of ordinary blocks */
     size_t allocated;           /* bytes handed out since the last reset (for tests, stats) */

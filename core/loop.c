@@ -240,10 +240,11 @@ static int iterate(tp_loop *loop)
 {
     tp_poll_event ev[MAX_EVENTS];
     loop->now = tp__monotonic();
-    int next = tp__timers_run(loop);
+    tp__timers_run(loop);
     run_callbacks(loop);
     run_deferred(loop);
-    int timeout = loop->callbacks.n || loop->stopping ? 0 : next;
+    /* Computed last: callbacks and deferred work may have armed timers. */
+    int timeout = loop->callbacks.n || loop->stopping ? 0 : tp__timers_next_ms(loop);
     if (timeout < 0 || timeout > MAX_SLEEP_MS)
         timeout = MAX_SLEEP_MS;
     int n = tp_poller_wait(loop->poller, ev, MAX_EVENTS, timeout);

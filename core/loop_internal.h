@@ -61,8 +61,10 @@ struct tp_loop {
 };
 
 void tp__callback_push(tp_callback_vec *v, tp_fn fn, void *arg);
-/* Runs due timers; returns the delay in ms until the next one (-1: none). */
-int tp__timers_run(tp_loop *loop);
+/* Runs the timers due at loop->now. */
+void tp__timers_run(tp_loop *loop);
+/* Milliseconds until the next timer is due (-1: none). */
+int tp__timers_next_ms(const tp_loop *loop);
 void tp__timers_free(tp_loop *loop);
 void tp__signals_free(tp_loop *loop);
 

@@ -1,6 +1,8 @@
 #include "core/options.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,9 @@ static int set_number(const tp_option *o, void *field, const char *v, char *err,
     } else if (*end) {
         return bad(err, errlen, "option --%s: '%s' is not a number", o->name, v);
     }
-    if ((o->type != TP_OPT_DOUBLE && (d < 0 || d != (double)(long long)d)) || !in_bounds(o, d))
+    /* Range before any cast: converting an out-of-range double to an integer is undefined. */
+    double top = o->type == TP_OPT_INT ? INT_MAX : o->type == TP_OPT_SIZE ? 0x1p62 : HUGE_VAL;
+    if ((o->type != TP_OPT_DOUBLE && (d < 0 || d > top || d != floor(d))) || !in_bounds(o, d))
         return bad(err, errlen, "option --%s: %s is out of range", o->name, v);
     if (o->type == TP_OPT_INT)
         *(int *)field = (int)d;
@@ -124,16 +128,16 @@ int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, ch
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            *rest = i;
+            return 1;
+        }
         if (!strcmp(a, "--")) {
             i++;
             break;
         }
         if (strncmp(a, "--", 2) != 0 || !a[2])
             break;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            *rest = i;
-            return 1;
-        }
         int r = parse_one(groups, ngroups, a + 2, err, errlen);
         if (r < 0)
             return r;

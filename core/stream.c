@@ -409,14 +409,17 @@ void tp_stream_resume(tp_stream *s)
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
+/* Runs the write callbacks whose bytes reached the kernel (status 0), and with an error
+ * status (the stream closed) all the others too. */
 static void fire_waiters(tp_stream *s, int status)
 {
     size_t i = 0;
     while (i < s->nwaiters && (status || s->waiters[i].target <= s->written_total)) {
         write_waiter w = s->waiters[i++];
-        w.fn(s, status, w.arg);
+        w.fn(s, w.target <= s->written_total ? 0 : status, w.arg);
     }
-    memmove(s->waiters, s->waiters + i, (s->nwaiters - i) * sizeof(*s->waiters));
+    if (i && i < s->nwaiters)
+        memmove(s->waiters, s->waiters + i, (s->nwaiters - i) * sizeof(*s->waiters));
     s->nwaiters -= i;
     if (!s->nwaiters) {
         tp_free(s->waiters);
@@ -613,7 +616,7 @@ static void close_hook(tp_loop *loop, void *arg)
         return;
     }
     if (read_kind(s) != R_NONE && !try_read(s))
-        finish_read(s, -EPIPE, TP_SLICE_NULL);
+        finish_read(s, s->error ? s->error : -EPIPE, TP_SLICE_NULL);
     clear_read(s);
     fire_waiters(s, s->error ? s->error : -EPIPE);
     s->freeing = true;

@@ -78,7 +78,7 @@ void tp_timer_start_at(tp_loop *loop, tp_timer *t, double when)
 
 /* Only timers due at the start of the pass run: one that re-arms itself for "now" waits for
  * the next iteration instead of spinning here. */
-int tp__timers_run(tp_loop *loop)
+void tp__timers_run(tp_loop *loop)
 {
     double now = loop->now;
     uint64_t last_seq = loop->timer_seq;
@@ -87,6 +87,10 @@ int tp__timers_run(tp_loop *loop)
         tp_timer_stop(loop, t);
         t->fn(loop, t->arg);
     }
+}
+
+int tp__timers_next_ms(const tp_loop *loop)
+{
     if (!loop->heap_n)
         return -1;
     double ms = ceil((loop->heap[0]->when - tp__monotonic()) * 1000.0);
@@ -185,7 +189,7 @@ static double jittered(const tp_periodic *p)
 /* Missed ticks are skipped so calls stay on the original grid (Tornado's _update_next). */
 static void schedule_next(tp_periodic *p)
 {
-    double now = tp_loop_time(p->loop);
+    double now = tp__monotonic(); /* the callback may have overrun the cached loop time */
     if (p->next <= now) {
         double period = jittered(p);
         p->next += (floor((now - p->next) / period) + 1) * period;

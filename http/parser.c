@@ -118,6 +118,8 @@ int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len, const tp_h
 {
     while (!p->start_line_done && p->skip < len && (buf[p->skip] == '\r' || buf[p->skip] == '\n'))
         p->skip++;
+    if (p->skip > lim->max_header_size)
+        return fail(status, 431); /* empty lines forever are no request either */
     if (!p->start_line_done)
         p->line_start = p->line_start > p->skip ? p->line_start : p->skip;
     for (;;) {

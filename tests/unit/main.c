@@ -1,0 +1,18 @@
+/* The unit-test runner: every suite in one SRunner, each test in its own forked process
+ * (CK_FORK, libcheck's default), libcheck's normal summary, non-zero exit on any failure. */
+#include <stdlib.h>
+
+#include "tests/unit/suites.h"
+
+int main(void)
+{
+    SRunner *sr = srunner_create(parser_suite());
+    srunner_add_suite(sr, memory_suite());
+    srunner_add_suite(sr, loop_suite());
+    srunner_add_suite(sr, stream_suite());
+    srunner_add_suite(sr, http_util_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

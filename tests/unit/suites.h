@@ -1,0 +1,16 @@
+/* The unit-test suites (one constructor per tests/unit/test_*.c), run together by main.c. */
+#ifndef TP_TESTS_UNIT_SUITES_H
+#define TP_TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+/* Every TCase gets this timeout (seconds); the whole binary stays well under 30 s. */
+#define TP_TEST_TIMEOUT 10
+
+Suite *parser_suite(void);
+Suite *memory_suite(void);
+Suite *loop_suite(void);
+Suite *stream_suite(void);
+Suite *http_util_suite(void);
+
+#endif
