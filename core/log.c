@@ -57,7 +57,7 @@ void tp_log_set_access(bool on)
 
 bool tp_log_access_enabled(void)
 {
-    return !L.access_off && L.level <= TP_LOG_INFO;
+    return !L.access_off;
 }
 
 void tp_log_set_fd(int fd)

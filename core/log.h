@@ -21,7 +21,8 @@ void tp_log_set_level(int level);
 int tp_log_level(void);
 /* Parses "debug", "info", "warning", "error" or "none"; -1 if unknown. */
 int tp_log_level_parse(const char *name);
-/* Turns the access log (one line per request) on or off (default on). */
+/* Turns the access log (one line per request) on or off (default on). Access lines still
+ * obey the level: 2xx/3xx are INFO, 4xx WARNING, 5xx ERROR. */
 void tp_log_set_access(bool on);
 bool tp_log_access_enabled(void);
 /* Writes to fd from now on (default 2); the caller keeps ownership of fd. */

@@ -34,6 +34,7 @@ void tp__callback_push(tp_callback_vec *v, tp_fn fn, void *arg)
 }
 
 static void on_wake(tp_loop *loop, int fd, unsigned events, void *arg);
+static void run_deferred(tp_loop *loop);
 
 tp_loop *tp_loop_new(void)
 {
@@ -65,6 +66,7 @@ void tp_loop_free(tp_loop *loop)
         return;
     if (current_loop == loop)
         current_loop = NULL;
+    run_deferred(loop); /* closes queued before the end (streams free themselves there) */
     tp__signals_free(loop);
     tp__timers_free(loop);
     close(loop->wake_fd);

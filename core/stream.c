@@ -552,6 +552,11 @@ int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd,
     return queued(s, n, fn, arg);
 }
 
+uint64_t tp_stream_bytes_written(const tp_stream *s)
+{
+    return s->written_total;
+}
+
 size_t tp_stream_pending_write(const tp_stream *s)
 {
     return s->out.bytes;

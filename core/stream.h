@@ -73,6 +73,8 @@ int tp_stream_write_ref(tp_stream *s, const void *p, size_t n, void (*free_fn)(v
  * when close_fd. */
 int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd, tp_write_fn fn,
                        void *arg);
+/* Bytes handed to the kernel since the stream was made. */
+uint64_t tp_stream_bytes_written(const tp_stream *s);
 /* Bytes queued and not yet written. */
 size_t tp_stream_pending_write(const tp_stream *s);
 

@@ -121,6 +121,14 @@ static void on_timer(tp_loop *loop, void *arg)
         tp_timer_start_at(loop, &c->timer, c->deadline);
         return;
     }
+    /* The wait for the next head starts once the last response is out: a slow reader that
+     * keeps taking bytes is not idle (one that stops is dropped a timeout later). */
+    uint64_t written = tp_stream_bytes_written(c->stream);
+    if (c->state == CONN_HEAD && tp_stream_pending_write(c->stream) && written != c->written_mark) {
+        c->written_mark = written;
+        set_deadline(c, c->server->opts.idle_connection_timeout);
+        return;
+    }
     if (c->state == CONN_BODY)
         tp_log_info("Timeout reading body from %s", c->remote_ip);
     else
@@ -256,14 +264,13 @@ static void apply_xheaders(tp_http_conn *c, tp_request *req)
  * only with "keep-alive" and a request whose end is known (Tornado's rule). */
 static bool decide_keep_alive(tp_http_conn *c, tp_request *req)
 {
-    if (c->server->opts.no_keep_alive)
-        return false;
     tp_slice conn = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Connection"));
     if (req->version_minor >= 1)
-        return !conn.p || !has_token(conn, "close");
-    if (!conn.p || !has_token(conn, "keep-alive"))
-        return false;
-    return tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Length")).p || c->x->body_chunked ||
+        return !c->server->opts.no_keep_alive && (!conn.p || !has_token(conn, "close"));
+    c->x->asked_keep_alive = conn.p && has_token(conn, "keep-alive");
+    if (!c->x->asked_keep_alive || c->server->opts.no_keep_alive || c->x->body_chunked)
+        return false; /* HTTP/1.0 with Transfer-Encoding: close after it (RFC 9112 §6.1) */
+    return tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Length")).p ||
            tp_slice_eq(req->method, TP_SLICE_LIT("GET")) ||
            tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
 }

@@ -62,6 +62,7 @@ typedef struct tp_exchange {
 
     /* response framing */
     bool head_written, resp_chunked, resp_no_body, resp_has_length, close_after;
+    bool asked_keep_alive; /* an HTTP/1.0 request with Connection: keep-alive */
     uint64_t resp_length;
 } tp_exchange;
 
@@ -80,6 +81,7 @@ typedef struct tp_http_conn {
     bool in_close;   /* inside the stream's close callback */
     double deadline; /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
     tp_timer timer;  /* fires at (or before) deadline */
+    uint64_t written_mark; /* bytes written when the head timeout last looked */
     char remote_ip[46];
 } tp_http_conn;
 

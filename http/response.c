@@ -162,7 +162,7 @@ int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_he
     }
     if (c->x->resp_chunked)
         PUT_LIT(&b, "Transfer-Encoding: chunked\r\n");
-    if (!c->keep_alive && req->version_minor >= 1)
+    if (!c->keep_alive && (req->version_minor >= 1 || c->x->asked_keep_alive))
         PUT_LIT(&b, "Connection: close\r\n");
     else if (c->keep_alive && req->version_minor == 0)
         PUT_LIT(&b, "Connection: Keep-Alive\r\n");

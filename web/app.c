@@ -19,6 +19,7 @@ void tp_app_free(tp_app *app)
     if (!app)
         return;
     tp_http_server_free(app->server);
+    tp__handlers_drop(app);
     for (size_t i = 0; i < app->nroutes; i++) {
         pcre2_code_free(app->routes[i].re);
         tp_free(app->routes[i].pattern);

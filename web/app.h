@@ -16,6 +16,9 @@ typedef struct tp_app_settings {
 
 /* A new application with no routes. Free with tp_app_free. */
 tp_app *tp_app_new(void);
+/* Closes the app's server and its connections and frees the app. Requests whose async
+ * handler has not called tp_finish yet are dropped: call it once the loop will no longer run
+ * the callbacks those handlers wait for (at the end of the program). */
 void tp_app_free(tp_app *app);
 tp_app_settings *tp_app_settings_of(tp_app *app);
 /* Adds a route: pattern -> cls, with route_data handed to cls->initialize. Routes are tried

@@ -14,7 +14,24 @@
 
 static void release(tp_handler *h)
 {
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        h->app->live = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
     tp_http_finish(h->req);
+}
+
+/* At teardown the loop will not run the callbacks these handlers wait for: their requests are
+ * dropped without calling app code. */
+void tp__handlers_drop(tp_app *app)
+{
+    while (app->live) {
+        tp_handler *h = app->live;
+        h->released = h->finished = true;
+        release(h);
+    }
 }
 
 /* Calls into app code are bracketed so that a tp_finish inside defers the release. */
@@ -52,6 +69,10 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
     h->req = req;
     h->route_data = route_data;
     h->status = 200;
+    h->next = app->live;
+    if (app->live)
+        app->live->prev = h;
+    app->live = h;
     if (cls->state_size)
         h->state = tp_arena_calloc(&req->arena, cls->state_size);
     default_headers(h);
@@ -329,6 +350,8 @@ int tp_write(tp_handler *h, const void *p, size_t n)
 {
     if (h->finished)
         return -EALREADY;
+    if (!n)
+        return 0;
     if (h->out_len + n > h->out_cap) {
         size_t cap = h->out_cap ? h->out_cap * 2 : 256;
         while (cap < h->out_len + n)
@@ -394,11 +417,11 @@ int tp_flush(tp_handler *h)
 
 static void log_request(tp_handler *h)
 {
-    if (!tp_log_access_enabled() || h->unanswered)
+    int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
+    if (!tp_log_access_enabled() || h->unanswered || level < tp_log_level())
         return;
     tp_request *req = h->req;
     double ms = (tp__monotonic() - req->start_time) * 1000.0;
-    int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
     tp_log_write(level, "web.c", __LINE__, "%d %.*s %.*s (%.*s) %.2fms", h->status,
                  TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip),
                  ms);

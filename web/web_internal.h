@@ -22,9 +22,11 @@ struct tp_app {
     pcre2_match_data *md; /* one per app: a worker runs one request at a time */
     tp_http_server *server;
     tp_slice server_header; /* settings.server_header, measured once */
+    tp_handler *live;       /* handlers not released yet (async ones waiting for tp_finish) */
 };
 
 struct tp_handler {
+    tp_handler *prev, *next; /* in app->live */
     tp_app *app;
     const tp_handler_class *cls;
     tp_request *req;
@@ -49,6 +51,8 @@ void tp__handler_execute(tp_handler *h, bool prepare_done);
 /* A handler for the request, in its arena. */
 tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,
                             void *route_data);
+/* Drops every handler still waiting for its tp_finish (the app is going away). */
+void tp__handlers_drop(tp_app *app);
 /* The client went away: on_connection_close. */
 void tp__handler_connection_closed(tp_handler *h);
 /* Runs prepare alone (streaming bodies); false if the handler finished in it. */
