@@ -74,13 +74,13 @@ typedef struct tp_http_conn {
     tp_exchange *x;  /* its exchange state (NULL with req) */
     tp_http_parser parser;
     enum conn_state state;
-    bool keep_alive; /* this request allows another after it */
-    bool in_data;    /* inside the stream's data callback */
-    bool gone;       /* client gone or refused: writes are dropped */
-    bool draining;   /* too much output queued: reading waits for it to drain */
-    bool in_close;   /* inside the stream's close callback */
-    double deadline; /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
-    tp_timer timer;  /* fires at (or before) deadline */
+    bool keep_alive;       /* this request allows another after it */
+    bool in_data;          /* inside the stream's data callback */
+    bool gone;             /* client gone or refused: writes are dropped */
+    bool draining;         /* too much output queued: reading waits for it to drain */
+    bool in_close;         /* inside the stream's close callback */
+    double deadline;       /* head timeout (CONN_HEAD) or body timeout (CONN_BODY) */
+    tp_timer timer;        /* fires at (or before) deadline */
     uint64_t written_mark; /* bytes written when the head timeout last looked */
     char remote_ip[46];
 } tp_http_conn;
