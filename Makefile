@@ -35,7 +35,7 @@ endif
 CFLAGS_ALL += $(CFLAGS)
 LDFLAGS_ALL += $(LDFLAGS)
 
-LIB_SRC := $(filter-out platform/poller_%.c,$(wildcard platform/*.c core/*.c http/*.c web/*.c)) \
+LIB_SRC := $(filter-out platform/poller_%.c,$(wildcard platform/*.c core/*.c http/*.c web/*.c process/*.c)) \
            platform/poller_$(POLLER).c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello
@@ -43,7 +43,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_APPS := testapp
 
-all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so \
+all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so)
 
 deps:
@@ -122,7 +122,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
 
-HEADERS := $(wildcard core/*.h http/*.h web/*.h platform/*.h)
+HEADERS := $(wildcard core/*.h http/*.h web/*.h platform/*.h process/*.h)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tp
 	install -m 644 $(BUILD)/libtp.a $(BUILD)/libtp.so $(DESTDIR)$(PREFIX)/lib/
@@ -130,7 +130,7 @@ install: all
 	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/tp/$${h#include/}; done
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
-FORMAT_SRC := $(wildcard platform/*.[ch] core/*.[ch] http/*.[ch] web/*.[ch] include/*.h \
+FORMAT_SRC := $(wildcard platform/*.[ch] core/*.[ch] http/*.[ch] web/*.[ch] process/*.[ch] include/*.h \
               examples/*.c tools/*.c tests/unit/*.[ch] tests/apps/*.c tests/fuzz/*.c)
 check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
@@ -144,3 +144,27 @@ clean:
 .PHONY: all deps test test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:
+
+# The prefork tests' apps: two good versions and the broken variants of §9.9 row 6.
+PREFORK_APPS := app_v1 app_v2 broken_no_symbol broken_abi broken_init_fails \
+                broken_init_crashes broken_init_hangs
+$(BUILD)/tests/prefork/app_v1.so: APP_DEFS := -DAPP_VERSION='"v1"'
+$(BUILD)/tests/prefork/app_v2.so: APP_DEFS := -DAPP_VERSION='"v2"'
+$(BUILD)/tests/prefork/broken_no_symbol.so: APP_DEFS := -DBROKEN_NO_SYMBOL
+$(BUILD)/tests/prefork/broken_abi.so: APP_DEFS := -DBROKEN_ABI
+$(BUILD)/tests/prefork/broken_init_fails.so: APP_DEFS := -DBROKEN_INIT_FAILS
+$(BUILD)/tests/prefork/broken_init_crashes.so: APP_DEFS := -DBROKEN_INIT_CRASHES
+$(BUILD)/tests/prefork/broken_init_hangs.so: APP_DEFS := -DBROKEN_INIT_HANGS
+$(BUILD)/tests/prefork/%.so: tests/apps/prefork_app.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -shared -o $@ $< $(LDFLAGS_ALL)
+$(BUILD)/tests/prefork/not_elf.so:
+	@mkdir -p $(dir $@)
+	printf 'not an ELF' > $@
+prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so
+
+# The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
+# links against the server's own copy when dlopened.
+$(BUILD)/tornado-prefork: $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/libtp.a
+	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libtp.a -Wl,--no-whole-archive \
+	  $(LDFLAGS_ALL) $(LIBS) -ldl

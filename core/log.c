@@ -72,6 +72,12 @@ void tp_log_set_tag(const char *tag)
     L.tag = tag ? tp_strndup(tag, strlen(tag)) : NULL;
 }
 
+void tp_log_after_fork(void)
+{
+    tp_buf_clear(&L.out);
+    L.flush_hook = (tp_defer){0};
+}
+
 void tp_log_flush(void)
 {
     while (L.out.len) {

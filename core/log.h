@@ -34,6 +34,8 @@ void tp_log_set_tag(const char *tag);
 void tp_log_write(int level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void tp_log_vwrite(int level, const char *file, int line, const char *fmt, va_list ap);
+/* In a child after fork: forgets the parent's pending flush (queued on the parent's loop). */
+void tp_log_after_fork(void);
 /* Writes buffered lines now. */
 void tp_log_flush(void);
 

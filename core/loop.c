@@ -121,7 +121,7 @@ int tp_loop_add_fd(tp_loop *loop, int fd, unsigned events, tp_fd_fn fn, void *ar
     if (e->fn)
         return -EEXIST;
     /* A paused fd (mask 0) stays out of the poller until tp_loop_update_fd asks for events. */
-    unsigned mask = events & (TP_READ | TP_WRITE);
+    unsigned mask = events & (TP_READ | TP_WRITE | TP_POLL_EXCLUSIVE);
     int r = mask ? tp_poller_set(loop->poller, fd, 0, mask) : 0;
     if (r < 0)
         return r;
@@ -135,7 +135,7 @@ int tp_loop_update_fd(tp_loop *loop, int fd, unsigned events)
     if (fd < 0 || fd >= loop->nfds_cap || !loop->fds[fd].fn)
         return -ENOENT;
     tp_fd_entry *e = &loop->fds[fd];
-    unsigned mask = events & (TP_READ | TP_WRITE);
+    unsigned mask = events & (TP_READ | TP_WRITE | TP_POLL_EXCLUSIVE);
     if (mask == e->mask)
         return 0;
     int r = tp_poller_set(loop->poller, fd, e->mask, mask);
@@ -232,7 +232,7 @@ static void dispatch(tp_loop *loop, tp_poll_event *ev, int n)
             continue;
         tp_fd_entry *e = &loop->fds[fd];
         /* An earlier handler in this batch may have removed or paused this fd. */
-        unsigned fired = ev[i].events & (e->mask | TP_ERROR_EVENTS);
+        unsigned fired = ev[i].events & ((e->mask & (TP_READ | TP_WRITE)) | TP_ERROR_EVENTS);
         if (e->fn && fired)
             e->fn(loop, fd, fired, e->arg);
     }

@@ -102,8 +102,8 @@ int tp_options_set(const tp_option_group *groups, size_t ngroups, const char *na
     return set_value(o, base, value, err, errlen);
 }
 
-static int parse_one(const tp_option_group *groups, size_t ngroups, const char *arg, char *err,
-                     size_t errlen)
+int tp_options_parse_one(const tp_option_group *groups, size_t ngroups, const char *arg, char *err,
+                         size_t errlen)
 {
     const char *eq = strchr(arg, '=');
     size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -138,7 +138,7 @@ int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, ch
         }
         if (strncmp(a, "--", 2) != 0 || !a[2])
             break;
-        int r = parse_one(groups, ngroups, a + 2, err, errlen);
+        int r = tp_options_parse_one(groups, ngroups, a + 2, err, errlen);
         if (r < 0)
             return r;
     }

@@ -30,6 +30,9 @@ typedef struct tp_option_group {
  * 0, 1 if --help was given, or -EINVAL with a one-line message in err. */
 int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, char **argv,
                      int *rest, char *err, size_t errlen);
+/* Parses one "name=value" / "flag" / "no-flag" (without the leading dashes); 0 or -EINVAL. */
+int tp_options_parse_one(const tp_option_group *groups, size_t ngroups, const char *arg, char *err,
+                         size_t errlen);
 /* Sets one option by name from text (the config-file path); 0 or -EINVAL with err. */
 int tp_options_set(const tp_option_group *groups, size_t ngroups, const char *name,
                    const char *value, char *err, size_t errlen);

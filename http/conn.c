@@ -30,9 +30,16 @@ static void set_deadline(tp_http_conn *c, double seconds)
 
 static void enter_head(tp_http_conn *c)
 {
+    tp_http_server *srv = c->server;
     c->state = CONN_HEAD;
     c->parser = (tp_http_parser){0};
-    set_deadline(c, c->server->opts.idle_connection_timeout);
+    set_deadline(c, srv->draining ? srv->idle_grace : srv->opts.idle_connection_timeout);
+}
+
+void tp__conn_drain(tp_http_conn *c, double idle_grace)
+{
+    if (c->state == CONN_HEAD && !c->req)
+        set_deadline(c, idle_grace > 0 ? idle_grace : 0.001);
 }
 
 void tp__conn_start(tp_http_server *srv, int fd, const char *ip)
@@ -68,6 +75,7 @@ static void unlink_conn(tp_http_conn *c)
     srv->nconns--;
     c->server = NULL; /* the server may be freed before a detached request finishes */
     c->prev = c->next = NULL;
+    tp__server_conn_gone(srv);
 }
 
 static void free_conn(tp_http_conn *c)
@@ -129,11 +137,17 @@ static void on_timer(tp_loop *loop, void *arg)
         set_deadline(c, c->server->opts.idle_connection_timeout);
         return;
     }
-    if (c->state == CONN_BODY)
+    if (c->state == CONN_BODY) {
         tp_log_info("Timeout reading body from %s", c->remote_ip);
-    else
+        tp_stream_close(c->stream);
+    } else if (c->server->draining && !c->parser.start_line_done &&
+               !tp_stream_buffered(c->stream)) {
+        c->state = CONN_CLOSED; /* draining: an idle keep-alive connection ends with a FIN */
+        tp_stream_close_after_flush(c->stream, c->server->opts.linger);
+    } else {
         tp_log_debug("closing idle connection from %s", c->remote_ip);
-    tp_stream_close(c->stream);
+        tp_stream_close(c->stream);
+    }
 }
 
 void tp__conn_reject(tp_http_conn *c, int status, const char *why)
@@ -364,7 +378,8 @@ static bool start_request(tp_http_conn *c, const char *head, size_t len)
         tp__conn_reject(c, status, reject_reason(status));
         return false;
     }
-    c->keep_alive = decide_keep_alive(c, req);
+    c->keep_alive = decide_keep_alive(c, req) && !srv->draining;
+    srv->requests++;
     c->state = c->x->body_left || c->x->body_chunked ? CONN_BODY : CONN_HANDLER;
     if (srv->delegate.headers_received(req, srv->ctx) != TP_OK && c->req == req &&
         !c->x->head_written) {

@@ -25,6 +25,13 @@ struct tp_http_server {
     tp_timer accept_pause;      /* out of fds: accepting resumes after a pause */
     struct tp_http_conn *conns; /* doubly linked list of open connections */
     size_t nconns;
+    unsigned long requests;
+    bool exclusive;   /* listeners are shared: EPOLLEXCLUSIVE, re-armed */
+    unsigned accepts; /* since the last re-arm */
+    bool draining;
+    double idle_grace;
+    void (*drained)(tp_http_server *srv, void *arg);
+    void *drained_arg;
 };
 
 enum conn_state {
@@ -90,6 +97,10 @@ tp_request *tp__request_new(void);
 void tp__request_free(tp_request *req);
 void tp__conn_start(tp_http_server *srv, int fd, const char *ip);
 void tp__conn_abort(tp_http_conn *c);
+/* server.c: a connection left the server (for the drain's end). */
+void tp__server_conn_gone(tp_http_server *srv);
+/* Drain: closes the connection if it is idle, else lets its current request end it. */
+void tp__conn_drain(tp_http_conn *c, double idle_grace);
 /* The response is finished (c->req already released): next request, or close. */
 void tp__conn_request_done(tp_http_conn *c, bool reusable);
 /* Answers a framing error with `status` and no body, then closes (after a linger). */

@@ -88,10 +88,26 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
     return srv;
 }
 
+static unsigned listen_events(const tp_http_server *srv)
+{
+    return TP_READ | (srv->exclusive ? TP_POLL_EXCLUSIVE : 0);
+}
+
 static void set_accepting(tp_http_server *srv, bool on)
 {
     for (size_t i = 0; i < srv->nlisteners; i++)
-        tp_loop_update_fd(srv->loop, srv->listeners[i], on ? TP_READ : 0);
+        tp_loop_update_fd(srv->loop, srv->listeners[i], on ? listen_events(srv) : 0);
+}
+
+/* With EPOLLEXCLUSIVE the kernel keeps waking the first waiter; re-adding the listener every
+ * few accepts moves this process to the back of the queue (nginx >= 1.21.6). */
+static void rearm(tp_http_server *srv, int fd)
+{
+    if (!srv->exclusive || ++srv->accepts < 16)
+        return;
+    srv->accepts = 0;
+    tp_loop_update_fd(srv->loop, fd, 0);
+    tp_loop_update_fd(srv->loop, fd, listen_events(srv));
 }
 
 static void resume_accepting(tp_loop *loop, void *arg)
@@ -110,7 +126,7 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
         int c = tp_accept(fd, &ss, &len);
         if (c == -EAGAIN || c == -ECONNABORTED || c == -EINTR) {
             if (c == -EAGAIN)
-                return;
+                break;
             continue;
         }
         if (c < 0) {
@@ -127,12 +143,19 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
             tp_socket_set_nodelay(c, true);
         tp__conn_start(srv, c, ip);
     }
+    rearm(srv, fd);
+}
+
+int tp_http_server_add_shared_socket(tp_http_server *srv, int fd)
+{
+    srv->exclusive = tp_poller_name()[0] == 'e'; /* the poll backend has no EXCLUSIVE */
+    return tp_http_server_add_socket(srv, fd);
 }
 
 int tp_http_server_add_socket(tp_http_server *srv, int fd)
 {
     tp_timer_init(&srv->accept_pause, resume_accepting, srv);
-    int r = tp_loop_add_fd(srv->loop, fd, TP_READ, on_accept, srv);
+    int r = tp_loop_add_fd(srv->loop, fd, listen_events(srv), on_accept, srv);
     if (r < 0)
         return r;
     srv->listeners = tp_realloc(srv->listeners, (srv->nlisteners + 1) * sizeof(int));
@@ -174,6 +197,43 @@ void tp_http_server_close_all(tp_http_server *srv)
 {
     while (srv->conns)
         tp__conn_abort(srv->conns);
+}
+
+static void drained(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_http_server *srv = arg;
+    if (srv->drained && srv->nconns == 0) {
+        void (*done)(tp_http_server *, void *) = srv->drained;
+        srv->drained = NULL;
+        done(srv, srv->drained_arg);
+    }
+}
+
+void tp__server_conn_gone(tp_http_server *srv)
+{
+    if (srv->draining && srv->nconns == 0)
+        tp_loop_add_callback(srv->loop, drained, srv);
+}
+
+void tp_http_server_drain(tp_http_server *srv, double idle_grace,
+                          void (*done)(tp_http_server *srv, void *arg), void *arg)
+{
+    tp_http_server_stop(srv);
+    srv->draining = true;
+    srv->idle_grace = idle_grace;
+    srv->drained = done;
+    srv->drained_arg = arg;
+    for (tp_http_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        tp__conn_drain(c, idle_grace);
+    }
+    tp_loop_add_callback(srv->loop, drained, srv);
+}
+
+unsigned long tp_http_server_requests(const tp_http_server *srv)
+{
+    return srv->requests;
 }
 
 size_t tp_http_server_connections(const tp_http_server *srv)

@@ -54,6 +54,17 @@ int tp_http_server_listen(tp_http_server *srv, const char *address, int port);
 /* Serves an already listening socket (from the prefork master or LISTEN_FDS); the server
  * owns it. 0 or -errno. */
 int tp_http_server_add_socket(tp_http_server *srv, int fd);
+/* Like tp_http_server_add_socket for a listening socket shared with other processes: each
+ * accept wakes one of them only (EPOLLEXCLUSIVE), re-armed every 16 accepts so the load
+ * spreads. 0 or -errno. */
+int tp_http_server_add_shared_socket(tp_http_server *srv, int fd);
+/* Graceful drain: stops accepting, answers each connection's next request with Connection:
+ * close, closes connections still idle after idle_grace seconds, and calls done(srv, arg)
+ * (from the loop) once no connection is left. */
+void tp_http_server_drain(tp_http_server *srv, double idle_grace,
+                          void (*done)(tp_http_server *srv, void *arg), void *arg);
+/* Requests received so far. */
+unsigned long tp_http_server_requests(const tp_http_server *srv);
 /* Stops accepting (listening sockets are closed); open connections are untouched. */
 void tp_http_server_stop(tp_http_server *srv);
 /* Closes every connection now (in-flight requests get connection_closed). */

@@ -17,6 +17,7 @@
 #include "http/request.h"
 #include "http/server.h"
 #include "platform/socket.h"
+#include "process/fork.h"
 #include "web/app.h"
 #include "web/app_entry.h"
 #include "web/app_main.h"

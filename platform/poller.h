@@ -7,6 +7,9 @@ enum {
     TP_POLL_READ = 0x001,
     TP_POLL_WRITE = 0x004,
     TP_POLL_ERROR = 0x018, /* reported, never requested: hang-up or error on the fd */
+    /* With READ on a listening socket shared by several processes: wake only one of them
+     * (EPOLLEXCLUSIVE; ignored by the poll backend). */
+    TP_POLL_EXCLUSIVE = 0x100,
 };
 
 typedef struct tp_poller tp_poller;

@@ -34,6 +34,8 @@ void tp_poller_free(tp_poller *p)
 
 static unsigned to_epoll(unsigned mask)
 {
+    if (mask & TP_POLL_EXCLUSIVE)
+        return EPOLLIN | EPOLLEXCLUSIVE; /* RDHUP is not allowed with EXCLUSIVE */
     return (mask & TP_POLL_READ ? EPOLLIN | EPOLLRDHUP : 0) | (mask & TP_POLL_WRITE ? EPOLLOUT : 0);
 }
 
@@ -43,6 +45,11 @@ int tp_poller_set(tp_poller *p, int fd, unsigned old, unsigned mask)
     int op = !old ? EPOLL_CTL_ADD : !mask ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
     if (!old && !mask)
         return 0;
+    /* EPOLLEXCLUSIVE cannot be modified in place: delete and add again. */
+    if (op == EPOLL_CTL_MOD && ((old | mask) & TP_POLL_EXCLUSIVE)) {
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+        op = EPOLL_CTL_ADD;
+    }
     return epoll_ctl(p->epfd, op, fd, &ev) < 0 ? -errno : 0;
 }
 

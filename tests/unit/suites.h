@@ -12,5 +12,6 @@ Suite *memory_suite(void);
 Suite *loop_suite(void);
 Suite *stream_suite(void);
 Suite *http_util_suite(void);
+Suite *fork_suite(void);
 
 #endif

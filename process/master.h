@@ -1,0 +1,39 @@
+/* The prefork master: binds the listeners, forks and supervises the workers, reloads the app
+ * as a new generation (HUP), drains and stops (TERM/QUIT graceful, INT fast). It never loads
+ * app code itself. Design: ../shared/reference/process-model.md §9. */
+#ifndef TP_PROCESS_MASTER_H
+#define TP_PROCESS_MASTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/server.h"
+
+#define TP_PREFORK_MAX_LISTEN 16
+
+typedef struct tp_prefork_opts {
+    const char *app_path;
+    int ports[TP_PREFORK_MAX_LISTEN];
+    size_t nports;
+    const char *addresses[TP_PREFORK_MAX_LISTEN];
+    size_t naddresses;
+    const char *unix_sockets[TP_PREFORK_MAX_LISTEN];
+    size_t nunix;
+    const char *watch[TP_PREFORK_MAX_LISTEN];
+    size_t nwatch;
+    int procs; /* 0: auto */
+    bool reuseport;
+    int backlog;
+    const char *pid_file, *port_file, *log_file;
+    double worker_timeout, boot_timeout, shutdown_timeout, kill_grace, drain_idle_grace;
+    unsigned long max_requests, max_requests_jitter;
+    bool autoreload;
+    const char *user, *group;
+    tp_http_server_opts http;
+} tp_prefork_opts;
+
+/* Runs the master until it stops; returns the process exit status (0 after a stop, 1 when the
+ * first generation could not start: the reason is printed on stderr as "error: ..."). */
+int tp_master_run(const tp_prefork_opts *o);
+
+#endif

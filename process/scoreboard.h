@@ -1,0 +1,45 @@
+/* The scoreboard: one shared-memory record per worker, written by that worker only (heartbeat,
+ * requests, connections, current request) and read by the master (hung-worker detection, the
+ * route of a crashed worker) and by `tornado-prefork status`. */
+#ifndef TP_PROCESS_SCOREBOARD_H
+#define TP_PROCESS_SCOREBOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tp_score {
+    int32_t pid; /* 0: free record */
+    int32_t slot;
+    uint32_t gen;
+    uint32_t state;        /* 1 booting, 2 ready, 3 draining */
+    double started;        /* wall-clock seconds */
+    uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
+    uint64_t requests;
+    uint64_t connections;
+    char request[64]; /* "GET /path" of the request being served or last served */
+} tp_score;
+
+typedef struct tp_scoreboard {
+    uint32_t magic;
+    uint32_t nrecords;
+    int32_t master_pid;
+    uint32_t reserved;
+    tp_score records[];
+} tp_scoreboard;
+
+#define TP_SCOREBOARD_MAGIC 0x74707362u /* "tpsb" */
+
+/* Maps a scoreboard of n records, shared with children forked later: file-backed at path
+ * (created, so `status` can read it) or anonymous when path is NULL. NULL on failure. */
+tp_scoreboard *tp_scoreboard_create(const char *path, uint32_t n);
+/* Maps an existing scoreboard file read-only (for `status`); NULL if there is none. */
+const tp_scoreboard *tp_scoreboard_open(const char *path, size_t *size);
+/* A free record (zeroed and claimed for pid), or NULL when all are taken. */
+tp_score *tp_scoreboard_claim(tp_scoreboard *sb, int pid, int slot, uint32_t gen);
+/* Releases pid's record. */
+void tp_scoreboard_release(tp_scoreboard *sb, int pid);
+tp_score *tp_scoreboard_find(tp_scoreboard *sb, int pid);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t tp_monotonic_ns(void);
+
+#endif

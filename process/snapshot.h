@@ -1,0 +1,12 @@
+/* Per-generation snapshots of app.so: a private copy, so a reload is atomic even while a
+ * linker rewrites the file, and each generation dlopens a path of its own. */
+#ifndef TP_PROCESS_SNAPSHOT_H
+#define TP_PROCESS_SNAPSHOT_H
+
+#include <stddef.h>
+
+/* Copies src to dir/app.g<gen>.so (mode 0400) after checking it is a non-empty ELF file.
+ * Returns the new path (tp_free it) or NULL with a one-line reason in err. */
+char *tp_snapshot_take(const char *src, const char *dir, unsigned gen, char *err, size_t errlen);
+
+#endif

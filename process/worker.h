@@ -1,0 +1,32 @@
+/* A worker process of the prefork server: boots its generation's app snapshot, serves the
+ * shared listeners, reports to the master, drains on request. */
+#ifndef TP_PROCESS_WORKER_H
+#define TP_PROCESS_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/server.h"
+#include "process/scoreboard.h"
+
+typedef struct tp_worker_boot {
+    int slot; /* task id 0..N-1, stable across respawns and generations */
+    unsigned gen;
+    int master_pid;
+    int ctl_fd;           /* this worker's end of the control socketpair */
+    const int *listeners; /* fds bound by the master */
+    size_t nlisteners;
+    bool shared;          /* listeners shared by all workers (EPOLLEXCLUSIVE) */
+    const char *snapshot; /* the generation's copy of app.so */
+    const tp_http_server_opts *http;
+    tp_scoreboard *sb;
+    const char *log_file; /* reopened on REOPEN_LOGS and USR1 (NULL: stderr) */
+    double drain_idle_grace;
+    unsigned long max_requests; /* 0: no recycling */
+} tp_worker_boot;
+
+/* Runs the worker in the child after fork; never returns. Exit status 0 after a drain, 3 when
+ * the boot failed (the master was sent BOOT_FAILED with the reason first). */
+_Noreturn void tp_worker_run(const tp_worker_boot *b);
+
+#endif

@@ -1,0 +1,343 @@
+/* tornado-prefork: the prefork server command, and its reload/stop/status helpers.
+ *
+ *   tornado-prefork [options] APP.so
+ *   tornado-prefork reload|stop|status --pid-file=F
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/options.h"
+#include "platform/proc.h"
+#include "process/master.h"
+#include "process/scoreboard.h"
+
+#define VERSION "0.1.0"
+
+typedef struct cli {
+    const char *procs;
+    const char *pid_file, *port_file, *log_file, *logging, *config, *user, *group;
+    bool reuseport, autoreload, access_log, version;
+    int backlog;
+    double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace;
+    size_t max_requests, max_requests_jitter;
+} cli;
+
+#define COPT(name, type, help, lo, hi)                                                             \
+    {                                                                                              \
+#name, type, offsetof(cli, name), help, lo, hi                                             \
+    }
+static const tp_option cli_options[] = {
+    COPT(procs, TP_OPT_STRING, "worker processes: a number, or auto (CPUs in the affinity mask)", 0,
+         0),
+    COPT(reuseport, TP_OPT_BOOL, "one SO_REUSEPORT socket per worker instead of a shared one", 0,
+         0),
+    COPT(backlog, TP_OPT_INT, "listen backlog", 1, 1 << 20),
+    COPT(pid_file, TP_OPT_STRING, "write the master's pid here (and use it for reload/stop/status)",
+         0, 0),
+    COPT(port_file, TP_OPT_STRING, "write the first bound TCP port here once serving", 0, 0),
+    COPT(log_file, TP_OPT_STRING, "append the log here instead of stderr (USR1 reopens it)", 0, 0),
+    COPT(logging, TP_OPT_STRING, "log level: debug, info, warning, error or none", 0, 0),
+    COPT(access_log, TP_OPT_BOOL, "log one line per request", 0, 0),
+    COPT(worker_timeout, TP_OPT_DOUBLE,
+         "seconds without heartbeat before a worker is killed (0: off)", 0, 1e6),
+    COPT(boot_timeout, TP_OPT_DOUBLE, "seconds for a worker to boot", 0.1, 1e6),
+    COPT(shutdown_timeout, TP_OPT_DOUBLE, "seconds a draining worker gets to finish", 0, 1e6),
+    COPT(drain_idle_grace, TP_OPT_DOUBLE, "seconds an idle keep-alive connection gets in a drain",
+         0, 1e6),
+    COPT(max_requests, TP_OPT_SIZE, "replace a worker after this many requests (0: never)", 0,
+         1e15),
+    COPT(max_requests_jitter, TP_OPT_SIZE, "add up to this many to max_requests, per worker", 0,
+         1e15),
+    COPT(autoreload, TP_OPT_BOOL, "reload when APP.so (or a --watch path) changes", 0, 0),
+    COPT(user, TP_OPT_STRING, "run as this user after binding", 0, 0),
+    COPT(group, TP_OPT_STRING, "run as this group after binding", 0, 0),
+    COPT(config, TP_OPT_STRING, "read options from this file (name = value lines)", 0, 0),
+    COPT(version, TP_OPT_BOOL, "print the version and exit", 0, 0),
+};
+
+static tp_prefork_opts P;
+static cli C = {.procs = "auto",
+                .logging = "info",
+                .access_log = true,
+                .backlog = 1024,
+                .worker_timeout = 30,
+                .boot_timeout = 30,
+                .shutdown_timeout = 30,
+                .drain_idle_grace = 2,
+                .pid_file = "",
+                .port_file = "",
+                .log_file = "",
+                .config = "",
+                .user = "",
+                .group = ""};
+static tp_option_group G[2];
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+/* --port, --address, --unix-socket and --watch may be given several times. */
+static int repeatable(const char *arg)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } names[] = {
+        {"port=", 0}, {"address=", 1}, {"unix-socket=", 2}, {"unix_socket=", 2}, {"watch=", 3}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i].name);
+        if (strncmp(arg, names[i].name, n))
+            continue;
+        const char *v = arg + n;
+        size_t *count[] = {&P.nports, &P.naddresses, &P.nunix, &P.nwatch};
+        if (*count[names[i].kind] >= TP_PREFORK_MAX_LISTEN)
+            return usage_error("too many --%s", names[i].name);
+        if (names[i].kind == 0) {
+            char *end;
+            long port = strtol(v, &end, 10);
+            if (!*v || *end || port < 0 || port > 65535)
+                return usage_error("--port=%s: not a port number", v);
+            P.ports[P.nports++] = (int)port;
+        } else if (names[i].kind == 1) {
+            P.addresses[P.naddresses++] = v;
+        } else if (names[i].kind == 2) {
+            P.unix_sockets[P.nunix++] = v;
+        } else {
+            P.watch[P.nwatch++] = v;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_arg(const char *a)
+{
+    char err[256];
+    int r = repeatable(a);
+    if (r)
+        return r == 1 ? 0 : r;
+    if (tp_options_parse_one(G, 2, a, err, sizeof(err)) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
+/* A config file holds the same options, one "name = value" per line, # for comments. */
+static int read_config(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "error: cannot read %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    static char lines[256][512];
+    char line[512];
+    int n = 0, status = 0;
+    while (!status && fgets(line, sizeof(line), f) && n < 256) {
+        char *p = line + strspn(line, " \t");
+        p[strcspn(p, "#\r\n")] = '\0';
+        if (!*p)
+            continue;
+        char *eq = strchr(p, '=');
+        char *name_end = eq ? eq : p + strlen(p);
+        while (name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+            name_end--;
+        char *v = eq ? eq + 1 + strspn(eq + 1, " \t") : NULL;
+        if (v)
+            for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
+                *--e = '\0';
+        snprintf(lines[n], sizeof(lines[n]), "%.*s%s%s", (int)(name_end - p), p, v ? "=" : "",
+                 v ? v : "");
+        status = parse_arg(lines[n++]);
+    }
+    fclose(f);
+    return status;
+}
+
+static int parse_args(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && !strncmp(argv[i], "--", 2) && argv[i][2]; i++) {
+        if (!strcmp(argv[i], "--help"))
+            return -1;
+        int r = parse_arg(argv[i] + 2);
+        if (r)
+            return r;
+        if (C.config[0] && !strncmp(argv[i] + 2, "config", 6)) {
+            r = read_config(C.config);
+            if (r)
+                return r;
+        }
+    }
+    if (C.version)
+        return -2;
+    if (i != argc - 1)
+        return usage_error("%s", i >= argc ? "give the app: tornado-prefork [options] APP.so"
+                                           : "one APP.so, after the options");
+    P.app_path = argv[i];
+    return 0;
+}
+
+static int finish_options(void)
+{
+    if (!strcmp(C.procs, "auto"))
+        P.procs = 0;
+    else {
+        char *end;
+        long n = strtol(C.procs, &end, 10);
+        if (!*C.procs || *end || n < 1 || n > 256)
+            return usage_error("--procs=%s: a number from 1 to 256, or auto", C.procs);
+        P.procs = (int)n;
+    }
+    int level = tp_log_level_parse(C.logging);
+    if (level < 0)
+        return usage_error("--logging=%s: use debug, info, warning, error or none", C.logging);
+    tp_log_set_level(level);
+    tp_log_set_access(C.access_log);
+    if (!P.nports && !P.nunix)
+        P.ports[P.nports++] = 8888;
+    P.reuseport = C.reuseport;
+    P.backlog = C.backlog;
+    P.pid_file = C.pid_file;
+    P.port_file = C.port_file;
+    P.log_file = C.log_file[0] ? C.log_file : NULL;
+    P.worker_timeout = C.worker_timeout;
+    P.boot_timeout = C.boot_timeout;
+    P.shutdown_timeout = C.shutdown_timeout;
+    P.kill_grace = 5;
+    P.drain_idle_grace = C.drain_idle_grace;
+    P.max_requests = C.max_requests;
+    P.max_requests_jitter = C.max_requests_jitter;
+    P.autoreload = C.autoreload;
+    P.user = C.user;
+    P.group = C.group;
+    return 0;
+}
+
+/* ---- reload / stop / status --------------------------------------------------------------- */
+
+static pid_t read_pid(const char *pid_file)
+{
+    FILE *f = pid_file && *pid_file ? fopen(pid_file, "r") : NULL;
+    int pid = 0;
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0 || kill(pid, 0) < 0) {
+        fprintf(stderr, "error: no tornado-prefork runs with pid file %s\n",
+                pid_file && *pid_file ? pid_file : "(none: give --pid-file)");
+        pid = 0;
+    }
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+static int status_command(const char *pid_file)
+{
+    char path[4200];
+    size_t size;
+    snprintf(path, sizeof(path), "%s.scoreboard", pid_file);
+    const tp_scoreboard *sb = tp_scoreboard_open(path, &size);
+    if (!sb) {
+        fprintf(stderr, "error: cannot read %s\n", path);
+        return 1;
+    }
+    printf("slot pid gen uptime requests connections\n");
+    double now = (double)time(NULL);
+    for (uint32_t i = 0; i < sb->nrecords; i++) {
+        const tp_score *r = &sb->records[i];
+        if (r->pid)
+            printf("%d %d %u %.0fs %llu %llu\n", r->slot, r->pid, r->gen, now - r->started,
+                   (unsigned long long)r->requests, (unsigned long long)r->connections);
+    }
+    return 0;
+}
+
+static int command(const char *cmd, int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2))
+            return usage_error("unexpected argument %s", argv[i]);
+        int r = parse_arg(argv[i] + 2);
+        if (r)
+            return r;
+    }
+    pid_t pid = read_pid(C.pid_file);
+    if (!pid)
+        return 1;
+    if (!strcmp(cmd, "status"))
+        return status_command(C.pid_file);
+    if (!strcmp(cmd, "reload"))
+        return kill(pid, SIGHUP) < 0 ? 1 : 0;
+    if (kill(pid, SIGTERM) < 0)
+        return 1;
+    for (int waited = 0; waited < (int)(C.shutdown_timeout + 15) * 10; waited++) {
+        if (kill(pid, 0) < 0)
+            return 0;
+        usleep(100000);
+    }
+    fprintf(stderr, "error: pid %d still runs\n", (int)pid);
+    return 1;
+}
+
+/* Option values point into the arguments, whose memory the process title reuses: parse a
+ * copy. */
+static char **copy_args(int argc, char **argv)
+{
+    char **copy = calloc((size_t)argc + 1, sizeof(char *));
+    for (int i = 0; copy && i < argc; i++)
+        copy[i] = strdup(argv[i]);
+    return copy;
+}
+
+int main(int argc, char **original_argv)
+{
+    char **argv = copy_args(argc, original_argv);
+    if (!argv)
+        return 1;
+    tp_http_server_opts_default(&P.http);
+    G[0] =
+        (tp_option_group){"Server", cli_options, sizeof(cli_options) / sizeof(cli_options[0]), &C};
+    G[1] = (tp_option_group){"HTTP", tp_http_server_option_table, tp_http_server_option_count,
+                             &P.http};
+    if (argc > 1 &&
+        (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
+        return command(argv[1], argc, argv);
+    int r = parse_args(argc, argv);
+    if (r == -1) {
+        printf("usage: tornado-prefork [options] APP.so\n"
+               "       tornado-prefork reload|stop|status --pid-file=F\n"
+               "\n  --port=N, --address=A, --unix-socket=PATH, --watch=PATH may repeat.\n");
+        tp_options_print_help(G, 2, stdout);
+        return 0;
+    }
+    if (r == -2) {
+        printf("tornado-prefork %s\n", VERSION);
+        return 0;
+    }
+    if (r || (r = finish_options()))
+        return r;
+    if (access(P.app_path, R_OK) < 0) {
+        fprintf(stderr, "error: cannot read %s: %s\n", P.app_path, strerror(errno));
+        return 1;
+    }
+    if (P.log_file) {
+        FILE *f = freopen(P.log_file, "a", stderr);
+        if (!f) {
+            fprintf(stdout, "error: cannot open %s: %s\n", P.log_file, strerror(errno));
+            return 1;
+        }
+        setvbuf(stderr, NULL, _IONBF, 0);
+    }
+    tp_proctitle_init(argc, original_argv);
+    return tp_master_run(&P);
+}
