@@ -84,10 +84,11 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
-test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%)
+test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps
 
-# The whole suite: unit and loop tests, black-box tests, the fuzz corpus replay, then the same
-# unit and black-box tests built with ASan+UBSan, then the poll backend's loop tests.
+# The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
+# server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
+# left out), then the poll backend's unit tests.
 test:
 	@sh tools/deps.sh --test
 	$(MAKE) test-build
@@ -104,6 +105,7 @@ test-unit: test-build
 
 test-run: test-unit
 	python3 tests/blackbox/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+	python3 tests/prefork/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.

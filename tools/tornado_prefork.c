@@ -299,9 +299,12 @@ static char **copy_args(int argc, char **argv)
     return copy;
 }
 
+static char **arg_copy; /* lives as long as the process: option values point into it */
+
 int main(int argc, char **original_argv)
 {
-    char **argv = copy_args(argc, original_argv);
+    arg_copy = copy_args(argc, original_argv);
+    char **argv = arg_copy;
     if (!argv)
         return 1;
     tp_http_server_opts_default(&P.http);
