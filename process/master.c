@@ -249,8 +249,25 @@ static void describe_exit(worker *w, int status, char *out, size_t n)
     (void)w;
 }
 
+/* More than 10 abnormal exits per worker in a minute: said loudly once a minute, but the
+ * master keeps retrying (at the capped backoff) rather than giving up. */
+static void count_crash(void)
+{
+    double now = tp_loop_time(M.loop);
+    if (now - M.crash_window_start > 60) {
+        M.crash_window_start = now;
+        M.crashes_in_window = 0;
+    }
+    if (++M.crashes_in_window > 10u * (unsigned)M.procs && now - M.crash_loop_logged > 60) {
+        M.crash_loop_logged = now;
+        tp_log_error("crash loop: %u abnormal worker exits in the last minute; still retrying",
+                     M.crashes_in_window);
+    }
+}
+
 static void schedule_respawn(int slot, double lived)
 {
+    count_crash();
     if (lived >= MIN_UPTIME || M.backoff[slot] == 0) {
         M.backoff[slot] = lived >= MIN_UPTIME ? 0 : 0.1;
         M.respawn_at[slot] = tp_loop_time(M.loop); /* first failure: at once */

@@ -59,6 +59,9 @@ typedef struct master {
     double boot_deadline;
     double respawn_at[MAX_SLOTS]; /* 0: no respawn due */
     double backoff[MAX_SLOTS];    /* next delay for the slot */
+    double crash_window_start;    /* crash-loop detection: abnormal exits per minute */
+    unsigned crashes_in_window;
+    double crash_loop_logged;
     tp_periodic *tick;
     tp_scoreboard *sb;
     char scoreboard_path[4096];

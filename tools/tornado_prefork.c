@@ -342,5 +342,9 @@ int main(int argc, char **original_argv)
         setvbuf(stderr, NULL, _IONBF, 0);
     }
     tp_proctitle_init(argc, original_argv);
+    tp_buf settings = {0};
+    tp_options_describe(G, 2, &settings);
+    tp_log_info("settings: %.*s", (int)settings.len, tp_buf_data(&settings));
+    tp_buf_free(&settings);
     return tp_master_run(&P);
 }
