@@ -67,7 +67,7 @@ static unsigned long max_requests(void)
            (o->max_requests_jitter ? (unsigned long)random() % (o->max_requests_jitter + 1) : 0);
 }
 
-_Noreturn static void child(int slot, unsigned gen, int ctl)
+_Noreturn static void child(int slot, unsigned gen, int ctl, tp_score *score)
 {
     const int *fds;
     size_t n = listeners_of(slot, &fds);
@@ -81,7 +81,7 @@ _Noreturn static void child(int slot, unsigned gen, int ctl)
         .shared = !M.o->reuseport,
         .snapshot = tp__snapshot_of(gen),
         .http = &M.o->http,
-        .sb = M.sb,
+        .score = score,
         .log_file = M.o->log_file,
         .drain_idle_grace = M.o->drain_idle_grace,
         .max_requests = max_requests(),
@@ -98,19 +98,23 @@ worker *tp__spawn(int slot, unsigned gen)
         return NULL;
     }
     tp_log_flush(); /* the child must not write the master's buffered lines again */
-    pid_t master_pid = getpid();
+    /* The record is taken before the fork so the child finds it at once. */
+    tp_score *score = M.sb ? tp_scoreboard_claim(M.sb, -1, slot, gen) : NULL;
     pid_t pid = fork();
     if (pid < 0) {
         tp_log_error("fork: %s", strerror(errno));
         close(sv[0]);
         close(sv[1]);
+        if (score)
+            score->pid = 0;
         return NULL;
     }
     if (pid == 0) {
         close(sv[0]);
-        (void)master_pid;
-        child(slot, gen, sv[1]);
+        child(slot, gen, sv[1], score);
     }
+    if (score)
+        score->pid = pid;
     close(sv[1]);
     worker *w = tp_calloc(1, sizeof(*w));
     *w = (worker){.pid = pid,
@@ -121,8 +125,6 @@ worker *tp__spawn(int slot, unsigned gen)
                   .started = tp_loop_time(M.loop),
                   .next = M.workers};
     M.workers = w;
-    if (M.sb)
-        tp_scoreboard_claim(M.sb, pid, slot, gen);
     fcntl(w->ctl, F_SETFL, fcntl(w->ctl, F_GETFL) | O_NONBLOCK);
     tp_loop_add_fd(M.loop, w->ctl, TP_READ, on_ctl, w);
     return w;
@@ -151,6 +153,11 @@ void tp__drain_worker(worker *w)
 
 /* ---- start -------------------------------------------------------------------------------- */
 
+static bool dropping_privileges(void)
+{
+    return (M.o->user && *M.o->user) || (M.o->group && *M.o->group);
+}
+
 static void write_port_file(void)
 {
     if (!M.o->port_file || !*M.o->port_file)
@@ -168,7 +175,8 @@ static void first_generation_ready(void)
     M.starting = false;
     tp_log_info("generation %u serving (%d workers, boot %.0f ms)", M.current_gen, M.procs,
                 (tp_loop_time(M.loop) - M.reload_started) * 1000);
-    write_port_file();
+    if (!dropping_privileges())
+        write_port_file();
     tp__sd_notify("READY=1");
 }
 
@@ -465,16 +473,6 @@ static int prepare(char *err, size_t errlen)
     M.procs = M.o->procs > 0 ? M.o->procs : tp_cpu_count();
     if (tp__bind_listeners(err, errlen) < 0)
         return -1;
-    snprintf(M.rundir, sizeof(M.rundir), "%s/tornado-prefork.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(M.rundir)) {
-        snprintf(err, errlen, "cannot create a run directory: %s", strerror(errno));
-        return -1;
-    }
-    char *snap = tp_snapshot_take(M.o->app_path, M.rundir, 1, err, errlen);
-    if (!snap)
-        return -1;
-    M.current_gen = M.last_gen = tp__gen_add(snap);
     if (M.o->pid_file && *M.o->pid_file) {
         FILE *f = fopen(M.o->pid_file, "w");
         if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
@@ -485,8 +483,22 @@ static int prepare(char *err, size_t errlen)
     }
     M.sb = tp_scoreboard_create(M.scoreboard_path[0] ? M.scoreboard_path : NULL,
                                 (uint32_t)(MAX_SLOTS + 3 * M.procs));
+    /* Bound and written as the starting user; everything after runs as --user (which may not
+     * write where the starting user does: the port file is written now, not once serving). */
+    if (dropping_privileges())
+        write_port_file();
     if (tp__drop_privileges(err, errlen) < 0)
         return -1;
+    snprintf(M.rundir, sizeof(M.rundir), "%s/tornado-prefork.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(M.rundir)) {
+        snprintf(err, errlen, "cannot create a run directory: %s", strerror(errno));
+        return -1;
+    }
+    char *snap = tp_snapshot_take(M.o->app_path, M.rundir, 1, err, errlen);
+    if (!snap)
+        return -1;
+    M.current_gen = M.last_gen = tp__gen_add(snap);
     return 0;
 }
 
@@ -525,11 +537,13 @@ int tp_master_run(const tp_prefork_opts *o)
     M.loop = tp_loop_current();
     install_signals();
     if (prepare(err, sizeof(err)) < 0) {
-        fprintf(stderr, "error: %s\n", err);
+        dprintf(o->error_fd, "error: %s\n", err);
         cleanup();
         return 1;
     }
     tp_proctitle_set("tornado-prefork: master");
+    if (o->settings)
+        tp_log_info("settings: %s", o->settings);
     tp_log_info("tornado-prefork master pid %d: %d workers, listening on port %d, app %s",
                 (int)getpid(), M.procs, M.first_port, o->app_path);
     M.tick = tp_periodic_new(M.loop, TICK, 0, tick, NULL);
@@ -544,7 +558,7 @@ int tp_master_run(const tp_prefork_opts *o)
         tp_log_error("autoreload: cannot watch %s", o->app_path);
     tp_loop_run(M.loop);
     if (M.exit_status)
-        fprintf(stderr, "error: %s\n", M.start_error);
+        dprintf(o->error_fd, "error: %s\n", M.start_error);
     else
         tp_log_info("stopped");
     tp_log_flush();

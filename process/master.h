@@ -29,6 +29,8 @@ typedef struct tp_prefork_opts {
     unsigned long max_requests, max_requests_jitter;
     bool autoreload;
     const char *user, *group;
+    const char *settings; /* the effective settings, logged once the master is up */
+    int error_fd;         /* where a failed start is reported (the user's stderr) */
     tp_http_server_opts http;
 } tp_prefork_opts;
 

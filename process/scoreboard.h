@@ -34,7 +34,8 @@ typedef struct tp_scoreboard {
 tp_scoreboard *tp_scoreboard_create(const char *path, uint32_t n);
 /* Maps an existing scoreboard file read-only (for `status`); NULL if there is none. */
 const tp_scoreboard *tp_scoreboard_open(const char *path, size_t *size);
-/* A free record (zeroed and claimed for pid), or NULL when all are taken. */
+/* A free record (zeroed and claimed for pid; -1 reserves it until the pid is known), or NULL
+ * when all are taken. */
 tp_score *tp_scoreboard_claim(tp_scoreboard *sb, int pid, int slot, uint32_t gen);
 /* Releases pid's record. */
 void tp_scoreboard_release(tp_scoreboard *sb, int pid);

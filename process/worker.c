@@ -179,7 +179,7 @@ static void serve(void)
     d.headers_received = headers_received;
     W.srv = tp_http_server_new(W.loop, &d, W.app, W.b->http);
     for (size_t i = 0; i < W.b->nlisteners; i++) {
-        int fd = dup(W.b->listeners[i]); /* the server closes its copy at drain */
+        int fd = W.b->listeners[i]; /* the server owns it: a drain closes this copy */
         int r = W.b->shared ? tp_http_server_add_shared_socket(W.srv, fd)
                             : tp_http_server_add_socket(W.srv, fd);
         if (r < 0)
@@ -218,7 +218,7 @@ _Noreturn void tp_worker_run(const tp_worker_boot *b)
     char tag[32];
     snprintf(tag, sizeof(tag), "worker[%d] ", b->slot);
     tp_log_set_tag(tag);
-    W.score = b->sb ? tp_scoreboard_find(b->sb, getpid()) : NULL;
+    W.score = b->score;
     load_app();
     serve();
     tp_timer_init(&W.deadline, deadline_passed, NULL);

@@ -19,7 +19,7 @@ typedef struct tp_worker_boot {
     bool shared;          /* listeners shared by all workers (EPOLLEXCLUSIVE) */
     const char *snapshot; /* the generation's copy of app.so */
     const tp_http_server_opts *http;
-    tp_scoreboard *sb;
+    tp_score *score;      /* this worker's scoreboard record (NULL: none) */
     const char *log_file; /* reopened on REOPEN_LOGS and USR1 (NULL: stderr) */
     double drain_idle_grace;
     unsigned long max_requests; /* 0: no recycling */

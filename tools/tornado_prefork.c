@@ -4,6 +4,7 @@
  *   tornado-prefork reload|stop|status --pid-file=F
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,10 @@ int main(int argc, char **original_argv)
         fprintf(stderr, "error: cannot read %s: %s\n", P.app_path, strerror(errno));
         return 1;
     }
+    /* Start errors go to the stderr the user sees, also when the log goes to a file. */
+    P.error_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (P.error_fd < 0)
+        P.error_fd = 2;
     if (P.log_file) {
         FILE *f = freopen(P.log_file, "a", stderr);
         if (!f) {
@@ -342,9 +347,9 @@ int main(int argc, char **original_argv)
         setvbuf(stderr, NULL, _IONBF, 0);
     }
     tp_proctitle_init(argc, original_argv);
-    tp_buf settings = {0};
+    static tp_buf settings;
     tp_options_describe(G, 2, &settings);
-    tp_log_info("settings: %.*s", (int)settings.len, tp_buf_data(&settings));
-    tp_buf_free(&settings);
+    tp_buf_append(&settings, "", 1);
+    P.settings = tp_buf_data(&settings);
     return tp_master_run(&P);
 }
