@@ -22,5 +22,6 @@
 #include "web/app_entry.h"
 #include "web/app_main.h"
 #include "web/handler.h"
+#include "web/escape.h"
 
 #endif

@@ -13,5 +13,6 @@ Suite *loop_suite(void);
 Suite *stream_suite(void);
 Suite *http_util_suite(void);
 Suite *fork_suite(void);
+Suite *escape_suite(void);
 
 #endif
