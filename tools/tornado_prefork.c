@@ -300,7 +300,9 @@ static char **copy_args(int argc, char **argv)
     return copy;
 }
 
-static char **arg_copy; /* lives as long as the process: option values point into it */
+/* Lives as long as the process: option values point into it (volatile, so the store that
+ * keeps it reachable is not optimised away). */
+static char **volatile arg_copy;
 
 int main(int argc, char **original_argv)
 {

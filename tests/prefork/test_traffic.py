@@ -1,0 +1,134 @@
+"""Traffic: wrk through 20 reloads (the acceptance bar, §9.9 row 8), connection distribution
+(row 16, informative), unix sockets."""
+import collections
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+
+from prefork import (server, Client, UnixConn, body, listen_inodes, socket_fds, wrk, wrk_result,
+                     slow, timeout)
+
+
+def _wrk_through_reloads(flags=(), procs=2, pipeline=0):
+    with server(*flags, procs=procs) as s:
+        s.wait_workers(procs, gen=1)
+        p = wrk(s.port, seconds=30, conns=64, threads=2, pipeline=pipeline)
+        v = "v1"
+        try:
+            time.sleep(2)
+            for _ in range(20):
+                v = "v2" if v == "v1" else "v1"
+                s.swap_app("app_%s.so" % v)
+                s.signal(signal.SIGHUP)
+                time.sleep(1.0)
+        finally:
+            out = wrk_result(p, 60)
+        bad = [ln for ln in out.splitlines() if "Socket errors" in ln or "Non-2xx" in ln]
+        assert not bad, "wrk through 20 reloads:\n" + out
+        m = re.search(r"(\d+) requests in", out)
+        assert m and int(m.group(1)) > 1000, "wrk output:\n" + out
+        log = s.log()
+        assert "reload failed" not in log, s.log_tail()
+        assert s.alive()
+        assert s.gen() >= 11, "only %d generations for 20 HUPs one second apart" % s.gen()
+        s.settle(timeout=20)
+        deadline = time.monotonic() + 5
+        while body(s.port) != v and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert body(s.port) == v, "the last reload (%s) is not served" % v
+        print("     wrk: %s requests, %d generations, %s" % (
+            m.group(1), s.gen(), " ".join(ln.strip() for ln in out.splitlines()
+                                          if "Requests/sec" in ln)), flush=True)
+
+
+@slow
+@timeout(90)
+def test_wrk_20_reloads():
+    _wrk_through_reloads()
+
+
+@slow
+@timeout(90)
+def test_wrk_20_reloads_reuseport():
+    _wrk_through_reloads(("--reuseport",))
+
+
+@slow
+@timeout(90)
+def test_wrk_20_reloads_pipelined():
+    _wrk_through_reloads(pipeline=16)
+
+
+@slow
+@timeout(90)
+def test_wrk_20_reloads_procs1():
+    _wrk_through_reloads(procs=1)
+
+
+def _distribution(flags):
+    with server(*flags, procs=2) as s:
+        ws = s.wait_workers(2, gen=1)
+        counts = collections.Counter()
+        for _ in range(400):
+            counts[int(body(s.port, "/pid"))] += 1
+        pids = {w.pid for w in ws}
+        assert set(counts) <= pids, "answers from unknown pids: %r (workers %r)" % (counts, ws)
+        print("     400 connections per worker: %s" % ", ".join(
+            "worker[%d] %d" % (w.slot, counts[w.pid]) for w in ws), flush=True)
+        assert all(counts[w.pid] >= 1 for w in ws), \
+            "a worker got none of 400 connections: %r" % dict(counts)
+
+
+def test_distribution_shared_listener():
+    _distribution(())
+
+
+def test_distribution_reuseport():
+    with server("--reuseport", procs=2) as s:
+        ws = s.wait_workers(2, gen=1)
+        listeners = listen_inodes(s.port)
+        held = {ino for _, ino in socket_fds(s.pid)}
+        assert listeners and listeners <= held, \
+            "the master does not hold every SO_REUSEPORT listener: %r, master sockets %r" % (
+                listeners, held)
+        counts = collections.Counter(int(body(s.port, "/pid")) for _ in range(400))
+        print("     400 connections per worker (reuseport): %s" % ", ".join(
+            "worker[%d] %d" % (w.slot, counts[w.pid]) for w in ws), flush=True)
+        assert all(counts[w.pid] >= 1 for w in ws), dict(counts)
+        s.reload("app_v2.so")
+        s.settle()
+        assert listen_inodes(s.port) == listeners, "a reload changed the listeners"
+
+
+def test_unix_socket():
+    d = tempfile.mkdtemp(prefix="tp-prefork-unix-")
+    path = os.path.join(d, "s.sock")
+    try:
+        with server("--unix-socket=" + path, procs=2) as s:
+            with UnixConn(path) as c:
+                c.request("GET", "/")
+                r = c.read_response()
+                assert r.status == 200 and r.body == b"v1", r
+            assert body(s.port) == "v1"  # TCP still served too
+            cl = Client(None, conns=2, unix=path).start()
+            try:
+                assert cl.wait_requests(2), cl.summary()
+                s.reload("app_v2.so")
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    with UnixConn(path) as c:
+                        c.request("GET", "/")
+                        if c.read_response().body == b"v2":
+                            break
+                    time.sleep(0.02)
+                else:
+                    raise AssertionError("the unix socket still serves v1 after the reload")
+                time.sleep(0.3)
+            finally:
+                cl.stop()
+            cl.check_clean()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
