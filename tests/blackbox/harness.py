@@ -11,11 +11,12 @@ import subprocess
 import tempfile
 import time
 
+import testrun  # tests/lib: the runner puts it on sys.path
+
 BUILD = "build"
 QUICK = False
 START_TIMEOUT = 5.0
 STOP_TIMEOUT = 5.0
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
 # Every server process still running, so the runner can kill leftovers of a test that timed
 # out (only processes this harness started, by their Popen object).
@@ -24,33 +25,11 @@ _by_port = {}
 _shared = None
 
 
-class Skip(Exception):
-    """Raised by a test that cannot run in this configuration."""
+# Markers and exceptions shared with the other suite (tests/lib/testrun.py).
+Skip, ServerFailure, slow, timeout = testrun.Skip, testrun.ServerFailure, testrun.slow, testrun.timeout
 
 
-class ServerFailure(AssertionError):
-    pass
-
-
-def slow(fn):
-    """A load test (or one taking more than ~5 s): skipped with --quick."""
-    fn.slow = True
-    return fn
-
-
-def timeout(seconds):
-    def deco(fn):
-        fn.timeout = seconds
-        return fn
-    return deco
-
-
-def sanitizer_report(text):
-    for m in SANITIZER_MARKERS:
-        i = text.find(m)
-        if i >= 0:
-            return text[max(0, i - 200):i + 3000]
-    return None
+sanitizer_report = testrun.sanitizer_report
 
 
 class Server:

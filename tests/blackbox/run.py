@@ -11,49 +11,15 @@ others share one default server (harness.shared()). Each test has a watchdog tim
 exits 1 if anything failed.
 """
 import argparse
-import importlib
 import os
-import resource
-import signal
 import socket
 import sys
-import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import testrun  # noqa: E402
+
 DEFAULT_TIMEOUT = 30.0
-
-
-class TestTimeout(AssertionError):
-    pass
-
-
-def _alarm(signo, frame):
-    raise TestTimeout("test timed out (watchdog)")
-
-
-def collect(pattern):
-    tests = []
-    for name in sorted(os.listdir(HERE)):
-        if not (name.startswith("test_") and name.endswith(".py")):
-            continue
-        mod = importlib.import_module(name[:-3])
-        for attr, fn in list(vars(mod).items()):
-            if attr.startswith("test_") and callable(fn):
-                full = "%s.%s" % (mod.__name__, attr)
-                if pattern and pattern not in full:
-                    continue
-                tests.append((full, fn))
-    return tests
-
-
-def raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
 
 
 def main():
@@ -73,72 +39,19 @@ def main():
         print("error: %s/tests/testapp is not built" % args.build, file=sys.stderr)
         return 2
     socket.setdefaulttimeout(10)
-    raise_nofile()
-    signal.signal(signal.SIGALRM, _alarm)
+    testrun.raise_nofile()
 
-    tests = collect(args.pattern)
-    passed = failed = skipped = 0
-    failures = []
-    t_start = time.monotonic()
-    for name, fn in tests:
-        if args.quick and getattr(fn, "slow", False):
-            skipped += 1
-            print("SKIP %s (slow)" % name, flush=True)
-            continue
-        limit = getattr(fn, "timeout", DEFAULT_TIMEOUT)
-        t0 = time.monotonic()
-        err = None
-        skip = None
-        try:
-            signal.setitimer(signal.ITIMER_REAL, limit)
-            try:
-                fn()
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except harness.Skip as e:
-            skip = str(e)
-        except BaseException as e:  # noqa: B902 -- a test failure of any kind
-            if isinstance(e, KeyboardInterrupt):
-                raise
-            err = e
-            tb = traceback.format_exc()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            harness.kill_leftovers()
-        try:
-            harness.check_shared()
-        except BaseException as e:
-            if err is None:
-                err = e
-                tb = traceback.format_exc()
-            else:
-                err = AssertionError("%s: %s\n%s" % (type(err).__name__, err, e))
-        dt = time.monotonic() - t0
-        if skip is not None:
-            skipped += 1
-            print("SKIP %s (%s)" % (name, skip), flush=True)
-        elif err is None:
-            passed += 1
-            print("ok   %s (%.2fs)" % (name, dt), flush=True)
-        else:
-            failed += 1
-            failures.append(name)
-            msg = "%s: %s" % (type(err).__name__, err)
-            print("FAIL %s (%.2fs)\n     %s" % (name, dt, msg.replace("\n", "\n     ")),
-                  flush=True)
-            if args.verbose or not isinstance(err, AssertionError):
-                print("     " + tb.replace("\n", "\n     "), flush=True)
+    def after_each():
+        harness.kill_leftovers()
+        harness.check_shared()
+
+    res = testrun.run(testrun.collect(HERE, args.pattern), args.quick, args.verbose,
+                      DEFAULT_TIMEOUT, after_each)
     try:
         harness.stop_shared()
-    except BaseException as e:
-        failed += 1
-        failures.append("shared server shutdown")
-        print("FAIL shared server shutdown\n     %s" % e, flush=True)
-    if failures:
-        print("failed: " + ", ".join(failures))
-    print("(%d skipped, %.1fs)" % (skipped, time.monotonic() - t_start))
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
+    except BaseException as e:  # noqa: B902
+        res.fail("shared server shutdown", e)
+    return res.finish()
 
 
 if __name__ == "__main__":

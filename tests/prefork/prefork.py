@@ -25,14 +25,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.append(os.path.join(REPO, "tests", "blackbox"))
+sys.path.append(os.path.join(REPO, "tests", "lib"))
 import http_client  # noqa: E402  (tests/blackbox, read only)
+import testrun  # noqa: E402
 
 BUILD = os.path.join(REPO, "build")
 QUICK = False
 NAME = "tornado-prefork"
 MYPID = os.getpid()
 PIPELINE_LUA = os.path.normpath(os.path.join(REPO, "..", "shared", "bench", "pipeline.lua"))
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
 Worker = collections.namedtuple("Worker", "pid slot gen")
 TITLE_MASTER = re.compile(r"^tornado-prefork: master\b")
@@ -50,25 +51,8 @@ _clients = []        # Client objects still running
 
 # -- test decorators and exceptions ------------------------------------------------------------
 
-class Skip(Exception):
-    """Raised by a test that cannot run in this configuration."""
-
-
-class ServerFailure(AssertionError):
-    pass
-
-
-def slow(fn):
-    """A 30-second wrk test or the 200-reload test: skipped with --quick."""
-    fn.slow = True
-    return fn
-
-
-def timeout(seconds):
-    def deco(fn):
-        fn.timeout = seconds
-        return fn
-    return deco
+# Markers and exceptions shared with the other suite (tests/lib/testrun.py).
+Skip, ServerFailure, slow, timeout = testrun.Skip, testrun.ServerFailure, testrun.slow, testrun.timeout
 
 
 # -- paths ---------------------------------------------------------------------------------------
@@ -310,12 +294,7 @@ def kill_leftovers():
     _popen[:] = [p for p in _popen if p.returncode is None]
 
 
-def sanitizer_report(text):
-    for m in SANITIZER_MARKERS:
-        i = text.find(m)
-        if i >= 0:
-            return text[max(0, i - 200):i + 3000]
-    return None
+sanitizer_report = testrun.sanitizer_report
 
 
 def fd_targets(pid):

@@ -12,50 +12,21 @@ per test, then exactly one summary line "N passed, M failed"; exits 1 if anythin
 Needs the test apps (make prefork-apps) and Debian's wrk.
 """
 import argparse
-import importlib
 import os
 import resource
-import signal
 import socket
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import testrun  # noqa: E402
+
 DEFAULT_TIMEOUT = 60.0
 
 
-class TestTimeout(AssertionError):
-    pass
-
-
-def _alarm(signo, frame):
-    raise TestTimeout("test timed out (watchdog)")
-
-
-def collect(pattern):
-    tests = []
-    for name in sorted(os.listdir(HERE)):
-        if not (name.startswith("test_") and name.endswith(".py")):
-            continue
-        mod = importlib.import_module(name[:-3])
-        for attr, fn in list(vars(mod).items()):
-            if attr.startswith("test_") and callable(fn):
-                full = "%s.%s" % (mod.__name__, attr)
-                if pattern and pattern not in full:
-                    continue
-                tests.append((full, fn))
-    return tests
-
-
-def raise_limits():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
-    # Workers killed with SIGABRT or SIGSEGV must not leave core files around.
+def no_core_files():
+    """Workers killed with SIGABRT or SIGSEGV must not leave core files around."""
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     except (ValueError, OSError):
@@ -82,74 +53,19 @@ def main():
     if not os.path.exists(exe):
         print("warning: %s is not built: every test will fail" % exe, flush=True)
     socket.setdefaulttimeout(10)
-    raise_limits()
-    signal.signal(signal.SIGALRM, _alarm)
+    testrun.raise_nofile()
+    no_core_files()
 
-    tests = collect(args.pattern)
-    passed = failed = skipped = 0
-    failures = []
-    t_start = time.monotonic()
-    for name, fn in tests:
-        if args.quick and getattr(fn, "slow", False):
-            skipped += 1
-            print("SKIP %s (slow)" % name, flush=True)
-            continue
-        limit = getattr(fn, "timeout", DEFAULT_TIMEOUT)
-        t0 = time.monotonic()
-        err = None
-        skip = None
-        tb = ""
-        try:
-            signal.setitimer(signal.ITIMER_REAL, limit)
-            try:
-                fn()
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except prefork.Skip as e:
-            skip = str(e)
-        except BaseException as e:  # noqa: B902 -- a test failure of any kind
-            if isinstance(e, KeyboardInterrupt):
-                prefork.kill_leftovers()
-                raise
-            err = e
-            tb = traceback.format_exc()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            try:
-                prefork.kill_leftovers()
-            except BaseException as e:  # noqa: B902
-                if err is None:
-                    err, tb = e, traceback.format_exc()
-        dt = time.monotonic() - t0
-        if skip is not None:
-            skipped += 1
-            print("SKIP %s (%s)" % (name, skip), flush=True)
-        elif err is None:
-            passed += 1
-            print("ok   %s (%.2fs)" % (name, dt), flush=True)
-        else:
-            failed += 1
-            failures.append(name)
-            msg = "%s: %s" % (type(err).__name__, err)
-            print("FAIL %s (%.2fs)\n     %s" % (name, dt, msg.replace("\n", "\n     ")),
-                  flush=True)
-            if args.verbose or not isinstance(err, AssertionError):
-                print("     " + tb.replace("\n", "\n     "), flush=True)
-
+    res = testrun.run(testrun.collect(HERE, args.pattern), args.quick, args.verbose,
+                      DEFAULT_TIMEOUT, prefork.kill_leftovers)
     # No tornado-prefork process may survive this run.
     time.sleep(0.2)
     prefork.reap()
     left = prefork.server_processes()
     if left:
-        failed += 1
-        failures.append("leftover processes")
-        print("FAIL leftover processes: %r" % left, flush=True)
+        res.fail("leftover processes", repr(left))
         prefork.kill_leftovers()
-    if failures:
-        print("failed: " + ", ".join(failures))
-    print("(%d skipped, %.1fs)" % (skipped, time.monotonic() - t_start))
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
+    return res.finish()
 
 
 if __name__ == "__main__":

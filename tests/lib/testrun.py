@@ -1,0 +1,147 @@
+"""What the black-box suites (tests/blackbox, tests/prefork) share: test markers, collection,
+the run loop with a watchdog per test, and the closing line "N passed, M failed"."""
+import importlib
+import os
+import resource
+import signal
+import time
+import traceback
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
+
+class TestTimeout(AssertionError):
+    pass
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run in this configuration."""
+
+
+class ServerFailure(AssertionError):
+    pass
+
+
+def slow(fn):
+    """A long load test: skipped with --quick."""
+    fn.slow = True
+    return fn
+
+
+def timeout(seconds):
+    """Sets a test's watchdog (seconds)."""
+    def deco(fn):
+        fn.timeout = seconds
+        return fn
+    return deco
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in a server's output (with some context), or None."""
+    for m in SANITIZER_MARKERS:
+        i = text.find(m)
+        if i >= 0:
+            return text[max(0, i - 200):i + 3000]
+    return None
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def collect(directory, pattern):
+    """Every test_* function of directory/test_*.py (files sorted, functions in file order)
+    whose "module.function" name contains pattern."""
+    tests = []
+    for name in sorted(os.listdir(directory)):
+        if not (name.startswith("test_") and name.endswith(".py")):
+            continue
+        mod = importlib.import_module(name[:-3])
+        for attr, fn in list(vars(mod).items()):
+            if attr.startswith("test_") and callable(fn):
+                full = "%s.%s" % (mod.__name__, attr)
+                if not pattern or pattern in full:
+                    tests.append((full, fn))
+    return tests
+
+
+def _alarm(signo, frame):
+    raise TestTimeout("test timed out (watchdog)")
+
+
+def _run_one(fn, limit, after_each):
+    """Runs fn under the watchdog, then after_each(); returns (error, traceback, skip reason)."""
+    err, tb, skip = None, "", None
+    try:
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            fn()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except Skip as e:
+        skip = str(e)
+    except KeyboardInterrupt:
+        after_each()
+        raise
+    except BaseException as e:  # noqa: B902 -- a test failure of any kind
+        err, tb = e, traceback.format_exc()
+    try:
+        after_each()
+    except BaseException as e:  # noqa: B902 -- the test broke the server or left processes
+        if err is None:
+            err, tb = e, traceback.format_exc()
+        else:
+            err = AssertionError("%s: %s\n%s" % (type(err).__name__, err, e))
+    return err, tb, skip
+
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+        self.started = time.monotonic()
+
+    def fail(self, name, message):
+        self.failed += 1
+        self.failures.append(name)
+        print("FAIL %s\n     %s" % (name, message), flush=True)
+
+    def finish(self):
+        """Prints the summary; returns the exit status."""
+        if self.failures:
+            print("failed: " + ", ".join(self.failures))
+        print("(%d skipped, %.1fs)" % (self.skipped, time.monotonic() - self.started))
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        return 1 if self.failed else 0
+
+
+def run(tests, quick, verbose, default_timeout, after_each):
+    """Runs the tests, one line each; after_each() runs after every test and may fail it."""
+    signal.signal(signal.SIGALRM, _alarm)
+    res = Results()
+    for name, fn in tests:
+        if quick and getattr(fn, "slow", False):
+            res.skipped += 1
+            print("SKIP %s (slow)" % name, flush=True)
+            continue
+        t0 = time.monotonic()
+        err, tb, skip = _run_one(fn, getattr(fn, "timeout", default_timeout), after_each)
+        dt = time.monotonic() - t0
+        if skip is not None:
+            res.skipped += 1
+            print("SKIP %s (%s)" % (name, skip), flush=True)
+        elif err is None:
+            res.passed += 1
+            print("ok   %s (%.2fs)" % (name, dt), flush=True)
+        else:
+            msg = "%s: %s" % (type(err).__name__, err)
+            res.fail("%s (%.2fs)" % (name, dt), msg.replace("\n", "\n     "))
+            res.failures[-1] = name
+            if verbose or not isinstance(err, AssertionError):
+                print("     " + tb.replace("\n", "\n     "), flush=True)
+    return res
