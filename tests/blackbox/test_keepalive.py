@@ -137,7 +137,7 @@ def test_expect_100_continue():
         c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
         assert c.read_head_raw() == b"HTTP/1.1 100 Continue\r\n\r\n"
         c.send(b"hello")
-        r = expect_ok(c.read_response(), "hello")
+        expect_ok(c.read_response(), "hello")
         # and the connection stays usable
         c.request("GET", "/")
         expect_ok(c.read_response(), "Hello, world")
