@@ -24,7 +24,7 @@ CFLAGS_ALL += -O0
 else
 CFLAGS_ALL += -O2
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined

@@ -23,5 +23,6 @@
 #include "web/app_main.h"
 #include "web/handler.h"
 #include "web/escape.h"
+#include "web/cookie.h"
 
 #endif

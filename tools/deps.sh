@@ -3,7 +3,7 @@
 # only when one is missing. Safe to run every time: it asks dpkg first and does nothing
 # when everything is there. Needs root (or sudo) only when something must be installed.
 set -eu
-build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev"
+build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev"
 test="check clang libclang-rt-14-dev python3 curl wrk"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build

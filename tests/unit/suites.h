@@ -14,5 +14,6 @@ Suite *stream_suite(void);
 Suite *http_util_suite(void);
 Suite *fork_suite(void);
 Suite *escape_suite(void);
+Suite *cookie_suite(void);
 
 #endif
