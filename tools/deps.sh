@@ -4,7 +4,7 @@
 # when everything is there. Needs root (or sudo) only when something must be installed.
 set -eu
 build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev"
-test="check clang libclang-rt-14-dev python3 curl wrk"
+test="check clang libclang-rt-14-dev python3 python3-tornado curl wrk"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build
 for a in "$@"; do

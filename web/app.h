@@ -7,10 +7,12 @@
 
 #include "core/loop.h"
 #include "http/server.h"
+#include "web/cookie.h"
 #include "web/handler.h"
 
 typedef struct tp_app_settings {
     bool debug;                /* serve_traceback-style detail on errors */
+    tp_secret cookie_secret;   /* signs cookies (tp_set_signed_cookie); empty: refused */
     const char *server_header; /* Server header value (default "TornadoServer/6.5 (C)") */
 } tp_app_settings;
 

@@ -15,6 +15,7 @@
 
 typedef struct tp_app tp_app;
 typedef struct tp_handler tp_handler;
+struct tp_cookie_attrs;
 
 /* A method (or prepare) returns TP_OK when done (the handler is finished for it if it did not
  * finish itself), TP_AGAIN when it will call tp_finish later from a callback, or TP_ERROR for
@@ -62,6 +63,21 @@ const char *tp_get_argument(tp_handler *h, const char *name, const char *def);
 const char *tp_get_argument_required(tp_handler *h, const char *name);
 const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def);
 const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def);
+
+/* The request's cookie name (Tornado's get_cookie), or def. Lives in the request arena. */
+const char *tp_get_cookie(tp_handler *h, const char *name, const char *def);
+/* Adds a Set-Cookie header (replacing one of the same name); attrs NULL: path "/". 0, or
+ * -EINVAL for a name, value or attribute Tornado refuses (control characters, ';'). */
+int tp_set_cookie(tp_handler *h, const char *name, const char *value,
+                  const struct tp_cookie_attrs *attrs);
+/* Expires cookie name in the browser (path and domain must match how it was set). */
+int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const char *domain);
+/* Signs value with the app's cookie_secret (version 2) and sets it. -EINVAL without secret. */
+int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
+                         const struct tp_cookie_attrs *attrs);
+/* The verified value of a signed cookie, or NULL if absent, forged, for another name or older
+ * than max_age_days (Tornado's get_signed_cookie, default 31). */
+const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days);
 
 /* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
  * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */

@@ -42,8 +42,8 @@ struct tp_handler {
     bool finished, flushed, async, closed, released, init_failed, unanswered;
     int depth; /* app functions of this handler on the stack */
     const char *missing_argument;
-    bool args_parsed;
-    tp_args query_args, body_args;
+    bool args_parsed, cookies_parsed;
+    tp_args query_args, body_args, cookies;
 };
 
 /* Runs the method for the request (prepare first unless it already ran). */

@@ -188,6 +188,33 @@ static int head_get(tp_handler *h)
     return TP_OK;
 }
 
+/* Cookies: /cookie/get?name=, /cookie/set?name=&value=[&domain=&httponly=1&secure=1&
+ * max_age=], /cookie/clear?name=, /cookie/signed_set?name=&value=, /cookie/signed_get?name= */
+static int cookie_get(tp_handler *h)
+{
+    tp_slice what = tp_path_arg(h, 0);
+    const char *name = tp_get_argument(h, "name", "c");
+    const char *value = tp_get_argument(h, "value", "");
+    if (tp_slice_eq(what, TP_SLICE_LIT("get")))
+        return tp_write_str(h, tp_get_cookie(h, name, "(none)")), TP_OK;
+    if (tp_slice_eq(what, TP_SLICE_LIT("signed_get"))) {
+        const char *v = tp_get_signed_cookie(h, name, 31);
+        return tp_write_str(h, v ? v : "(invalid)"), TP_OK;
+    }
+    if (tp_slice_eq(what, TP_SLICE_LIT("clear")))
+        return tp_writef(h, "%d", tp_clear_cookie(h, name, NULL, NULL)), TP_OK;
+    if (tp_slice_eq(what, TP_SLICE_LIT("signed_set")))
+        return tp_writef(h, "%d", tp_set_signed_cookie(h, name, value, NULL)), TP_OK;
+    tp_cookie_attrs a = tp_cookie_attrs_default();
+    a.domain = tp_get_argument(h, "domain", NULL);
+    a.httponly = tp_get_argument(h, "httponly", NULL) != NULL;
+    a.secure = tp_get_argument(h, "secure", NULL) != NULL;
+    a.max_age = atol(tp_get_argument(h, "max_age", "-1"));
+    return tp_writef(h, "%d", tp_set_cookie(h, name, value, &a)), TP_OK;
+}
+
+static const tp_handler_class cookie = {.name = "Cookie", .get = cookie_get};
+
 static const tp_handler_class hello = {.name = "Hello", .get = hello_get, .post = echo_post};
 static const tp_handler_class echo = {.name = "Echo", .post = echo_post, .put = echo_post};
 static const tp_handler_class args = {.name = "Args", .get = args_get, .post = args_get};
@@ -234,8 +261,10 @@ static int testapp_init(tp_app *app)
         {"/wait", &wait},
         {"/stats", &stats},
         {"/inject", &inject},
+        {"/cookie/(\\w+)", &cookie},
         {"/head", &head},
     };
+    tp_app_settings_of(app)->cookie_secret = (tp_secret){.secret = TP_SLICE_LIT("test-secret")};
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (tp_app_route(app, routes[i].pattern, routes[i].cls, NULL) < 0)
             return -1;

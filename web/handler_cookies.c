@@ -1,0 +1,93 @@
+/* The cookie part of the RequestHandler: get_cookie, set_cookie, clear_cookie and the signed
+ * variants, over web/cookie.c. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "web/web_internal.h"
+
+/* Tornado reads request.cookies from headers["Cookie"] (repeated headers joined with ",") and
+ * drops names the Python cookie jar would refuse. */
+static const tp_args *cookies(tp_handler *h)
+{
+    if (!h->cookies_parsed) {
+        tp_args all = {0};
+        tp_slice header = tp_headers_get_joined(&h->req->headers, TP_SLICE_LIT("Cookie"));
+        h->cookies_parsed = true;
+        if (header.p)
+            tp_cookie_parse(&h->req->arena, header, &all);
+        for (size_t i = 0; i < all.n; i++)
+            if (tp_cookie_name_legal(all.v[i].name))
+                tp_args_add(&h->req->arena, &h->cookies, all.v[i].name, all.v[i].value);
+    }
+    return &h->cookies;
+}
+
+const char *tp_get_cookie(tp_handler *h, const char *name, const char *def)
+{
+    tp_slice v = tp_args_get_last(cookies(h), tp_slice_cstr(name));
+    return v.p ? v.p : def;
+}
+
+/* One Set-Cookie per name, the last one set wins (Tornado keeps them in a dict). */
+static void drop_set_cookie(tp_handler *h, tp_slice name)
+{
+    tp_headers *hd = &h->headers;
+    size_t k = 0;
+    for (size_t i = 0; i < hd->n; i++) {
+        tp_http_header *e = &hd->v[i];
+        bool same = tp_slice_caseeq(e->name, TP_SLICE_LIT("Set-Cookie")) && e->value.n > name.n &&
+                    memcmp(e->value.p, name.p, name.n) == 0 && e->value.p[name.n] == '=';
+        if (!same)
+            hd->v[k++] = *e;
+    }
+    hd->n = k;
+}
+
+int tp_set_cookie(tp_handler *h, const char *name, const char *value, const tp_cookie_attrs *attrs)
+{
+    tp_slice out, n = tp_slice_cstr(name);
+    if (h->flushed)
+        return -EALREADY;
+    tp_cookie_attrs def = tp_cookie_attrs_default();
+    int r = tp_cookie_format(&h->req->arena, n, tp_slice_cstr(value), attrs ? attrs : &def, &out);
+    if (r < 0)
+        return r;
+    drop_set_cookie(h, n);
+    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Set-Cookie"), out);
+    return 0;
+}
+
+int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const char *domain)
+{
+    tp_cookie_attrs a = tp_cookie_attrs_default();
+    a.path = path ? path : "/";
+    a.domain = domain;
+    a.expires = time(NULL) - 365 * 86400; /* Tornado: a year ago */
+    return tp_set_cookie(h, name, "", &a);
+}
+
+int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
+                         const tp_cookie_attrs *attrs)
+{
+    tp_slice signed_value;
+    const tp_secret *secret = &h->app->settings.cookie_secret;
+    if (!secret->secret.n && !secret->nkeys)
+        return -EINVAL;
+    int r = tp_signed_value_create(&h->req->arena, secret, tp_slice_cstr(name),
+                                   tp_slice_cstr(value), 2, time(NULL), &signed_value);
+    return r < 0 ? r : tp_set_cookie(h, name, signed_value.p, attrs);
+}
+
+const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days)
+{
+    tp_slice value;
+    const tp_secret *secret = &h->app->settings.cookie_secret;
+    const char *raw = tp_get_cookie(h, name, NULL);
+    if (!raw || (!secret->secret.n && !secret->nkeys))
+        return NULL;
+    if (tp_signed_value_decode(&h->req->arena, secret, tp_slice_cstr(name), tp_slice_cstr(raw),
+                               max_age_days > 0 ? max_age_days : 31, time(NULL), 0, &value) < 0)
+        return NULL;
+    return value.p;
+}
