@@ -433,7 +433,6 @@ static void set_length(tp_handler *h)
     if (h->status == 204 || h->status == 304 || h->status < 200) {
         h->out_len = 0;
         tp_headers_remove(&h->headers, TP_SLICE_LIT("Content-Length"));
-        tp_headers_remove(&h->headers, TP_SLICE_LIT("Content-Type"));
         return;
     }
     if (tp_headers_get(&h->headers, TP_SLICE_LIT("Content-Length")).p)
@@ -452,7 +451,6 @@ int tp_finish(tp_handler *h)
     if (h->finished)
         return -EALREADY;
     if (!h->flushed) {
-        tp__handler_conditional(h);
         set_length(h);
         write_head(h);
     }

@@ -53,8 +53,6 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
                             void *route_data);
 /* Drops every handler still waiting for its tp_finish (the app is going away). */
 void tp__handlers_drop(tp_app *app);
-/* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
-void tp__handler_conditional(tp_handler *h);
 /* The client went away: on_connection_close. */
 void tp__handler_connection_closed(tp_handler *h);
 /* Runs prepare alone (streaming bodies); false if the handler finished in it. */
