@@ -25,7 +25,7 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
         .max_buffer_size = 100 << 20,
         .idle_connection_timeout = 3600,
         .body_timeout = 0,
-        .linger = 2,
+        .linger = 5,
     };
 }
 

@@ -24,7 +24,7 @@ typedef struct tp_http_server_opts {
     size_t max_buffer_size;         /* stream read buffer (100 MiB) */
     double idle_connection_timeout; /* wait for a complete head, idle time included (3600 s) */
     double body_timeout;            /* time to read a body; 0 = none */
-    double linger;                  /* after an error response, drain input this long (2 s) */
+    double linger;                  /* after a closing response, drain input this long (5 s) */
 } tp_http_server_opts;
 
 typedef struct tp_http_delegate {
