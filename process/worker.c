@@ -19,6 +19,9 @@
 #include "web/app_entry.h"
 
 #define HEARTBEAT 0.5 /* seconds between scoreboard updates */
+/* Without a master (its death, or a TERM sent to the worker itself) nothing waits for this
+ * worker: in-flight requests get this long, then it exits. */
+#define ORPHAN_DRAIN 3.0
 
 static struct {
     const tp_worker_boot *b;
@@ -108,7 +111,7 @@ static void on_ctl(tp_loop *loop, int fd, unsigned events, void *arg)
         return;
     if (n <= 0) { /* the master is gone: nobody will respawn or reload, so finish and leave */
         tp_loop_remove_fd(loop, fd);
-        start_drain(30);
+        start_drain(ORPHAN_DRAIN);
         return;
     }
     if (m.type == TP_CTL_DRAIN)
@@ -125,7 +128,7 @@ static void on_signal(tp_loop *loop, int signo, void *arg)
     if (signo == SIGUSR1)
         reopen_log();
     else
-        start_drain(30);
+        start_drain(ORPHAN_DRAIN);
 }
 
 static void heartbeat(tp_loop *loop, void *arg)
