@@ -7,6 +7,8 @@
 #include <netinet/tcp.h>
 #include <pcre2.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -555,6 +557,14 @@ int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd,
 uint64_t tp_stream_bytes_written(const tp_stream *s)
 {
     return s->written_total;
+}
+
+uint64_t tp_stream_unsent(const tp_stream *s)
+{
+    int queued = 0;
+    if (s->closed || ioctl(s->fd, SIOCOUTQ, &queued) < 0 || queued < 0)
+        queued = 0;
+    return s->out.bytes + (uint64_t)queued;
 }
 
 size_t tp_stream_pending_write(const tp_stream *s)

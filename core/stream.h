@@ -75,6 +75,8 @@ int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd,
                        void *arg);
 /* Bytes handed to the kernel since the stream was made. */
 uint64_t tp_stream_bytes_written(const tp_stream *s);
+/* Bytes still on their way out: queued here or unsent in the socket (SIOCOUTQ). */
+uint64_t tp_stream_unsent(const tp_stream *s);
 /* Bytes queued and not yet written. */
 size_t tp_stream_pending_write(const tp_stream *s);
 

@@ -131,9 +131,12 @@ static void on_timer(tp_loop *loop, void *arg)
     }
     /* The wait for the next head starts once the last response is out: a slow reader that
      * keeps taking bytes is not idle (one that stops is dropped a timeout later). */
-    uint64_t written = tp_stream_bytes_written(c->stream);
-    if (c->state == CONN_HEAD && tp_stream_pending_write(c->stream) && written != c->written_mark) {
-        c->written_mark = written;
+    /* Progress is what the client took: bytes written minus those still unsent in the socket
+     * (a big send buffer can hold a slow reader's next seconds of data). */
+    uint64_t unsent = tp_stream_unsent(c->stream);
+    uint64_t taken = tp_stream_bytes_written(c->stream) - unsent;
+    if (c->state == CONN_HEAD && unsent && taken != c->written_mark) {
+        c->written_mark = taken;
         set_deadline(c, c->server->opts.idle_connection_timeout);
         return;
     }
