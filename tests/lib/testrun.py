@@ -28,6 +28,15 @@ def slow(fn):
     return fn
 
 
+def known_failure(reason):
+    """A test of a requirement not met yet: run only when asked (--known), and reported as
+    KNOWN with the reason otherwise, never counted as passed."""
+    def deco(fn):
+        fn.known_failure = reason
+        return fn
+    return deco
+
+
 def timeout(seconds):
     """Sets a test's watchdog (seconds)."""
     def deco(fn):
@@ -120,11 +129,16 @@ class Results:
         return 1 if self.failed else 0
 
 
-def run(tests, quick, verbose, default_timeout, after_each):
+def run(tests, quick, verbose, default_timeout, after_each, known=False):
     """Runs the tests, one line each; after_each() runs after every test and may fail it."""
     signal.signal(signal.SIGALRM, _alarm)
     res = Results()
     for name, fn in tests:
+        if getattr(fn, "known_failure", None) and not known:
+            res.skipped += 1
+            print("KNOWN %s: not met yet: %s (run with --known)" % (name, fn.known_failure),
+                  flush=True)
+            continue
         if quick and getattr(fn, "slow", False):
             res.skipped += 1
             print("SKIP %s (slow)" % name, flush=True)

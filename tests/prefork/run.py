@@ -40,6 +40,7 @@ def main():
                     help="skip the 30-second wrk tests and the 200-reload test")
     ap.add_argument("-k", dest="pattern", default="", help="only tests whose name contains this")
     ap.add_argument("-v", dest="verbose", action="store_true", help="full tracebacks")
+    ap.add_argument("--known", action="store_true", help="also run the known failures")
     args = ap.parse_args()
 
     sys.dont_write_bytecode = True  # keep the source tree clean
@@ -57,7 +58,7 @@ def main():
     no_core_files()
 
     res = testrun.run(testrun.collect(HERE, args.pattern), args.quick, args.verbose,
-                      DEFAULT_TIMEOUT, prefork.kill_leftovers)
+                      DEFAULT_TIMEOUT, prefork.kill_leftovers, known=args.known)
     # No tornado-prefork process may survive this run.
     time.sleep(0.2)
     prefork.reap()
