@@ -68,6 +68,12 @@ static int inherited_listeners(char *err, size_t errlen)
         if (!M.first_port && tp_socket_port(fd) > 0)
             M.first_port = tp_socket_port(fd);
     }
+    /* The environment strings may be heap copies (the process title moved them): keep them
+     * reachable once unset, children must not see the variables. */
+    static const char *volatile unset[2];
+    unset[0] = pid;
+    unset[1] = fds;
+    (void)unset[0];
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
     return n;
