@@ -34,15 +34,7 @@ void tp__handlers_drop(tp_app *app)
     }
 }
 
-/* Calls into app code are bracketed so that a tp_finish inside defers the release. */
-#define CALL(h, expr)                                                                              \
-    do {                                                                                           \
-        (h)->depth++;                                                                              \
-        expr;                                                                                      \
-        (h)->depth--;                                                                              \
-    } while (0)
-
-static bool settle(tp_handler *h)
+bool tp__handler_settle(tp_handler *h)
 {
     if (h->finished && h->depth == 0 && !h->released) {
         h->released = true;
@@ -69,6 +61,7 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
     h->req = req;
     h->route_data = route_data;
     h->status = 200;
+    h->file_fd = -1;
     h->next = app->live;
     if (app->live)
         app->live->prev = h;
@@ -115,7 +108,7 @@ static tp_method_fn method_fn(tp_handler *h, bool *supported)
 /* What a method's (or prepare's) return asks for; false when the handler is done. */
 static bool after_call(tp_handler *h, int r, bool is_method)
 {
-    if (settle(h))
+    if (tp__handler_settle(h))
         return false;
     if (h->missing_argument) {
         tp_log_warning("400 %.*s %.*s (%.*s): Missing argument %s", TP_SLICE_FMT(h->req->method),
@@ -185,7 +178,7 @@ void tp__handler_connection_closed(tp_handler *h)
         h->unanswered = true; /* nothing was answered: no access log line */
         tp_finish(h);
     }
-    settle(h);
+    tp__handler_settle(h);
 }
 
 /* ---- accessors --------------------------------------------------------------------------- */
@@ -277,7 +270,7 @@ const char *tp_get_argument_required(tp_handler *h, const char *name)
 
 /* ---- status and headers ------------------------------------------------------------------ */
 
-static bool safe_text(const char *s)
+bool tp__safe_text(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -292,7 +285,7 @@ int tp_set_status(tp_handler *h, int status, const char *reason)
     h->status = status;
     /* Reason phrases reach the status line and the error page: anything that could split
      * the line or carry markup becomes "Unknown" (Tornado 6.5, CVE-2025-67724). */
-    if (reason && (!safe_text(reason) || strchr(reason, '<')))
+    if (reason && (!tp__safe_text(reason) || strchr(reason, '<')))
         reason = "Unknown";
     h->reason = reason ? tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(reason)) : TP_SLICE_NULL;
     return 0;
@@ -307,7 +300,7 @@ static int check_header(tp_handler *h, const char *name, const char *value)
 {
     if (h->flushed)
         return -EALREADY;
-    if (!tp_http_valid_token(tp_slice_cstr(name)) || (value && !safe_text(value)))
+    if (!tp_http_valid_token(tp_slice_cstr(name)) || (value && !tp__safe_text(value)))
         return -EINVAL;
     return 0;
 }
@@ -340,175 +333,7 @@ void tp_clear(tp_handler *h)
 {
     default_headers(h);
     h->out_len = 0;
+    tp__handler_drop_file(h);
     h->status = 200;
     h->reason = TP_SLICE_NULL;
-}
-
-/* ---- output ------------------------------------------------------------------------------ */
-
-int tp_write(tp_handler *h, const void *p, size_t n)
-{
-    if (h->finished)
-        return -EALREADY;
-    if (!n)
-        return 0;
-    if (h->out_len + n > h->out_cap) {
-        size_t cap = h->out_cap ? h->out_cap * 2 : 256;
-        while (cap < h->out_len + n)
-            cap *= 2;
-        char *out = tp_arena_alloc(&h->req->arena, cap);
-        if (h->out_len)
-            memcpy(out, h->out, h->out_len);
-        h->out = out;
-        h->out_cap = cap;
-    }
-    memcpy(h->out + h->out_len, p, n);
-    h->out_len += n;
-    return 0;
-}
-
-int tp_write_str(tp_handler *h, const char *s)
-{
-    return tp_write(h, s, strlen(s));
-}
-
-int tp_writef(tp_handler *h, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char small[256];
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return -EINVAL;
-    if ((size_t)n < sizeof(small))
-        return tp_write(h, small, (size_t)n);
-    char *big = tp_arena_alloc(&h->req->arena, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return tp_write(h, big, (size_t)n);
-}
-
-static int write_head(tp_handler *h)
-{
-    h->flushed = true;
-    int r = tp_http_write_head(h->req, h->status, h->reason, &h->headers);
-    if (r == -EINVAL)
-        tp_log_error("invalid response head for %.*s %.*s", TP_SLICE_FMT(h->req->method),
-                     TP_SLICE_FMT(h->req->uri));
-    return r;
-}
-
-int tp_flush(tp_handler *h)
-{
-    if (h->finished)
-        return -EALREADY;
-    int r = 0;
-    if (!h->flushed)
-        r = write_head(h);
-    if (h->out_len && r == 0)
-        r = tp_http_write_body(h->req, h->out, h->out_len);
-    h->out_len = 0;
-    h->out = NULL;
-    h->out_cap = 0;
-    return r;
-}
-
-static void log_request(tp_handler *h)
-{
-    int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
-    if (!tp_log_access_enabled() || h->unanswered || level < tp_log_level())
-        return;
-    tp_request *req = h->req;
-    double ms = (tp__monotonic() - req->start_time) * 1000.0;
-    tp_log_write(level, "web.c", __LINE__, "%d %.*s %.*s (%.*s) %.2fms", h->status,
-                 TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip),
-                 ms);
-}
-
-/* Finishing without a flush sends the body with a Content-Length (no chunking). */
-static void set_length(tp_handler *h)
-{
-    if (h->status == 204 || h->status == 304 || h->status < 200) {
-        h->out_len = 0;
-        tp_headers_remove(&h->headers, TP_SLICE_LIT("Content-Length"));
-        return;
-    }
-    if (tp_headers_get(&h->headers, TP_SLICE_LIT("Content-Length")).p)
-        return;
-    char digits[24], *p = digits + sizeof(digits);
-    size_t v = h->out_len;
-    do
-        *--p = (char)('0' + v % 10);
-    while (v /= 10);
-    tp_slice len = tp_arena_slice_dup(&h->req->arena, (tp_slice){p, (size_t)(digits + 24 - p)});
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len);
-}
-
-int tp_finish(tp_handler *h)
-{
-    if (h->finished)
-        return -EALREADY;
-    if (!h->flushed) {
-        set_length(h);
-        write_head(h);
-    }
-    if (h->out_len)
-        tp_http_write_body(h->req, h->out, h->out_len);
-    h->out_len = 0;
-    h->finished = true;
-    log_request(h);
-    if (h->cls->on_finish)
-        CALL(h, h->cls->on_finish(h));
-    settle(h);
-    return 0;
-}
-
-bool tp_finished(tp_handler *h)
-{
-    return h->finished;
-}
-
-static int default_write_error(tp_handler *h, int status)
-{
-    const char *reason = h->reason.p ? h->reason.p : tp_http_reason(status);
-    return tp_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason,
-                     status, reason);
-}
-
-int tp_send_error(tp_handler *h, int status)
-{
-    if (h->finished)
-        return -EALREADY;
-    if (h->flushed) {
-        tp_log_error("Cannot send error response after headers written");
-        return tp_finish(h);
-    }
-    tp_clear(h);
-    tp_set_status(h, status, NULL);
-    int r = TP_OK;
-    if (h->cls->write_error)
-        CALL(h, r = h->cls->write_error(h, status));
-    else
-        default_write_error(h, status);
-    if (r != TP_OK && !h->finished) {
-        tp_clear(h);
-        tp_set_status(h, status, NULL);
-        default_write_error(h, status);
-    }
-    if (!h->finished)
-        tp_finish(h);
-    return 0;
-}
-
-int tp_redirect(tp_handler *h, const char *url, bool permanent)
-{
-    if (h->flushed)
-        return -EALREADY;
-    if (!safe_text(url))
-        return -EINVAL;
-    tp_set_status(h, permanent ? 301 : 302, NULL);
-    tp_set_header(h, "Location", url);
-    return tp_finish(h);
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/arena.h"
 #include "core/slice.h"
@@ -93,6 +94,10 @@ int tp_clear_header(tp_handler *h, const char *name);
 int tp_write(tp_handler *h, const void *p, size_t n);
 int tp_write_str(tp_handler *h, const char *s);
 int tp_writef(tp_handler *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n bytes of the open file fd from offset off to the body, after what was written
+ * before; they go out with sendfile(2). The handler owns fd from now on and closes it once
+ * sent or dropped. 0, -EALREADY after finish, -EBUSY while another file is pending. */
+int tp_write_file(tp_handler *h, int fd, off_t off, size_t n);
 /* Sends the headers and what was written so far (chunked from then on). 0 or -errno. */
 int tp_flush(tp_handler *h);
 /* Ends the response: headers (with Content-Length when nothing was flushed), body, access log

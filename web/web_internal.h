@@ -39,6 +39,9 @@ struct tp_handler {
     tp_headers headers;
     char *out; /* body written and not yet flushed (in the arena) */
     size_t out_len, out_cap;
+    int file_fd; /* tp_write_file's file, sent after out; -1 when none (owned) */
+    off_t file_off;
+    size_t file_len;
     bool finished, flushed, async, closed, released, init_failed, unanswered;
     int depth; /* app functions of this handler on the stack */
     const char *missing_argument;
@@ -46,6 +49,21 @@ struct tp_handler {
     tp_args query_args, body_args, cookies;
 };
 
+/* Calls into app code are bracketed so that a tp_finish inside defers the release. */
+#define CALL(h, expr)                                                                              \
+    do {                                                                                           \
+        (h)->depth++;                                                                              \
+        expr;                                                                                      \
+        (h)->depth--;                                                                              \
+    } while (0)
+
+/* Releases the handler if it is finished and no app function of it is on the stack; true
+ * when it is finished. */
+bool tp__handler_settle(tp_handler *h);
+/* No control characters (CR, LF, DEL...): safe in a header or status line. */
+bool tp__safe_text(const char *s);
+/* Closes a file given to tp_write_file and not sent yet. */
+void tp__handler_drop_file(tp_handler *h);
 /* Runs the method for the request (prepare first unless it already ran). */
 void tp__handler_execute(tp_handler *h, bool prepare_done);
 /* A handler for the request, in its arena. */

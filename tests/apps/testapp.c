@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tp.h"
 
@@ -233,6 +234,43 @@ static const tp_handler_class headers = {
     .name = "Headers", .get = headers_get, .post = headers_get};
 static const tp_handler_class path = {.name = "Path", .get = path_get};
 static const tp_handler_class error = {.name = "Error", .get = error_get};
+/* /file?off=&n=&pre=&flush=1: "pre" then n bytes of the pattern file from off (sendfile);
+ * with flush=1 the file is flushed (chunked) and "post" follows. */
+static int pattern_fd = -1;
+
+static int make_pattern_file(void)
+{
+    char name[] = "/tmp/testapp-pattern-XXXXXX";
+    int fd = mkstemp(name);
+    if (fd < 0)
+        return -1;
+    unlink(name);
+    char block[251 * 8];
+    for (size_t i = 0; i < sizeof(block); i++)
+        block[i] = (char)(i % 251);
+    for (int i = 0; i < 1000; i++)
+        if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
+            return close(fd), -1;
+    pattern_fd = fd;
+    return 0;
+}
+
+static int file_get(tp_handler *h)
+{
+    tp_write_str(h, tp_get_argument(h, "pre", ""));
+    off_t off = atol(tp_get_argument(h, "off", "0"));
+    size_t n = (size_t)atol(tp_get_argument(h, "n", "0"));
+    if (tp_write_file(h, dup(pattern_fd), off, n) < 0)
+        return tp_send_error(h, 500);
+    if (tp_get_argument(h, "flush", NULL)) {
+        tp_flush(h);
+        tp_write_str(h, "post");
+    }
+    return TP_OK;
+}
+
+static const tp_handler_class file = {.name = "File", .get = file_get, .head = file_get};
+
 static const tp_handler_class wait = {
     .name = "Wait", .get = wait_get, .on_connection_close = wait_closed};
 static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
@@ -263,7 +301,10 @@ static int testapp_init(tp_app *app)
         {"/inject", &inject},
         {"/cookie/(\\w+)", &cookie},
         {"/head", &head},
+        {"/file", &file},
     };
+    if (pattern_fd < 0 && make_pattern_file() < 0)
+        return -1;
     tp_app_settings_of(app)->cookie_secret = (tp_secret){.secret = TP_SLICE_LIT("test-secret")};
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (tp_app_route(app, routes[i].pattern, routes[i].cls, NULL) < 0)
