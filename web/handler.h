@@ -25,6 +25,7 @@ typedef int (*tp_method_fn)(tp_handler *h);
 
 enum tp_handler_flags {
     TP_STREAM_REQUEST_BODY = 1 << 0, /* body goes to data_received; prepare runs first */
+    TP_NO_ETAG = 1 << 1,             /* no automatic Etag (Tornado: compute_etag returns None) */
 };
 
 typedef struct tp_handler_class {

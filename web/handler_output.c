@@ -141,10 +141,16 @@ static void log_request(tp_handler *h)
 /* Finishing without a flush sends the body with a Content-Length (no chunking). */
 static void set_length(tp_handler *h)
 {
+    tp__handler_conditional(h);
     if (h->status == 204 || h->status == 304 || h->status < 200) {
         h->out_len = 0;
         tp__handler_drop_file(h);
-        tp_headers_remove(&h->headers, TP_SLICE_LIT("Content-Length"));
+        /* no representation either (Tornado's _clear_representation_headers) */
+        static const tp_slice gone[] = {
+            TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("Content-Type"),
+            TP_SLICE_LIT("Content-Encoding"), TP_SLICE_LIT("Content-Language")};
+        for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+            tp_headers_remove(&h->headers, gone[i]);
         return;
     }
     if (tp_headers_get(&h->headers, TP_SLICE_LIT("Content-Length")).p)

@@ -23,7 +23,11 @@ struct tp_app {
     tp_http_server *server;
     tp_slice server_header; /* settings.server_header, measured once */
     tp_handler *live;       /* handlers not released yet (async ones waiting for tp_finish) */
+    struct tp_static_files *static_files; /* web/static.c: static_path settings, hash cache */
 };
+
+/* Frees app->static_files (NULL is fine); web/static.c. */
+void tp_static_files_free(struct tp_static_files *sf);
 
 struct tp_handler {
     tp_handler *prev, *next; /* in app->live */
@@ -62,6 +66,8 @@ struct tp_handler {
 bool tp__handler_settle(tp_handler *h);
 /* No control characters (CR, LF, DEL...): safe in a header or status line. */
 bool tp__safe_text(const char *s);
+/* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
+void tp__handler_conditional(tp_handler *h);
 /* Closes a file given to tp_write_file and not sent yet. */
 void tp__handler_drop_file(tp_handler *h);
 /* Runs the method for the request (prepare first unless it already ran). */
