@@ -25,6 +25,7 @@ void tp_app_free(tp_app *app)
         tp_free(app->routes[i].pattern);
     }
     tp_free(app->routes);
+    tp_static_files_free(app->static_files);
     pcre2_match_data_free(app->md);
     tp_free(app);
 }

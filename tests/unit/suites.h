@@ -15,5 +15,6 @@ Suite *http_util_suite(void);
 Suite *fork_suite(void);
 Suite *escape_suite(void);
 Suite *cookie_suite(void);
+Suite *static_suite(void);
 
 #endif
