@@ -1,0 +1,920 @@
+/* Request body forms as Tornado 6.5 parses them; see http/form.h. The Python this follows:
+ * tornado/httputil.py (parse_body_arguments, parse_multipart_form_data, _parseparam,
+ * _parse_header, HTTPHeaders.parse with _chars_are_bytes=False) and email/utils.py
+ * (decode_params, collapse_rfc2231_value, unquote, quote). Python works on str (code
+ * points); here strings are UTF-8 bytes, which gives the same results because every
+ * character those functions look for is ASCII. Only RFC 2231 values need code points
+ * (percent escapes decode to latin-1 code points), and use uint32_t arrays. */
+#include "http/form.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "http/parser.h"
+
+#define CP_REPLACEMENT 0xfffd
+
+tp_form_limits tp_form_limits_default(void)
+{
+    return (tp_form_limits){true, TP_FORM_MAX_PARTS, TP_FORM_MAX_PART_HEADER_SIZE};
+}
+
+/* ---- strings ------------------------------------------------------------------------- */
+
+static tp_slice cat(tp_arena *a, tp_slice x, tp_slice y, tp_slice z)
+{
+    char *p = tp_arena_alloc(a, x.n + y.n + z.n + 1);
+    memcpy(p, x.p, x.n);
+    memcpy(p + x.n, y.p, y.n);
+    memcpy(p + x.n + y.n, z.p, z.n);
+    p[x.n + y.n + z.n] = '\0';
+    return tp_slice_make(p, x.n + y.n + z.n);
+}
+
+static bool starts_with(tp_slice s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return s.n >= n && memcmp(s.p, prefix, n) == 0;
+}
+
+/* One UTF-8 sequence at s as Python's strict decoder sees it: its length (> 0) and code
+ * point, or minus the length of the maximal invalid subpart Python's "replace" turns
+ * into one U+FFFD. */
+static int utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+    uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, v = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, v = c & 0x0f, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, v = c & 0x07, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+        return -1;
+    for (size_t k = 1; k < len; k++) {
+        if (k >= n || s[k] < lo || s[k] > hi)
+            return -(int)k;
+        lo = 0x80, hi = 0xbf;
+        v = (v << 6) | (s[k] & 0x3f);
+    }
+    *cp = v;
+    return (int)len;
+}
+
+static bool utf8_valid(tp_slice s, size_t *bad)
+{
+    uint32_t cp;
+    for (size_t i = 0; i < s.n;) {
+        int k = utf8_next((const unsigned char *)s.p + i, s.n - i, &cp);
+        if (k < 0) {
+            *bad = i;
+            return false;
+        }
+        i += (size_t)k;
+    }
+    return true;
+}
+
+static char *put_utf8(char *w, uint32_t cp)
+{
+    if (cp < 0x80) {
+        *w++ = (char)cp;
+    } else if (cp < 0x800) {
+        *w++ = (char)(0xc0 | (cp >> 6));
+        *w++ = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        *w++ = (char)(0xe0 | (cp >> 12));
+        *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+        *w++ = (char)(0x80 | (cp & 0x3f));
+    } else {
+        *w++ = (char)(0xf0 | (cp >> 18));
+        *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+        *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+        *w++ = (char)(0x80 | (cp & 0x3f));
+    }
+    return w;
+}
+
+/* Python's str.isspace(). */
+static bool py_space(uint32_t c)
+{
+    return (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 ||
+           c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* str.strip() on valid UTF-8 text. */
+static tp_slice py_strip(tp_slice s)
+{
+    uint32_t cp;
+    int k;
+    while (s.n && (k = utf8_next((const unsigned char *)s.p, s.n, &cp)) > 0 && py_space(cp))
+        s.p += k, s.n -= (size_t)k;
+    while (s.n) {
+        size_t i = s.n - 1;
+        while (i > 0 && ((unsigned char)s.p[i] & 0xc0) == 0x80)
+            i--;
+        if (utf8_next((const unsigned char *)s.p + i, s.n - i, &cp) <= 0 || !py_space(cp))
+            break;
+        s.n = i;
+    }
+    return s;
+}
+
+/* str.strip() on text that Tornado decoded from latin-1 (request header values). */
+static tp_slice latin1_strip(tp_slice s)
+{
+    while (s.n && py_space((unsigned char)s.p[0]))
+        s.p++, s.n--;
+    while (s.n && py_space((unsigned char)s.p[s.n - 1]))
+        s.n--;
+    return s;
+}
+
+/* s.find(c, start) with Python's index rules. */
+static long py_find(tp_slice s, char c, long start)
+{
+    if (start < 0)
+        start = start + (long)s.n < 0 ? 0 : start + (long)s.n;
+    if ((size_t)start >= s.n)
+        return -1;
+    const char *hit = memchr(s.p + start, c, s.n - (size_t)start);
+    return hit ? hit - s.p : -1;
+}
+
+static long py_index(long i, size_t n)
+{
+    if (i < 0)
+        i = i + (long)n < 0 ? 0 : i + (long)n;
+    return i > (long)n ? (long)n : i;
+}
+
+/* s.count(sub, start, end) for a non-empty sub that cannot overlap itself. */
+static long py_count(tp_slice s, const char *sub, size_t m, long start, long end)
+{
+    long i = py_index(start, s.n), e = py_index(end, s.n), k = 0;
+    while (i + (long)m <= e) {
+        if (memcmp(s.p + i, sub, m) == 0)
+            k++, i += (long)m;
+        else
+            i++;
+    }
+    return k;
+}
+
+/* ---- Content-Disposition parameters (_parseparam, _parse_header, decode_params) -------- */
+
+typedef struct param {
+    tp_slice name, value; /* value as _parse_header's loop gets it (stripped) */
+} param;
+
+/* _parseparam(";" + line), the linear version of CVE-2025-67726's fix, statement for
+ * statement (the swap of end and ind is upstream's; it visits each segment once). */
+static size_t parse_params(tp_arena *a, tp_slice line, tp_slice **out)
+{
+    tp_slice s = cat(a, TP_SLICE_LIT(";"), line, TP_SLICE_LIT(""));
+    size_t cap = 1;
+    for (size_t i = 0; i < s.n; i++)
+        cap += s.p[i] == ';';
+    tp_slice *v = tp_arena_alloc(a, cap * sizeof(*v));
+    size_t k = 0;
+    long start = 0;
+    while (py_find(s, ';', start) == start) {
+        start++;
+        long end = py_find(s, ';', start), ind = start, diff = 0;
+        while (end > 0) {
+            diff += py_count(s, "\"", 1, ind, end) - py_count(s, "\\\"", 2, ind, end);
+            if (diff % 2 == 0)
+                break;
+            long old_end = end;
+            end = ind;
+            ind = py_find(s, ';', old_end + 1);
+        }
+        if (end < 0)
+            end = (long)s.n;
+        v[k++] = py_strip(tp_slice_make(s.p + start, (size_t)(end - start)));
+        start = end;
+    }
+    *out = v;
+    return k;
+}
+
+/* email.utils.unquote. */
+static tp_slice em_unquote(tp_arena *a, tp_slice s)
+{
+    if (s.n > 1 && s.p[0] == '"' && s.p[s.n - 1] == '"') {
+        char *out = tp_arena_alloc(a, s.n), *w = out;
+        const char *p = s.p + 1, *end = s.p + s.n - 1;
+        /* .replace('\\\\', '\\') then .replace('\\"', '"'): two left-to-right passes */
+        while (p < end) {
+            if (p + 1 < end && p[0] == '\\' && p[1] == '\\')
+                *w++ = '\\', p += 2;
+            else
+                *w++ = *p++;
+        }
+        size_t n = (size_t)(w - out);
+        w = out;
+        for (size_t i = 0; i < n; i++) {
+            if (i + 1 < n && out[i] == '\\' && out[i + 1] == '"')
+                i++;
+            *w++ = out[i];
+        }
+        *w = '\0';
+        return tp_slice_make(out, (size_t)(w - out));
+    }
+    if (s.n > 1 && s.p[0] == '<' && s.p[s.n - 1] == '>')
+        return tp_slice_make(s.p + 1, s.n - 2);
+    return s;
+}
+
+/* '"' + email.utils.quote(s) + '"'. */
+static tp_slice em_quote_wrap(tp_arena *a, tp_slice s)
+{
+    char *out = tp_arena_alloc(a, 2 * s.n + 3), *w = out;
+    *w++ = '"';
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] == '\\' || s.p[i] == '"')
+            *w++ = '\\';
+        *w++ = s.p[i];
+    }
+    *w++ = '"';
+    *w = '\0';
+    return tp_slice_make(out, (size_t)(w - out));
+}
+
+/* rfc2231_continuation: ^(\w+)\*(([0-9]+)\*?)?$ (ASCII). Sets the base name and the
+ * digits of the section number (num.p NULL when there is none). */
+static bool rfc2231_name(tp_slice name, tp_slice *base, tp_slice *num)
+{
+    size_t i = 0;
+    while (i < name.n && (name.p[i] == '_' || (name.p[i] >= '0' && name.p[i] <= '9') ||
+                          ((name.p[i] | 0x20) >= 'a' && (name.p[i] | 0x20) <= 'z')))
+        i++;
+    if (i == 0 || i == name.n || name.p[i] != '*')
+        return false;
+    *base = tp_slice_make(name.p, i);
+    size_t d = ++i;
+    while (i < name.n && name.p[i] >= '0' && name.p[i] <= '9')
+        i++;
+    *num = i > d ? tp_slice_make(name.p + d, i - d) : TP_SLICE_NULL;
+    if (i < name.n && i > d && name.p[i] == '*')
+        i++;
+    return i == name.n;
+}
+
+typedef struct section {
+    tp_slice base, num, value; /* value unquoted */
+    bool encoded;
+    size_t group; /* index of the first section of this base name */
+} section;
+
+/* Compares two section numbers as Python ints (digit strings, leading zeros ignored). */
+static int num_cmp(tp_slice x, tp_slice y)
+{
+    while (x.n > 1 && x.p[0] == '0')
+        x.p++, x.n--;
+    while (y.n > 1 && y.p[0] == '0')
+        y.p++, y.n--;
+    if (x.n != y.n)
+        return x.n < y.n ? -1 : 1;
+    return memcmp(x.p, y.p, x.n);
+}
+
+/* The tuple order of (num, value, encoded) that continuations.sort() uses. */
+static int section_cmp(const section *x, const section *y)
+{
+    int c = x->num.p ? num_cmp(x->num, y->num) : 0;
+    if (c)
+        return c;
+    size_t n = x->value.n < y->value.n ? x->value.n : y->value.n;
+    c = n ? memcmp(x->value.p, y->value.p, n) : 0;
+    if (c || x->value.n != y->value.n)
+        return c ? c : (x->value.n < y->value.n ? -1 : 1);
+    return (int)x->encoded - (int)y->encoded;
+}
+
+static int hexval(unsigned c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? (int)c - 'a' + 10 : -1;
+}
+
+/* Appends the code points of a section: UTF-8 text, with %XX as one code point 0-255 in
+ * an encoded section (urllib.parse.unquote(s, encoding="latin-1")). */
+static size_t append_cps(uint32_t *out, tp_slice s, bool encoded)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s.n;) {
+        int hi, lo;
+        if (encoded && s.p[i] == '%' && i + 2 < s.n &&
+            (hi = hexval((unsigned char)s.p[i + 1])) >= 0 &&
+            (lo = hexval((unsigned char)s.p[i + 2])) >= 0) {
+            out[k++] = (uint32_t)(hi * 16 + lo);
+            i += 3;
+            continue;
+        }
+        uint32_t cp;
+        int n = utf8_next((const unsigned char *)s.p + i, s.n - i, &cp);
+        out[k++] = n > 0 ? cp : CP_REPLACEMENT; /* headers were validated: n > 0 */
+        i += n > 0 ? (size_t)n : 1;
+    }
+    return k;
+}
+
+enum charset { CS_UNKNOWN, CS_UTF8, CS_LATIN1, CS_ASCII };
+
+/* Python's codec lookup for the codecs decoded here: case-insensitive, runs of other
+ * characters than letters, digits and '.' read as one '_'. */
+static enum charset charset_lookup(const uint32_t *cs, size_t n)
+{
+    static const char *const utf8[] = {"utf_8",     "utf8",      "u8",     "utf",
+                                       "utf8_ucs2", "utf8_ucs4", "cp65001"};
+    static const char *const latin1[] = {
+        "latin_1", "latin1", "latin",  "l1",         "iso_8859_1",  "iso8859_1",
+        "8859",    "cp819",  "ibm819", "iso_ir_100", "csisolatin1", "iso_8859_1_1987"};
+    static const char *const ascii[] = {
+        "ascii",          "us_ascii",      "us",        "646",      "cp367",
+        "ibm367",         "csascii",       "iso646_us", "iso_ir_6", "ansi_x3.4_1968",
+        "ansi_x3_4_1968", "ansi_x3.4_1986"};
+    char norm[32];
+    size_t k = 0;
+    bool punct = false;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cs[i];
+        if (c >= 0x80)
+            return CS_UNKNOWN;
+        bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        if (!alnum && c != '.') {
+            punct = true;
+            continue;
+        }
+        if (k + 2 >= sizeof(norm))
+            return CS_UNKNOWN;
+        if (punct && k)
+            norm[k++] = '_';
+        norm[k++] = (char)(alnum && c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+        punct = false;
+    }
+    norm[k] = '\0';
+    for (size_t i = 0; i < TP_ARRAY_LEN(utf8); i++)
+        if (strcmp(norm, utf8[i]) == 0)
+            return CS_UTF8;
+    for (size_t i = 0; i < TP_ARRAY_LEN(latin1); i++)
+        if (strcmp(norm, latin1[i]) == 0)
+            return CS_LATIN1;
+    for (size_t i = 0; i < TP_ARRAY_LEN(ascii); i++)
+        if (strcmp(norm, ascii[i]) == 0)
+            return CS_ASCII;
+    return CS_UNKNOWN;
+}
+
+/* bytes(text, 'raw-unicode-escape') decoded with charset and errors='replace', as UTF-8. */
+static tp_slice decode_raw(tp_arena *a, const uint32_t *v, size_t n, enum charset cs)
+{
+    unsigned char *raw = tp_arena_alloc(a, 10 * n + 1);
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < 0x100)
+            raw[r++] = (unsigned char)v[i];
+        else
+            r += (size_t)sprintf((char *)raw + r, v[i] < 0x10000 ? "\\u%04x" : "\\U%08x",
+                                 (unsigned)v[i]);
+    }
+    char *out = tp_arena_alloc(a, 3 * r + 1), *w = out;
+    for (size_t i = 0; i < r;) {
+        uint32_t cp = raw[i];
+        int k = 1;
+        if (cs == CS_UTF8)
+            k = utf8_next(raw + i, r - i, &cp);
+        else if (cs == CS_ASCII && cp >= 0x80)
+            k = -1;
+        w = put_utf8(w, k > 0 ? cp : CP_REPLACEMENT);
+        i += (size_t)(k > 0 ? k : -k);
+    }
+    *w = '\0';
+    return tp_slice_make(out, (size_t)(w - out));
+}
+
+/* decode_rfc2231 + collapse_rfc2231_value for an extended value (the quoted, joined code
+ * points v[0..n)). */
+static tp_slice collapse_extended(tp_arena *a, const uint32_t *v, size_t n)
+{
+    size_t t1 = n, t2 = n;
+    for (size_t i = 0; i < n && t2 == n; i++)
+        if (v[i] == '\'')
+            t1 == n ? (void)(t1 = i) : (void)(t2 = i);
+    const uint32_t *text = v, *cs = NULL;
+    size_t text_n = n, cs_n = 0;
+    if (t2 < n) {
+        cs = v, cs_n = t1;
+        text = v + t2 + 1, text_n = n - t2 - 1;
+    }
+    uint32_t *wrapped = tp_arena_alloc(a, (text_n + 2) * sizeof(*wrapped));
+    wrapped[0] = '"';
+    memcpy(wrapped + 1, text, text_n * sizeof(*text));
+    wrapped[text_n + 1] = '"';
+    enum charset c = cs ? charset_lookup(cs, cs_n) : CS_ASCII;
+    if (c != CS_UNKNOWN)
+        return decode_raw(a, wrapped, text_n + 2, c);
+    /* LookupError: unquote(text) */
+    char *u = tp_arena_alloc(a, 4 * (text_n + 2) + 1), *w = u;
+    for (size_t i = 0; i < text_n + 2; i++)
+        w = put_utf8(w, wrapped[i]);
+    return em_unquote(a, tp_slice_make(u, (size_t)(w - u)));
+}
+
+/* Python dict assignment: a name keeps its first position and takes the last value. */
+static void args_push(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
+{
+    if (args->n == args->cap) {
+        size_t cap = args->cap ? args->cap * 2 : 8;
+        tp_arg *v = tp_arena_alloc(a, cap * sizeof(*v));
+        if (args->n)
+            memcpy(v, args->v, args->n * sizeof(*v));
+        args->v = v;
+        args->cap = cap;
+    }
+    args->v[args->n++] = (tp_arg){name, value};
+}
+
+static void dict_set(tp_arena *a, tp_args *d, tp_slice name, tp_slice value)
+{
+    if (value.n >= 2 && value.p[0] == '"' && value.p[value.n - 1] == '"')
+        value = tp_slice_make(value.p + 1, value.n - 2);
+    for (size_t i = 0; i < d->n; i++)
+        if (tp_slice_eq(d->v[i].name, name)) {
+            d->v[i].value = value;
+            return;
+        }
+    args_push(a, d, name, value);
+}
+
+static int section_qcmp(const void *x, const void *y)
+{
+    return section_cmp(*(section *const *)x, *(section *const *)y);
+}
+
+/* One RFC 2231 parameter from its sections v[0..n) (decode_params' second loop). */
+static int decode_group(tp_arena *a, section **v, size_t n, tp_slice *out, const char **err)
+{
+    for (size_t i = 1; i < n; i++)
+        if (!v[i]->num.p != !v[0]->num.p) {
+            *err = "'<' not supported between instances of 'int' and 'NoneType'";
+            return -EINVAL;
+        }
+    qsort(v, n, sizeof(*v), section_qcmp);
+    size_t total = 0;
+    bool extended = false;
+    for (size_t i = 0; i < n; i++)
+        total += v[i]->value.n, extended |= v[i]->encoded;
+    if (!extended) {
+        char *j = tp_arena_alloc(a, total + 1), *w = j;
+        for (size_t i = 0; i < n; i++)
+            memcpy(w, v[i]->value.p, v[i]->value.n), w += v[i]->value.n;
+        *out = em_unquote(a, em_quote_wrap(a, tp_slice_make(j, total)));
+        return 0;
+    }
+    uint32_t *cps = tp_arena_alloc(a, (total + 1) * sizeof(*cps));
+    uint32_t *q = tp_arena_alloc(a, (2 * total + 1) * sizeof(*q));
+    size_t k = 0, m = 0;
+    for (size_t i = 0; i < n; i++)
+        k += append_cps(cps + k, v[i]->value, v[i]->encoded);
+    for (size_t i = 0; i < k; i++) {
+        if (cps[i] == '\\' || cps[i] == '"')
+            q[m++] = '\\';
+        q[m++] = cps[i];
+    }
+    *out = collapse_extended(a, q, m);
+    return 0;
+}
+
+static int base_qcmp(const void *x, const void *y)
+{
+    const section *s = *(section *const *)x, *t = *(section *const *)y;
+    size_t n = s->base.n < t->base.n ? s->base.n : t->base.n;
+    int c = memcmp(s->base.p, t->base.p, n);
+    if (c || s->base.n != t->base.n)
+        return c ? c : (s->base.n < t->base.n ? -1 : 1);
+    return s < t ? -1 : s > t;
+}
+
+/* decode_params' second half: the RFC 2231 groups in order of first appearance. */
+static int decode_sections(tp_arena *a, section *secs, size_t n, tp_args *params, const char **err)
+{
+    section **by = tp_arena_alloc(a, (n + 1) * sizeof(*by));
+    size_t *run = tp_arena_alloc(a, (n + 1) * sizeof(*run));
+    for (size_t i = 0; i < n; i++)
+        by[i] = &secs[i], run[i] = 0;
+    qsort(by, n, sizeof(*by), base_qcmp);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && tp_slice_eq(by[j]->base, by[i]->base); j++)
+            ;
+        by[i]->group = j - i; /* the run's first member has the lowest index */
+        run[by[i] - secs] = i + 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!run[i])
+            continue;
+        size_t at = run[i] - 1;
+        tp_slice value;
+        int rc = decode_group(a, by + at, secs[i].group, &value, err);
+        if (rc)
+            return rc;
+        dict_set(a, params, secs[i].base, value);
+    }
+    return 0;
+}
+
+int tp_form_parse_header(tp_arena *a, tp_slice line, tp_slice *key, tp_args *params,
+                         const char **err)
+{
+    tp_slice *parts;
+    size_t n = parse_params(a, line, &parts);
+    section *secs = tp_arena_alloc(a, (n + 1) * sizeof(*secs));
+    size_t nsec = 0;
+    *key = n ? parts[0] : TP_SLICE_LIT("");
+    for (size_t i = 1; i < n; i++) {
+        const char *eq = memchr(parts[i].p, '=', parts[i].n);
+        if (!eq)
+            continue;
+        tp_slice name = py_strip(tp_slice_make(parts[i].p, (size_t)(eq - parts[i].p)));
+        tp_slice value =
+            py_strip(tp_slice_make(eq + 1, (size_t)(parts[i].p + parts[i].n - eq - 1)));
+        char *lower = tp_arena_strndup(a, name.p, name.n);
+        for (size_t k = 0; k < name.n; k++)
+            if (lower[k] >= 'A' && lower[k] <= 'Z')
+                lower[k] |= 0x20;
+        name = tp_slice_make(lower, name.n);
+        bool encoded = name.n && name.p[name.n - 1] == '*';
+        value = em_unquote(a, value);
+        section *s = &secs[nsec];
+        if (rfc2231_name(name, &s->base, &s->num)) {
+            s->value = value, s->encoded = encoded, s->group = 0;
+            nsec++;
+        } else {
+            dict_set(a, params, name, em_unquote(a, em_quote_wrap(a, value)));
+        }
+    }
+    return nsec ? decode_sections(a, secs, nsec, params, err) : 0;
+}
+
+/* ---- part headers (HTTPHeaders.parse(text, _chars_are_bytes=False)) ------------------ */
+
+typedef struct part_headers {
+    tp_http_header *v;
+    size_t n;
+} part_headers;
+
+/* _FORBIDDEN_HEADER_CHARS_RE: [\x00-\x08\x0A-\x1F\x7F] */
+static bool forbidden_chars(tp_slice s)
+{
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+static tp_slice http_ws_strip(tp_slice s)
+{
+    return tp_slice_trim(s); /* " \t", HTTP_WHITESPACE */
+}
+
+/* The next line of block from *pos, without its "\r?\n". */
+static tp_slice next_line(tp_slice block, size_t *pos)
+{
+    const char *p = block.p + *pos, *nl = memchr(p, '\n', block.n - *pos);
+    size_t n = nl ? (size_t)(nl - p) : block.n - *pos;
+    *pos += n + (nl != NULL);
+    if (nl && n && p[n - 1] == '\r')
+        n--;
+    return tp_slice_make(p, n);
+}
+
+/* Appends " " + line.strip(" \t") to the value of the last header (values that get
+ * continuations are rebuilt once: the first continuation sizes the copy for all of them). */
+static void add_continuation(tp_arena *a, tp_http_header *h, tp_slice part, tp_slice block,
+                             size_t pos)
+{
+    char *w = tp_arena_alloc(a, h->value.n + part.n + 2 + (block.n - pos));
+    memcpy(w, h->value.p, h->value.n);
+    w[h->value.n] = ' ';
+    memcpy(w + h->value.n + 1, part.p, part.n);
+    w[h->value.n + 1 + part.n] = '\0';
+    h->value = tp_slice_make(w, h->value.n + 1 + part.n);
+}
+
+static int parse_part_headers(tp_arena *a, tp_slice block, part_headers *out, const char **err)
+{
+    size_t cap = 1, pos = 0;
+    for (size_t i = 0; i < block.n; i++)
+        cap += block.p[i] == '\n';
+    out->v = tp_arena_alloc(a, cap * sizeof(*out->v));
+    out->n = 0;
+    size_t owned = (size_t)-1; /* index of the header whose value is a growable copy */
+    while (pos < block.n) {
+        tp_slice line = next_line(block, &pos);
+        if (!line.n)
+            continue;
+        if (line.p[0] == ' ' || line.p[0] == '\t') {
+            tp_slice part = http_ws_strip(line);
+            if (!out->n) {
+                *err = "first header line cannot start with whitespace";
+                return -EINVAL;
+            }
+            if (forbidden_chars(part)) {
+                *err = "Invalid header continuation (control character)";
+                return -EINVAL;
+            }
+            tp_http_header *h = &out->v[out->n - 1];
+            if (owned != out->n - 1) {
+                add_continuation(a, h, part, block, pos);
+                owned = out->n - 1;
+            } else {
+                char *w = (char *)h->value.p;
+                w[h->value.n] = ' ';
+                memcpy(w + h->value.n + 1, part.p, part.n);
+                h->value.n += 1 + part.n;
+                w[h->value.n] = '\0';
+            }
+            continue;
+        }
+        const char *colon = memchr(line.p, ':', line.n);
+        if (!colon) {
+            *err = "no colon in header line";
+            return -EINVAL;
+        }
+        tp_slice name = tp_slice_make(line.p, (size_t)(colon - line.p));
+        tp_slice value = http_ws_strip(tp_slice_make(colon + 1, line.n - name.n - 1));
+        if (!tp_http_valid_token(name)) {
+            *err = tp_arena_printf(a, "Invalid header name '%.*s'", TP_SLICE_FMT(name));
+            return -EINVAL;
+        }
+        if (forbidden_chars(value)) {
+            *err = "Invalid header value (control character)";
+            return -EINVAL;
+        }
+        out->v[out->n++] = (tp_http_header){name, value};
+    }
+    return 0;
+}
+
+/* headers.get(name, dflt): all values joined with ",". */
+static tp_slice part_header_get(tp_arena *a, const part_headers *h, const char *name, tp_slice dflt)
+{
+    tp_slice key = tp_slice_cstr(name), out = TP_SLICE_NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        if (!tp_slice_caseeq(h->v[i].name, key))
+            continue;
+        out = out.p ? cat(a, out, TP_SLICE_LIT(","), h->v[i].value)
+                    : tp_arena_slice_dup(a, h->v[i].value);
+    }
+    return out.p ? out : dflt;
+}
+
+/* ---- multipart ----------------------------------------------------------------------- */
+
+/* data.rfind(pat): KMP over the reversed text with the reversed pattern, so the cost is
+ * linear whatever the boundary (a naive search is quadratic on "-----..." bodies). */
+static long rfind(tp_arena *a, tp_slice s, tp_slice pat)
+{
+    size_t m = pat.n;
+    if (m > s.n)
+        return -1;
+    if (m == 0)
+        return (long)s.n;
+    size_t *fail = tp_arena_alloc(a, m * sizeof(*fail));
+#define RPAT(i) pat.p[m - 1 - (i)]
+    fail[0] = 0;
+    for (size_t i = 1, k = 0; i < m; i++) {
+        while (k && RPAT(i) != RPAT(k))
+            k = fail[k - 1];
+        if (RPAT(i) == RPAT(k))
+            k++;
+        fail[i] = k;
+    }
+    for (size_t i = 0, k = 0; i < s.n; i++) {
+        char c = s.p[s.n - 1 - i];
+        while (k && c != RPAT(k))
+            k = fail[k - 1];
+        if (c == RPAT(k) && ++k == m)
+            return (long)(s.n - 1 - i);
+    }
+#undef RPAT
+    return -1;
+}
+
+typedef struct mp_ctx {
+    tp_arena *a;
+    const tp_form_limits *lim;
+    tp_args *args;
+    tp_form_files *files;
+    const char **err;
+} mp_ctx;
+
+static void files_push(tp_arena *a, tp_form_files *f, tp_form_file file)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 4;
+        tp_form_file *v = tp_arena_alloc(a, cap * sizeof(*v));
+        if (f->n)
+            memcpy(v, f->v, f->n * sizeof(*v));
+        f->v = v;
+        f->cap = cap;
+    }
+    f->v[f->n++] = file;
+}
+
+static int mp_fail(mp_ctx *c, int rc, const char *msg)
+{
+    *c->err = msg;
+    return rc;
+}
+
+/* One part of the body (between "--BOUNDARY\r\n" separators), as the loop body of
+ * parse_multipart_form_data. */
+static int parse_part(mp_ctx *c, tp_slice part)
+{
+    tp_arena *a = c->a;
+    if (!part.n)
+        return 0;
+    const char *eoh = memmem(part.p, part.n, "\r\n\r\n", 4);
+    if (!eoh)
+        return mp_fail(c, -EINVAL, "multipart/form-data missing headers");
+    tp_slice block = tp_slice_make(part.p, (size_t)(eoh - part.p));
+    if (block.n > c->lim->max_part_header_size)
+        return mp_fail(c, -E2BIG, "multipart/form-data part header too large");
+    size_t bad;
+    if (!utf8_valid(block, &bad))
+        return mp_fail(c, -EINVAL,
+                       tp_arena_printf(a, "'utf-8' codec can't decode byte 0x%02x in position %zu",
+                                       (unsigned char)block.p[bad], bad));
+    part_headers h;
+    int rc = parse_part_headers(a, block, &h, c->err);
+    if (rc)
+        return rc;
+    tp_slice disposition, name, filename;
+    tp_args params = {0};
+    rc = tp_form_parse_header(a, part_header_get(a, &h, "Content-Disposition", TP_SLICE_LIT("")),
+                              &disposition, &params, c->err);
+    if (rc)
+        return rc;
+    if (!tp_slice_eq(disposition, TP_SLICE_LIT("form-data")) || part.n < 2 ||
+        memcmp(part.p + part.n - 2, "\r\n", 2) != 0)
+        return mp_fail(c, -EINVAL, "Invalid multipart/form-data");
+    size_t start = block.n + 4, end = part.n - 2;
+    tp_slice value = tp_slice_make(part.p + start, start < end ? end - start : 0);
+    name = tp_args_get_last(&params, TP_SLICE_LIT("name"));
+    if (!name.n)
+        return mp_fail(c, -EINVAL, "multipart/form-data missing name");
+    name = tp_arena_slice_dup(a, name);
+    filename = tp_args_get_last(&params, TP_SLICE_LIT("filename"));
+    if (filename.n) {
+        tp_slice ctype =
+            part_header_get(a, &h, "Content-Type", TP_SLICE_LIT("application/unknown"));
+        files_push(a, c->files,
+                   (tp_form_file){name, tp_arena_slice_dup(a, filename), ctype, value});
+    } else {
+        args_push(a, c->args, name, value);
+    }
+    return 0;
+}
+
+/* Splits data[0..end) on sep as bytes.split(sep, maxsplit) would, calling fn (when not
+ * NULL) for each piece; returns the number of pieces. */
+static size_t split(tp_slice data, tp_slice sep, size_t maxsplit, mp_ctx *c,
+                    int (*fn)(mp_ctx *, tp_slice), int *rc)
+{
+    size_t pieces = 0, pos = 0;
+    *rc = 0;
+    for (;;) {
+        const char *hit =
+            pieces < maxsplit ? memmem(data.p + pos, data.n - pos, sep.p, sep.n) : NULL;
+        size_t stop = hit ? (size_t)(hit - data.p) : data.n;
+        pieces++;
+        if (fn && (*rc = fn(c, tp_slice_make(data.p + pos, stop - pos))) != 0)
+            return pieces;
+        if (!hit)
+            return pieces;
+        pos = stop + sep.n;
+    }
+}
+
+int tp_form_parse_multipart(tp_arena *a, tp_slice boundary, tp_slice body,
+                            const tp_form_limits *lim, tp_args *args, tp_form_files *files,
+                            const char **err)
+{
+    tp_form_limits dflt = tp_form_limits_default();
+    mp_ctx c = {a, lim ? lim : &dflt, args, files, err};
+    size_t nargs = args->n, nfiles = files->n;
+    if (!c.lim->multipart_enabled)
+        return mp_fail(&c, -EINVAL, "multipart/form-data parsing is disabled");
+    if (boundary.n && boundary.p[0] == '"' && boundary.p[boundary.n - 1] == '"')
+        boundary = boundary.n >= 2 ? tp_slice_make(boundary.p + 1, boundary.n - 2)
+                                   : tp_slice_make(boundary.p, 0);
+    tp_slice final = cat(a, TP_SLICE_LIT("--"), boundary, TP_SLICE_LIT("--"));
+    long idx = rfind(a, body, final);
+    if (idx < 0)
+        return mp_fail(&c, -EINVAL, "Invalid multipart/form-data: no final boundary found");
+    tp_slice data = tp_slice_make(body.p, (size_t)idx);
+    tp_slice sep = cat(a, TP_SLICE_LIT("--"), boundary, TP_SLICE_LIT("\r\n"));
+    size_t max = c.lim->max_parts, maxsplit = max < (size_t)-2 ? max + 1 : max;
+    int rc;
+    if (split(data, sep, maxsplit, &c, NULL, &rc) > maxsplit)
+        return mp_fail(&c, -E2BIG, "multipart/form-data has too many parts");
+    split(data, sep, (size_t)-1, &c, parse_part, &rc);
+    if (rc) {
+        args->n = nargs;
+        files->n = nfiles;
+    }
+    return rc;
+}
+
+/* ---- parse_body_arguments ------------------------------------------------------------ */
+
+/* The boundary as utf8(v) gives it: Tornado decoded the header as latin-1. */
+static tp_slice latin1_to_utf8(tp_arena *a, tp_slice s)
+{
+    char *out = tp_arena_alloc(a, 2 * s.n + 1), *w = out;
+    for (size_t i = 0; i < s.n; i++)
+        w = put_utf8(w, (unsigned char)s.p[i]);
+    *w = '\0';
+    return tp_slice_make(out, (size_t)(w - out));
+}
+
+static int parse_multipart_body(tp_arena *a, tp_slice ctype, tp_slice body,
+                                const tp_form_limits *lim, tp_args *args, tp_form_files *files,
+                                const char **err)
+{
+    const char *inner = "multipart boundary not found";
+    int rc = -EINVAL;
+    size_t pos = 0;
+    for (size_t i = 0; pos <= ctype.n; i++) {
+        const char *semi = memchr(ctype.p + pos, ';', ctype.n - pos);
+        size_t stop = semi ? (size_t)(semi - ctype.p) : ctype.n;
+        tp_slice field = latin1_strip(tp_slice_make(ctype.p + pos, stop - pos));
+        pos = stop + 1;
+        if (i == 0) {
+            if (!tp_slice_eq(field, TP_SLICE_LIT("multipart/form-data"))) {
+                inner = "Invalid content type";
+                break;
+            }
+            continue;
+        }
+        const char *eq = memchr(field.p, '=', field.n);
+        if (eq && eq - field.p == 8 && memcmp(field.p, "boundary", 8) == 0 &&
+            eq + 1 < field.p + field.n) {
+            tp_slice v = tp_slice_make(eq + 1, (size_t)(field.p + field.n - eq - 1));
+            rc = tp_form_parse_multipart(a, latin1_to_utf8(a, v), body, lim, args, files, &inner);
+            break;
+        }
+    }
+    if (rc)
+        *err = tp_arena_printf(a, "Invalid multipart/form-data: %s", inner);
+    return rc;
+}
+
+int tp_form_parse_body(tp_arena *a, tp_slice content_type, tp_slice body, tp_slice content_encoding,
+                       const tp_form_limits *lim, tp_args *args, tp_form_files *files,
+                       const char **err)
+{
+    bool urlencoded = starts_with(content_type, "application/x-www-form-urlencoded");
+    if (!urlencoded && !starts_with(content_type, "multipart/form-data"))
+        return 0;
+    if (content_encoding.p) {
+        *err = tp_arena_printf(a, "Unsupported Content-Encoding: %.*s",
+                               TP_SLICE_FMT(content_encoding));
+        return -EINVAL;
+    }
+    if (urlencoded) {
+        tp_parse_qs(a, body, args);
+        return 0;
+    }
+    return parse_multipart_body(a, content_type, body, lim, args, files, err);
+}
+
+size_t tp_form_files_get(const tp_form_files *files, tp_slice name, const tp_form_file **out,
+                         size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < files->n; i++)
+        if (tp_slice_eq(files->v[i].name, name)) {
+            if (k < max)
+                out[k] = &files->v[i];
+            k++;
+        }
+    return k;
+}
