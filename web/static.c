@@ -139,10 +139,16 @@ static const char *version_hash(tp_app *app, tp_arena *a, tp_slice path, int fd,
 
 /* ---- the handler ------------------------------------------------------------------------- */
 
-/* An HTTPError with a log message: Tornado's "%d %s: %s" warning, then the error page. */
+/* An HTTPError with a log message: Tornado's "%d %s: %s" warning, then the error page. The
+ * decoded path may hold control characters (%0a): they are logged as '?'. */
 static int fail(tp_handler *h, int status, const char *what, tp_slice path)
 {
     tp_request *req = tp_handler_request(h);
+    char *clean = tp_arena_strndup(tp_handler_arena(h), path.p ? path.p : "", path.n);
+    for (size_t i = 0; i < path.n; i++)
+        if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
+            clean[i] = '?';
+    path.p = clean;
     tp_log_warning("%d %.*s %.*s (%.*s): %.*s%s", status, TP_SLICE_FMT(req->method),
                    TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip), TP_SLICE_FMT(path), what);
     tp_send_error(h, status);

@@ -275,6 +275,10 @@ def test_traversal_refused():
             r = same(pair, path)
             assert r.status == 403, (path, r)
             assert b"outside" not in r.body and b"root:" not in r.body
+        # The refusal is logged as Tornado does, control characters of the path made harmless.
+        assert same(pair, "/static/..%2f%0aevil").status == 403
+        err = harness.wait_stderr(pair[0], "?evil is not in root static directory")
+        assert "403 GET /static/..%2f%0aevil (127.0.0.1): ../?evil is not in root" in err, err
         # Paths that leave a directory and come back in are fine.
         assert same(pair, "/static/sub/../hello.txt").status == 200
         assert same(pair, "/static/sub/%2e%2e/hello.txt").status == 200
