@@ -170,3 +170,14 @@ prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefo
 $(BUILD)/tornado-prefork: $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/libtp.a
 	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libtp.a -Wl,--no-whole-archive \
 	  $(LDFLAGS_ALL) $(LIBS) -ldl
+
+# tornado.locale (web/locale*): tools/tp_locale runs web/locale.h calls read as JSON lines;
+# tests/locale/run.py feeds it the same calls as Debian's python3-tornado and compares.
+$(BUILD)/tools/tp_locale: $(BUILD)/obj/tools/tp_locale.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+locale-test: $(BUILD)/tools/tp_locale
+	python3 tests/locale/run.py --build=$(BUILD)
+
+.PHONY: locale-test
