@@ -16,5 +16,7 @@ Suite *fork_suite(void);
 Suite *escape_suite(void);
 Suite *cookie_suite(void);
 Suite *static_suite(void);
+Suite *form_suite(void);
+Suite *gzip_suite(void);
 
 #endif
