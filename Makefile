@@ -181,3 +181,23 @@ locale-test: $(BUILD)/tools/tp_locale
 	python3 tests/locale/run.py --build=$(BUILD)
 
 .PHONY: locale-test
+
+# libFuzzer target for the request body forms (http/form.c): `make form-fuzz` fuzzes for
+# FUZZ_SECONDS and grows tests/fuzz/form_corpus; `make form-fuzz-replay` replays it once.
+FORM_FUZZ_BIN := build/fuzz/form_fuzz
+FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/query.c http/parser.c core/arena.c \
+                 core/alloc.c core/buf.c
+$(FORM_FUZZ_BIN): $(FORM_FUZZ_SRC) $(wildcard http/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $(FORM_FUZZ_SRC) -lpcre2-8 -lpthread -lm
+
+form-fuzz: $(FORM_FUZZ_BIN)
+	@mkdir -p tests/fuzz/form_corpus-new
+	$(FORM_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 tests/fuzz/form_corpus-new \
+	  tests/fuzz/form_corpus
+
+form-fuzz-replay: $(FORM_FUZZ_BIN)
+	$(FORM_FUZZ_BIN) -runs=0 tests/fuzz/form_corpus
+
+.PHONY: form-fuzz form-fuzz-replay
