@@ -159,26 +159,30 @@ static char upper(char c)
 /* One step of get_closest for code: the matching locale or NULL. */
 static const tp_locale *closest_one(const tp_locales *r, tp_slice code)
 {
-    char buf[256];
-    if (code.n == 0 || code.n > sizeof(buf))
-        return NULL; /* no supported code is that long */
+    char stack[256];
+    if (code.n == 0)
+        return NULL;
+    char *buf = code.n <= sizeof(stack) ? stack : tp_malloc(code.n);
     size_t unders = 0, first = code.n;
     for (size_t i = 0; i < code.n; i++) {
         buf[i] = code.p[i] == '-' ? '_' : code.p[i];
         if (buf[i] == '_' && unders++ == 0)
             first = i;
     }
-    if (unders > 1)
-        return NULL;
-    if (unders == 1)
-        for (size_t i = 0; i < code.n; i++)
-            buf[i] = i < first ? lower(buf[i]) : upper(buf[i]);
-    const tp_locale *l = tp_locales_get(r, tp_slice_make(buf, code.n));
-    if (l)
-        return l;
-    for (size_t i = 0; i < first; i++)
-        buf[i] = lower(buf[i]);
-    return tp_locales_get(r, tp_slice_make(buf, first));
+    const tp_locale *l = NULL;
+    if (unders <= 1) {
+        if (unders == 1)
+            for (size_t i = 0; i < code.n; i++)
+                buf[i] = i < first ? lower(buf[i]) : upper(buf[i]);
+        l = tp_locales_get(r, tp_slice_make(buf, code.n));
+        for (size_t i = 0; !l && i < first; i++)
+            buf[i] = lower(buf[i]);
+        if (!l)
+            l = tp_locales_get(r, tp_slice_make(buf, first));
+    }
+    if (buf != stack)
+        tp_free(buf);
+    return l;
 }
 
 const tp_locale *tp_locales_closest(const tp_locales *r, const tp_slice *codes, size_t n)

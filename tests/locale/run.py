@@ -295,7 +295,8 @@ def translate_calls(locales):
 CLOSEST = [["en-us"], ["EN_us"], ["fr-fr"], ["fr"], ["FR_fr"], ["pt-PT"], ["pt"],
            ["pt_br"], ["a_b_c", "es-la"], [""], ["es_LA_x"], ["de-de"], ["zh-cn"], ["xx"],
            [], ["pt-br", "fr"], ["es"], ["ES"], ["es-"], ["-la"], ["_"], ["en_US "],
-           ["qa"], ["QA"], ["de-DE-1996", "ja"], ["ja_jp"], ["pl"], ["xa"], ["zz_ZZ"]]
+           ["qa"], ["QA"], ["de-DE-1996", "ja"], ["ja_jp"], ["pl"], ["xa"], ["zz_ZZ"],
+           ["pt-" + "x" * 300], ["x" * 300 + "_BR"]]
 HEADERS = [None, "", "  ", "fr-FR,fr;q=0.9,en;q=0.8", "es-LA;q=0", "es;q=-1, fr",
            "de;q=abc, es-la", "zh-CN;q=1_0, es-LA;q=2", "fr-fr;q=inf, es-la",
            "fr-fr;q=nan, es-la", "en;level=1;q=0.1, es-la;q=0.5", "fr-fr;q=0.5,es-la;q=0.5",

@@ -447,6 +447,9 @@ START_TEST(closest_and_default)
         ck_assert_msg(!strcmp(tp_locale_code(tp_locales_closest(r, c, n)), rows[i].want), "row %zu",
                       i);
     }
+    char longcode[400] = "pt-";
+    memset(longcode + 3, 'x', 300); /* longer than any code: "pt" still matches */
+    ck_assert_str_eq(tp_locale_code(tp_locales_closest(r, &(tp_slice){longcode, 303}, 1)), "pt");
     ck_assert_ptr_null(tp_locales_get(r, S("es")));
     ck_assert_ptr_nonnull(tp_locales_get(r, S("pt")));
     ck_assert_int_eq(tp_locales_set_default(r, ""), -EINVAL);
