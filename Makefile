@@ -41,7 +41,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_APPS := testapp
+TEST_APPS := testapp staticapp
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so)
@@ -123,6 +123,7 @@ fuzz: $(FUZZ_BIN)
 
 fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
+	$(MAKE) form-fuzz-replay
 
 HEADERS := $(wildcard core/*.h http/*.h web/*.h platform/*.h process/*.h)
 install: all

@@ -24,5 +24,8 @@
 #include "web/handler.h"
 #include "web/escape.h"
 #include "web/cookie.h"
+#include "web/builtin_handlers.h"
+#include "web/static.h"
+#include "http/form.h"
 
 #endif

@@ -10,10 +10,20 @@
 #include "web/cookie.h"
 #include "web/handler.h"
 
+/* Tornado's Application settings that have a C meaning (tornado-features.md §2.11); zero
+ * values are Tornado's defaults. Set them in the app's init, before requests arrive. */
 typedef struct tp_app_settings {
-    bool debug;                /* serve_traceback-style detail on errors */
-    tp_secret cookie_secret;   /* signs cookies (tp_set_signed_cookie); empty: refused */
-    const char *server_header; /* Server header value (default "TornadoServer/6.5 (C)") */
+    bool debug;                   /* serve_traceback-style detail on errors */
+    tp_secret cookie_secret;      /* signs cookies (tp_set_signed_cookie); empty: refused */
+    const char *server_header;    /* Server header value (default "TornadoServer/6.5 (C)") */
+    bool xsrf_cookies;            /* check the _xsrf token on POST, PUT, DELETE, PATCH... */
+    int xsrf_cookie_version;      /* 1 or 2 (0: 2) */
+    const char *xsrf_cookie_name; /* NULL: "_xsrf" */
+    const tp_cookie_attrs *xsrf_cookie_attrs;      /* xsrf_cookie_kwargs; NULL: path "/" */
+    const char *login_url;                         /* where TP_AUTHENTICATED sends GETs */
+    bool compress_response;                        /* gzip responses for clients that accept it */
+    const tp_handler_class *default_handler_class; /* no route matched (NULL: 404 page) */
+    void *default_handler_args;                    /* its route data */
 } tp_app_settings;
 
 /* A new application with no routes. Free with tp_app_free. */
@@ -26,6 +36,24 @@ tp_app_settings *tp_app_settings_of(tp_app *app);
 /* Adds a route: pattern -> cls, with route_data handed to cls->initialize. Routes are tried
  * in order. 0, or -EINVAL if the pattern does not compile (logged with the offset). */
 int tp_app_route(tp_app *app, const char *pattern, const tp_handler_class *cls, void *route_data);
+/* A route as Tornado's URLSpec / add_handlers rule: pattern (PCRE2, anchored at the start,
+ * "$" appended) -> cls with data for initialize; name for tp_reverse_url (or NULL); host a
+ * pattern matched against the lowercased Host without port (NULL: any host). */
+typedef struct tp_route_spec {
+    const char *pattern;
+    const tp_handler_class *cls;
+    void *data;
+    const char *name;
+    const char *host;
+} tp_route_spec;
+
+/* Adds a route. Host routes are tried before host-less ones, each kind in the order added.
+ * 0, or -EINVAL if a pattern does not compile (logged with the offset). */
+int tp_app_add_route(tp_app *app, const tp_route_spec *spec);
+/* Tornado's reverse_url(name, *args): the named route's pattern with each group replaced by
+ * an argument, percent-encoded with '/' kept. NULL (logged) for an unknown name, a wrong
+ * number of arguments or a pattern with regex syntax outside its groups. In arena a. */
+char *tp_reverse_url(tp_app *app, tp_arena *a, const char *name, size_t nargs, const char **args);
 /* The delegate that serves this app on a tp_http_server (ctx = app). */
 const tp_http_delegate *tp_app_delegate(void);
 /* Serves the app on port (address NULL: all interfaces) on the current loop with opts (NULL:

@@ -50,8 +50,10 @@ void tp_gzip_end(tp_gzip *t)
     t->started = t->gzipping = false;
 }
 
-static bool compressible_type(tp_slice ctype)
+bool tp_gzip_compressible_type(tp_slice ctype)
 {
+    if (!ctype.p)
+        return false;
     const char *semi = memchr(ctype.p, ';', ctype.n);
     if (semi)
         ctype.n = (size_t)(semi - ctype.p);
@@ -147,7 +149,7 @@ static bool decide(const tp_headers *request, int status, const tp_headers *resp
     if (status < 200 || status == 204 || status == 304)
         return false;
     tp_slice ctype = tp_headers_get_joined(response, TP_SLICE_LIT("Content-Type"));
-    return compressible_type(ctype.p ? ctype : TP_SLICE_LIT("")) &&
+    return tp_gzip_compressible_type(ctype.p ? ctype : TP_SLICE_LIT("")) &&
            (!finishing || chunk.n >= TP_GZIP_MIN_LENGTH) &&
            tp_headers_count(response, TP_SLICE_LIT("Content-Encoding")) == 0;
 }

@@ -46,6 +46,9 @@ int tp_gzip_begin(tp_gzip *t, const tp_headers *request, int *status, tp_headers
 /* transform_chunk: compresses chunk (sync flush, or the gzip trailer when finishing) into
  * *out, or passes it through when not gzipping. -EINVAL after the trailer was written. */
 int tp_gzip_chunk(tp_gzip *t, tp_slice chunk, bool finishing, tp_slice *out);
+/* True for a Content-Type value (parameters allowed) that gzip compresses: "text/..." and the
+ * listed application types. */
+bool tp_gzip_compressible_type(tp_slice content_type);
 /* True once begin decided to compress. */
 bool tp_gzip_active(const tp_gzip *t);
 /* Frees the zlib state and the output buffer (after the last chunk or on abort); t can be

@@ -10,6 +10,7 @@
 #include "core/loop.h"
 #include "core/status.h"
 #include "http/date.h"
+#include "web/escape.h"
 #include "web/web_internal.h"
 
 static void release(tp_handler *h)
@@ -110,6 +111,12 @@ static bool after_call(tp_handler *h, int r, bool is_method)
 {
     if (tp__handler_settle(h))
         return false;
+    if (h->bad_argument) {
+        tp_log_warning("400 %.*s %.*s (%.*s): Invalid unicode in %s", TP_SLICE_FMT(h->req->method),
+                       TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip), h->bad_argument);
+        tp_send_error(h, 400);
+        return false;
+    }
     if (h->missing_argument) {
         tp_log_warning("400 %.*s %.*s (%.*s): Missing argument %s", TP_SLICE_FMT(h->req->method),
                        TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip),
@@ -133,6 +140,12 @@ static bool after_call(tp_handler *h, int r, bool is_method)
     return !is_method;
 }
 
+static bool is_get_or_head(tp_handler *h)
+{
+    tp_slice m = h->req->method;
+    return tp_slice_eq(m, TP_SLICE_LIT("GET")) || tp_slice_eq(m, TP_SLICE_LIT("HEAD"));
+}
+
 bool tp__handler_prepare(tp_handler *h)
 {
     bool supported;
@@ -145,6 +158,10 @@ bool tp__handler_prepare(tp_handler *h)
         tp_send_error(h, 500);
         return false;
     }
+    if (h->app->settings.xsrf_cookies && !(h->cls->flags & TP_NO_XSRF_CHECK) &&
+        !is_get_or_head(h) && !tp_slice_eq(h->req->method, TP_SLICE_LIT("OPTIONS")) &&
+        tp_check_xsrf_cookie(h) < 0)
+        return false;
     if (!h->cls->prepare)
         return true;
     int r;
@@ -152,8 +169,81 @@ bool tp__handler_prepare(tp_handler *h)
     return after_call(h, r, false);
 }
 
+/* "?" + query, or "" (the arena's copy). */
+static const char *query_suffix(tp_handler *h)
+{
+    tp_slice q = h->req->query;
+    return q.n ? tp_arena_printf(&h->req->arena, "?%.*s", TP_SLICE_FMT(q)) : "";
+}
+
+/* @addslash / @removeslash: true when the request was answered (301 or 404). */
+static bool slash_redirect(tp_handler *h)
+{
+    tp_slice path = h->req->path;
+    bool slash = path.n && path.p[path.n - 1] == '/';
+    bool add = h->cls->flags & TP_ADDSLASH;
+    if (add ? slash : !slash)
+        return false;
+    if (!is_get_or_head(h))
+        return tp_send_error(h, 404), true;
+    while (!add && path.n && path.p[path.n - 1] == '/')
+        path.n--;
+    if (!add && !path.n)
+        return false; /* "/" is never redirected to "" */
+    const char *to = tp_arena_printf(&h->req->arena, "%.*s%s%s", TP_SLICE_FMT(path), add ? "/" : "",
+                                     query_suffix(h));
+    tp_redirect(h, to, true);
+    return true;
+}
+
+/* @authenticated: true when the request was answered (redirect to login_url, 403, or 500
+ * without a login_url). */
+static bool login_required(tp_handler *h)
+{
+    if (tp_current_user(h))
+        return false;
+    if (!is_get_or_head(h))
+        return tp_send_error(h, 403), true;
+    const char *url = h->app->settings.login_url;
+    if (!url || !*url) {
+        tp_log_error("You must define the 'login_url' setting in your application to use "
+                     "@authenticated");
+        return tp_send_error(h, 500), true;
+    }
+    if (!strchr(url, '?')) {
+        tp_request *req = h->req;
+        bool absolute = strstr(url, "://") != NULL; /* urlsplit(url).scheme */
+        const char *next =
+            absolute ? tp_arena_printf(&req->arena, "%.*s://%.*s%.*s", TP_SLICE_FMT(req->protocol),
+                                       TP_SLICE_FMT(req->host), TP_SLICE_FMT(req->uri))
+                     : tp_arena_strndup(&req->arena, req->uri.p, req->uri.n);
+        tp_slice e = tp_url_escape(&req->arena, tp_slice_cstr(next), true);
+        url = tp_arena_printf(&req->arena, "%s?next=%.*s", url, TP_SLICE_FMT(e));
+    }
+    tp_redirect(h, url, false);
+    return true;
+}
+
+const char *tp_current_user(tp_handler *h)
+{
+    if (!h->user_known) {
+        h->user_known = true;
+        if (h->cls->get_current_user)
+            CALL(h, h->current_user = h->cls->get_current_user(h));
+    }
+    return h->current_user;
+}
+
+void tp_set_current_user(tp_handler *h, const char *user)
+{
+    h->user_known = true;
+    h->current_user = user;
+}
+
 void tp__handler_execute(tp_handler *h, bool prepare_done)
 {
+    if (!prepare_done && !h->finished && !tp__handler_parse_body(h))
+        return;
     if (h->finished || (!prepare_done && !tp__handler_prepare(h)))
         return;
     bool supported;
@@ -162,6 +252,10 @@ void tp__handler_execute(tp_handler *h, bool prepare_done)
         tp_send_error(h, 405);
         return;
     }
+    if ((h->cls->flags & (TP_ADDSLASH | TP_REMOVESLASH)) && slash_redirect(h))
+        return;
+    if ((h->cls->flags & TP_AUTHENTICATED) && login_required(h))
+        return;
     int r;
     CALL(h, r = fn(h));
     after_call(h, r, true);
@@ -216,56 +310,6 @@ tp_slice tp_path_arg(tp_handler *h, size_t i)
 size_t tp_path_arg_count(tp_handler *h)
 {
     return h->npath_args;
-}
-
-/* ---- arguments --------------------------------------------------------------------------- */
-
-static void parse_args(tp_handler *h)
-{
-    if (h->args_parsed)
-        return;
-    h->args_parsed = true;
-    tp_request *req = h->req;
-    tp_parse_qs(&req->arena, req->query, &h->query_args);
-    tp_slice ct = tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Type"));
-    tp_slice form = TP_SLICE_LIT("application/x-www-form-urlencoded");
-    if (ct.p && ct.n >= form.n && strncasecmp(ct.p, form.p, form.n) == 0 && req->body.n)
-        tp_parse_qs(&req->arena, req->body, &h->body_args);
-}
-
-static const char *lookup(tp_handler *h, const tp_args *args, const char *name, const char *def)
-{
-    (void)h;
-    tp_slice v = tp_args_get_last(args, tp_slice_cstr(name));
-    return v.p ? v.p : def;
-}
-
-const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def)
-{
-    parse_args(h);
-    return lookup(h, &h->query_args, name, def);
-}
-
-const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def)
-{
-    parse_args(h);
-    return lookup(h, &h->body_args, name, def);
-}
-
-/* request.arguments is the query arguments followed by the body's: the body wins. */
-const char *tp_get_argument(tp_handler *h, const char *name, const char *def)
-{
-    parse_args(h);
-    const char *v = lookup(h, &h->body_args, name, NULL);
-    return v ? v : lookup(h, &h->query_args, name, def);
-}
-
-const char *tp_get_argument_required(tp_handler *h, const char *name)
-{
-    const char *v = tp_get_argument(h, name, NULL);
-    if (!v && !h->missing_argument)
-        h->missing_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
-    return v;
 }
 
 /* ---- status and headers ------------------------------------------------------------------ */

@@ -17,6 +17,7 @@
 typedef struct tp_app tp_app;
 typedef struct tp_handler tp_handler;
 struct tp_cookie_attrs;
+struct tp_form_file;
 
 /* A method (or prepare) returns TP_OK when done (the handler is finished for it if it did not
  * finish itself), TP_AGAIN when it will call tp_finish later from a callback, or TP_ERROR for
@@ -26,6 +27,10 @@ typedef int (*tp_method_fn)(tp_handler *h);
 enum tp_handler_flags {
     TP_STREAM_REQUEST_BODY = 1 << 0, /* body goes to data_received; prepare runs first */
     TP_NO_ETAG = 1 << 1,             /* no automatic Etag (Tornado: compute_etag returns None) */
+    TP_AUTHENTICATED = 1 << 2,       /* @authenticated on every method: no current user -> login */
+    TP_ADDSLASH = 1 << 3,            /* @addslash: GET/HEAD 301 to path + "/", other methods 404 */
+    TP_REMOVESLASH = 1 << 4,         /* @removeslash: GET/HEAD 301 without the trailing "/"s */
+    TP_NO_XSRF_CHECK = 1 << 5,       /* check_xsrf_cookie overridden to do nothing */
 };
 
 typedef struct tp_handler_class {
@@ -42,6 +47,9 @@ typedef struct tp_handler_class {
     int (*write_error)(tp_handler *h, int status);
     /* A piece of a streamed request body (TP_STREAM_REQUEST_BODY). TP_OK, or TP_ERROR: 400. */
     int (*data_received)(tp_handler *h, tp_slice chunk);
+    /* The user of this request (a name or id in the request arena or static), or NULL for
+     * none; asked once, on the first tp_current_user. */
+    const char *(*get_current_user)(tp_handler *h);
 } tp_handler_class;
 
 /* The request (method, uri, headers, body, remote_ip...). */
@@ -57,14 +65,25 @@ tp_arena *tp_handler_arena(tp_handler *h);
 tp_slice tp_path_arg(tp_handler *h, size_t i);
 size_t tp_path_arg_count(tp_handler *h);
 
-/* Query and urlencoded-body arguments, last value wins; def when absent (may be NULL). The
- * returned text is NUL-terminated and lives in the request arena. */
+/* Query and body (urlencoded or multipart) arguments, last value wins; def when absent (may
+ * be NULL). Values are decoded as Tornado's get_argument does: control characters become
+ * spaces, whitespace is stripped, and a value that is not UTF-8 gives NULL and a 400 once the
+ * method returns. The text is NUL-terminated and lives in the request arena. */
 const char *tp_get_argument(tp_handler *h, const char *name, const char *def);
 /* Like tp_get_argument with no default, but a missing argument answers 400 ("Missing argument
  * name") once the method returns; NULL then. */
 const char *tp_get_argument_required(tp_handler *h, const char *name);
 const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def);
 const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def);
+
+/* Tornado's get_arguments: every value of name (query ones first), decoded and stripped.
+ * Stores up to max in out; returns how many there are. */
+size_t tp_get_arguments(tp_handler *h, const char *name, const char **out, size_t max);
+size_t tp_get_query_arguments(tp_handler *h, const char *name, const char **out, size_t max);
+size_t tp_get_body_arguments(tp_handler *h, const char *name, const char **out, size_t max);
+/* request.files[name]: the uploaded files of a multipart body (name, filename, content_type,
+ * body). Stores up to max in out; returns how many there are. */
+size_t tp_get_files(tp_handler *h, const char *name, const struct tp_form_file **out, size_t max);
 
 /* The request's cookie name (Tornado's get_cookie), or def. Lives in the request arena. */
 const char *tp_get_cookie(tp_handler *h, const char *name, const char *def);
@@ -80,6 +99,21 @@ int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
 /* The verified value of a signed cookie, or NULL if absent, forged, for another name or older
  * than max_age_days (Tornado's get_signed_cookie, default 31). */
 const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days);
+
+/* Tornado's current_user: get_current_user's answer (asked once), or what
+ * tp_set_current_user set; NULL when nobody is logged in. */
+const char *tp_current_user(tp_handler *h);
+void tp_set_current_user(tp_handler *h, const char *user);
+
+/* The XSRF token for a form or header (Tornado's xsrf_token): version 2 is masked afresh on
+ * every request. Sets the _xsrf cookie when the request had no valid one. Request arena. */
+const char *tp_xsrf_token(tp_handler *h);
+/* <input type="hidden" name="_xsrf" value="TOKEN"/>, escaped. */
+const char *tp_xsrf_form_html(tp_handler *h);
+/* Compares the _xsrf argument (or X-Xsrftoken / X-Csrftoken header) with the cookie's token
+ * in constant time. 0, or -EPERM after a 403 was sent (the reason is logged). Runs by itself
+ * before prepare for every method but GET, HEAD and OPTIONS when xsrf_cookies is on. */
+int tp_check_xsrf_cookie(tp_handler *h);
 
 /* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
  * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */

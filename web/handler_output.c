@@ -10,7 +10,11 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
+#include "web/gzip.h"
 #include "web/web_internal.h"
+
+/* The largest file body read into memory to be gzipped. */
+#define TP_GZIP_FILE_MAX (16u << 20)
 
 /* ---- output ------------------------------------------------------------------------------ */
 
@@ -109,13 +113,79 @@ static int write_head(tp_handler *h)
     return r;
 }
 
+/* ---- the gzip transform (compress_response) ---------------------------------------------- */
+
+static void gzip_free(void *arg)
+{
+    tp_gzip_end(arg);
+}
+
+static bool accepts_gzip(tp_handler *h)
+{
+    tp_slice ae = tp_headers_get_joined(&h->req->headers, TP_SLICE_LIT("Accept-Encoding"));
+    return ae.p && memmem(ae.p, ae.n, "gzip", 4);
+}
+
+/* A file body about to be gzipped is read into the written bytes (sendfile cannot compress);
+ * false if it is too big for that (then the response goes out unchanged). */
+static bool inline_file(tp_handler *h)
+{
+    if (h->file_fd < 0 || !accepts_gzip(h) ||
+        !tp_gzip_compressible_type(
+            tp_headers_get_joined(&h->headers, TP_SLICE_LIT("Content-Type"))))
+        return true;
+    if (h->file_len > TP_GZIP_FILE_MAX)
+        return false;
+    size_t n = h->file_len, had = h->out_len;
+    char *buf = tp_arena_alloc(&h->req->arena, had + n + 1);
+    if (had)
+        memcpy(buf, h->out, had);
+    ssize_t got = n ? pread(h->file_fd, buf + had, n, h->file_off) : 0;
+    if (got != (ssize_t)n)
+        return false;
+    h->out = buf;
+    h->out_len = h->out_cap = had + n;
+    tp__handler_drop_file(h);
+    return true;
+}
+
+/* transform_first_chunk over the written bytes (which it may replace). */
+static void transform_first(tp_handler *h, bool finishing)
+{
+    if (!h->app->settings.compress_response || !inline_file(h))
+        return;
+    h->gz = tp_arena_alloc(&h->req->arena, sizeof(*h->gz));
+    tp_gzip_init(h->gz);
+    tp_arena_on_cleanup(&h->req->arena, gzip_free, h->gz);
+    tp_slice out;
+    tp_gzip_begin(h->gz, &h->req->headers, &h->status, &h->headers, (tp_slice){h->out, h->out_len},
+                  finishing, &out);
+    h->out = (char *)out.p;
+    h->out_len = out.n;
+}
+
+static void transform_next(tp_handler *h, bool finishing)
+{
+    if (!h->gz || !tp_gzip_active(h->gz))
+        return;
+    tp_slice out;
+    if (tp_gzip_chunk(h->gz, (tp_slice){h->out, h->out_len}, finishing, &out) == 0) {
+        h->out = (char *)out.p;
+        h->out_len = out.n;
+    }
+}
+
 int tp_flush(tp_handler *h)
 {
     if (h->finished)
         return -EALREADY;
     int r = 0;
-    if (!h->flushed)
+    if (!h->flushed) {
+        transform_first(h, false);
         r = write_head(h);
+    } else {
+        transform_next(h, false);
+    }
     if (h->out_len && r == 0)
         r = tp_http_write_body(h->req, h->out, h->out_len);
     if (r == 0)
@@ -170,7 +240,10 @@ int tp_finish(tp_handler *h)
         return -EALREADY;
     if (!h->flushed) {
         set_length(h);
+        transform_first(h, true);
         write_head(h);
+    } else {
+        transform_next(h, true);
     }
     if (h->out_len)
         tp_http_write_body(h->req, h->out, h->out_len);

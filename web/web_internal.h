@@ -10,9 +10,11 @@
 
 typedef struct tp_route {
     pcre2_code *re;
+    pcre2_code *host; /* NULL: any host */
     const tp_handler_class *cls;
     void *data;
-    char *pattern;
+    char *pattern; /* as compiled, with the "$" */
+    char *name;    /* for tp_reverse_url, or NULL */
 } tp_route;
 
 struct tp_app {
@@ -25,6 +27,11 @@ struct tp_app {
     tp_handler *live;       /* handlers not released yet (async ones waiting for tp_finish) */
     struct tp_static_files *static_files; /* web/static.c: static_path settings, hash cache */
 };
+
+/* routes.c: the route for req (host rules first), its path arguments in *args; NULL if
+ * none matches. */
+const tp_route *tp__routes_match(tp_app *app, tp_request *req, tp_slice **args, size_t *nargs);
+void tp__routes_free(tp_app *app);
 
 /* Frees app->static_files (NULL is fine); web/static.c. */
 void tp_static_files_free(struct tp_static_files *sf);
@@ -49,7 +56,14 @@ struct tp_handler {
     bool finished, flushed, async, closed, released, init_failed, unanswered;
     int depth; /* app functions of this handler on the stack */
     const char *missing_argument;
-    bool args_parsed, cookies_parsed;
+    const char *bad_argument; /* an argument that is not UTF-8: 400 after the method */
+    const char *bad_body;     /* why the body is not a valid form: 400 before prepare */
+    struct tp_form_files *files;
+    struct tp_gzip *gz; /* compress_response's transform, from the first chunk on */
+    bool args_parsed, cookies_parsed, user_known;
+    const char *current_user;   /* get_current_user's answer, once known */
+    struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
+    const char *xsrf_token;     /* what pages get (masked per request in version 2) */
     tp_args query_args, body_args, cookies;
 };
 
@@ -68,6 +82,9 @@ bool tp__handler_settle(tp_handler *h);
 bool tp__safe_text(const char *s);
 /* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
 void tp__handler_conditional(tp_handler *h);
+/* handler_args.c: parses the arguments; false after a 400 for a body that is not a valid
+ * form. */
+bool tp__handler_parse_body(tp_handler *h);
 /* Closes a file given to tp_write_file and not sent yet. */
 void tp__handler_drop_file(tp_handler *h);
 /* Runs the method for the request (prepare first unless it already ran). */

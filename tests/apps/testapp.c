@@ -271,6 +271,132 @@ static int file_get(tp_handler *h)
 
 static const tp_handler_class file = {.name = "File", .get = file_get, .head = file_get};
 
+/* /argv?a=..: every value of a (query, then body) as "[v1|v2|...]" and the files as
+ * "name:filename:content_type:body;" */
+static int argv_get(tp_handler *h)
+{
+    const char *vals[16];
+    size_t n = tp_get_arguments(h, "a", vals, 16);
+    tp_write_str(h, "[");
+    for (size_t i = 0; i < n && i < 16; i++)
+        tp_writef(h, "%s%s", i ? "|" : "", vals[i]);
+    tp_write_str(h, "]");
+    const tp_form_file *files[8];
+    size_t nf = tp_get_files(h, "f", files, 8);
+    for (size_t i = 0; i < nf && i < 8; i++) {
+        tp_writef(h, "%.*s:%.*s:%.*s:", TP_SLICE_FMT(files[i]->name),
+                  TP_SLICE_FMT(files[i]->filename), TP_SLICE_FMT(files[i]->content_type));
+        tp_write(h, files[i]->body.p, files[i]->body.n);
+        tp_write_str(h, ";");
+    }
+    return TP_OK;
+}
+
+/* /reverse: reverse_url of the named route "user" with ?a=&b= */
+static int reverse_get(tp_handler *h)
+{
+    const char *rargs[2] = {tp_get_argument(h, "a", "42"), tp_get_argument(h, "b", "x")};
+    size_t n = (size_t)atoi(tp_get_argument(h, "n", "2"));
+    const char *url = tp_reverse_url(tp_handler_app(h), tp_handler_arena(h),
+                                     tp_get_argument(h, "name", "user"), n, rargs);
+    tp_write_str(h, url ? url : "(none)");
+    return TP_OK;
+}
+
+static int text_get(tp_handler *h)
+{
+    tp_write_str(h, (const char *)tp_handler_route_data(h));
+    return TP_OK;
+}
+
+/* ---- the second route table, reached through FallbackHandler at /x/ ---------------------
+ * Its settings: xsrf_cookies, compress_response, login_url, a default handler (410). */
+
+static int xform_get(tp_handler *h)
+{
+    tp_writef(h, "%s\n%s", tp_xsrf_token(h), tp_xsrf_form_html(h));
+    return TP_OK;
+}
+
+static int xform_post(tp_handler *h)
+{
+    tp_writef(h, "posted %s", tp_get_argument(h, "v", "-"));
+    return TP_OK;
+}
+
+/* /x/text?n=N&ct=TYPE: N bytes of text (gzip candidates); flush=1 sends it in two chunks */
+static int xtext_get(tp_handler *h)
+{
+    size_t n = (size_t)atol(tp_get_argument(h, "n", "2000"));
+    const char *ct = tp_get_argument(h, "ct", NULL);
+    if (ct)
+        tp_set_header(h, "Content-Type", ct);
+    const char *vary = tp_get_argument(h, "vary", NULL);
+    if (vary)
+        tp_set_header(h, "Vary", vary);
+    for (size_t i = 0; i < n; i++) {
+        tp_write(h, &"abcdefghijklmnopqrstuvwxyz\n"[i % 27], 1);
+        if (i == n / 2 && tp_get_argument(h, "flush", NULL))
+            tp_flush(h);
+    }
+    return TP_OK;
+}
+
+static const char *cookie_user(tp_handler *h)
+{
+    return tp_get_cookie(h, "user", NULL);
+}
+
+static int secret_get(tp_handler *h)
+{
+    tp_writef(h, "hello %s", tp_current_user(h));
+    return TP_OK;
+}
+
+static int slash_get(tp_handler *h)
+{
+    tp_writef(h, "at %.*s", TP_SLICE_FMT(tp_handler_request(h)->path));
+    return TP_OK;
+}
+
+static const tp_handler_class xform = {.name = "XForm", .get = xform_get, .post = xform_post};
+static const tp_handler_class xtext = {.name = "XText", .get = xtext_get};
+static const tp_handler_class secret = {.name = "Secret",
+                                        .flags = TP_AUTHENTICATED,
+                                        .get = secret_get,
+                                        .post = secret_get,
+                                        .get_current_user = cookie_user};
+static const tp_handler_class addslash = {
+    .name = "AddSlash", .flags = TP_ADDSLASH, .get = slash_get, .post = slash_get};
+static const tp_handler_class removeslash = {
+    .name = "RemoveSlash", .flags = TP_REMOVESLASH, .get = slash_get, .post = slash_get};
+static const tp_error_opts gone = {.status = 410};
+
+static tp_app *make_xapp(void)
+{
+    tp_app *x = tp_app_new();
+    tp_app_settings *st = tp_app_settings_of(x);
+    st->xsrf_cookies = true;
+    st->compress_response = true;
+    st->login_url = "/x/login";
+    st->default_handler_class = &tp_error_handler;
+    st->default_handler_args = (void *)&gone;
+    if (tp_app_route(x, "/x/form", &xform, NULL) < 0 ||
+        tp_app_route(x, "/x/text", &xtext, NULL) < 0 ||
+        tp_app_route(x, "/x/secret", &secret, NULL) < 0 ||
+        tp_app_route(x, "/x/add(?:/.*)?", &addslash, NULL) < 0 ||
+        tp_app_route(x, "/x/remove.*", &removeslash, NULL) < 0)
+        return NULL;
+    return x;
+}
+
+static const tp_redirect_opts redir_opts = {.url = "/target/{0}?x=1"};
+static const tp_redirect_opts redir_tmp = {.url = "/to/{1}/{0}", .temporary = true};
+
+static const tp_handler_class argv = {.name = "Argv", .get = argv_get, .post = argv_get};
+static const tp_handler_class reverse = {.name = "Reverse", .get = reverse_get};
+static const tp_handler_class text = {.name = "Text", .get = text_get};
+
 static const tp_handler_class wait = {
     .name = "Wait", .get = wait_get, .on_connection_close = wait_closed};
 static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
@@ -302,7 +428,29 @@ static int testapp_init(tp_app *app)
         {"/cookie/(\\w+)", &cookie},
         {"/head", &head},
         {"/file", &file},
+        {"/argv", &argv},
+        {"/reverse", &reverse},
     };
+    static tp_app *xapp;
+    if (!xapp && !(xapp = make_xapp()))
+        return -1;
+    const tp_route_spec more[] = {
+        {.pattern = "/x/.*", .cls = &tp_fallback_handler, .data = xapp},
+        {.pattern = "/user/(\\d+)/([a-z ]+)", .cls = &text, .data = "user page", .name = "user"},
+        {.pattern = "/files/(.*)", .cls = &text, .data = "files", .name = "files"},
+        {.pattern = "/re/\\d+", .cls = &text, .data = "re", .name = "regex"},
+        {.pattern = "/host",
+         .cls = &text,
+         .data = "example host",
+         .host = "(www\\.)?example\\.com"},
+        {.pattern = "/host", .cls = &text, .data = "any host"},
+        {.pattern = "/redir/(\\w+)", .cls = &tp_redirect_handler, .data = (void *)&redir_opts},
+        {.pattern = "/tmp/(\\w+)/(\\w+)", .cls = &tp_redirect_handler, .data = (void *)&redir_tmp},
+        {.pattern = "/gone", .cls = &tp_error_handler, .data = (void *)&gone},
+    };
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+        if (tp_app_add_route(app, &more[i]) < 0)
+            return -1;
     if (pattern_fd < 0 && make_pattern_file() < 0)
         return -1;
     tp_app_settings_of(app)->cookie_secret = (tp_secret){.secret = TP_SLICE_LIT("test-secret")};
