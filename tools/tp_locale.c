@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "web/locale.h"
+#include "web/locale_internal.h"
 
 static tp_slice str_arg(json_t *req, const char *key)
 {
@@ -128,6 +129,37 @@ static json_t *list_op(const tp_locale *l, tp_arena *a, json_t *req, int *rc)
     return *rc ? NULL : slice_json(out);
 }
 
+/* Test hooks into the internals: a Plural-Forms expression evaluated for each "n" (null
+ * where evaluation fails), and the sizes of a CSV locale's three tables. */
+static json_t *internal_op(const tp_locales *r, tp_arena *a, const char *op, json_t *req, int *rc)
+{
+    if (!strcmp(op, "plural")) {
+        const char *why;
+        tp_plural *p = tp_plural_compile(a, str_arg(req, "expr"), &why);
+        if (!p) {
+            *rc = -EINVAL;
+            return NULL;
+        }
+        json_t *ns = json_object_get(req, "n"), *out = json_array();
+        for (size_t i = 0; i < json_array_size(ns); i++) {
+            int64_t v;
+            int e = tp_plural_eval(p, json_integer_value(json_array_get(ns, i)), &v);
+            json_array_append_new(out, e ? json_null() : json_integer(v));
+        }
+        return out;
+    }
+    const tp_locale *l = tp_locales_get(r, str_arg(req, "code"));
+    if (!l || !l->csv) {
+        *rc = -ENOENT;
+        return NULL;
+    }
+    size_t count[3] = {0};
+    for (size_t i = 0; i < l->csv->map.cap; i++)
+        if (l->csv->map.v[i].key.p)
+            count[l->csv->map.v[i].tag]++;
+    return json_pack("[iii]", (json_int_t)count[0], (json_int_t)count[1], (json_int_t)count[2]);
+}
+
 /* The Locale methods. */
 static json_t *locale_op(const tp_locales *r, tp_arena *a, const char *op, json_t *req, int *rc)
 {
@@ -180,7 +212,10 @@ static void run_line(tp_locales *r, tp_arena *a, const char *line)
         res = registry_op(r, a, op, req, &rc, &handled);
         if (!handled) {
             json_decref(res);
-            res = locale_op(r, a, op, req, &rc);
+            if (!strcmp(op, "plural") || !strcmp(op, "csv_stats"))
+                res = internal_op(r, a, op, req, &rc);
+            else
+                res = locale_op(r, a, op, req, &rc);
         }
     }
     json_t *reply = rc == 0 && res ? json_pack("{s:o}", "r", res) : json_pack("{s:b}", "error", 1);

@@ -11,6 +11,7 @@ must be identical. Tornado reads the clock itself, so its `datetime` is replaced
 whose utcnow() is the "now" of the call. Exit status 1 and a diff if anything differs."""
 import argparse
 import datetime as real_datetime
+import gettext
 import itertools
 import json
 import os
@@ -176,7 +177,7 @@ def build_gettext(root):
 
 def build_csv(root):
     """The committed CSV directory plus re-encodings and broken files, one per directory."""
-    dirs = {"csv": os.path.join(HERE, "csv")}
+    dirs = {"csv": os.path.join(HERE, "csv"), "root": root}
     with open(os.path.join(HERE, "csv", "es_LA.csv"), "rb") as f:
         es = f.read().decode("utf-8")
 
@@ -348,7 +349,96 @@ def sessions(fixtures, mo_dir, rng):
               {"op": "load_csv", "dir": fixtures["csv"]}]
     s += [{"op": "load_csv", "dir": "/nonexistent/locale/dir"},
           {"op": "load_csv", "dir": fixtures["csv"]}, {"op": "supported"}]
+    s += header_calls(rng, 3000) + plural_calls(rng, 3000)
+    s += csv_calls(rng, fixtures["root"], 400)
     return s
+
+
+# ---- random inputs (fixed seed) -------------------------------------------------------------
+
+PLURAL_OPS = ["||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"]
+PLURAL_NS = list(range(-12, 32)) + [99, 100, 101, 102, 110, 111, 112, 121, 1000]
+
+
+def rand_plural(rng, depth=0):
+    k = rng.randrange(7 if depth < 3 else 2)
+    sp = lambda: rng.choice(["", "", " ", "  ", "\t"])
+    if k == 0:
+        return "n"
+    if k == 1:
+        return rng.choice(["0", "1", "2", "3", "5", "10", "20", "007", "100"])
+    if k == 2:
+        return "(" + sp() + rand_plural(rng, depth + 1) + sp() + ")"
+    if k == 3:
+        return "!" + sp() + rand_plural(rng, depth + 1)
+    if k == 4:
+        return "%s?%s:%s" % (rand_plural(rng, depth + 1), rand_plural(rng, depth + 1),
+                             rand_plural(rng, depth + 1))
+    return sp().join([rand_plural(rng, depth + 1), rng.choice(PLURAL_OPS),
+                      rand_plural(rng, depth + 1)])
+
+
+def plural_calls(rng, count):
+    calls = []
+    while len(calls) < count:
+        e = rand_plural(rng)
+        if rng.random() < 0.15:  # a mutation: often invalid, sometimes still valid
+            i = rng.randrange(len(e) + 1)
+            e = e[:i] + rng.choice("()!?:n1 =&|#-x") + e[i + rng.randrange(2):]
+        if e.count("*") <= 2:  # keep values inside int64 (Python's are unbounded)
+            calls.append({"op": "plural", "expr": e, "n": PLURAL_NS})
+    return calls
+
+
+HEADER_CODES = ["fr-FR", "fr", "es-la", "en", "de", "xx", "pt-br", "*", "", "PT", "zh-CN"]
+HEADER_PARAMS = [";q=0.5", ";q=1", ";q=0", ";q=-1", ";q=abc", ";q=1e3", ";q=.5", ";q=1_0",
+                 ";q=nan", ";q=inf", ";level=1", " ;q=0.3", "; q=0.2", ";Q=0.4", "", "", "",
+                 ";q=0.5;q=0.9", ";q=", ";q=5.", ";q=0.50"]
+HEADER_SPACE = ["", "", " ", "\t", "\xa0", "\x85"]
+
+
+def header_calls(rng, count):
+    calls = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randrange(1, 5)):
+            parts.append(rng.choice(HEADER_SPACE) + rng.choice(HEADER_CODES) +
+                         rng.choice(HEADER_PARAMS) + rng.choice(HEADER_SPACE))
+        calls.append({"op": "browser", "header": rng.choice([",", ", ", ",,"]).join(parts),
+                      "default": rng.choice(DEFAULTS)})
+    return calls
+
+
+CSV_PIECES = ['"', '"', ",", ",", "\n", "\r\n", "\r", "a", "b", " ", '""', "plural",
+              "singular", "unknown", "x y", "\u00a0", "\u3000", "\u00e9", "\t", '"plural"',
+              ',"', '",', "\x00", "\u2028", "\ufeff"]
+
+
+def csv_calls(rng, root, count):
+    """Random CSV files, loaded by both; the three tables compared by size and content."""
+    calls = []
+    for i in range(count):
+        text = "".join(rng.choice(CSV_PIECES) for _ in range(rng.randrange(1, 80)))
+        enc = rng.choice(["utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-16-be-bom"])
+        data = (b"\xfe\xff" + text.encode("utf-16-be") if enc == "utf-16-be-bom"
+                else text.encode(enc))
+        d = os.path.join(root, "fuzz%d" % i)
+        os.makedirs(d)
+        with open(os.path.join(d, "es_LA.csv"), "wb") as f:
+            f.write(data)
+        calls += [{"op": "load_csv", "dir": d}, {"op": "csv_stats", "code": "es_LA"}]
+        tornado_call(calls[-2])
+        tables = tornado.locale._translations.get("es_LA", {})
+        for msg in tables.get("unknown", {}):
+            calls.append({"op": "translate", "locale": "es_LA", "msg": msg, "plural": None,
+                          "count": None})
+        for msg in tables.get("singular", {}):
+            calls.append({"op": "translate", "locale": "es_LA", "msg": msg, "plural": "-",
+                          "count": 1})
+        for msg in tables.get("plural", {}):
+            calls.append({"op": "translate", "locale": "es_LA", "msg": "-", "plural": msg,
+                          "count": 2})
+    return calls
 
 
 # ---- Tornado's side -------------------------------------------------------------------------
@@ -383,6 +473,21 @@ def tornado_call(c):
         L.set_default_locale(c["code"])
         L.Locale._cache = {}
         return None
+    if op == "plural":
+        try:
+            fn = gettext.c2py(c["expr"])
+        except Exception:  # ValueError, or SyntaxError from c2py's exec
+            raise ValueError("does not compile")
+        out = []
+        for n in c["n"]:
+            try:
+                out.append(fn(n))
+            except ZeroDivisionError:
+                out.append(None)
+        return out
+    if op == "csv_stats":
+        t = L._translations[c["code"]]
+        return [len(t.get(k, {})) for k in ("unknown", "singular", "plural")]
     if op == "supported":
         return sorted(L.get_supported_locales())
     if op == "get":
@@ -439,7 +544,11 @@ def main():
     try:
         fixtures = build_csv(root)
         mo_dir = build_gettext(root)
-        calls = sessions(fixtures, mo_dir, random.Random(6))
+        L = tornado.locale
+        saved = (L._translations, L._supported_locales, L._use_gettext, L._default_locale)
+        calls = sessions(fixtures, mo_dir, random.Random(6))  # csv_calls loads files
+        L._translations, L._supported_locales, L._use_gettext, L._default_locale = saved
+        L.Locale._cache = {}
         want = [tornado_result(c) for c in calls]
         text = "".join(json.dumps(c) + "\n" for c in calls)
         proc = subprocess.run([exe], input=text.encode(), stdout=subprocess.PIPE, timeout=120)
