@@ -350,7 +350,7 @@ def sessions(fixtures, mo_dir, rng):
     s += [{"op": "load_csv", "dir": "/nonexistent/locale/dir"},
           {"op": "load_csv", "dir": fixtures["csv"]}, {"op": "supported"}]
     s += header_calls(rng, 3000) + plural_calls(rng, 3000)
-    s += csv_calls(rng, fixtures["root"], 400)
+    s += csv_calls(rng, fixtures["root"], 400) + mo_calls(rng, fixtures["root"], 300)
     return s
 
 
@@ -438,6 +438,37 @@ def csv_calls(rng, root, count):
         for msg in tables.get("plural", {}):
             calls.append({"op": "translate", "locale": "es_LA", "msg": "-", "plural": msg,
                           "count": 2})
+    return calls
+
+
+def mo_calls(rng, root, count):
+    """Catalogs with a few bytes changed: loaded or refused alike, then translated alike."""
+    hdr, pairs = CATALOGS["fr_FR"]
+    base = os.path.join(root, "mobase", "fz", "LC_MESSAGES", "app.mo")
+    write_mo(base, [entry("", hdr)] + [entry(k, v) for k, v in pairs], rng.random() < 0.5)
+    with open(base, "rb") as f:
+        good = f.read()
+    calls = []
+    for i in range(count):
+        data = bytearray(good)
+        for _ in range(rng.randrange(1, 4)):
+            pos = rng.randrange(len(data)) if rng.random() < 0.5 else rng.randrange(28 + 16 * 17)
+            data[pos % len(data)] = rng.choice([0, 1, 0xff, 0x80, 0x3b, 0x3d, rng.randrange(256)])
+        if rng.random() < 0.1:
+            data = data[:rng.randrange(len(data))]
+        d = os.path.join(root, "mofuzz%d" % i)
+        os.makedirs(os.path.join(d, "fz", "LC_MESSAGES"))
+        with open(os.path.join(d, "fz", "LC_MESSAGES", "app.mo"), "wb") as f:
+            f.write(bytes(data))
+        calls += [{"op": "load_gettext", "dir": d, "domain": "app"}, {"op": "supported"}]
+        for m in ["school", "plain", "April", "", "Monday"]:
+            calls.append({"op": "translate", "locale": "fz", "msg": m, "plural": None,
+                          "count": None})
+        for n in [0, 1, 2]:
+            calls.append({"op": "pgettext", "locale": "fz", "ctx": "stick", "msg": "club",
+                          "plural": "clubs", "count": n})
+            calls.append({"op": "translate", "locale": "fz", "msg": "1 second ago",
+                          "plural": "%(seconds)d seconds ago", "count": n})
     return calls
 
 
