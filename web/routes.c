@@ -89,6 +89,7 @@ void tp__routes_free(tp_app *app)
         tp_free(app->routes[i].name);
     }
     tp_free(app->routes);
+    tp__route_index_free(app->index);
 }
 
 static bool matches(tp_app *app, const pcre2_code *re, tp_slice subject)
@@ -119,9 +120,11 @@ const tp_route *tp__routes_match(tp_app *app, tp_request *req, tp_slice **args, 
 {
     if (!app->md)
         app->md = pcre2_match_data_create(8, NULL);
+    const uint32_t *cand;
+    size_t n = tp__route_candidates(app, req->path, &cand);
     for (int pass = 0; pass < 2; pass++) { /* host rules first, then the host-less ones */
-        for (size_t i = 0; i < app->nroutes; i++) {
-            const tp_route *r = &app->routes[i];
+        for (size_t i = 0; i < n; i++) {
+            const tp_route *r = &app->routes[cand[i]];
             if ((r->host != NULL) != (pass == 0))
                 continue;
             if (r->host && !matches(app, r->host, req->host_name))

@@ -23,8 +23,9 @@ struct tp_app {
     size_t nroutes;
     pcre2_match_data *md; /* one per app: a worker runs one request at a time */
     tp_http_server *server;
-    tp_slice server_header; /* settings.server_header, measured once */
-    tp_handler *live;       /* handlers not released yet (async ones waiting for tp_finish) */
+    tp_slice server_header;       /* settings.server_header, measured once */
+    tp_handler *live;             /* handlers not released yet (async ones waiting for tp_finish) */
+    struct tp_route_index *index; /* route_index.c: literal-prefix trie */
     struct tp_static_files *static_files; /* web/static.c: static_path settings, hash cache */
 };
 
@@ -32,6 +33,12 @@ struct tp_app {
  * none matches. */
 const tp_route *tp__routes_match(tp_app *app, tp_request *req, tp_slice **args, size_t *nargs);
 void tp__routes_free(tp_app *app);
+/* route_index.c: the routes that can match path (those whose literal prefix it starts
+ * with), as indexes in table order in *out (valid until the next call). Rebuilds the index
+ * when routes were added. */
+typedef struct tp_route_index tp_route_index;
+size_t tp__route_candidates(tp_app *app, tp_slice path, const uint32_t **out);
+void tp__route_index_free(tp_route_index *ix);
 
 /* Frees app->static_files (NULL is fine); web/static.c. */
 void tp_static_files_free(struct tp_static_files *sf);

@@ -14,6 +14,7 @@ int main(void)
     srunner_add_suite(sr, fork_suite());
     srunner_add_suite(sr, escape_suite());
     srunner_add_suite(sr, cookie_suite());
+    srunner_add_suite(sr, routes_suite());
     srunner_add_suite(sr, locale_suite());
     srunner_add_suite(sr, static_suite());
     srunner_add_suite(sr, form_suite());

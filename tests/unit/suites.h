@@ -15,6 +15,7 @@ Suite *http_util_suite(void);
 Suite *fork_suite(void);
 Suite *escape_suite(void);
 Suite *cookie_suite(void);
+Suite *routes_suite(void);
 Suite *locale_suite(void);
 Suite *static_suite(void);
 Suite *form_suite(void);
