@@ -145,7 +145,7 @@ clean:
 	rm -rf build
 
 .PHONY: all deps test test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests/prefork -name '*.d' 2>/dev/null)
 .SECONDARY:
 
 # The prefork tests' apps: two good versions and the broken variants of §9.9 row 6.
@@ -160,7 +160,7 @@ $(BUILD)/tests/prefork/broken_init_crashes.so: APP_DEFS := -DBROKEN_INIT_CRASHES
 $(BUILD)/tests/prefork/broken_init_hangs.so: APP_DEFS := -DBROKEN_INIT_HANGS
 $(BUILD)/tests/prefork/%.so: tests/apps/prefork_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -shared -o $@ $< $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared -o $@ $< $(LDFLAGS_ALL)
 $(BUILD)/tests/prefork/not_elf.so:
 	@mkdir -p $(dir $@)
 	printf 'not an ELF' > $@
