@@ -41,7 +41,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_APPS := testapp staticapp
+TEST_APPS := testapp staticapp routesapp
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so)
@@ -202,3 +202,61 @@ form-fuzz-replay: $(FORM_FUZZ_BIN)
 	$(FORM_FUZZ_BIN) -runs=0 tests/fuzz/form_corpus
 
 .PHONY: form-fuzz form-fuzz-replay
+
+# examples/blog (issue 5): a small real app in several files, built like the single-file
+# examples as a program and as an app.so (`make blog`). Its static files are looked up in
+# $BLOG_STATIC at run time, else in BLOG_STATIC_DIR given here (default: this tree's copy).
+BLOG_SRC := $(wildcard examples/blog/*.c)
+BLOG_OBJ := $(BLOG_SRC:%.c=$(BUILD)/obj/%.o)
+BLOG_STATIC_DIR ?= $(abspath examples/blog/static)
+$(BUILD)/obj/examples/blog/%.o: examples/blog/%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DBLOG_STATIC_DIR='"$(BLOG_STATIC_DIR)"' -MMD -MP -c $< -o $@
+
+$(BUILD)/examples/blog: $(BLOG_OBJ) $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/examples/blog.so: $(BLOG_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL)
+
+blog: $(BUILD)/examples/blog.so $(BUILD)/examples/blog
+
+.PHONY: blog
+
+# ---- tornado.template in C (web/template*): tools, tests, fuzzing --------------------------
+# template-tools: the tp-template CLI and the build-time compiler tp-template-compile.
+# template-test: the unit suite "template" and the differential suite against python3-tornado.
+# template-fuzz / template-fuzz-replay: libFuzzer target for the parser, linker and renderer.
+$(BUILD)/tools/tp-template: $(BUILD)/obj/tools/tp_template.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/tools/tp-template-compile: $(BUILD)/obj/tools/template_compile.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+template-tools: $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile
+
+template-test: template-tools $(BUILD)/tests/unit
+	CK_RUN_SUITE=template CK_DEFAULT_TIMEOUT=20 $(BUILD)/tests/unit
+	python3 tests/template/run.py --build=$(BUILD)
+
+TEMPLATE_FUZZ_BIN := build/fuzz/template_fuzz
+TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template_*.c) web/escape.c \
+                     http/query.c core/arena.c core/alloc.c core/buf.c
+$(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template*.h web/escape.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -DTPL_MAX_STEPS=20000 -I. -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ $(TEMPLATE_FUZZ_SRC) -lpcre2-8 -ljansson -lm
+
+template-fuzz: $(TEMPLATE_FUZZ_BIN)
+	@mkdir -p tests/fuzz/template_corpus-new
+	$(TEMPLATE_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
+	  -rss_limit_mb=1024 tests/fuzz/template_corpus-new tests/fuzz/template_corpus
+
+template-fuzz-replay: $(TEMPLATE_FUZZ_BIN)
+	$(TEMPLATE_FUZZ_BIN) -runs=0 tests/fuzz/template_corpus
+
+.PHONY: template-tools template-test template-fuzz template-fuzz-replay
