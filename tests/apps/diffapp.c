@@ -1,0 +1,547 @@
+/* The C side of the differential suite (tests/diff/run.py): the same app as
+ * tests/diff/twin.py on Debian's tornado.web, handler for handler, with the same routes,
+ * settings and output. run.py sends both the same raw requests and compares the answers.
+ * Keep the two in step. The static fixture directory is $TP_DIFF_STATIC (default
+ * tests/diff/static). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp.h"
+
+#define COOKIE_SECRET "diff-secret-shared-by-both"
+
+static const char *const arg_names[] = {"a", "b", "c", "s", "u"};
+
+static void write_list(tp_handler *h,
+                       size_t (*fn)(tp_handler *, const char *, const char **, size_t),
+                       const char *name)
+{
+    const char *v[64];
+    size_t n = fn(h, name, v, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        tp_writef(h, "%s%s", i ? "|" : "", v[i] ? v[i] : "");
+}
+
+static const char *or_none(const char *s)
+{
+    return s ? s : "(none)";
+}
+
+/* ---- methods ---------------------------------------------------------------------------- */
+
+static int methods_say(tp_handler *h)
+{
+    tp_writef(h, "%.*s /methods", TP_SLICE_FMT(tp_handler_request(h)->method));
+    return TP_OK;
+}
+
+static const tp_handler_class methods_cls = {.name = "Methods",
+                                             .flags = TP_NO_XSRF_CHECK,
+                                             .get = methods_say,
+                                             .post = methods_say,
+                                             .put = methods_say,
+                                             .delete_ = methods_say,
+                                             .patch = methods_say};
+
+static int methods2_get(tp_handler *h)
+{
+    return tp_write_str(h, "GET /methods2"), TP_OK;
+}
+
+static int methods2_head(tp_handler *h)
+{
+    return tp_set_header(h, "X-Head", "1"), TP_OK;
+}
+
+static int methods2_options(tp_handler *h)
+{
+    tp_set_header(h, "Allow", "GET, HEAD, OPTIONS");
+    tp_set_status(h, 204, NULL);
+    return TP_OK;
+}
+
+static const tp_handler_class methods2_cls = {.name = "Methods2",
+                                              .flags = TP_NO_XSRF_CHECK,
+                                              .get = methods2_get,
+                                              .head = methods2_head,
+                                              .options = methods2_options};
+
+/* ---- arguments and files ---------------------------------------------------------------- */
+
+static int args_show(tp_handler *h)
+{
+    for (size_t i = 0; i < sizeof(arg_names) / sizeof(arg_names[0]); i++) {
+        const char *n = arg_names[i];
+        const char *v = tp_get_argument(h, n, "(none)");
+        if (!v)
+            return TP_OK; /* not UTF-8: 400 once we return */
+        tp_writef(h, "%s: arg=%s all=[", n, v);
+        write_list(h, tp_get_arguments, n);
+        tp_write_str(h, "] q=[");
+        write_list(h, tp_get_query_arguments, n);
+        tp_write_str(h, "] body=[");
+        write_list(h, tp_get_body_arguments, n);
+        tp_write_str(h, "]\n");
+    }
+    tp_writef(h, "qa=%s ba=%s\n", or_none(tp_get_query_argument(h, "a", "(none)")),
+              or_none(tp_get_body_argument(h, "a", "(none)")));
+    return TP_OK;
+}
+
+static const tp_handler_class args_cls = {.name = "Args",
+                                          .flags = TP_NO_XSRF_CHECK,
+                                          .get = args_show,
+                                          .post = args_show,
+                                          .put = args_show};
+
+static int required_get(tp_handler *h)
+{
+    const char *v = tp_get_argument_required(h, "name");
+    if (v)
+        tp_writef(h, "name=%s", v);
+    return TP_OK;
+}
+
+static const tp_handler_class required_cls = {
+    .name = "Required", .flags = TP_NO_XSRF_CHECK, .get = required_get, .post = required_get};
+
+static int files_post(tp_handler *h)
+{
+    static const char *const fields[] = {"f", "g"};
+    for (size_t i = 0; i < 2; i++) {
+        const tp_form_file *f[32];
+        size_t n = tp_get_files(h, fields[i], f, 32);
+        for (size_t j = 0; j < n && j < 32; j++) {
+            tp_writef(h, "%s: filename=%.*s type=%.*s len=%zu\n", fields[i],
+                      TP_SLICE_FMT(f[j]->filename), TP_SLICE_FMT(f[j]->content_type), f[j]->body.n);
+            tp_write(h, f[j]->body.p, f[j]->body.n);
+            tp_write_str(h, "\n");
+        }
+    }
+    tp_writef(h, "t=%s\n", or_none(tp_get_body_argument(h, "t", "(none)")));
+    return TP_OK;
+}
+
+static const tp_handler_class files_cls = {
+    .name = "Files", .flags = TP_NO_XSRF_CHECK, .post = files_post};
+
+/* ---- status, headers, bodies ------------------------------------------------------------ */
+
+static int status_get(tp_handler *h)
+{
+    const char *code = tp_get_argument_required(h, "code");
+    if (!code)
+        return TP_OK;
+    if (tp_set_status(h, atoi(code), tp_get_argument(h, "reason", NULL)) < 0)
+        tp_write_str(h, "refused ");
+    tp_write_str(h, "status body");
+    return TP_OK;
+}
+
+static const tp_handler_class status_cls = {.name = "Status", .get = status_get};
+
+static int headers_get(tp_handler *h)
+{
+    const char *op = tp_get_argument(h, "op", "");
+    tp_set_header(h, "X-Set", "1");
+    tp_set_header(h, "X-Set", "2");
+    tp_add_header(h, "X-Add", "a");
+    tp_add_header(h, "X-Add", "b");
+    tp_set_header(h, "X-Gone", "x");
+    tp_clear_header(h, "X-Gone");
+    tp_set_header(h, "Content-Type", "text/plain; charset=utf-8");
+    if (!strcmp(op, "inject") && tp_set_header(h, "X-Bad", "a\r\nSet-Cookie: evil=1") < 0)
+        return TP_ERROR; /* Tornado raises ValueError("Unsafe header value") */
+    if (!strcmp(op, "clear")) {
+        tp_write_str(h, "before clear");
+        tp_clear(h);
+    }
+    tp_write_str(h, "headers");
+    return TP_OK;
+}
+
+static const tp_handler_class headers_cls = {.name = "Headers", .get = headers_get};
+
+/* write(dict): Tornado sets application/json and writes json_encode(dict). */
+static int json_get(tp_handler *h)
+{
+    json_t *v =
+        json_pack("{s:i, s:s, s:s, s:[i, i, n, b, b], s:f, s:{s:s}}", "a", 1, "s", "</script>", "u",
+                  "\xc3\xa9\xe4\xb8\xad", "l", 1, 2, 1, 0, "f", 1.5, "n", "k", "v\"q\\");
+    if (!v)
+        return TP_ERROR;
+    tp_slice s = tp_json_encode(tp_handler_arena(h), v);
+    json_decref(v);
+    if (!s.p)
+        return TP_ERROR;
+    tp_set_header(h, "Content-Type", "application/json; charset=UTF-8");
+    tp_write(h, s.p, s.n);
+    return TP_OK;
+}
+
+static const tp_handler_class json_cls = {.name = "Json", .get = json_get};
+
+static int flush_get(tp_handler *h)
+{
+    tp_write_str(h, "part1,");
+    tp_flush(h);
+    tp_write_str(h, "part2");
+    return TP_OK;
+}
+
+static const tp_handler_class flush_cls = {.name = "Flush", .get = flush_get};
+
+static int redirect_get(tp_handler *h)
+{
+    const char *to = tp_get_argument_required(h, "to");
+    if (!to)
+        return TP_OK;
+    if (tp_redirect(h, to, !strcmp(tp_get_argument(h, "perm", "0"), "1")) < 0)
+        return TP_ERROR;
+    return TP_OK;
+}
+
+static const tp_handler_class redirect_cls = {.name = "Redirect", .get = redirect_get};
+
+static int senderror_get(tp_handler *h)
+{
+    tp_write_str(h, "discarded");
+    const char *code = tp_get_argument_required(h, "code");
+    if (code)
+        tp_send_error(h, atoi(code));
+    return TP_OK;
+}
+
+static const tp_handler_class senderror_cls = {.name = "SendError", .get = senderror_get};
+
+static int raise_get(tp_handler *h)
+{
+    tp_write_str(h, "discarded");
+    return TP_ERROR;
+}
+
+static const tp_handler_class raise_cls = {.name = "Raise", .get = raise_get};
+
+static int custom_write_error(tp_handler *h, int status)
+{
+    char code[16];
+    snprintf(code, sizeof(code), "%d", status);
+    tp_set_header(h, "X-Error", code);
+    tp_writef(h, "custom error %d %s\n", status, tp_http_reason(status));
+    return TP_OK;
+}
+
+static const tp_handler_class customerror_cls = {
+    .name = "CustomError", .get = senderror_get, .write_error = custom_write_error};
+
+/* ---- cookies ---------------------------------------------------------------------------- */
+
+static int cookies_get(tp_handler *h)
+{
+    tp_slice what = tp_path_arg(h, 0);
+    if (tp_slice_eq(what, TP_SLICE_LIT("get"))) {
+        const char *names[32];
+        size_t n = tp_get_arguments(h, "name", names, 32);
+        for (size_t i = 0; i < n && i < 32; i++)
+            tp_writef(h, "%s=%s\n", names[i], tp_get_cookie(h, names[i], "(none)"));
+        return TP_OK;
+    }
+    const char *name = tp_get_argument(h, "name", "c");
+    if (tp_slice_eq(what, TP_SLICE_LIT("clear"))) {
+        if (tp_clear_cookie(h, name, tp_get_argument(h, "path", "/"),
+                            tp_get_argument(h, "domain", NULL)) < 0)
+            return TP_ERROR;
+        return tp_write_str(h, "cleared"), TP_OK;
+    }
+    if (tp_slice_eq(what, TP_SLICE_LIT("signed_set"))) {
+        if (tp_set_signed_cookie(h, name, tp_get_argument(h, "value", ""), NULL) < 0)
+            return TP_ERROR;
+        return tp_write_str(h, "signed"), TP_OK;
+    }
+    if (tp_slice_eq(what, TP_SLICE_LIT("signed_get"))) {
+        const char *v = tp_get_signed_cookie(h, name, 31);
+        return tp_write_str(h, v ? v : "(invalid)"), TP_OK;
+    }
+    tp_cookie_attrs a = tp_cookie_attrs_default();
+    a.domain = tp_get_argument(h, "domain", NULL);
+    a.path = tp_get_argument(h, "path", "/");
+    a.samesite = tp_get_argument(h, "samesite", NULL);
+    a.expires = (time_t)atol(tp_get_argument(h, "expires", "0"));
+    a.max_age = atol(tp_get_argument(h, "max_age", "-1"));
+    a.secure = *tp_get_argument(h, "secure", "") != 0;
+    a.httponly = *tp_get_argument(h, "httponly", "") != 0;
+    if (tp_set_cookie(h, name, tp_get_argument(h, "value", ""), &a) < 0)
+        return TP_ERROR; /* Tornado raises ValueError */
+    return tp_write_str(h, "set"), TP_OK;
+}
+
+static const tp_handler_class cookies_cls = {.name = "Cookies", .get = cookies_get};
+
+/* ---- XSRF and Etags --------------------------------------------------------------------- */
+
+static int xsrf_get(tp_handler *h)
+{
+    return tp_write_str(h, tp_xsrf_token(h)), TP_OK;
+}
+
+static int xsrf_post(tp_handler *h)
+{
+    return tp_write_str(h, "xsrf ok"), TP_OK;
+}
+
+static const tp_handler_class xsrf_cls = {.name = "Xsrf",
+                                          .get = xsrf_get,
+                                          .post = xsrf_post,
+                                          .put = xsrf_post,
+                                          .delete_ = xsrf_post,
+                                          .patch = xsrf_post};
+
+static int xsrf_form_get(tp_handler *h)
+{
+    return tp_write_str(h, tp_xsrf_form_html(h)), TP_OK;
+}
+
+static const tp_handler_class xsrf_form_cls = {.name = "XsrfForm", .get = xsrf_form_get};
+
+static int etag_get(tp_handler *h)
+{
+    return tp_write_str(h, tp_get_argument(h, "body", "etag body")), TP_OK;
+}
+
+static const tp_handler_class etag_cls = {.name = "Etag", .get = etag_get};
+static const tp_handler_class noetag_cls = {.name = "NoEtag", .flags = TP_NO_ETAG, .get = etag_get};
+
+static int setetag_get(tp_handler *h)
+{
+    tp_set_header(h, "Etag", "\"custom\"");
+    return tp_write_str(h, "custom etag body"), TP_OK;
+}
+
+static const tp_handler_class setetag_cls = {.name = "SetEtag", .get = setetag_get};
+
+static int static_url_get(tp_handler *h)
+{
+    const char *path = tp_get_argument_required(h, "path");
+    if (!path)
+        return TP_OK;
+    bool version = !strcmp(tp_get_argument(h, "v", "1"), "1");
+    char *url = tp_static_url(tp_handler_app(h), tp_handler_arena(h), path, version);
+    return url ? (tp_write_str(h, url), TP_OK) : TP_ERROR;
+}
+
+static const tp_handler_class static_url_cls = {.name = "StaticUrl", .get = static_url_get};
+
+/* ---- slashes, authentication, reverse_url, hosts ---------------------------------------- */
+
+static int addslash_get(tp_handler *h)
+{
+    tp_writef(h, "addslash %.*s", TP_SLICE_FMT(tp_handler_request(h)->path));
+    return TP_OK;
+}
+
+static const tp_handler_class addslash_cls = {.name = "AddSlash",
+                                              .flags = TP_NO_XSRF_CHECK | TP_ADDSLASH,
+                                              .get = addslash_get,
+                                              .post = addslash_get};
+
+static int removeslash_get(tp_handler *h)
+{
+    tp_writef(h, "removeslash %.*s", TP_SLICE_FMT(tp_handler_request(h)->path));
+    return TP_OK;
+}
+
+static const tp_handler_class removeslash_cls = {.name = "RemoveSlash",
+                                                 .flags = TP_NO_XSRF_CHECK | TP_REMOVESLASH,
+                                                 .get = removeslash_get,
+                                                 .post = removeslash_get};
+
+static const char *private_user(tp_handler *h)
+{
+    return tp_get_cookie(h, "user", NULL);
+}
+
+static int private_get(tp_handler *h)
+{
+    tp_writef(h, "hello %s", tp_current_user(h));
+    return TP_OK;
+}
+
+static const tp_handler_class private_cls = {.name = "Private",
+                                             .flags = TP_NO_XSRF_CHECK | TP_AUTHENTICATED,
+                                             .get = private_get,
+                                             .post = private_get,
+                                             .get_current_user = private_user};
+
+static int login_get(tp_handler *h)
+{
+    tp_writef(h, "login page next=%s", or_none(tp_get_argument(h, "next", "(none)")));
+    return TP_OK;
+}
+
+static const tp_handler_class login_cls = {.name = "Login", .get = login_get};
+
+static int reverse_get(tp_handler *h)
+{
+    tp_app *app = tp_handler_app(h);
+    tp_arena *a = tp_handler_arena(h);
+    const char *a1[] = {"42", "abc"}, *a2[] = {"7", "x y/z"};
+    char *u1 = tp_reverse_url(app, a, "item", 2, a1);
+    char *u2 = tp_reverse_url(app, a, "item", 2, a2);
+    char *u3 = tp_reverse_url(app, a, "plain", 0, NULL);
+    if (!u1 || !u2 || !u3)
+        return TP_ERROR;
+    tp_writef(h, "%s\n%s\n%s\n", u1, u2, u3);
+    return TP_OK;
+}
+
+static const tp_handler_class reverse_cls = {.name = "Reverse", .get = reverse_get};
+
+static int item_get(tp_handler *h)
+{
+    tp_slice a = tp_path_arg(h, 0), b = tp_path_arg(h, 1);
+    tp_writef(h, "item %.*s %.*s", TP_SLICE_FMT(a), TP_SLICE_FMT(b));
+    return TP_OK;
+}
+
+static const tp_handler_class item_cls = {.name = "Item", .get = item_get};
+
+static int hosta_get(tp_handler *h)
+{
+    return tp_write_str(h, "host example.com"), TP_OK;
+}
+
+static int hostb_get(tp_handler *h)
+{
+    return tp_write_str(h, "host any"), TP_OK;
+}
+
+static const tp_handler_class hosta_cls = {.name = "HostA", .get = hosta_get};
+static const tp_handler_class hostb_cls = {.name = "HostB", .get = hostb_get};
+
+/* ---- gzip, fallback, default handler ---------------------------------------------------- */
+
+static int gz_get(tp_handler *h)
+{
+    long n = atol(tp_get_argument(h, "n", "2000"));
+    tp_set_header(h, "Content-Type", tp_get_argument(h, "ctype", "text/plain"));
+    const char *vary = tp_get_argument(h, "vary", NULL);
+    if (vary && *vary)
+        tp_set_header(h, "Vary", vary);
+    char line[64];
+    long done = 0;
+    for (int i = 0; done < n; i++) {
+        int k = snprintf(line, sizeof(line), "gzip me please, line of text %d\n", i);
+        if (k > n - done)
+            k = (int)(n - done);
+        tp_write(h, line, (size_t)k);
+        done += k;
+    }
+    return TP_OK;
+}
+
+static const tp_handler_class gz_cls = {.name = "Gz", .get = gz_get};
+
+static int gzflush_get(tp_handler *h)
+{
+    char buf[3000];
+    memset(buf, 'x', sizeof(buf));
+    tp_write(h, buf, sizeof(buf));
+    tp_flush(h);
+    memset(buf, 'y', sizeof(buf));
+    tp_write(h, buf, sizeof(buf));
+    return TP_OK;
+}
+
+static const tp_handler_class gzflush_cls = {.name = "GzFlush", .get = gzflush_get};
+
+static int inner_get(tp_handler *h)
+{
+    tp_slice rest = tp_path_arg(h, 0);
+    tp_writef(h, "inner app: %.*s", TP_SLICE_FMT(rest));
+    return TP_OK;
+}
+
+static const tp_handler_class inner_cls = {.name = "Inner", .get = inner_get};
+
+static int default_prepare(tp_handler *h)
+{
+    tp_set_status(h, 404, NULL);
+    tp_writef(h, "no route for %.*s", TP_SLICE_FMT(tp_handler_request(h)->path));
+    tp_finish(h);
+    return TP_OK;
+}
+
+static const tp_handler_class default_cls = {.name = "Default", .prepare = default_prepare};
+
+/* ---- the app ---------------------------------------------------------------------------- */
+
+static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
+static tp_redirect_opts redirect_temp = {.url = "/t?x={0}", .temporary = true};
+static tp_error_opts gone = {.status = 410};
+static tp_app *inner_app;
+
+static int diffapp_init(tp_app *app)
+{
+    const tp_route_spec routes[] = {
+        {"/methods", &methods_cls, NULL, NULL, NULL},
+        {"/methods2", &methods2_cls, NULL, NULL, NULL},
+        {"/args", &args_cls, NULL, NULL, NULL},
+        {"/required", &required_cls, NULL, NULL, NULL},
+        {"/files", &files_cls, NULL, NULL, NULL},
+        {"/status", &status_cls, NULL, NULL, NULL},
+        {"/headers", &headers_cls, NULL, NULL, NULL},
+        {"/json", &json_cls, NULL, NULL, NULL},
+        {"/flush", &flush_cls, NULL, NULL, NULL},
+        {"/redirect", &redirect_cls, NULL, NULL, NULL},
+        {"/senderror", &senderror_cls, NULL, NULL, NULL},
+        {"/raise", &raise_cls, NULL, NULL, NULL},
+        {"/customerror", &customerror_cls, NULL, NULL, NULL},
+        {"/cookie/(\\w+)", &cookies_cls, NULL, NULL, NULL},
+        {"/xsrf", &xsrf_cls, NULL, NULL, NULL},
+        {"/xsrf/form", &xsrf_form_cls, NULL, NULL, NULL},
+        {"/etag", &etag_cls, NULL, NULL, NULL},
+        {"/noetag", &noetag_cls, NULL, NULL, NULL},
+        {"/setetag", &setetag_cls, NULL, NULL, NULL},
+        {"/static_url", &static_url_cls, NULL, NULL, NULL},
+        {"/r/(\\d+)/(.*)", &tp_redirect_handler, &redirect_target, NULL, NULL},
+        {"/rt/(.*)", &tp_redirect_handler, &redirect_temp, NULL, NULL},
+        {"/gone", &tp_error_handler, &gone, NULL, NULL},
+        {"/as/?", &addslash_cls, NULL, NULL, NULL},
+        {"/rs/*", &removeslash_cls, NULL, NULL, NULL},
+        {"/private", &private_cls, NULL, NULL, NULL},
+        {"/login", &login_cls, NULL, NULL, NULL},
+        {"/reverse", &reverse_cls, NULL, NULL, NULL},
+        {"/item/(\\d+)/([^/]+)", &item_cls, NULL, "item", NULL},
+        {"/plain", &item_cls, NULL, "plain", NULL},
+        {"/host", &hostb_cls, NULL, NULL, NULL},
+        {"/gz", &gz_cls, NULL, NULL, NULL},
+        {"/gzflush", &gzflush_cls, NULL, NULL, NULL},
+        {"/fb/.*", &tp_fallback_handler, NULL, NULL, NULL},
+        {"/host", &hosta_cls, NULL, NULL, "example\\.com"},
+    };
+    const char *root = getenv("TP_DIFF_STATIC");
+    if (!root || !*root)
+        root = "tests/diff/static";
+    if (!inner_app) {
+        inner_app = tp_app_new();
+        if (!inner_app || tp_app_route(inner_app, "/fb/inner/(.*)", &inner_cls, NULL) < 0)
+            return -1;
+    }
+    tp_app_settings *s = tp_app_settings_of(app);
+    s->cookie_secret = (tp_secret){.secret = TP_SLICE_LIT(COOKIE_SECRET)};
+    s->xsrf_cookies = true;
+    s->login_url = "/login";
+    s->compress_response = true;
+    s->default_handler_class = &default_cls;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        tp_route_spec r = routes[i];
+        if (r.cls == &tp_fallback_handler)
+            r.data = inner_app;
+        if (tp_app_add_route(app, &r) < 0)
+            return -1;
+    }
+    return tp_app_add_static(app, root, NULL);
+}
+
+TP_APP("diffapp", diffapp_init, NULL);

@@ -1,0 +1,370 @@
+#!/usr/bin/python3
+"""The Python twin of tests/apps/diffapp.c, on tornado.web (Debian's python3-tornado).
+
+    /usr/bin/python3 tests/diff/twin.py PORT [STATIC_DIR]
+
+Every handler here has a C counterpart in diffapp.c with the same route, settings and
+output; tests/diff/run.py sends both the same requests and compares the answers. Keep the
+two files in step: a change here needs the same change there.
+"""
+import datetime
+import os
+import sys
+
+import tornado.ioloop
+import tornado.web
+from tornado.web import (ErrorHandler, FallbackHandler, RedirectHandler, RequestHandler,
+                         addslash, authenticated, removeslash, url)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COOKIE_SECRET = "diff-secret-shared-by-both"
+ARG_NAMES = ("a", "b", "c", "s", "u")
+
+# Tornado 6.2 (Debian) has set/get_secure_cookie; 6.3+ renamed them *_signed_cookie.
+_set_signed = getattr(RequestHandler, "set_signed_cookie", None) or RequestHandler.set_secure_cookie
+_get_signed = getattr(RequestHandler, "get_signed_cookie", None) or RequestHandler.get_secure_cookie
+
+
+class NoXsrf(RequestHandler):
+    def check_xsrf_cookie(self):
+        pass
+
+
+class Methods(NoXsrf):
+    def _say(self):
+        self.write("%s /methods" % self.request.method)
+
+    get = post = put = delete = patch = _say
+
+
+class Methods2(NoXsrf):
+    def get(self):
+        self.write("GET /methods2")
+
+    def head(self):
+        self.set_header("X-Head", "1")
+
+    def options(self):
+        self.set_header("Allow", "GET, HEAD, OPTIONS")
+        self.set_status(204)
+
+
+class Args(NoXsrf):
+    def _show(self):
+        for n in ARG_NAMES:
+            self.write("%s: arg=%s all=[%s] q=[%s] body=[%s]\n" % (
+                n, self.get_argument(n, "(none)"), "|".join(self.get_arguments(n)),
+                "|".join(self.get_query_arguments(n)), "|".join(self.get_body_arguments(n))))
+        self.write("qa=%s ba=%s\n" % (self.get_query_argument("a", "(none)"),
+                                      self.get_body_argument("a", "(none)")))
+
+    get = post = put = _show
+
+
+class Required(NoXsrf):
+    def get(self):
+        self.write("name=%s" % self.get_argument("name"))
+
+    post = get
+
+
+class Files(NoXsrf):
+    def post(self):
+        for field in ("f", "g"):
+            for f in self.request.files.get(field, []):
+                self.write("%s: filename=%s type=%s len=%d\n" % (field, f["filename"],
+                                                                 f["content_type"], len(f["body"])))
+                self.write(f["body"])
+                self.write("\n")
+        self.write("t=%s\n" % self.get_body_argument("t", "(none)"))
+
+
+class Status(RequestHandler):
+    def get(self):
+        code = int(self.get_argument("code"))
+        try:
+            self.set_status(code, self.get_argument("reason", None))
+        except ValueError:
+            self.write("refused ")
+        self.write("status body")
+
+
+class Headers(RequestHandler):
+    def get(self):
+        op = self.get_argument("op", "")
+        self.set_header("X-Set", "1")
+        self.set_header("X-Set", "2")
+        self.add_header("X-Add", "a")
+        self.add_header("X-Add", "b")
+        self.set_header("X-Gone", "x")
+        self.clear_header("X-Gone")
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        if op == "inject":
+            self.set_header("X-Bad", "a\r\nSet-Cookie: evil=1")
+        if op == "clear":
+            self.write("before clear")
+            self.clear()
+        self.write("headers")
+
+
+class Json(RequestHandler):
+    def get(self):
+        self.write({"a": 1, "s": "</script>", "u": "\u00e9\u4e2d", "l": [1, 2, None, True, False],
+                    "f": 1.5, "n": {"k": "v\"q\\"}})
+
+
+class Flush(RequestHandler):
+    def get(self):
+        self.write("part1,")
+        self.flush()
+        self.write("part2")
+
+
+class Redirect(RequestHandler):
+    def get(self):
+        self.redirect(self.get_argument("to"), permanent=self.get_argument("perm", "0") == "1")
+
+
+class SendError(RequestHandler):
+    def get(self):
+        self.write("discarded")
+        self.send_error(int(self.get_argument("code")))
+
+
+class Raise(RequestHandler):
+    def get(self):
+        self.write("discarded")
+        raise Exception("boom")
+
+
+class CustomError(RequestHandler):
+    def get(self):
+        self.send_error(int(self.get_argument("code")))
+
+    def write_error(self, status_code, **kwargs):
+        self.set_header("X-Error", str(status_code))
+        self.write("custom error %d %s\n" % (status_code, self._reason))
+
+
+class Cookies(RequestHandler):
+    def get(self, what):
+        if what == "get":
+            for n in self.get_arguments("name"):
+                self.write("%s=%s\n" % (n, self.get_cookie(n, "(none)")))
+            return
+        name = self.get_argument("name", "c")
+        if what == "clear":
+            kw = {}
+            for k in ("path", "domain"):
+                if self.get_argument(k, None) is not None:
+                    kw[k] = self.get_argument(k)
+            self.clear_cookie(name, **kw)
+            self.write("cleared")
+            return
+        if what == "signed_set":
+            _set_signed(self, name, self.get_argument("value", ""))
+            self.write("signed")
+            return
+        if what == "signed_get":
+            v = _get_signed(self, name)
+            self.write(v if v is not None else "(invalid)")
+            return
+        kw = {}
+        for k in ("domain", "path", "samesite"):
+            if self.get_argument(k, None) is not None:
+                kw[k] = self.get_argument(k)
+        if self.get_argument("expires", None):
+            kw["expires"] = datetime.datetime.fromtimestamp(int(self.get_argument("expires")),
+                                                            datetime.timezone.utc)
+        if self.get_argument("max_age", None):
+            kw["max_age"] = int(self.get_argument("max_age"))
+        for k in ("secure", "httponly"):
+            if self.get_argument(k, None):
+                kw[k] = True
+        self.set_cookie(name, self.get_argument("value", ""), **kw)
+        self.write("set")
+
+
+class Xsrf(RequestHandler):
+    def get(self):
+        self.write(self.xsrf_token)
+
+    def post(self):
+        self.write("xsrf ok")
+
+    put = delete = patch = post
+
+
+class XsrfForm(RequestHandler):
+    def get(self):
+        self.write(self.xsrf_form_html())
+
+
+class Etag(RequestHandler):
+    def get(self):
+        self.write(self.get_argument("body", "etag body"))
+
+
+class NoEtag(Etag):
+    def compute_etag(self):
+        return None
+
+
+class SetEtag(RequestHandler):
+    def get(self):
+        self.set_header("Etag", '"custom"')
+        self.write("custom etag body")
+
+
+class StaticUrl(RequestHandler):
+    def get(self):
+        self.write(self.static_url(self.get_argument("path"),
+                                   include_version=self.get_argument("v", "1") == "1"))
+
+
+class AddSlash(NoXsrf):
+    @addslash
+    def get(self):
+        self.write("addslash " + self.request.path)
+
+    post = get
+
+
+class RemoveSlash(NoXsrf):
+    @removeslash
+    def get(self):
+        self.write("removeslash " + self.request.path)
+
+    post = get
+
+
+class Private(NoXsrf):
+    def get_current_user(self):
+        return self.get_cookie("user")
+
+    @authenticated
+    def get(self):
+        self.write("hello " + self.current_user)
+
+    post = get
+
+
+class Login(RequestHandler):
+    def get(self):
+        self.write("login page next=" + self.get_argument("next", "(none)"))
+
+
+class Reverse(RequestHandler):
+    def get(self):
+        self.write(self.reverse_url("item", "42", "abc") + "\n")
+        self.write(self.reverse_url("item", "7", "x y/z") + "\n")
+        self.write(self.reverse_url("plain") + "\n")
+
+
+class Item(RequestHandler):
+    def get(self, num, name):
+        self.write("item %s %s" % (num, name))
+
+
+class HostA(RequestHandler):
+    def get(self):
+        self.write("host example.com")
+
+
+class HostB(RequestHandler):
+    def get(self):
+        self.write("host any")
+
+
+class Gz(RequestHandler):
+    def get(self):
+        n = int(self.get_argument("n", "2000"))
+        self.set_header("Content-Type", self.get_argument("ctype", "text/plain"))
+        if self.get_argument("vary", None):
+            self.set_header("Vary", self.get_argument("vary"))
+        line = "gzip me please, line of text %d\n"
+        out, i = "", 0
+        while len(out) < n:
+            out += line % i
+            i += 1
+        self.write(out[:n])
+
+
+class GzFlush(RequestHandler):
+    def get(self):
+        self.write("x" * 3000)
+        self.flush()
+        self.write("y" * 3000)
+
+
+class Inner(RequestHandler):
+    def get(self, rest):
+        self.write("inner app: " + rest)
+
+
+class Default(RequestHandler):
+    def prepare(self):
+        self.set_status(404)
+        self.write("no route for " + self.request.path)
+        self.finish()
+
+
+def make_app(static_dir):
+    inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
+    app = tornado.web.Application(
+        [
+            (r"/methods", Methods),
+            (r"/methods2", Methods2),
+            (r"/args", Args),
+            (r"/required", Required),
+            (r"/files", Files),
+            (r"/status", Status),
+            (r"/headers", Headers),
+            (r"/json", Json),
+            (r"/flush", Flush),
+            (r"/redirect", Redirect),
+            (r"/senderror", SendError),
+            (r"/raise", Raise),
+            (r"/customerror", CustomError),
+            (r"/cookie/(\w+)", Cookies),
+            (r"/xsrf", Xsrf),
+            (r"/xsrf/form", XsrfForm),
+            (r"/etag", Etag),
+            (r"/noetag", NoEtag),
+            (r"/setetag", SetEtag),
+            (r"/static_url", StaticUrl),
+            (r"/r/(\d+)/(.*)", RedirectHandler, {"url": "/target/{1}/{0}"}),
+            (r"/rt/(.*)", RedirectHandler, {"url": "/t?x={0}", "permanent": False}),
+            (r"/gone", ErrorHandler, {"status_code": 410}),
+            (r"/as/?", AddSlash),
+            (r"/rs/*", RemoveSlash),
+            (r"/private", Private),
+            (r"/login", Login),
+            (r"/reverse", Reverse),
+            url(r"/item/(\d+)/([^/]+)", Item, name="item"),
+            url(r"/plain", Item, name="plain"),
+            (r"/host", HostB),
+            (r"/gz", Gz),
+            (r"/gzflush", GzFlush),
+            (r"/fb/.*", FallbackHandler, {"fallback": inner}),
+        ],
+        cookie_secret=COOKIE_SECRET,
+        xsrf_cookies=True,
+        login_url="/login",
+        compress_response=True,
+        default_handler_class=Default,
+        static_path=static_dir,
+    )
+    app.add_handlers(r"example\.com", [(r"/host", HostA)])
+    return app
+
+
+def main():
+    port = int(sys.argv[1])
+    static_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "static")
+    make_app(static_dir).listen(port, address="127.0.0.1")
+    tornado.ioloop.IOLoop.current().start()
+
+
+if __name__ == "__main__":
+    main()
