@@ -185,6 +185,16 @@ static int login_get(tp_handler *h)
     return TP_OK;
 }
 
+/* The name as a JSON string: newlines and other control characters sent in a form cannot
+ * forge log lines. */
+static void log_failed_login(tp_handler *h, const char *name)
+{
+    json_t *j = json_string(name);
+    tp_slice quoted = tp_json_encode(tp_handler_arena(h), j);
+    json_decref(j);
+    tp_log_warning("blog: failed login for user %.*s", TP_SLICE_FMT(quoted));
+}
+
 /* POST /auth/login: name, password, next. A match sets the signed user cookie (30 days,
  * HttpOnly, SameSite=Lax) and redirects to next; anything else shows the form again. */
 static int login_post(tp_handler *h)
@@ -196,7 +206,7 @@ static int login_post(tp_handler *h)
         return TP_OK; /* not UTF-8: 400 */
     bool ok = secret_equal(password, cfg.password);
     if (!ok || strcmp(name, cfg.user)) {
-        tp_log_warning("blog: failed login for user \"%s\"", name);
+        log_failed_login(h, name);
         tp_set_status(h, 403, NULL);
         return login_page(h, local_url(next), "Wrong user name or password."), TP_OK;
     }

@@ -367,8 +367,10 @@ class Prefork:
         args = [exe, "--procs=2", "--reuseport", "--address=127.0.0.1", "--port=0",
                 "--port-file=" + port_file, "--log-file=" + self.log, "--logging=info",
                 "--access-log", "--shutdown-timeout=5", app]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, cwd=tmp, env=env)
+        self.stderr_path = os.path.join(tmp, "stderr")
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                         cwd=tmp, env=env)
         deadline = time.monotonic() + 10
         self.port = None
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -382,9 +384,9 @@ class Prefork:
             self.stop()
             raise ServerFailure("tornado-prefork did not start: %s" % self.log_text()[-2000:])
 
-    def log_text(self):
+    def log_text(self, path=None):
         try:
-            with open(self.log, errors="replace") as f:
+            with open(path or self.log, errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
@@ -422,6 +424,8 @@ def test_blog_under_prefork_workers_share_posts_and_logins():
         log = p.log_text()
         assert rc == 0, (rc, log[-2000:])
         assert "[E " not in log and "[W " not in log, log[-2000:]
+        rep = harness.sanitizer_report(p.log_text(p.stderr_path))
+        assert not rep, rep
         # Both workers wrote posts and both read them (each read checked the newest post).
         for w in (0, 1):
             assert re.search(r"worker\[%d\] 302 POST /compose" % w, log), log[-2000:]
