@@ -56,7 +56,7 @@ static json_t *fn_bracket(tp_template_call *c)
     }
     tp_buf b = {0};
     tp_buf_appendf(&b, "[%s]", json_string_value(s));
-    json_t *r = json_stringn(tp_buf_data(&b), b.len);
+    json_t *r = json_stringn(b.base ? tp_buf_data(&b) : "", b.len);
     tp_buf_free(&b);
     return r;
 }
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
     else if (tp_template_render(t, ctx, NULL, &out, &err) < 0)
         fprintf(stderr, "%s\n", err.message);
     else
-        rc = fwrite(tp_buf_data(&out), 1, out.len, stdout) == out.len ? 0 : 1;
+        rc = fwrite(out.base ? tp_buf_data(&out) : "", 1, out.len, stdout) == out.len ? 0 : 1;
     tp_buf_free(&out);
     tp_template_release(t);
     tp_template_loader_free(k.loader);

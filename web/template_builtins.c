@@ -485,7 +485,7 @@ static int f_str(tpl_render *r, const tpl_args *a, tpl_val *out)
     }
     tp_buf_clear(&r->scratch);
     tpl_str(r, &r->scratch, &a->v[0]);
-    *out = tpl_str_val(r, tp_buf_data(&r->scratch), r->scratch.len);
+    *out = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
     return 0;
 }
 
@@ -495,7 +495,7 @@ static int f_repr(tpl_render *r, const tpl_args *a, tpl_val *out)
         return -1;
     tp_buf_clear(&r->scratch);
     tpl_repr(r, &r->scratch, &a->v[0]);
-    *out = tpl_str_val(r, tp_buf_data(&r->scratch), r->scratch.len);
+    *out = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
     return 0;
 }
 
@@ -534,7 +534,7 @@ static int bad_literal(tpl_render *r, const char *what, const tpl_val *v)
 {
     tp_buf_clear(&r->scratch);
     tpl_repr(r, &r->scratch, v);
-    return tpl_raise(r, EX_VALUE, "%s%.*s", what, (int)r->scratch.len, tp_buf_data(&r->scratch));
+    return tpl_raise(r, EX_VALUE, "%s%.*s", what, (int)r->scratch.len, tpl_buf_str(&r->scratch));
 }
 
 static int f_int(tpl_render *r, const tpl_args *a, tpl_val *out)

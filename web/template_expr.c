@@ -159,7 +159,7 @@ static int lex_string(lexer *lx, const char *p, bool raw)
         }
         tp_buf_append(&b, p++, 1);
     }
-    lx->str = tp_arena_slice_dup(lx->a, tp_buf_slice(&b));
+    lx->str = tp_arena_slice_dup(lx->a, tpl_buf_slice(&b));
     tp_buf_free(&b);
     lx->t = T_STR;
     lx->p = p;
@@ -442,7 +442,7 @@ static tpl_expr *parse_string_atom(lexer *lx)
             return NULL;
         }
     }
-    tpl_val v = {.t = TV_STR, .s = tp_arena_slice_dup(lx->a, tp_buf_slice(&b))};
+    tpl_val v = {.t = TV_STR, .s = tp_arena_slice_dup(lx->a, tpl_buf_slice(&b))};
     tp_buf_free(&b);
     return mk_const(lx, v);
 }

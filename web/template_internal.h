@@ -13,6 +13,17 @@
 #include "core/slice.h"
 #include "web/template.h"
 
+/* tp_buf_data/tp_buf_slice that also work on a never-used buffer (no NULL arithmetic). */
+static inline const char *tpl_buf_str(const tp_buf *b)
+{
+    return b->base ? b->base + b->off : "";
+}
+
+static inline tp_slice tpl_buf_slice(const tp_buf *b)
+{
+    return (tp_slice){tpl_buf_str(b), b->len};
+}
+
 /* ---- values --------------------------------------------------------------------------- */
 
 enum tpl_type {
@@ -280,6 +291,17 @@ bool tpl_ns_has_prefix(const tpl_ns *ns, const char *prefix, size_t n);
 /* ---- rendering ------------------------------------------------------------------------ */
 
 #define TPL_MAX_DEPTH 200
+/* Iterations (of loops and of every builtin walking a sequence) one render may run; 0 means no
+ * limit, as in Tornado. The fuzz build sets a small one. */
+#ifndef TPL_MAX_STEPS
+#define TPL_MAX_STEPS 0
+#endif
+/* Counts one loop iteration; -1 after raising RuntimeError when over TPL_MAX_STEPS. */
+#define TPL_STEP(r)                                                                                \
+    (TPL_MAX_STEPS && ++(r)->steps > (unsigned long)TPL_MAX_STEPS                                  \
+         ? tpl_raise((r), EX_RUNTIME, "more than %lu loop iterations",                             \
+                     (unsigned long)TPL_MAX_STEPS)                                                 \
+         : 0)
 
 struct tpl_render {
     const tpl_program *prog;
@@ -293,7 +315,9 @@ struct tpl_render {
     json_t **keep;
     size_t nkeep, capkeep;
     tp_buf scratch;
+    tp_buf fmtbuf; /* str % args output */
     int depth;
+    unsigned long steps;
     /* the pending error */
     int exc;
     char msg[768];
@@ -321,6 +345,8 @@ void tpl_str(tpl_render *r, tp_buf *b, const tpl_val *v);
 void tpl_repr(tpl_render *r, tp_buf *b, const tpl_val *v);
 void tpl_repr_str(tp_buf *b, tp_slice s);
 void tpl_format_float(tp_buf *b, double d);
+void tpl_format_int(tp_buf *b, int64_t v);
+bool tpl_format_fixed(tp_buf *b, double d, int prec);
 /* A string value copied into the render arena. */
 tpl_val tpl_str_val(tpl_render *r, const char *p, size_t n);
 /* Python ==, and <, <=, >, >= (raising TypeError) and `in`. */

@@ -437,12 +437,14 @@ int tpl_link(tp_template *t, tp_template_loader *l, tp_template_error *err)
     if (rc == 0) {
         resolve_scopes(&k);
         p->body = finish_body(&k, &out);
+    }
+    free_scopes(&k); /* before the program: the scopes live in its arena */
+    if (rc == 0) {
         t->prog = p;
     } else {
         tp_free(out.v);
         tpl_program_free(p);
     }
-    free_scopes(&k);
     tp_free(anc);
     return rc;
 }

@@ -71,7 +71,7 @@ static char *normpath(const char *path)
     }
     if (b.len == 0)
         tp_buf_append(&b, ".", 1);
-    char *r = tp_strndup(tp_buf_data(&b), b.len);
+    char *r = tp_strndup(tpl_buf_str(&b), b.len);
     tp_buf_free(&b);
     tp_free(comp);
     tp_free(len);
@@ -350,7 +350,7 @@ static int source(tp_template_loader *l, const char *name, tp_buf *b, tp_templat
     }
     tp_buf b2 = {0};
     tpl_repr_str(&b2, tp_slice_cstr(name));
-    load_error(err, name, "KeyError: %.*s", (int)b2.len, tp_buf_data(&b2));
+    load_error(err, name, "KeyError: %.*s", (int)b2.len, tpl_buf_str(&b2));
     tp_buf_free(&b2);
     return -1;
 }
@@ -379,7 +379,8 @@ static tp_template *create(tp_template_loader *l, const char *name, tp_template_
         tp_buf_free(&b);
         return NULL;
     }
-    tp_template *t = template_new(name, tp_buf_slice(&b), l->ns, l->whitespace, l->autoescape, err);
+    tp_template *t =
+        template_new(name, tpl_buf_slice(&b), l->ns, l->whitespace, l->autoescape, err);
     tp_buf_free(&b);
     if (!t)
         return NULL;

@@ -155,7 +155,7 @@ static int m_join(tpl_render *r, tp_slice sep, const tpl_args *a, tpl_val *out)
         tp_buf_append(&b, x.s.p, x.s.n);
     }
     if (rc == 0)
-        *out = tpl_str_val(r, tp_buf_data(&b), b.len);
+        *out = tpl_str_val(r, tpl_buf_str(&b), b.len);
     tp_buf_free(&b);
     return rc;
 }
@@ -232,7 +232,7 @@ static int m_replace(tpl_render *r, tp_slice s, const tpl_args *a, tpl_val *out)
     }
     if (p < end)
         tp_buf_append(&b, p, (size_t)(end - p));
-    *out = tpl_str_val(r, b.len ? tp_buf_data(&b) : "", b.len);
+    *out = tpl_str_val(r, tpl_buf_str(&b), b.len);
     tp_buf_free(&b);
     return 0;
 }
@@ -415,6 +415,10 @@ static int fmt_number(tpl_render *r, tp_buf *b, char conv, const char *flags, in
             return 0;
         }
         char c = conv == 'x' || conv == 'X' || conv == 'o' ? conv : 'd';
+        if (c == 'd' && prec < 0 && !flags[0] && !width) {
+            tpl_format_int(b, x);
+            return 0;
+        }
         if (prec < 0) {
             snprintf(spec, sizeof spec, "%%%s*ll%c", flags, c);
             tp_buf_appendf(b, spec, width, (long long)x);
@@ -425,6 +429,9 @@ static int fmt_number(tpl_render *r, tp_buf *b, char conv, const char *flags, in
         return 0;
     }
     double d = v->t == TV_FLOAT ? v->d : v->t == TV_INT ? (double)v->i : v->b;
+    if ((conv == 'f' || conv == 'F') && !flags[0] && !width &&
+        tpl_format_fixed(b, d, prec < 0 ? 6 : prec))
+        return 0;
     snprintf(spec, sizeof spec, "%%%s*.*%c", flags, conv);
     tp_buf_appendf(b, spec, width, prec < 0 ? 6 : prec, d);
     return 0;
@@ -438,7 +445,7 @@ static void fmt_text(tpl_render *r, tp_buf *b, char conv, bool left, int width, 
         tpl_str(r, &r->scratch, v);
     else
         tpl_repr(r, &r->scratch, v);
-    tp_slice s = tp_buf_slice(&r->scratch);
+    tp_slice s = tpl_buf_slice(&r->scratch);
     if (prec >= 0 && (size_t)prec < s.n)
         s.n = (size_t)prec;
     int pad = width - (int)tpl_utf8_count(s.p, s.n);
@@ -506,23 +513,23 @@ int tpl_str_format(tpl_render *r, tp_slice fmt, const tpl_val *args, tpl_val *ou
         st.args = args->tup->v, st.nargs = args->tup->n;
     if (args->t == TV_DICT)
         st.map = args->j;
-    tp_buf b = {0};
+    tp_buf *b = &r->fmtbuf;
+    tp_buf_clear(b);
     const char *p = fmt.p, *end = fmt.p + fmt.n;
     int rc = 0;
     while (p < end && rc == 0) {
         const char *q = memchr(p, '%', (size_t)(end - p));
         if (!q) {
-            tp_buf_append(&b, p, (size_t)(end - p));
+            tp_buf_append(b, p, (size_t)(end - p));
             break;
         }
-        tp_buf_append(&b, p, (size_t)(q - p));
+        tp_buf_append(b, p, (size_t)(q - p));
         p = q + 1;
-        rc = fmt_one(r, &b, &st, &p, end, fmt.p);
+        rc = fmt_one(r, b, &st, &p, end, fmt.p);
     }
     if (rc == 0 && !st.map && st.next < st.nargs)
         rc = tpl_raise(r, EX_TYPE, "not all arguments converted during string formatting");
     if (rc == 0)
-        *out = tpl_str_val(r, b.len ? tp_buf_data(&b) : "", b.len);
-    tp_buf_free(&b);
+        *out = tpl_str_val(r, tpl_buf_str(b), b->len);
     return rc;
 }

@@ -305,7 +305,7 @@ int tpl_getitem(tpl_render *r, const tpl_val *c, const tpl_val *key, tpl_val *ou
             return tpl_raise(r, EX_TYPE, "unhashable type: '%s'", tpl_type_name(key));
         tp_buf_clear(&r->scratch);
         tpl_repr(r, &r->scratch, key);
-        return tpl_raise(r, EX_KEY, "%.*s", (int)r->scratch.len, tp_buf_data(&r->scratch));
+        return tpl_raise(r, EX_KEY, "%.*s", (int)r->scratch.len, tpl_buf_str(&r->scratch));
     }
     if (c->t != TV_LIST && c->t != TV_TUPLE && c->t != TV_STR && c->t != TV_RANGE)
         return tpl_raise(r, EX_TYPE, "'%s' object is not subscriptable", tpl_type_name(c));
@@ -369,7 +369,7 @@ static tpl_val slice_str(tpl_render *r, tp_slice s, int64_t start, int64_t step,
         size_t a = cp_offset(s, start + k * step), b = cp_offset(s, start + k * step + 1);
         tp_buf_append(&r->scratch, s.p + a, b - a);
     }
-    return tpl_str_val(r, tp_buf_data(&r->scratch), r->scratch.len);
+    return tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
 }
 
 int tpl_getslice(tpl_render *r, const tpl_val *c, const tpl_val *lo, const tpl_val *hi,
@@ -495,6 +495,8 @@ static int next_wrapped(tpl_render *r, tpl_iter *it, tpl_val *out)
 int tpl_iter_next(tpl_render *r, tpl_iter *it, tpl_val *out)
 {
     const tpl_val *v = &it->srcv;
+    if (TPL_STEP(r) < 0)
+        return -1;
     switch (v->t) {
     case TV_LIST:
         if (it->i >= it->n || it->i >= json_array_size(v->j))

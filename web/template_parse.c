@@ -75,11 +75,11 @@ tp_slice tpl_filter_whitespace(tp_arena *a, const char *mode, tp_slice text)
     tp_buf b1 = {0}, b2 = {0};
     if (!strcmp(mode, "single")) {
         ws_pass(&b1, text, true, false, ' ');
-        ws_pass(&b2, tp_buf_slice(&b1), false, true, '\n');
+        ws_pass(&b2, tpl_buf_slice(&b1), false, true, '\n');
     } else {
         ws_pass(&b2, text, false, false, ' ');
     }
-    tp_slice r = tp_arena_slice_dup(a, tp_buf_slice(&b2));
+    tp_slice r = tp_arena_slice_dup(a, tpl_buf_slice(&b2));
     tp_buf_free(&b1);
     tp_buf_free(&b2);
     return r;
@@ -293,7 +293,7 @@ static int make_clauses(reader *r, tpl_node *blk, const char *op, nodevec *body)
     for (size_t i = 0; i <= body->n; i++) {
         if (i < body->n && body->v[i]->kind != N_INTER)
             continue;
-        cl[c].body.v = body->v + start;
+        cl[c].body.v = body->v ? body->v + start : NULL;
         cl[c].body.n = i - start;
         if (i == body->n)
             break;
@@ -510,7 +510,7 @@ static int parse_directive(reader *r, nodevec *nv, const char *in_block, const c
     }
     tp_buf b = {0};
     tpl_repr_str(&b, op);
-    int ret = perr(r, "unknown operator: %.*s", (int)b.len, tp_buf_data(&b));
+    int ret = perr(r, "unknown operator: %.*s", (int)b.len, tpl_buf_str(&b));
     tp_buf_free(&b);
     return ret;
 }

@@ -44,7 +44,7 @@ static void write_escaped(tpl_render *r, const tpl_val *v)
     default:
         tp_buf_clear(&r->scratch);
         tpl_str(r, &r->scratch, v);
-        tpl_xhtml_escape_into(r->out, tp_buf_data(&r->scratch), r->scratch.len);
+        tpl_xhtml_escape_into(r->out, tpl_buf_str(&r->scratch), r->scratch.len);
     }
 }
 
@@ -66,7 +66,7 @@ static int exec_expr(tpl_render *r, const tpl_node *n)
     if (v.t != TV_STR) {
         tp_buf_clear(&r->scratch);
         tpl_str(r, &r->scratch, &v);
-        v = tpl_str_val(r, tp_buf_data(&r->scratch), r->scratch.len);
+        v = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
     }
     tpl_args a = {1, &v, 0, NULL, NULL};
     if (tpl_call(r, &fn, &a, &res) < 0 || want_utf8(r, &res) < 0)
@@ -139,7 +139,7 @@ static int exec_while(tpl_render *r, const tpl_node *n)
             tpl_raise(r, EX_RUNTIME, "while loop ran %d times", MAX_WHILE_ITERATIONS);
             return fail_at(r, n, n->line);
         }
-        if (tpl_eval(r, n->e, &v) < 0)
+        if (TPL_STEP(r) < 0 || tpl_eval(r, n->e, &v) < 0)
             return fail_at(r, n, n->line);
         if (!tpl_truthy(&v))
             return exec_else(r, n);
@@ -259,7 +259,7 @@ static int exec_apply(tpl_render *r, const tpl_node *n)
     int rc = exec_body(r, &n->cl[0].body);
     r->out = saved;
     if (rc == X_OK) {
-        tpl_val arg = {.t = TV_STR, .s = tp_buf_slice(&body)};
+        tpl_val arg = {.t = TV_STR, .s = tpl_buf_slice(&body)};
         if (!arg.s.p)
             arg.s.p = "";
         tpl_args a = {1, &arg, 0, NULL, NULL};
@@ -347,6 +347,7 @@ int tp_template_render(tp_template *t, json_t *ctx, void *render_data, tp_buf *o
         json_decref(r.keep[i]);
     tp_free(r.keep);
     tp_buf_free(&r.scratch);
+    tp_buf_free(&r.fmtbuf);
     tp_arena_destroy(&r.arena);
     if (r.slots != stack_slots)
         tp_free(r.slots);

@@ -181,6 +181,55 @@ void tpl_format_float(tp_buf *b, double d)
     }
 }
 
+void tpl_format_int(tp_buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    tp_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* "%.<prec>f" of d, exactly as printf rounds (the exact binary value, ties to even), for
+ * prec <= 6 and |d| < 2^53: d = m * 2^e, so d * 10^prec = m * 10^prec * 2^e is an exact
+ * 128-bit integer shifted by e. Returns false when d is outside that range. */
+bool tpl_format_fixed(tp_buf *b, double d, int prec)
+{
+    if (prec < 0 || prec > 6 || !(fabs(d) < 9007199254740992.0))
+        return false;
+    static const uint32_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    int e;
+    double m = frexp(fabs(d), &e); /* |d| = m * 2^e, 0.5 <= m < 1 */
+    uint64_t mant = (uint64_t)ldexp(m, 53);
+    e -= 53;
+    unsigned __int128 x = (unsigned __int128)mant * pow10[prec], q;
+    if (e >= 0) {
+        q = x << e;
+    } else if (e < -120) {
+        q = 0;
+    } else {
+        unsigned __int128 one = (unsigned __int128)1 << -e, rem = x & (one - 1), half = one >> 1;
+        q = x >> -e;
+        if (rem > half || (rem == half && (q & 1)))
+            q++;
+    }
+    uint64_t ip = (uint64_t)(q / pow10[prec]), fp = (uint64_t)(q % pow10[prec]);
+    if (signbit(d))
+        tp_buf_append(b, "-", 1);
+    tpl_format_int(b, (int64_t)ip);
+    if (prec) {
+        char frac[8];
+        for (int i = prec - 1; i >= 0; i--, fp /= 10)
+            frac[i] = (char)('0' + fp % 10);
+        tp_buf_append(b, ".", 1);
+        tp_buf_append(b, frac, (size_t)prec);
+    }
+    return true;
+}
+
 /* Code points Python's str.isprintable() rejects, as far as this table knows them (the
  * C0/C1 controls, format characters and separators that commonly occur). */
 static bool cp_unprintable(uint32_t c)
@@ -311,7 +360,7 @@ void tpl_str(tpl_render *r, tp_buf *b, const tpl_val *v)
     case TV_UNBOUND:
     case TV_NONE: tp_buf_append(b, "None", 4); break;
     case TV_BOOL: tp_buf_append_str(b, v->b ? "True" : "False"); break;
-    case TV_INT: tp_buf_appendf(b, "%" PRId64, v->i); break;
+    case TV_INT: tpl_format_int(b, v->i); break;
     case TV_FLOAT: tpl_format_float(b, v->d); break;
     case TV_STR: tp_buf_append(b, v->s.p, v->s.n); break;
     case TV_RANGE:
@@ -492,9 +541,13 @@ int tpl_contains(tpl_render *r, const tpl_val *c, const tpl_val *x, bool *res)
         *res = x->t == TV_STR && json_object_getn(c->j, x->s.p, x->s.n) != NULL;
         return 0;
     }
-    if (c->t == TV_RANGE && (x->t == TV_INT || x->t == TV_BOOL)) {
+    if (c->t == TV_RANGE) {
         const tpl_range *g = c->rng;
-        int64_t v = num_i(x);
+        bool integral = x->t == TV_INT || x->t == TV_BOOL ||
+                        (x->t == TV_FLOAT && x->d == floor(x->d) && fabs(x->d) < 9.2e18);
+        if (!integral)
+            return 0; /* only numbers equal to an int can be in a range */
+        int64_t v = x->t == TV_FLOAT ? (int64_t)x->d : num_i(x);
         bool inside = g->step > 0 ? v >= g->start && v < g->stop : v <= g->start && v > g->stop;
         *res = inside && (v - g->start) % g->step == 0;
         return 0;

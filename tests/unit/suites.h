@@ -20,5 +20,6 @@ Suite *locale_suite(void);
 Suite *static_suite(void);
 Suite *form_suite(void);
 Suite *gzip_suite(void);
+Suite *template_suite(void);
 
 #endif
