@@ -13,6 +13,9 @@ invalid whitespace mode) only need to fail in both.
 Tornado 6.2 escapes ' as &#39;; 6.5 (our reference) uses html.escape's &#x27;, so the
 Python side runs with 6.5's xhtml_escape.
 
+It also checks tp-template-compile: templates/err must fail to compile with a file:line
+message, and templates/doc compiled into a C table must render as Tornado renders it.
+
 Usage: python3 tests/template/run.py [--build=build/tpl] [-k substring] [-v]
 Exit status 1 with a diff on any mismatch.
 """
@@ -113,6 +116,69 @@ def describe(case):
     return case["name"] + (" " + json.dumps(opts) if opts else "")
 
 
+TABLE_MAIN = r"""
+#include <stdio.h>
+#include "web/template.h"
+extern const tp_template_source tpl_table[];
+extern const size_t tpl_table_count;
+int main(int argc, char **argv)
+{
+    (void)argc;
+    tp_template_loader *l = tp_template_loader_new_dict(tpl_table, tpl_table_count, 0, NULL);
+    json_t *ctx = json_load_file(argv[2], 0, NULL);
+    tp_template_error err;
+    tp_template *t = tp_template_load(l, argv[1], NULL, &err);
+    tp_buf out = {0};
+    if (!t || tp_template_render(t, ctx, NULL, &out, &err) < 0) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    fwrite(out.base, 1, out.len, stdout);
+    return 0;
+}
+"""
+
+
+def check_compile(build, cases):
+    """tp-template-compile: a directory with a bad template fails with file:line; a good one
+    becomes a C table that renders what Tornado renders without the directory."""
+    compiler = os.path.join(build, "tools", "tp-template-compile")
+    tmp = os.path.join(build, "template-test")
+    out_c = os.path.join(tmp, "table.c")
+    p = subprocess.run([compiler, os.path.join(ROOT, "err"), out_c], capture_output=True)
+    bad = p.returncode != 0 and re.search(rb"err/[a-z_]+\.html:\d+: ", p.stderr)
+    print("%s tp-template-compile rejects templates/err: %s" %
+          ("ok  " if bad else "FAIL", p.stderr.decode().strip()))
+    p = subprocess.run([compiler, "--symbol", "tpl_table", os.path.join(ROOT, "doc"), out_c],
+                       capture_output=True)
+    if p.returncode != 0:
+        print("FAIL tp-template-compile templates/doc: %s" % p.stderr.decode())
+        return 1
+    main_c = os.path.join(tmp, "table_main.c")
+    with open(main_c, "w") as f:
+        f.write(TABLE_MAIN)
+    exe = os.path.join(tmp, "table_render")
+    link = subprocess.run(["cc", "-std=gnu11", "-I.", "-o", exe, out_c, main_c,
+                           os.path.join(build, "libtp.a"), "-lpcre2-8", "-lz", "-lpthread",
+                           "-lm", "-ljansson", "-lcrypto"], capture_output=True)
+    if link.returncode != 0:
+        print("FAIL building the compiled table: %s" % link.stderr.decode())
+        return 1
+    failed = 0 if bad else 1
+    for case in cases:
+        if not case["name"].startswith("doc/") or case.get("fns"):
+            continue
+        want_rc, want = python_render(case)
+        ctx_path = os.path.join(tmp, "ctx.json")
+        with open(ctx_path, "w", encoding="utf-8") as f:
+            json.dump(case["ctx"], f)
+        got = subprocess.run([exe, case["name"][4:], ctx_path], capture_output=True).stdout
+        ok = want_rc == 0 and want == got
+        failed += not ok
+        print("%s compiled table renders %s" % ("ok  " if ok else "FAIL", case["name"]))
+    return failed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build/tpl")
@@ -144,6 +210,8 @@ def main():
                                              got.decode("utf-8", "replace").splitlines(True),
                                              "tornado", "tp-template"):
                 sys.stdout.write("  " + line if line.endswith("\n") else "  " + line + "\n")
+    if not args.k:
+        failed += check_compile(args.build, cases)
     print("template differential: %d cases, %d failed" % (len(cases), failed))
     return 1 if failed else 0
 
