@@ -41,10 +41,11 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_APPS := testapp staticapp routesapp
+TEST_APPS := testapp staticapp routesapp diffapp
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
-     $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so)
+     $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \
+     $(BUILD)/examples/blog $(BUILD)/examples/blog.so
 
 deps:
 	@sh tools/deps.sh
@@ -84,7 +85,8 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
-test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps
+test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
+            $(BUILD)/tools/tp_locale
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
@@ -106,6 +108,8 @@ test-unit: test-build
 test-run: test-unit
 	python3 tests/blackbox/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
 	python3 tests/prefork/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+	python3 tests/diff/run.py --build=$(BUILD)
+	python3 tests/locale/run.py --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -134,7 +138,8 @@ install: all
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
 FORMAT_SRC := $(wildcard platform/*.[ch] core/*.[ch] http/*.[ch] web/*.[ch] process/*.[ch] include/*.h \
-              examples/*.c tools/*.c tests/unit/*.[ch] tests/apps/*.c tests/fuzz/*.c)
+              examples/*.c examples/blog/*.[ch] tools/*.c tests/unit/*.[ch] tests/apps/*.c \
+              tests/fuzz/*.c)
 check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 

@@ -22,6 +22,8 @@ void tp_app_free(tp_app *app)
     tp_http_server_free(app->server);
     tp__handlers_drop(app);
     tp__routes_free(app);
+    tp_template_loader_free(app->own_loader);
+    tp_locales_free(app->own_locales);
     tp_static_files_free(app->static_files);
     pcre2_match_data_free(app->md);
     tp_free(app);
@@ -54,11 +56,6 @@ static int headers_received(tp_request *req, void *ctx)
     tp_slice *args = NULL;
     size_t nargs = 0;
     const tp_route *r = tp__routes_match(app, req, &args, &nargs);
-    for (int depth = 0; r && r->cls == &tp_fallback_handler && r->data && depth < 8; depth++) {
-        app = r->data; /* FallbackHandler: the request goes to another handler table */
-        refresh_server_header(app);
-        r = tp__routes_match(app, req, &args, &nargs);
-    }
     const tp_handler_class *cls = r ? r->cls : app->settings.default_handler_class;
     void *data = r ? r->data : app->settings.default_handler_args;
     tp_handler *h = tp__handler_new(app, req, cls ? cls : &not_found_class, data);
@@ -70,6 +67,31 @@ static int headers_received(tp_request *req, void *ctx)
         tp__handler_prepare(h);
     }
     return TP_OK;
+}
+
+void tp__handler_hand_over(tp_handler *h, tp_app *app)
+{
+    tp_request *req = h->req;
+    /* h leaves its app's live list as released: nothing of it is answered or logged */
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        h->app->live = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    h->prev = h->next = NULL;
+    h->finished = h->released = true;
+    refresh_server_header(app);
+    tp_slice *args = NULL;
+    size_t nargs = 0;
+    const tp_route *r = tp__routes_match(app, req, &args, &nargs);
+    const tp_handler_class *cls = r ? r->cls : app->settings.default_handler_class;
+    tp_handler *n = tp__handler_new(app, req, cls ? cls : &not_found_class,
+                                    r ? r->data : app->settings.default_handler_args);
+    n->path_args = args;
+    n->npath_args = nargs;
+    req->delegate_data = n;
+    tp__handler_execute(n, false);
 }
 
 static int data_received(tp_request *req, tp_slice chunk, void *ctx)

@@ -9,6 +9,24 @@
 #include "http/server.h"
 #include "web/cookie.h"
 #include "web/handler.h"
+#include "web/locale.h"
+#include "web/template.h"
+
+/* A UI method (Tornado's ui_methods): called from templates as name(...) with the handler. */
+typedef struct tp_ui_method {
+    const char *name;
+    json_t *(*fn)(tp_handler *h, tp_template_call *call);
+} tp_ui_method;
+
+/* A UI module (Tornado's UIModule), used as {% module name(...) %}: render's result goes in
+ * unescaped; the resources of every module a page used are added to it by tp_render. */
+typedef struct tp_ui_module {
+    const char *name;
+    json_t *(*render)(tp_handler *h, tp_template_call *call);
+    const char *embedded_javascript, *embedded_css, *html_head, *html_body;
+    const char *const *javascript_files; /* NULL-terminated; relative ones via static_url */
+    const char *const *css_files;
+} tp_ui_module;
 
 /* Tornado's Application settings that have a C meaning (tornado-features.md §2.11); zero
  * values are Tornado's defaults. Set them in the app's init, before requests arrive. */
@@ -24,6 +42,14 @@ typedef struct tp_app_settings {
     bool compress_response;                        /* gzip responses for clients that accept it */
     const tp_handler_class *default_handler_class; /* no route matched (NULL: 404 page) */
     void *default_handler_args;                    /* its route data */
+    const char *template_path;                     /* tp_render's Loader root (NULL: the cwd) */
+    tp_template_loader *template_loader;           /* instead of template_path (the app's own) */
+    tp_template_opts template_opts;                /* autoescape, template_whitespace */
+    const tp_ui_method *ui_methods;                /* ui_methods */
+    size_t n_ui_methods;
+    const tp_ui_module *const *ui_modules; /* ui_modules */
+    size_t n_ui_modules;
+    tp_locales *locales; /* translations for tp_handler_locale (NULL: en_US, none) */
 } tp_app_settings;
 
 /* A new application with no routes. Free with tp_app_free. */

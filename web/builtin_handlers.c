@@ -109,10 +109,15 @@ const tp_handler_class tp_error_handler = {
 
 /* ---- FallbackHandler -------------------------------------------------------------------- */
 
-/* Never runs: app.c routes a request that matches it again in the route data's app. */
+/* FallbackHandler.prepare: the request (after this app's XSRF check, as in Tornado) is
+ * routed again in the route data's app and served there; this handler steps aside. */
 static int fallback_prepare(tp_handler *h)
 {
-    return tp_send_error(h, 500), TP_OK;
+    tp_app *inner = tp_handler_route_data(h);
+    if (!inner)
+        return TP_ERROR;
+    h->hand_to = inner; /* tp__handler_execute hands over once prepare has returned */
+    return TP_OK;
 }
 
 const tp_handler_class tp_fallback_handler = {.name = "FallbackHandler",

@@ -23,7 +23,7 @@ typedef struct tp_error_opts {
 extern const tp_handler_class tp_error_handler;
 
 /* FallbackHandler: the route data is another tp_app whose routes (and settings) take the
- * request, as Tornado hands it to the fallback callable. */
+ * request, as Tornado hands it to the fallback callable (after this app's XSRF check). */
 extern const tp_handler_class tp_fallback_handler;
 
 #endif

@@ -246,6 +246,10 @@ void tp__handler_execute(tp_handler *h, bool prepare_done)
         return;
     if (h->finished || (!prepare_done && !tp__handler_prepare(h)))
         return;
+    if (h->hand_to) {
+        tp__handler_hand_over(h, h->hand_to); /* h is not used after this */
+        return;
+    }
     bool supported;
     tp_method_fn fn = method_fn(h, &supported);
     if (!fn) {

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "core/arena.h"
 #include "core/slice.h"
 #include "core/status.h"
@@ -50,6 +52,9 @@ typedef struct tp_handler_class {
     /* The user of this request (a name or id in the request arena or static), or NULL for
      * none; asked once, on the first tp_current_user. */
     const char *(*get_current_user)(tp_handler *h);
+    /* The user's locale code (Tornado's get_user_locale), or NULL for the browser's
+     * (Accept-Language). */
+    const char *(*get_user_locale)(tp_handler *h);
 } tp_handler_class;
 
 /* The request (method, uri, headers, body, remote_ip...). */
@@ -93,7 +98,8 @@ int tp_set_cookie(tp_handler *h, const char *name, const char *value,
                   const struct tp_cookie_attrs *attrs);
 /* Expires cookie name in the browser (path and domain must match how it was set). */
 int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const char *domain);
-/* Signs value with the app's cookie_secret (version 2) and sets it. -EINVAL without secret. */
+/* Signs value with the app's cookie_secret (version 2) and sets it; attrs NULL means path
+ * "/" and expires in 30 days (Tornado's expires_days=30). -EINVAL without secret. */
 int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
                          const struct tp_cookie_attrs *attrs);
 /* The verified value of a signed cookie, or NULL if absent, forged, for another name or older
@@ -114,6 +120,19 @@ const char *tp_xsrf_form_html(tp_handler *h);
  * in constant time. 0, or -EPERM after a 403 was sent (the reason is logged). Runs by itself
  * before prepare for every method but GET, HEAD and OPTIONS when xsrf_cookies is on. */
 int tp_check_xsrf_cookie(tp_handler *h);
+
+/* Tornado's locale: get_user_locale's code, else the Accept-Language choice among the app's
+ * locales (settings.locales), else en_US. */
+const struct tp_locale *tp_handler_locale(tp_handler *h);
+void tp_set_handler_locale(tp_handler *h, const struct tp_locale *l);
+/* Renders the template name (from settings.template_path or template_loader) with kwargs
+ * (a JSON object, may be NULL) plus Tornado's handler namespace (current_user, request,
+ * locale, _, pgettext, static_url, xsrf_form_html, reverse_url, UI methods, modules) and
+ * appends it to out. 0, or -EINVAL after logging the template error (nothing appended). */
+int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, struct tp_buf *out);
+/* render(): tp_render_string, the used UI modules' JS/CSS added, written and finished. A
+ * template error sends a 500 instead. 0 or -errno. */
+int tp_render(tp_handler *h, const char *name, json_t *kwargs);
 
 /* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
  * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */

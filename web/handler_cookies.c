@@ -76,7 +76,14 @@ int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
         return -EINVAL;
     int r = tp_signed_value_create(&h->req->arena, secret, tp_slice_cstr(name),
                                    tp_slice_cstr(value), 2, time(NULL), &signed_value);
-    return r < 0 ? r : tp_set_cookie(h, name, signed_value.p, attrs);
+    if (r < 0)
+        return r;
+    tp_cookie_attrs def = tp_cookie_attrs_default();
+    if (!attrs) { /* Tornado's set_signed_cookie default: expires_days=30 */
+        def.expires = time(NULL) + 30 * 86400;
+        attrs = &def;
+    }
+    return tp_set_cookie(h, name, signed_value.p, attrs);
 }
 
 const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days)

@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
+#include "web/escape.h"
 #include "web/gzip.h"
 #include "web/web_internal.h"
 
@@ -128,11 +130,15 @@ static bool accepts_gzip(tp_handler *h)
 
 /* A file body about to be gzipped is read into the written bytes (sendfile cannot compress);
  * false if it is too big for that (then the response goes out unchanged). */
+static bool gzip_candidate(tp_handler *h)
+{
+    return accepts_gzip(h) && tp_gzip_compressible_type(
+                                  tp_headers_get_joined(&h->headers, TP_SLICE_LIT("Content-Type")));
+}
+
 static bool inline_file(tp_handler *h)
 {
-    if (h->file_fd < 0 || !accepts_gzip(h) ||
-        !tp_gzip_compressible_type(
-            tp_headers_get_joined(&h->headers, TP_SLICE_LIT("Content-Type"))))
+    if (h->file_fd < 0 || !gzip_candidate(h))
         return true;
     if (h->file_len > TP_GZIP_FILE_MAX)
         return false;
@@ -156,6 +162,7 @@ static void transform_first(tp_handler *h, bool finishing)
         return;
     h->gz = tp_arena_alloc(&h->req->arena, sizeof(*h->gz));
     tp_gzip_init(h->gz);
+    h->gz->mtime = (uint32_t)time(NULL); /* GzipFile(mtime=None) writes the time, as Tornado */
     tp_arena_on_cleanup(&h->req->arena, gzip_free, h->gz);
     tp_slice out;
     tp_gzip_begin(h->gz, &h->req->headers, &h->status, &h->headers, (tp_slice){h->out, h->out_len},
@@ -238,6 +245,9 @@ int tp_finish(tp_handler *h)
 {
     if (h->finished)
         return -EALREADY;
+    if (!h->flushed && h->file_fd >= 0 && h->app->settings.compress_response &&
+        !tp_slice_eq(h->req->method, TP_SLICE_LIT("HEAD")) && gzip_candidate(h))
+        tp_flush(h); /* StaticFileHandler flushes its chunks: gzip makes them chunked */
     if (!h->flushed) {
         set_length(h);
         transform_first(h, true);
@@ -264,9 +274,11 @@ bool tp_finished(tp_handler *h)
 
 static int default_write_error(tp_handler *h, int status)
 {
-    const char *reason = h->reason.p ? h->reason.p : tp_http_reason(status);
-    return tp_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason,
-                     status, reason);
+    /* Tornado 6.5 escapes the reason (an app's reason may hold quotes or ampersands) */
+    const char *raw = h->reason.p ? h->reason.p : tp_http_reason(status);
+    tp_slice reason = tp_xhtml_escape(&h->req->arena, tp_slice_cstr(raw));
+    return tp_writef(h, "<html><title>%d: %.*s</title><body>%d: %.*s</body></html>", status,
+                     TP_SLICE_FMT(reason), status, TP_SLICE_FMT(reason));
 }
 
 int tp_send_error(tp_handler *h, int status)

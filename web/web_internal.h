@@ -8,6 +8,8 @@
 #include "http/query.h"
 #include "web/app.h"
 
+#define TP_MAX_ACTIVE_MODULES 16
+
 typedef struct tp_route {
     pcre2_code *re;
     pcre2_code *host; /* NULL: any host */
@@ -23,10 +25,13 @@ struct tp_app {
     size_t nroutes;
     pcre2_match_data *md; /* one per app: a worker runs one request at a time */
     tp_http_server *server;
-    tp_slice server_header;       /* settings.server_header, measured once */
-    tp_handler *live;             /* handlers not released yet (async ones waiting for tp_finish) */
-    struct tp_route_index *index; /* route_index.c: literal-prefix trie */
-    struct tp_static_files *static_files; /* web/static.c: static_path settings, hash cache */
+    tp_slice server_header; /* settings.server_header, measured once */
+    tp_handler *live;       /* handlers not released yet (async ones waiting for tp_finish) */
+    struct tp_template_loader *loader;     /* handler_render.c: the loader renders use */
+    struct tp_template_loader *own_loader; /* made from template_path (freed with the app) */
+    struct tp_locales *own_locales;        /* when settings.locales is NULL */
+    struct tp_route_index *index;          /* route_index.c: literal-prefix trie */
+    struct tp_static_files *static_files;  /* web/static.c: static_path settings, hash cache */
 };
 
 /* routes.c: the route for req (host rules first), its path arguments in *args; NULL if
@@ -66,7 +71,11 @@ struct tp_handler {
     const char *bad_argument; /* an argument that is not UTF-8: 400 after the method */
     const char *bad_body;     /* why the body is not a valid form: 400 before prepare */
     struct tp_form_files *files;
-    struct tp_gzip *gz; /* compress_response's transform, from the first chunk on */
+    struct tp_gzip *gz;             /* compress_response's transform, from the first chunk on */
+    const struct tp_locale *locale; /* tp_handler_locale, once known */
+    const struct tp_ui_module *active[TP_MAX_ACTIVE_MODULES]; /* used in this request */
+    size_t nactive;
+    tp_app *hand_to; /* FallbackHandler: the app that takes the request after prepare */
     bool args_parsed, cookies_parsed, user_known;
     const char *current_user;   /* get_current_user's answer, once known */
     struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
@@ -89,6 +98,11 @@ bool tp__handler_settle(tp_handler *h);
 bool tp__safe_text(const char *s);
 /* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
 void tp__handler_conditional(tp_handler *h);
+/* handler_render.c: the app's locale registry (settings.locales or a default one). */
+struct tp_locales *tp__app_locales(tp_app *app);
+/* app.c: FallbackHandler's step: a new handler for h's request from app's routes runs it;
+ * h is finished without answering (its request now belongs to the new handler). */
+void tp__handler_hand_over(tp_handler *h, tp_app *app);
 /* handler_args.c: parses the arguments; false after a 400 for a body that is not a valid
  * form. */
 bool tp__handler_parse_body(tp_handler *h);

@@ -393,6 +393,70 @@ static tp_app *make_xapp(void)
 static const tp_redirect_opts redir_opts = {.url = "/target/{0}?x=1"};
 static const tp_redirect_opts redir_tmp = {.url = "/to/{1}/{0}", .temporary = true};
 
+/* ---- templates and locales: /render/<name> renders tests/blackbox/templates/<name>.html ---- */
+
+static json_t *shout(tp_handler *h, tp_template_call *call)
+{
+    (void)h;
+    const char *s = json_string_value(json_array_get(call->args, 0));
+    char up[64];
+    size_t n = 0;
+    for (; s && s[n] && n < sizeof(up) - 1; n++)
+        up[n] = (char)(s[n] >= 'a' && s[n] <= 'z' ? s[n] - 32 : s[n]);
+    return json_stringn(up, n);
+}
+
+static json_t *entry_render(tp_handler *h, tp_template_call *call)
+{
+    const char *s = json_string_value(json_array_get(call->args, 0));
+    char *html = tp_arena_printf(tp_handler_arena(h), "<b>entry:%s</b>", s ? s : "?");
+    return json_string(html);
+}
+
+static const char *const entry_css[] = {"/css/entry.css", "http://cdn.example/e.css",
+                                        "/css/entry.css", NULL};
+static const char *const entry_js[] = {"/js/entry.js", NULL};
+static const tp_ui_module entry_module = {.name = "Entry",
+                                          .render = entry_render,
+                                          .embedded_javascript = "var entry = 1;",
+                                          .embedded_css = "b { color: red }",
+                                          .html_head = "<meta name=\"entry\">",
+                                          .html_body = "<!-- entry body -->",
+                                          .javascript_files = entry_js,
+                                          .css_files = entry_css};
+static const tp_ui_module *const ui_modules[] = {&entry_module};
+static const tp_ui_method ui_methods[] = {{"shout", shout}};
+
+static int render_get(tp_handler *h)
+{
+    tp_slice name = tp_path_arg(h, 0);
+    const char *tname = tp_arena_printf(tp_handler_arena(h), "%.*s.html", TP_SLICE_FMT(name));
+    json_t *ctx = json_pack("{s:[i,i,i], s:s}", "items", 1, 2, 3, "title", "<T>");
+    tp_render(h, tname, ctx);
+    json_decref(ctx);
+    return TP_OK;
+}
+
+static int render_string_get(tp_handler *h)
+{
+    tp_buf out = {0};
+    int r = tp_render_string(h, "page.html", NULL, &out);
+    tp_writef(h, "r=%d len=%zu", r, out.len);
+    tp_buf_free(&out);
+    return TP_OK;
+}
+
+static const char *user_locale(tp_handler *h)
+{
+    return tp_get_argument(h, "lang", NULL);
+}
+
+static const tp_handler_class render = {.name = "Render",
+                                        .get = render_get,
+                                        .get_current_user = cookie_user,
+                                        .get_user_locale = user_locale};
+static const tp_handler_class render_string = {.name = "RenderString", .get = render_string_get};
+
 static const tp_handler_class argv = {.name = "Argv", .get = argv_get, .post = argv_get};
 static const tp_handler_class reverse = {.name = "Reverse", .get = reverse_get};
 static const tp_handler_class text = {.name = "Text", .get = text_get};
@@ -431,6 +495,21 @@ static int testapp_init(tp_app *app)
         {"/argv", &argv},
         {"/reverse", &reverse},
     };
+    tp_app_settings *st = tp_app_settings_of(app);
+    const char *tpl = getenv("TP_TEMPLATE_PATH");
+    st->template_path = tpl && *tpl ? tpl : "tests/blackbox/templates";
+    st->ui_modules = ui_modules;
+    st->n_ui_modules = 1;
+    st->ui_methods = ui_methods;
+    st->n_ui_methods = 1;
+    static tp_locales *locales;
+    if (!locales) {
+        locales = tp_locales_new();
+        const char *dir = getenv("TP_LOCALE_PATH");
+        if (tp_locales_load_csv(locales, dir && *dir ? dir : "tests/blackbox/locale") < 0)
+            return -1;
+    }
+    st->locales = locales;
     static tp_app *xapp;
     if (!xapp && !(xapp = make_xapp()))
         return -1;
@@ -447,6 +526,8 @@ static int testapp_init(tp_app *app)
         {.pattern = "/redir/(\\w+)", .cls = &tp_redirect_handler, .data = (void *)&redir_opts},
         {.pattern = "/tmp/(\\w+)/(\\w+)", .cls = &tp_redirect_handler, .data = (void *)&redir_tmp},
         {.pattern = "/gone", .cls = &tp_error_handler, .data = (void *)&gone},
+        {.pattern = "/render/(\\w+)", .cls = &render},
+        {.pattern = "/render_string", .cls = &render_string},
     };
     for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
         if (tp_app_add_route(app, &more[i]) < 0)
