@@ -354,7 +354,12 @@ static void check_heartbeat(worker *w, double now)
     tp_score *s = M.sb ? tp_scoreboard_find(M.sb, w->pid) : NULL;
     if (!s || w->state != W_READY || M.o->worker_timeout <= 0)
         return;
-    double silent = (double)(tp_monotonic_ns() - s->heartbeat_ns) / 1e9;
+    /* The beat is read before the clock: read after, a beat the worker wrote in between is
+     * newer than "now", and the unsigned difference wrapped to 584 years (a healthy worker
+     * was aborted under load that way). */
+    uint64_t beat = __atomic_load_n(&s->heartbeat_ns, __ATOMIC_ACQUIRE);
+    uint64_t clock = tp_monotonic_ns();
+    double silent = clock > beat ? (double)(clock - beat) / 1e9 : 0.0;
     if (!w->aborted && silent > M.o->worker_timeout) {
         tp_log_error("worker[%d] pid %d missed its heartbeat for %.1f s%s%s: SIGABRT", w->slot,
                      (int)w->pid, silent, s->request[0] ? ", last request: " : "", s->request);

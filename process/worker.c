@@ -136,7 +136,7 @@ static void heartbeat(tp_loop *loop, void *arg)
     (void)loop, (void)arg;
     if (!W.score)
         return;
-    W.score->heartbeat_ns = tp_monotonic_ns();
+    __atomic_store_n(&W.score->heartbeat_ns, tp_monotonic_ns(), __ATOMIC_RELEASE);
     W.score->requests = tp_http_server_requests(W.srv);
     W.score->connections = tp_http_server_connections(W.srv);
 }
@@ -148,7 +148,7 @@ static int headers_received(tp_request *req, void *ctx)
     if (W.score) {
         snprintf(W.score->request, sizeof(W.score->request), "%.*s %.*s", TP_SLICE_FMT(req->method),
                  TP_SLICE_FMT(req->path));
-        W.score->heartbeat_ns = tp_monotonic_ns();
+        __atomic_store_n(&W.score->heartbeat_ns, tp_monotonic_ns(), __ATOMIC_RELEASE);
     }
     if (W.b->max_requests && !W.recycled && tp_http_server_requests(W.srv) >= W.b->max_requests) {
         W.recycled = true;
