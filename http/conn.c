@@ -474,6 +474,10 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
         }
     }
     c->in_data = false;
+    if (c->free_after_data) {
+        free_conn(c); /* detached (tp_http_detach) and finished while we were in here */
+        return used;
+    }
     if (c->stream && (c->state == CONN_HANDLER || c->draining))
         tp_stream_pause(s); /* pipelined requests wait until this one is answered */
     return used;
@@ -483,8 +487,10 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
 void tp__conn_request_done(tp_http_conn *c, bool reusable)
 {
     if (!c->stream) {
-        if (!c->in_close)
-            free_conn(c); /* the stream's close callback ran already */
+        if (c->in_data)
+            c->free_after_data = true; /* detached inside on_data: it frees c on its way out */
+        else if (!c->in_close)
+            free_conn(c); /* the stream's close callback ran already, or it was detached */
         return;
     }
     if (c->gone)
@@ -497,4 +503,20 @@ void tp__conn_request_done(tp_http_conn *c, bool reusable)
     enter_head(c);
     if (!c->in_data && !c->draining)
         tp_stream_resume(c->stream);
+}
+
+tp_stream *tp_http_detach(tp_request *req)
+{
+    tp_http_conn *c = req->conn;
+    tp_stream *s = c->stream;
+    if (!s || c->gone || c->x->head_written)
+        return NULL;
+    tp_timer_stop(tp_stream_loop(s), &c->timer);
+    tp_stream_set_close_callback(s, NULL, NULL);
+    tp_stream_set_data_handler(s, NULL, NULL); /* bytes after this request stay buffered */
+    c->stream = NULL;
+    c->gone = true; /* whatever the request still writes is dropped */
+    c->state = CONN_CLOSED;
+    unlink_conn(c);
+    return s;
 }

@@ -83,6 +83,7 @@ typedef struct tp_http_conn {
     enum conn_state state;
     bool keep_alive;       /* this request allows another after it */
     bool in_data;          /* inside the stream's data callback */
+    bool free_after_data;  /* detached and finished inside the data callback: free after it */
     bool gone;             /* client gone or refused: writes are dropped */
     bool draining;         /* too much output queued: reading waits for it to drain */
     bool in_close;         /* inside the stream's close callback */

@@ -36,6 +36,13 @@ typedef struct tp_request {
     uint64_t bytes_out;  /* response body bytes written so far */
 } tp_request;
 
+/* Tornado's HTTP1Connection.detach: the connection's stream, handed over (with any bytes the
+ * client sent after this request still buffered in it) for the caller to use and close; the
+ * HTTP layer forgets it. Finish the request afterwards (its writes are dropped). NULL if the
+ * response was started or the client is gone. */
+struct tp_stream;
+struct tp_stream *tp_http_detach(tp_request *req);
+
 /* Starts the response. Chunked framing is chosen when the request is HTTP/1.1, not HEAD, the
  * status allows a body and headers has no Content-Length. Date is added when headers lack
  * it, and Connection as keep-alive requires. reason NULL-slice: the standard phrase.

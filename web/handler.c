@@ -129,9 +129,16 @@ static bool after_call(tp_handler *h, int r, bool is_method)
         return false;
     }
     if (r != TP_OK && r != TP_DONE) {
+        const char *who = h->cls->name ? h->cls->name : "handler";
+        const char *what = is_method ? "the method" : "prepare";
         if (r == TP_AGAIN)
-            tp_log_error("prepare of %s returned TP_AGAIN: prepare must finish synchronously",
-                         h->cls->name ? h->cls->name : "handler");
+            tp_log_error("prepare of %s returned TP_AGAIN: prepare must finish synchronously", who);
+        else
+            tp_log_error("Uncaught error %.*s %.*s (%.*s): %s of %s returned %d",
+                         TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri),
+                         TP_SLICE_FMT(h->req->remote_ip), what, who, r);
+        if (h->app->settings.debug)
+            tp__handler_capture_traceback(h, what, r);
         tp_send_error(h, 500);
         return false;
     }

@@ -152,6 +152,11 @@ int tp_writef(tp_handler *h, const char *fmt, ...) __attribute__((format(printf,
  * before; they go out with sendfile(2). The handler owns fd from now on and closes it once
  * sent or dropped. 0, -EALREADY after finish, -EBUSY while another file is pending. */
 int tp_write_file(tp_handler *h, int fd, off_t off, size_t n);
+/* Tornado's detach(): the connection's stream for another protocol (bytes the client sent
+ * after the request are still buffered in it); the caller owns and closes it. The handler is
+ * finished without a response, access log line or on_finish. NULL if headers were flushed
+ * or the client is gone. */
+struct tp_stream *tp_detach(tp_handler *h);
 /* Sends the headers and what was written so far (chunked from then on). 0 or -errno. */
 int tp_flush(tp_handler *h);
 /* Ends the response: headers (with Content-Length when nothing was flushed), body, access log

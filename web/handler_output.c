@@ -2,6 +2,8 @@
  * in the request arena until a flush or the finish sends it, so a response that finishes
  * without a flush goes out with a Content-Length. */
 #include <errno.h>
+#include <execinfo.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -267,13 +269,47 @@ int tp_finish(tp_handler *h)
     return 0;
 }
 
+struct tp_stream *tp_detach(tp_handler *h)
+{
+    if (h->finished || h->flushed)
+        return NULL;
+    struct tp_stream *s = tp_http_detach(h->req);
+    if (!s)
+        return NULL;
+    tp__handler_drop_file(h);
+    h->finished = h->unanswered = true;
+    tp__handler_settle(h);
+    return s;
+}
+
 bool tp_finished(tp_handler *h)
 {
     return h->finished;
 }
 
+void tp__handler_capture_traceback(tp_handler *h, const char *what, int r)
+{
+    void *frames[32];
+    int n = backtrace(frames, 32);
+    char **names = backtrace_symbols(frames, n);
+    tp_buf b = {0};
+    tp_buf_appendf(&b, "Traceback (C stack, innermost first):\n");
+    for (int i = 0; i < n; i++)
+        tp_buf_appendf(&b, "  #%d %s\n", i, names ? names[i] : "?");
+    tp_buf_appendf(&b, "Error: %s of %s returned %d for %.*s %.*s\n", what,
+                   h->cls->name ? h->cls->name : "handler", r, TP_SLICE_FMT(h->req->method),
+                   TP_SLICE_FMT(h->req->uri));
+    free(names);
+    h->traceback = tp_arena_strndup(&h->req->arena, tp_buf_data(&b), b.len);
+    tp_buf_free(&b);
+}
+
 static int default_write_error(tp_handler *h, int status)
 {
+    if (h->traceback && h->app->settings.debug) { /* serve_traceback, as Tornado's debug */
+        tp_set_header(h, "Content-Type", "text/plain");
+        return tp_write_str(h, h->traceback);
+    }
     /* Tornado 6.5 escapes the reason (an app's reason may hold quotes or ampersands) */
     const char *raw = h->reason.p ? h->reason.p : tp_http_reason(status);
     tp_slice reason = tp_xhtml_escape(&h->req->arena, tp_slice_cstr(raw));

@@ -75,7 +75,8 @@ struct tp_handler {
     const struct tp_locale *locale; /* tp_handler_locale, once known */
     const struct tp_ui_module *active[TP_MAX_ACTIVE_MODULES]; /* used in this request */
     size_t nactive;
-    tp_app *hand_to; /* FallbackHandler: the app that takes the request after prepare */
+    const char *traceback; /* debug mode: the 500 page's text (serve_traceback) */
+    tp_app *hand_to;       /* FallbackHandler: the app that takes the request after prepare */
     bool args_parsed, cookies_parsed, user_known;
     const char *current_user;   /* get_current_user's answer, once known */
     struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
@@ -106,6 +107,8 @@ void tp__handler_hand_over(tp_handler *h, tp_app *app);
 /* handler_args.c: parses the arguments; false after a 400 for a body that is not a valid
  * form. */
 bool tp__handler_parse_body(tp_handler *h);
+/* Debug mode's serve_traceback: the C stack where the error was seen, for the 500 page. */
+void tp__handler_capture_traceback(tp_handler *h, const char *what, int r);
 /* Closes a file given to tp_write_file and not sent yet. */
 void tp__handler_drop_file(tp_handler *h);
 /* Runs the method for the request (prepare first unless it already ran). */

@@ -457,6 +457,33 @@ static const tp_handler_class render = {.name = "Render",
                                         .get_user_locale = user_locale};
 static const tp_handler_class render_string = {.name = "RenderString", .get = render_string_get};
 
+/* /detach: takes the stream, writes "detached\n", then echoes one line upper-cased and
+ * closes (the line may have come in the same packet as the request). */
+static void detached_line(tp_stream *s, int st, tp_slice line, void *arg)
+{
+    (void)arg;
+    if (st == 0) {
+        char up[256];
+        size_t n = line.n < sizeof(up) ? line.n : sizeof(up);
+        for (size_t i = 0; i < n; i++)
+            up[i] = (char)(line.p[i] >= 'a' && line.p[i] <= 'z' ? line.p[i] - 32 : line.p[i]);
+        tp_stream_write(s, up, n, NULL, NULL);
+    }
+    tp_stream_close_after_flush(s, 0);
+}
+
+static int detach_get(tp_handler *h)
+{
+    tp_stream *s = tp_detach(h);
+    if (!s)
+        return TP_ERROR;
+    tp_stream_write(s, "detached\n", 9, NULL, NULL);
+    tp_stream_read_until(s, TP_SLICE_LIT("\n"), 256, detached_line, NULL);
+    return TP_OK;
+}
+
+static const tp_handler_class detach = {.name = "Detach", .get = detach_get};
+
 static const tp_handler_class argv = {.name = "Argv", .get = argv_get, .post = argv_get};
 static const tp_handler_class reverse = {.name = "Reverse", .get = reverse_get};
 static const tp_handler_class text = {.name = "Text", .get = text_get};
@@ -528,6 +555,7 @@ static int testapp_init(tp_app *app)
         {.pattern = "/gone", .cls = &tp_error_handler, .data = (void *)&gone},
         {.pattern = "/render/(\\w+)", .cls = &render},
         {.pattern = "/render_string", .cls = &render_string},
+        {.pattern = "/detach", .cls = &detach},
     };
     for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
         if (tp_app_add_route(app, &more[i]) < 0)

@@ -208,3 +208,34 @@ def test_reverse_url():
     expect_ok(_get("/reverse?name=regex&n=0"), "(none)")  # \d outside a group
     expect_ok(_get("/reverse?n=1"), "(none)")  # wrong argument count
     expect_ok(_get("/reverse?name=nope&n=0"), "(none)")
+
+
+# ---- detach -------------------------------------------------------------------------------
+
+def test_detach_hands_over_the_stream_with_buffered_bytes():
+    import time
+    with Conn(shared()) as c:  # the next line arrives in the same packet as the request
+        c.send(b"GET /detach HTTP/1.1\r\nHost: x\r\n\r\nhello\n")
+        assert c.read_until_close() == b"detached\nHELLO\n"
+    with Conn(shared()) as c:  # and later, read by the app's own read_until
+        c.send(b"GET /detach HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        c.send(b"later\n")
+        assert c.read_until_close() == b"detached\nLATER\n"
+    expect_ok(_get("/"), "Hello, world")  # the server is fine
+
+
+# ---- debug mode: serve_traceback ----------------------------------------------------------
+
+def test_debug_mode_serves_a_c_traceback():
+    from harness import server
+    with server("--debug") as port:
+        with Conn(port) as c:
+            c.request("GET", "/error")
+            r = c.read_response()
+    assert r.status == 500 and r.header("Content-Type") == "text/plain"
+    text = r.body.decode()
+    assert text.startswith("Traceback (C stack, innermost first):\n  #0 "), text
+    assert "Error: the method of Error returned -1 for GET /error\n" in text, text
+    plain = _get("/error")  # without --debug: Tornado's page, no stack
+    assert plain.status == 500 and b"Traceback" not in plain.body
