@@ -479,7 +479,8 @@ static int fmt_one(tpl_render *r, tp_buf *b, fmt_state *st, const char **pp, con
     }
     char flags[8];
     size_t nf = 0;
-    while (p < end && strchr("-+ #0", *p) && nf < sizeof flags - 1)
+    while (p < end && (*p == '-' || *p == '+' || *p == ' ' || *p == '#' || *p == '0') &&
+           nf < sizeof flags - 1)
         flags[nf++] = *p++;
     flags[nf] = '\0';
     int width = read_int(&p, end), prec = -1;

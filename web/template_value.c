@@ -216,7 +216,13 @@ bool tpl_format_fixed(tp_buf *b, double d, int prec)
         if (rem > half || (rem == half && (q & 1)))
             q++;
     }
-    uint64_t ip = (uint64_t)(q / pow10[prec]), fp = (uint64_t)(q % pow10[prec]);
+    uint64_t ip, fp;
+    if (q >> 64) {
+        ip = (uint64_t)(q / pow10[prec]), fp = (uint64_t)(q % pow10[prec]);
+    } else {
+        uint64_t q64 = (uint64_t)q; /* the common case: no 128-bit division */
+        ip = q64 / pow10[prec], fp = q64 % pow10[prec];
+    }
     if (signbit(d))
         tp_buf_append(b, "-", 1);
     tpl_format_int(b, (int64_t)ip);
