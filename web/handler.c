@@ -360,11 +360,17 @@ static int check_header(tp_handler *h, const char *name, const char *value)
     return 0;
 }
 
+/* HTTPHeaders writes names in Tornado's case: "x-custom-thing" -> "X-Custom-Thing". */
+static tp_slice header_name(tp_handler *h, const char *name)
+{
+    return tp_headers_normalize_name(&h->req->arena, tp_slice_cstr(name));
+}
+
 int tp_set_header(tp_handler *h, const char *name, const char *value)
 {
     int r = check_header(h, name, value);
     if (r == 0)
-        tp_headers_set(&h->headers, tp_slice_cstr(name), tp_slice_cstr(value));
+        tp_headers_set(&h->headers, header_name(h, name), tp_slice_cstr(value));
     return r;
 }
 
@@ -372,7 +378,7 @@ int tp_add_header(tp_handler *h, const char *name, const char *value)
 {
     int r = check_header(h, name, value);
     if (r == 0)
-        tp_headers_add(&h->headers, tp_slice_cstr(name), tp_slice_cstr(value));
+        tp_headers_add(&h->headers, header_name(h, name), tp_slice_cstr(value));
     return r;
 }
 

@@ -147,6 +147,9 @@ int tp_clear_header(tp_handler *h, const char *name);
 /* Appends to the response body (copied). -EALREADY after finish. */
 int tp_write(tp_handler *h, const void *p, size_t n);
 int tp_write_str(tp_handler *h, const char *s);
+/* Tornado's write(dict): obj JSON-encoded (with "</" escaped) and Content-Type
+ * application/json. -EINVAL for anything but an object (Tornado refuses lists). */
+int tp_write_json(tp_handler *h, const json_t *obj);
 int tp_writef(tp_handler *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends n bytes of the open file fd from offset off to the body, after what was written
  * before; they go out with sendfile(2). The handler owns fd from now on and closes it once

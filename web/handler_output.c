@@ -50,6 +50,19 @@ int tp_write_str(tp_handler *h, const char *s)
     return tp_write(h, s, strlen(s));
 }
 
+int tp_write_json(tp_handler *h, const json_t *obj)
+{
+    if (!json_is_object(obj))
+        return -EINVAL; /* Tornado: "Lists not accepted for security reasons" */
+    tp_slice s = tp_json_encode(&h->req->arena, obj);
+    if (!s.p)
+        return -EINVAL;
+    int r = tp_write(h, s.p, s.n);
+    if (r == 0)
+        tp_set_header(h, "Content-Type", "application/json; charset=UTF-8");
+    return r;
+}
+
 int tp_writef(tp_handler *h, const char *fmt, ...)
 {
     va_list ap;

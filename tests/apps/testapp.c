@@ -484,6 +484,24 @@ static int detach_get(tp_handler *h)
 
 static const tp_handler_class detach = {.name = "Detach", .get = detach_get};
 
+/* /json?list=1: write of a JSON object (or a refused list); also a lower-case header name */
+static int json_get(tp_handler *h)
+{
+    json_t *v = tp_get_argument(h, "list", NULL)
+                    ? json_pack("[i]", 1)
+                    : json_pack("{s:s, s:i}", "html", "</script>", "n", 1);
+    int r = tp_write_json(h, v);
+    json_decref(v);
+    tp_set_header(h, "x-custom-thing", "1");
+    tp_add_header(h, "x-multi", "a");
+    tp_add_header(h, "X-MULTI", "b");
+    if (r < 0)
+        tp_writef(h, "refused %d", r);
+    return TP_OK;
+}
+
+static const tp_handler_class json = {.name = "Json", .get = json_get};
+
 static const tp_handler_class argv = {.name = "Argv", .get = argv_get, .post = argv_get};
 static const tp_handler_class reverse = {.name = "Reverse", .get = reverse_get};
 static const tp_handler_class text = {.name = "Text", .get = text_get};
@@ -556,6 +574,7 @@ static int testapp_init(tp_app *app)
         {.pattern = "/render/(\\w+)", .cls = &render},
         {.pattern = "/render_string", .cls = &render_string},
         {.pattern = "/detach", .cls = &detach},
+        {.pattern = "/json", .cls = &json},
     };
     for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
         if (tp_app_add_route(app, &more[i]) < 0)

@@ -239,3 +239,14 @@ def test_debug_mode_serves_a_c_traceback():
     assert "Error: the method of Error returned -1 for GET /error\n" in text, text
     plain = _get("/error")  # without --debug: Tornado's page, no stack
     assert plain.status == 500 and b"Traceback" not in plain.body
+
+
+# ---- write(dict) and header case ----------------------------------------------------------
+
+def test_write_json_object_and_header_case():
+    r = expect_ok(_get("/json"), b'{"html": "<\\/script>", "n": 1}')
+    assert r.header("Content-Type") == "application/json; charset=UTF-8"
+    names = [k for k, _ in r.headers]
+    assert "X-Custom-Thing" in names and names.count("X-Multi") == 2, names
+    refused = expect_ok(_get("/json?list=1"), "refused -22")
+    assert refused.header("Content-Type") == "text/html; charset=UTF-8"
