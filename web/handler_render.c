@@ -229,8 +229,12 @@ int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, tp_buf *ou
     json_decref(ns);
     tp_template_release(t);
     if (r < 0) {
-        tp_log_error("%s %.*s %.*s: template %s: %s", err.parse ? "ParseError" : "Error",
-                     TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri), name, err.message);
+        const char *kind = err.parse ? "ParseError" : "Error";
+        tp_log_error("%s %.*s %.*s: template %s: %s", kind, TP_SLICE_FMT(h->req->method),
+                     TP_SLICE_FMT(h->req->uri), name, err.message);
+        if (app->settings.debug) /* the 500 page shows it (serve_traceback) */
+            h->traceback = tp_arena_printf(&h->req->arena, "Traceback (template):\n  %s\n%s: %s\n",
+                                           name, kind, err.message);
         return -EINVAL;
     }
     return 0;

@@ -104,3 +104,15 @@ def test_template_errors_are_500():
         assert b"<title>500: Internal Server Error</title>" in r.body
     r = expect_ok(_get("/render_string"))
     assert r.body == b"r=-22 len=0"  # a failed render_string appends nothing
+
+
+def test_debug_mode_shows_the_template_error():
+    from harness import server
+    with server("--debug") as port:
+        with Conn(port) as c:
+            c.request("GET", "/render/runtime")
+            r = c.read_response()
+    assert r.status == 500 and r.header("Content-Type") == "text/plain"
+    assert r.body.decode() == ("Traceback (template):\n  runtime.html\n"
+                               "Error: NameError: name 'missing_name' is not defined at "
+                               "runtime.html:1\n"), r.body
