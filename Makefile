@@ -86,7 +86,7 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
 test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
-            $(BUILD)/tools/tp_locale
+            $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
@@ -110,6 +110,7 @@ test-run: test-unit
 	python3 tests/prefork/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
 	python3 tests/diff/run.py --build=$(BUILD)
 	python3 tests/locale/run.py --build=$(BUILD)
+	python3 tests/template/run.py --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -128,6 +129,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
 	$(MAKE) form-fuzz-replay
+	$(MAKE) template-fuzz-replay
 
 HEADERS := $(wildcard core/*.h http/*.h web/*.h platform/*.h process/*.h)
 install: all
