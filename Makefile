@@ -194,7 +194,7 @@ locale-test: $(BUILD)/tools/tp_locale
 # FUZZ_SECONDS and grows tests/fuzz/form_corpus; `make form-fuzz-replay` replays it once.
 FORM_FUZZ_BIN := build/fuzz/form_fuzz
 FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/query.c http/parser.c core/arena.c \
-                 core/alloc.c core/buf.c
+                 core/alloc.c core/buf.c core/utf8.c
 $(FORM_FUZZ_BIN): $(FORM_FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -252,7 +252,7 @@ template-test: template-tools $(BUILD)/tests/unit
 
 TEMPLATE_FUZZ_BIN := build/fuzz/template_fuzz
 TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template_*.c) web/escape.c \
-                     http/query.c core/arena.c core/alloc.c core/buf.c
+                     http/query.c core/arena.c core/alloc.c core/buf.c core/utf8.c
 $(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template*.h web/escape.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -DTPL_MAX_STEPS=20000 -I. -g -O1 \

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "core/utf8.h"
 #include "http/parser.h"
 
 #define CP_REPLACEMENT 0xfffd
@@ -105,42 +106,6 @@ static char *put_utf8(char *w, uint32_t cp)
     return w;
 }
 
-/* Python's str.isspace(). */
-static bool py_space(uint32_t c)
-{
-    return (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 ||
-           c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
-           c == 0x202f || c == 0x205f || c == 0x3000;
-}
-
-/* str.strip() on valid UTF-8 text. */
-static tp_slice py_strip(tp_slice s)
-{
-    uint32_t cp;
-    int k;
-    while (s.n && (k = utf8_next((const unsigned char *)s.p, s.n, &cp)) > 0 && py_space(cp))
-        s.p += k, s.n -= (size_t)k;
-    while (s.n) {
-        size_t i = s.n - 1;
-        while (i > 0 && ((unsigned char)s.p[i] & 0xc0) == 0x80)
-            i--;
-        if (utf8_next((const unsigned char *)s.p + i, s.n - i, &cp) <= 0 || !py_space(cp))
-            break;
-        s.n = i;
-    }
-    return s;
-}
-
-/* str.strip() on text that Tornado decoded from latin-1 (request header values). */
-static tp_slice latin1_strip(tp_slice s)
-{
-    while (s.n && py_space((unsigned char)s.p[0]))
-        s.p++, s.n--;
-    while (s.n && py_space((unsigned char)s.p[s.n - 1]))
-        s.n--;
-    return s;
-}
-
 /* s.find(c, start) with Python's index rules. */
 static long py_find(tp_slice s, char c, long start)
 {
@@ -202,7 +167,7 @@ static size_t parse_params(tp_arena *a, tp_slice line, tp_slice **out)
         }
         if (end < 0)
             end = (long)s.n;
-        v[k++] = py_strip(tp_slice_make(s.p + start, (size_t)(end - start)));
+        v[k++] = tp_py_strip(tp_slice_make(s.p + start, (size_t)(end - start)));
         start = end;
     }
     *out = v;
@@ -436,19 +401,6 @@ static tp_slice collapse_extended(tp_arena *a, const uint32_t *v, size_t n)
 }
 
 /* Python dict assignment: a name keeps its first position and takes the last value. */
-static void args_push(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
-{
-    if (args->n == args->cap) {
-        size_t cap = args->cap ? args->cap * 2 : 8;
-        tp_arg *v = tp_arena_alloc(a, cap * sizeof(*v));
-        if (args->n)
-            memcpy(v, args->v, args->n * sizeof(*v));
-        args->v = v;
-        args->cap = cap;
-    }
-    args->v[args->n++] = (tp_arg){name, value};
-}
-
 static void dict_set(tp_arena *a, tp_args *d, tp_slice name, tp_slice value)
 {
     if (value.n >= 2 && value.p[0] == '"' && value.p[value.n - 1] == '"')
@@ -458,7 +410,7 @@ static void dict_set(tp_arena *a, tp_args *d, tp_slice name, tp_slice value)
             d->v[i].value = value;
             return;
         }
-    args_push(a, d, name, value);
+    tp_args_add_ref(a, d, name, value);
 }
 
 static int section_qcmp(const void *x, const void *y)
@@ -549,9 +501,9 @@ int tp_form_parse_header(tp_arena *a, tp_slice line, tp_slice *key, tp_args *par
         const char *eq = memchr(parts[i].p, '=', parts[i].n);
         if (!eq)
             continue;
-        tp_slice name = py_strip(tp_slice_make(parts[i].p, (size_t)(eq - parts[i].p)));
+        tp_slice name = tp_py_strip(tp_slice_make(parts[i].p, (size_t)(eq - parts[i].p)));
         tp_slice value =
-            py_strip(tp_slice_make(eq + 1, (size_t)(parts[i].p + parts[i].n - eq - 1)));
+            tp_py_strip(tp_slice_make(eq + 1, (size_t)(parts[i].p + parts[i].n - eq - 1)));
         char *lower = tp_arena_strndup(a, name.p, name.n);
         for (size_t k = 0; k < name.n; k++)
             if (lower[k] >= 'A' && lower[k] <= 'Z')
@@ -788,7 +740,7 @@ static int parse_part(mp_ctx *c, tp_slice part)
         files_push(a, c->files,
                    (tp_form_file){name, tp_arena_slice_dup(a, filename), ctype, value});
     } else {
-        args_push(a, c->args, name, value);
+        tp_args_add_ref(a, c->args, name, value);
     }
     return 0;
 }
@@ -865,7 +817,8 @@ static int parse_multipart_body(tp_arena *a, tp_slice ctype, tp_slice body,
     for (size_t i = 0; pos <= ctype.n; i++) {
         const char *semi = memchr(ctype.p + pos, ';', ctype.n - pos);
         size_t stop = semi ? (size_t)(semi - ctype.p) : ctype.n;
-        tp_slice field = latin1_strip(tp_slice_make(ctype.p + pos, stop - pos));
+        tp_slice field =
+            tp_slice_strip_bytes(tp_slice_make(ctype.p + pos, stop - pos), tp_py_isspace_latin1);
         pos = stop + 1;
         if (i == 0) {
             if (!tp_slice_eq(field, TP_SLICE_LIT("multipart/form-data"))) {

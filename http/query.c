@@ -37,7 +37,7 @@ bool tp_url_escapes_valid(tp_slice s)
     return true;
 }
 
-void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
+void tp_args_add_ref(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
 {
     if (args->n == args->cap) {
         size_t cap = args->cap ? args->cap * 2 : 8;
@@ -47,7 +47,12 @@ void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
         args->v = v;
         args->cap = cap;
     }
-    args->v[args->n++] = (tp_arg){tp_arena_slice_dup(a, name), tp_arena_slice_dup(a, value)};
+    args->v[args->n++] = (tp_arg){name, value};
+}
+
+void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
+{
+    tp_args_add_ref(a, args, tp_arena_slice_dup(a, name), tp_arena_slice_dup(a, value));
 }
 
 void tp_parse_qs(tp_arena *a, tp_slice qs, tp_args *out)

@@ -30,6 +30,8 @@ bool tp_url_escapes_valid(tp_slice s);
 void tp_parse_qs(tp_arena *a, tp_slice qs, tp_args *out);
 /* Appends one pair (copied into the arena). */
 void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value);
+/* Appends one pair without copying it (the slices must outlive args; the array grows in a). */
+void tp_args_add_ref(tp_arena *a, tp_args *args, tp_slice name, tp_slice value);
 /* The last value of name (Tornado's get_argument), or a NULL slice. */
 tp_slice tp_args_get_last(const tp_args *args, tp_slice name);
 /* Stores up to max values of name in out and returns how many there are in all. */

@@ -73,13 +73,7 @@ void tp__handler_hand_over(tp_handler *h, tp_app *app)
 {
     tp_request *req = h->req;
     /* h leaves its app's live list as released: nothing of it is answered or logged */
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        h->app->live = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-    h->prev = h->next = NULL;
+    tp__handler_unlink(h);
     h->finished = h->released = true;
     refresh_server_header(app);
     tp_slice *args = NULL;

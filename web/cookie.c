@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "core/utf8.h"
 #include "http/date.h"
 
 #define SIGNED_V1_FUTURE_DAYS 31
@@ -28,15 +29,6 @@ static bool legal_char(unsigned char c)
 static bool py_space(unsigned char c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
-
-static tp_slice py_strip(tp_slice s)
-{
-    while (s.n && py_space((unsigned char)s.p[0]))
-        s.p++, s.n--;
-    while (s.n && py_space((unsigned char)s.p[s.n - 1]))
-        s.n--;
-    return s;
 }
 
 static char *put_utf8(char *w, unsigned cp)
@@ -101,7 +93,7 @@ int tp_cookie_parse(tp_arena *a, tp_slice header, tp_args *out)
             key = tp_slice_make(chunk.p, (size_t)(eq - chunk.p));
             val = tp_slice_make(eq + 1, (size_t)(stop - eq - 1));
         }
-        key = py_strip(key), val = py_strip(val);
+        key = tp_slice_strip_bytes(key, py_space), val = tp_slice_strip_bytes(val, py_space);
         if (key.n || val.n)
             args_set(a, out, key, cookie_unquote(a, val));
         p = semi ? semi + 1 : NULL;
@@ -131,34 +123,6 @@ tp_cookie_attrs tp_cookie_attrs_default(void)
 
 /* One code point of strict UTF-8 (as Python's decoder: no overlongs, surrogates or values
  * above U+10FFFF); returns its length, or 0 if invalid. */
-static size_t utf8_next(const unsigned char *p, size_t n, unsigned *cp)
-{
-    unsigned c = p[0], min;
-    size_t len;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, c &= 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, c &= 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, c &= 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
 
 /* http.cookies._quote over the UTF-8 decoded value: unchanged if every character is legal,
  * else in double quotes with " and \ escaped and code points below 256 outside
@@ -176,8 +140,8 @@ static char *cookie_quote(char *w, tp_slice v)
     const unsigned char *p = (const unsigned char *)v.p;
     *w++ = '"';
     for (size_t i = 0; i < v.n;) {
-        unsigned cp;
-        size_t len = utf8_next(p + i, v.n - i, &cp);
+        uint32_t cp;
+        size_t len = tp_utf8_decode(p + i, v.n - i, &cp);
         if (len == 0)
             return NULL;
         if (cp == '"' || cp == '\\') {

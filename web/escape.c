@@ -1,5 +1,6 @@
 /* tornado.escape (Tornado 6.5): xhtml_escape/unescape (html.escape/unescape), url_escape,
  * json_encode/decode over jansson, squeeze, linkify (Tornado's _URL_RE, run by PCRE2). */
+#include "core/utf8.h"
 #include "web/escape.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -18,29 +19,6 @@
 
 /* Length of the valid UTF-8 sequence at p (1-4) with its code point in *cp, or 0 when the
  * bytes are not one (truncated, overlong, surrogate, above U+10FFFF). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t len = p[0] < 0x80   ? 1
-                 : p[0] < 0xc2 ? 0
-                 : p[0] < 0xe0 ? 2
-                 : p[0] < 0xf0 ? 3
-                 : p[0] < 0xf5 ? 4
-                               : 0;
-    if (len == 0 || len > n)
-        return 0;
-    uint32_t c = len == 1 ? p[0] : p[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = c << 6 | (p[i] & 0x3f);
-    }
-    if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 static size_t utf8_encode(char *w, uint32_t c)
 {
     if (c < 0x80) {
@@ -94,37 +72,9 @@ bool tp_utf8_valid(tp_slice s)
     const unsigned char *p = (const unsigned char *)s.p;
     uint32_t c;
     for (size_t i = 0, len; i < s.n; i += len)
-        if ((len = utf8_decode(p + i, s.n - i, &c)) == 0)
+        if ((len = tp_utf8_decode(p + i, s.n - i, &c)) == 0)
             return false;
     return true;
-}
-
-/* Python's str.isspace(), which is what str.strip() and the re module's \s use. */
-static bool py_isspace(uint32_t c)
-{
-    if (c < 0x80)
-        return (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= ' ');
-    return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
-}
-
-/* Python's str.strip(): s without leading and trailing whitespace characters. */
-static tp_slice py_strip(tp_slice s)
-{
-    const unsigned char *p = (const unsigned char *)s.p;
-    size_t start = 0, end = s.n, len;
-    uint32_t c;
-    while (start < end && (len = utf8_decode(p + start, end - start, &c)) && py_isspace(c))
-        start += len;
-    while (end > start) {
-        size_t k = end - 1;
-        while (k > start && end - k < 4 && (p[k] & 0xc0) == 0x80)
-            k--;
-        if (utf8_decode(p + k, end - k, &c) != end - k || !py_isspace(c))
-            break;
-        end = k;
-    }
-    return (tp_slice){s.p + start, end - start};
 }
 
 /* The buffer's bytes as a NUL-terminated arena copy; the buffer is freed. */
@@ -1051,7 +1001,7 @@ tp_slice tp_squeeze(tp_arena *a, tp_slice s)
             *w++ = s.p[i++];
         }
     }
-    tp_slice r = py_strip((tp_slice){out, (size_t)(w - out)});
+    tp_slice r = tp_py_strip((tp_slice){out, (size_t)(w - out)});
     ((char *)r.p)[r.n] = '\0';
     return r;
 }
@@ -1124,7 +1074,7 @@ static size_t shorten_len(tp_slice url, size_t proto_len)
 /* " " + the stripped text, as Tornado puts extra_params into the tag. */
 static tp_slice tag_params(tp_arena *a, tp_slice extra)
 {
-    tp_slice t = py_strip(extra);
+    tp_slice t = tp_py_strip(extra);
     char *p = tp_arena_alloc(a, t.n + 2);
     p[0] = ' ';
     if (t.n)

@@ -13,7 +13,7 @@
 #include "web/escape.h"
 #include "web/web_internal.h"
 
-static void release(tp_handler *h)
+void tp__handler_unlink(tp_handler *h)
 {
     if (h->prev)
         h->prev->next = h->next;
@@ -21,6 +21,12 @@ static void release(tp_handler *h)
         h->app->live = h->next;
     if (h->next)
         h->next->prev = h->prev;
+    h->prev = h->next = NULL;
+}
+
+static void release(tp_handler *h)
+{
+    tp__handler_unlink(h);
     tp_http_finish(h->req);
 }
 

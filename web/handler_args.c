@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "http/form.h"
 #include "web/web_internal.h"
 
@@ -38,36 +39,6 @@ bool tp__handler_parse_body(tp_handler *h)
     return false;
 }
 
-/* Length of the UTF-8 sequence at p (max n bytes), or 0 if it is not valid UTF-8. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-    if (!len || len > n || p[0] > 0xf4)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-        return 0; /* overlong, surrogate or past U+10FFFF */
-    return len;
-}
-
-/* Python's str.isspace for one character (len bytes at p). */
-static bool is_space(const unsigned char *p, size_t len)
-{
-    if (len == 1)
-        return (p[0] >= '\t' && p[0] <= '\r') || p[0] == ' ' || (p[0] >= 0x1c && p[0] <= 0x1f);
-    unsigned cp = len == 2 ? (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
-                  : len == 3
-                      ? (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
-                      : 0;
-    return cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
-           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
-}
-
 /* decode_argument + the control-character replacement + strip; NULL (and a 400 once the
  * method returns) for a value that is not UTF-8. */
 static const char *decode(tp_handler *h, const char *name, tp_slice v, bool strip)
@@ -77,14 +48,15 @@ static const char *decode(tp_handler *h, const char *name, tp_slice v, bool stri
     size_t start = 0, end = 0, n = 0;
     bool leading = true;
     for (size_t i = 0; i < v.n;) {
-        size_t len = utf8_len(p + i, v.n - i);
+        uint32_t cp;
+        size_t len = tp_utf8_decode(p + i, v.n - i, &cp);
         if (!len) {
             if (!h->bad_argument)
                 h->bad_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
             return NULL;
         }
         bool ctl = len == 1 && (p[i] <= 0x08 || (p[i] >= 0x0e && p[i] <= 0x1f));
-        bool space = ctl || is_space(p + i, len);
+        bool space = ctl || tp_py_isspace(cp);
         if (ctl)
             out[n] = ' ';
         else

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 
 /* Larger numbers behave the same as this in every comparison Tornado makes. */
 #define RANGE_SATURATE (INT64_MAX / 4)
@@ -20,26 +21,11 @@
 /* ---- Range ------------------------------------------------------------------------------- */
 
 /* Python's str.isspace() for a header decoded as latin-1: what str.strip() removes. */
-static bool py_space(unsigned char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f) || c == 0x85 ||
-           c == 0xa0;
-}
-
-static tp_slice py_strip(tp_slice s)
-{
-    while (s.n && py_space((unsigned char)s.p[0]))
-        s.p++, s.n--;
-    while (s.n && py_space((unsigned char)s.p[s.n - 1]))
-        s.n--;
-    return s;
-}
-
 /* httputil._int_or_none: "" -> None (*has = false); else Python int(): a sign, digits with
  * single underscores between them. false (ValueError) for anything else. */
 static bool int_or_none(tp_slice s, int64_t *v, bool *has)
 {
-    s = py_strip(s);
+    s = tp_slice_strip_bytes(s, tp_py_isspace_latin1);
     *has = false;
     if (!s.n)
         return true;
@@ -73,9 +59,9 @@ bool tp_static_parse_range(tp_slice header, tp_byte_range *out)
     tp_slice unit = eq ? (tp_slice){header.p, (size_t)(eq - header.p)} : header;
     tp_slice value =
         eq ? (tp_slice){eq + 1, header.n - (size_t)(eq + 1 - header.p)} : TP_SLICE_NULL;
-    if (!tp_slice_eq(py_strip(unit), TP_SLICE_LIT("bytes")))
+    if (!tp_slice_eq(tp_slice_strip_bytes(unit, tp_py_isspace_latin1), TP_SLICE_LIT("bytes")))
         return false;
-    value = py_strip(value);
+    value = tp_slice_strip_bytes(value, tp_py_isspace_latin1);
     const char *dash = value.n ? memchr(value.p, '-', value.n) : NULL;
     tp_slice sb = dash ? (tp_slice){value.p, (size_t)(dash - value.p)} : value;
     tp_slice eb =

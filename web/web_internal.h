@@ -101,6 +101,8 @@ bool tp__safe_text(const char *s);
 void tp__handler_conditional(tp_handler *h);
 /* handler_render.c: the app's locale registry (settings.locales or a default one). */
 struct tp_locales *tp__app_locales(tp_app *app);
+/* Takes h out of its app's list of live handlers. */
+void tp__handler_unlink(tp_handler *h);
 /* app.c: FallbackHandler's step: a new handler for h's request from app's routes runs it;
  * h is finished without answering (its request now belongs to the new handler). */
 void tp__handler_hand_over(tp_handler *h, tp_app *app);

@@ -1,0 +1,25 @@
+/* UTF-8 and Python's notion of whitespace, shared by the layers that re-create Python string
+ * behaviour (argument decoding, cookies, multipart headers, escaping, static ranges). */
+#ifndef TP_CORE_UTF8_H
+#define TP_CORE_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/slice.h"
+
+/* Decodes the character at p (n bytes available) into *cp and returns its length, or 0 if
+ * the bytes are not valid UTF-8 (overlong forms, surrogates, past U+10FFFF, truncated). */
+size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Python's str.isspace() for one code point. */
+bool tp_py_isspace(uint32_t cp);
+/* Python's str.strip() on valid UTF-8 text (an invalid sequence stops the stripping). */
+tp_slice tp_py_strip(tp_slice s);
+/* s without the leading and trailing bytes for which space() is true (str.strip() on text
+ * whose characters are bytes, e.g. latin-1, with the caller's notion of whitespace). */
+tp_slice tp_slice_strip_bytes(tp_slice s, bool (*space)(unsigned char c));
+/* Python's str.isspace() for a latin-1 character (space() for tp_slice_strip_bytes). */
+bool tp_py_isspace_latin1(unsigned char c);
+
+#endif
