@@ -486,7 +486,7 @@ START_TEST(test_fixed_format_matches_printf)
     for (int i = 0; i < 20000; i++) {
         double d = i < 12 ? ties[i] : ((double)rand() / RAND_MAX - 0.5) * pow(10, rand() % 16);
         for (int prec = 0; prec <= 6; prec++) {
-            char spec[8];
+            char spec[16];
             snprintf(spec, sizeof spec, "%%.%df", prec);
             snprintf(want, sizeof want, spec, d);
             char tpl[64];
