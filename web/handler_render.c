@@ -147,6 +147,32 @@ static json_t *ns_ui_module(tp_template_call *call)
     return m->render(h, call);
 }
 
+/* The built-in UI modules: linkify(text), xsrf_form_html(), Template(name, **kwargs). */
+static json_t *module_linkify(tp_template_call *call)
+{
+    tp_handler *h = call->render_data;
+    tp_slice text = str_arg(call->args, 0);
+    if (!text.p)
+        return fail(call, "linkify() takes a string");
+    return slice_json(tp_linkify(&h->req->arena, text, NULL));
+}
+
+static json_t *module_template(tp_template_call *call)
+{
+    tp_handler *h = call->render_data;
+    tp_slice name = str_arg(call->args, 0);
+    if (!name.p)
+        return fail(call, "Template() takes a template name");
+    tp_buf out = {0};
+    if (tp_render_string(h, name.p, call->kwargs, &out) < 0) {
+        tp_buf_free(&out);
+        return fail(call, "the Template module's template failed (logged)");
+    }
+    json_t *v = json_stringn(tp_buf_data(&out), out.len);
+    tp_buf_free(&out);
+    return v;
+}
+
 static int add_namespace(tp_app *app, tp_template_loader *l)
 {
     static const struct {
@@ -157,9 +183,17 @@ static int add_namespace(tp_app *app, tp_template_loader *l)
                {"static_url", ns_static_url},
                {"xsrf_form_html", ns_xsrf_form_html},
                {"reverse_url", ns_reverse_url}};
+    static const struct {
+        const char *name;
+        tp_template_fn fn;
+    } builtin_modules[] = {{"modules.linkify", module_linkify},
+                           {"modules.xsrf_form_html", ns_xsrf_form_html},
+                           {"modules.Template", module_template}};
     int r = 0;
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]) && r == 0; i++)
         r = tp_template_loader_add_fn(l, fns[i].name, fns[i].fn, NULL);
+    for (size_t i = 0; i < sizeof(builtin_modules) / sizeof(builtin_modules[0]) && r == 0; i++)
+        r = tp_template_loader_add_fn(l, builtin_modules[i].name, builtin_modules[i].fn, NULL);
     const tp_app_settings *st = &app->settings;
     for (size_t i = 0; i < st->n_ui_methods && r == 0; i++)
         r = tp_template_loader_add_fn(l, st->ui_methods[i].name, ns_ui_method,

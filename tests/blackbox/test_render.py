@@ -30,7 +30,7 @@ class Page(RequestHandler):
     def get_user_locale(self):
         lang = self.get_argument("lang", None)
         return tornado.locale.get(lang) if lang else None
-    def get(self): self.render("page.html", items=[1, 2, 3], title="<T>")
+    def get(self): self.render(sys.argv[5], items=[1, 2, 3], title="<T>")
 class User(RequestHandler):
     def get(self, a, b): pass
 app = Application([(r"/render/page", Page), tornado.web.url(r"/user/(\d+)/([a-z ]+)", User, name="user")],
@@ -55,9 +55,9 @@ sys.stdout.buffer.write(req.connection.out)
 '''
 
 
-def _tornado(uri, headers):
+def _tornado(uri, headers, name="page.html"):
     out = subprocess.run(["/usr/bin/python3", "-c", TWIN, os.path.join(HERE, "templates"),
-                          os.path.join(HERE, "locale"), uri, repr(dict(headers))],
+                          os.path.join(HERE, "locale"), uri, repr(dict(headers)), name],
                          capture_output=True, timeout=30)
     assert out.returncode == 0, out.stderr.decode()
     return out.stdout
@@ -82,6 +82,14 @@ def test_page_matches_tornado():
         assert ours.header("Content-Type") == "text/html; charset=UTF-8"
         theirs = _tornado(uri, headers)
         assert _no_token(ours.body) == _no_token(theirs), (ours.body.decode(), theirs.decode())
+
+
+def test_builtin_modules_match_tornado():
+    headers = [("Cookie", "user=bo")]
+    ours = expect_ok(_get("/render/modules", headers))
+    theirs = _tornado("/render/modules", headers, "modules.html")
+    assert _no_token(ours.body) == _no_token(theirs), (ours.body.decode(), theirs.decode())
+    assert b'<div class="entry">2 of &lt;T&gt; for bo</div>' in ours.body
 
 
 def test_namespace_and_resources():
