@@ -297,7 +297,7 @@ static void linked(tp_handler *h, const char *const *paths, tp_buf *out, const c
             continue;
         tp_slice e = tp_xhtml_escape(&h->req->arena, tp_slice_cstr(url));
         char *tag = tp_arena_printf(&h->req->arena, "%s%.*s%s", pre, TP_SLICE_FMT(e), post);
-        if (!memmem(tp_buf_data(out), out->len, tag, strlen(tag)))
+        if (!out->len || !memmem(tp_buf_data(out), out->len, tag, strlen(tag)))
             tp_buf_append_str(out, tag);
     }
 }
@@ -334,6 +334,8 @@ static bool insert(tp_buf *page, const char *tag, bool last, const char *what, s
     tp_slice s = tp_buf_slice(page);
     size_t tl = strlen(tag);
     const char *at = NULL;
+    if (!s.n)
+        return false;
     for (const char *p = s.p; (p = memmem(p, (size_t)(s.p + s.n - p), tag, tl)); p++) {
         at = p;
         if (!last)
