@@ -98,6 +98,9 @@ int tp_set_cookie(tp_handler *h, const char *name, const char *value,
                   const struct tp_cookie_attrs *attrs);
 /* Expires cookie name in the browser (path and domain must match how it was set). */
 int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const char *domain);
+/* Tornado's clear_all_cookies: clears every cookie the request sent (with path and domain as
+ * tp_clear_cookie). 0, or the first error of tp_clear_cookie. */
+int tp_clear_all_cookies(tp_handler *h, const char *path, const char *domain);
 /* Signs value with the app's cookie_secret (version 2) and sets it; attrs NULL means path
  * "/" and expires in 30 days (Tornado's expires_days=30). -EINVAL without secret. */
 int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,

@@ -67,6 +67,15 @@ int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const cha
     return tp_set_cookie(h, name, "", &a);
 }
 
+int tp_clear_all_cookies(tp_handler *h, const char *path, const char *domain)
+{
+    const tp_args *all = cookies(h);
+    int r = 0;
+    for (size_t i = 0; i < all->n && r == 0; i++)
+        r = tp_clear_cookie(h, all->v[i].name.p, path, domain);
+    return r;
+}
+
 int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
                          const tp_cookie_attrs *attrs)
 {

@@ -204,6 +204,8 @@ static int cookie_get(tp_handler *h)
     }
     if (tp_slice_eq(what, TP_SLICE_LIT("clear")))
         return tp_writef(h, "%d", tp_clear_cookie(h, name, NULL, NULL)), TP_OK;
+    if (tp_slice_eq(what, TP_SLICE_LIT("clear_all")))
+        return tp_writef(h, "%d", tp_clear_all_cookies(h, "/p", NULL)), TP_OK;
     if (tp_slice_eq(what, TP_SLICE_LIT("signed_set")))
         return tp_writef(h, "%d", tp_set_signed_cookie(h, name, value, NULL)), TP_OK;
     tp_cookie_attrs a = tp_cookie_attrs_default();

@@ -87,3 +87,10 @@ def test_forged_and_misnamed_signed_cookies_refused():
     expired = _tornado("import time\nprint(w.create_signed_value(%r, 'u', 'bob', "
                        "clock=lambda: time.time() - 40 * 86400).decode())" % SECRET)
     assert _get("/cookie/signed_get?name=u", 'u="%s"' % expired).body == b"(invalid)"
+
+
+def test_clear_all_cookies_clears_each_request_cookie():
+    r = expect_ok(_get("/cookie/clear_all?name=x", 'a=1; b="2 3"; c=4'), "0")
+    got = sorted(v.split(";")[0] for v in _set_cookie(r))
+    assert got == ['a=""', 'b=""', 'c=""'], got
+    assert all("; Path=/p" in v and "expires=" in v for v in _set_cookie(r)), _set_cookie(r)
