@@ -251,7 +251,7 @@ template-test: template-tools $(BUILD)/tests/unit
 	python3 tests/template/run.py --build=$(BUILD)
 
 TEMPLATE_FUZZ_BIN := build/fuzz/template_fuzz
-TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template_*.c) web/escape.c \
+TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template_*.c) web/escape.c web/escape_entities.c \
                      http/query.c core/arena.c core/alloc.c core/buf.c core/utf8.c
 $(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template*.h web/escape.h core/*.h)
 	@mkdir -p $(dir $@)
