@@ -193,7 +193,7 @@ locale-test: $(BUILD)/tools/tp_locale
 # libFuzzer target for the request body forms (http/form.c): `make form-fuzz` fuzzes for
 # FUZZ_SECONDS and grows tests/fuzz/form_corpus; `make form-fuzz-replay` replays it once.
 FORM_FUZZ_BIN := build/fuzz/form_fuzz
-FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/query.c http/parser.c core/arena.c \
+FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/form_params.c http/query.c http/parser.c core/arena.c \
                  core/alloc.c core/buf.c core/utf8.c
 $(FORM_FUZZ_BIN): $(FORM_FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
