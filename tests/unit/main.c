@@ -10,6 +10,7 @@ int main(void)
     srunner_add_suite(sr, memory_suite());
     srunner_add_suite(sr, loop_suite());
     srunner_add_suite(sr, stream_suite());
+    srunner_add_suite(sr, stream_writes_suite());
     srunner_add_suite(sr, http_util_suite());
     srunner_add_suite(sr, fork_suite());
     srunner_add_suite(sr, escape_suite());

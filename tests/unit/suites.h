@@ -11,6 +11,7 @@ Suite *parser_suite(void);
 Suite *memory_suite(void);
 Suite *loop_suite(void);
 Suite *stream_suite(void);
+Suite *stream_writes_suite(void);
 Suite *http_util_suite(void);
 Suite *fork_suite(void);
 Suite *escape_suite(void);
