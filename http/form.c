@@ -258,6 +258,7 @@ typedef struct mp_ctx {
     tp_args *args;
     tp_form_files *files;
     const char **err;
+    size_t nparts; /* non-empty pieces seen by count_part */
 } mp_ctx;
 
 static void files_push(tp_arena *a, tp_form_files *f, tp_form_file file)
@@ -348,12 +349,20 @@ static size_t split(tp_slice data, tp_slice sep, size_t maxsplit, mp_ctx *c,
     }
 }
 
+/* The first pass counts the non-empty pieces (a preamble too: Tornado parses it like a
+ * part), so that a body never yields more than max_parts results. */
+static int count_part(mp_ctx *c, tp_slice part)
+{
+    c->nparts += part.n != 0;
+    return c->nparts > c->lim->max_parts ? -E2BIG : 0;
+}
+
 int tp_form_parse_multipart(tp_arena *a, tp_slice boundary, tp_slice body,
                             const tp_form_limits *lim, tp_args *args, tp_form_files *files,
                             const char **err)
 {
     tp_form_limits dflt = tp_form_limits_default();
-    mp_ctx c = {a, lim ? lim : &dflt, args, files, err};
+    mp_ctx c = {a, lim ? lim : &dflt, args, files, err, 0};
     size_t nargs = args->n, nfiles = files->n;
     if (!c.lim->multipart_enabled)
         return mp_fail(&c, -EINVAL, "multipart/form-data parsing is disabled");
@@ -366,9 +375,11 @@ int tp_form_parse_multipart(tp_arena *a, tp_slice boundary, tp_slice body,
         return mp_fail(&c, -EINVAL, "Invalid multipart/form-data: no final boundary found");
     tp_slice data = tp_slice_make(body.p, (size_t)idx);
     tp_slice sep = tp__form_cat(a, TP_SLICE_LIT("--"), boundary, TP_SLICE_LIT("\r\n"));
+    /* max_parts pieces after the preamble (empty ones count, as in Tornado's own test), and
+     * never more than max_parts non-empty ones (a preamble that looks like a part counts) */
     size_t max = c.lim->max_parts, maxsplit = max < (size_t)-2 ? max + 1 : max;
     int rc;
-    if (split(data, sep, maxsplit, &c, NULL, &rc) > maxsplit)
+    if (split(data, sep, maxsplit, &c, count_part, &rc) > maxsplit || rc)
         return mp_fail(&c, -E2BIG, "multipart/form-data has too many parts");
     split(data, sep, (size_t)-1, &c, parse_part, &rc);
     if (rc) {

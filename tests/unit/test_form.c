@@ -272,6 +272,21 @@ START_TEST(multipart_limits)
                                                           "--x--"),
                                              &lim, &args, &files, &err),
                      -E2BIG);
+    /* A preamble that looks like a part is parsed as one (as Tornado does) and counts: two
+     * parts after it exceed max_parts 2 (found by the fuzzer as args + files > max_parts). */
+    lim.max_parts = 2;
+    args.n = files.n = 0;
+    tp_slice pre = TP_SLICE_LIT("Content-Disposition: form-data; name=\"p\"\r\n\r\nv\r\n"
+                                "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+                                "--B\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n2\r\n"
+                                "--B--");
+    ck_assert_int_eq(tp_form_parse_multipart(&a, TP_SLICE_LIT("B"), pre, &lim, &args, &files, &err),
+                     -E2BIG);
+    ck_assert_uint_eq(args.n, 0);
+    lim.max_parts = 3;
+    ck_assert_int_eq(tp_form_parse_multipart(&a, TP_SLICE_LIT("B"), pre, &lim, &args, &files, &err),
+                     0);
+    ck_assert_uint_eq(args.n, 3);
     lim = tp_form_limits_default();
     lim.max_part_header_size = 50;
     size_t k = (size_t)snprintf(buf, sizeof(buf), "--1234\r\nX-Pad: %060d\r\n", 0);
