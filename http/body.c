@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include "core/alloc.h"
+#include "core/hex.h"
 #include "http/conn_internal.h"
 
 #define MAX_CHUNK_DIGITS 16
@@ -159,23 +160,15 @@ static int deliver(tp_http_conn *c, const char *p, size_t n)
     return 0;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch |= 0x20;
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* One step of the chunked decoder on byte ch; returns 0 or a status. */
 static int chunk_byte(tp_http_conn *c, char ch)
 {
     switch (c->x->chunk) {
     case CH_SIZE:
-        if (hexval(ch) >= 0) {
+        if (tp_hex_value(ch) >= 0) {
             if (++c->x->chunk_line > MAX_CHUNK_DIGITS)
                 return 400;
-            c->x->body_left = c->x->body_left * 16 + (uint64_t)hexval(ch);
+            c->x->body_left = c->x->body_left * 16 + (uint64_t)tp_hex_value(ch);
             return 0;
         }
         if (!c->x->chunk_line)

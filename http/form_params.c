@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/utf8.h"
+#include "core/hex.h"
 #include "http/form.h"
 #include "http/form_internal.h"
 
@@ -178,14 +179,6 @@ static int section_cmp(const section *x, const section *y)
     return (int)x->encoded - (int)y->encoded;
 }
 
-static int hexval(unsigned c)
-{
-    if (c >= '0' && c <= '9')
-        return (int)c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? (int)c - 'a' + 10 : -1;
-}
-
 /* Appends the code points of a section: UTF-8 text, with %XX as one code point 0-255 in
  * an encoded section (urllib.parse.unquote(s, encoding="latin-1")). */
 static size_t append_cps(uint32_t *out, tp_slice s, bool encoded)
@@ -194,8 +187,8 @@ static size_t append_cps(uint32_t *out, tp_slice s, bool encoded)
     for (size_t i = 0; i < s.n;) {
         int hi, lo;
         if (encoded && s.p[i] == '%' && i + 2 < s.n &&
-            (hi = hexval((unsigned char)s.p[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s.p[i + 2])) >= 0) {
+            (hi = tp_hex_value((unsigned char)s.p[i + 1])) >= 0 &&
+            (lo = tp_hex_value((unsigned char)s.p[i + 2])) >= 0) {
             out[k++] = (uint32_t)(hi * 16 + lo);
             i += 3;
             continue;

@@ -1,14 +1,7 @@
+#include "core/hex.h"
 #include "http/query.h"
 
 #include <string.h>
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus)
 {
@@ -16,8 +9,8 @@ tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus)
     for (size_t i = 0; i < s.n; i++) {
         unsigned char c = (unsigned char)s.p[i];
         int hi, lo;
-        if (c == '%' && i + 2 < s.n && (hi = hexval((unsigned char)s.p[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s.p[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < s.n && (hi = tp_hex_value((unsigned char)s.p[i + 1])) >= 0 &&
+            (lo = tp_hex_value((unsigned char)s.p[i + 2])) >= 0) {
             *w++ = (char)(hi * 16 + lo);
             i += 2;
         } else {
@@ -31,8 +24,8 @@ tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus)
 bool tp_url_escapes_valid(tp_slice s)
 {
     for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] == '%' && (i + 2 >= s.n || hexval((unsigned char)s.p[i + 1]) < 0 ||
-                              hexval((unsigned char)s.p[i + 2]) < 0))
+        if (s.p[i] == '%' && (i + 2 >= s.n || tp_hex_value((unsigned char)s.p[i + 1]) < 0 ||
+                              tp_hex_value((unsigned char)s.p[i + 2]) < 0))
             return false;
     return true;
 }

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "core/hex.h"
 #include "core/utf8.h"
 #include "http/date.h"
 
@@ -313,8 +314,7 @@ static size_t hmac_hex(const EVP_MD *md, tp_slice key, const tp_slice *parts, si
     unsigned maclen = 0;
     HMAC(md, key.n ? key.p : "", (int)key.n, msg, total, mac, &maclen);
     tp_arena_destroy(&tmp);
-    for (unsigned i = 0; i < maclen; i++)
-        sprintf(hex + 2 * i, "%02x", mac[i]);
+    tp_hex_encode(mac, maclen, hex);
     return 2 * (size_t)maclen;
 }
 

@@ -1,6 +1,5 @@
 /* tornado.escape (Tornado 6.5): xhtml_escape/unescape (html.escape/unescape), url_escape,
  * json_encode/decode over jansson, squeeze, linkify (Tornado's _URL_RE, run by PCRE2). */
-#include "core/utf8.h"
 #include "web/escape.h"
 #include "web/escape_internal.h"
 
@@ -14,6 +13,8 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/hex.h"
+#include "core/utf8.h"
 #include "http/query.h"
 
 /* ---- UTF-8 -------------------------------------------------------------------------------- */
@@ -152,14 +153,6 @@ static void put_numeric_ref(tp_buf *b, uint32_t num)
         buf_put_cp(b, num);
 }
 
-static int hexdigit(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* "&#123;", "&#x7b", ... at p (p[0] == '&', p[1] == '#'): appends the character and returns
  * the bytes used, or 0 when no digits follow. Big numbers saturate (they become U+FFFD). */
 static size_t numeric_ref(tp_buf *b, const char *p, size_t n)
@@ -168,7 +161,9 @@ static size_t numeric_ref(tp_buf *b, const char *p, size_t n)
     size_t i = hex ? 3 : 2, start = i;
     uint32_t num = 0;
     for (; i < n; i++) {
-        int d = hex ? hexdigit((unsigned char)p[i]) : p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1;
+        int d = hex                          ? tp_hex_value((unsigned char)p[i])
+                : p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
+                                             : -1;
         if (d < 0)
             break;
         if (num <= 0x10ffff) /* saturates above: any bigger number is U+FFFD */

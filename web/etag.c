@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "web/web_internal.h"
 
 /* The If-None-Match tokens as re.findall(r'\*|(?:W/)?"[^"]*"') finds them: calls fn for each
@@ -69,7 +70,6 @@ static bool etag_matches(tp_handler *h)
 
 static void set_etag(tp_handler *h)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA_DIGEST_LENGTH];
     char *v = tp_arena_alloc(&h->req->arena, 2 * SHA_DIGEST_LENGTH + 3);
     SHA_CTX ctx;
@@ -77,10 +77,7 @@ static void set_etag(tp_handler *h)
     SHA1_Update(&ctx, h->out ? h->out : "", h->out_len);
     SHA1_Final(md, &ctx);
     v[0] = '"';
-    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
-        v[1 + 2 * i] = hex[md[i] >> 4];
-        v[2 + 2 * i] = hex[md[i] & 15];
-    }
+    tp_hex_encode(md, SHA_DIGEST_LENGTH, v + 1);
     v[2 * SHA_DIGEST_LENGTH + 1] = '"';
     v[2 * SHA_DIGEST_LENGTH + 2] = '\0';
     tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Etag"), (tp_slice){v, 2 * SHA_DIGEST_LENGTH + 2});

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/hex.h"
 #include "web/escape.h"
 #include "web/web_internal.h"
 
@@ -23,40 +24,19 @@ struct raw_token {
 };
 typedef struct raw_token raw_token;
 
-static int unhex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* binascii.a2b_hex: even length, hex digits only. */
 static bool from_hex(tp_slice s, unsigned char *out, size_t cap, size_t *n)
 {
     if (s.n % 2 || s.n / 2 > cap)
         return false;
     for (size_t i = 0; i < s.n; i += 2) {
-        int hi = unhex(s.p[i]), lo = unhex(s.p[i + 1]);
+        int hi = tp_hex_value(s.p[i]), lo = tp_hex_value(s.p[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i / 2] = (unsigned char)(hi << 4 | lo);
     }
     *n = s.n / 2;
     return true;
-}
-
-static void to_hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[p[i] >> 4];
-        out[2 * i + 1] = hex[p[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* "2|mask|masked|timestamp": false for anything else (Tornado's catch-all returns None). */
@@ -143,7 +123,7 @@ const char *tp_xsrf_token(tp_handler *h)
     raw_token *t = raw(h);
     char hex[2 * sizeof(t->token) + 1];
     if (h->app->settings.xsrf_cookie_version == 1) {
-        to_hex(t->token, t->len, hex);
+        tp_hex_encode(t->token, t->len, hex);
         h->xsrf_token = tp_arena_strndup(&h->req->arena, hex, strlen(hex));
     } else {
         unsigned char mask[4], masked[sizeof(t->token)];
@@ -151,8 +131,8 @@ const char *tp_xsrf_token(tp_handler *h)
         RAND_bytes(mask, sizeof(mask));
         for (size_t i = 0; i < t->len; i++)
             masked[i] = t->token[i] ^ mask[i % 4];
-        to_hex(mask, 4, mask_hex);
-        to_hex(masked, t->len, hex);
+        tp_hex_encode(mask, 4, mask_hex);
+        tp_hex_encode(masked, t->len, hex);
         h->xsrf_token =
             tp_arena_printf(&h->req->arena, "2|%s|%s|%lld", mask_hex, hex, t->timestamp);
     }

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "core/alloc.h"
+#include "core/hex.h"
 #include "core/utf8.h"
 
 /* Larger numbers behave the same as this in every comparison Tornado makes. */
@@ -402,12 +403,8 @@ int tp_static_hash_fd(int fd, uint64_t size, char *out)
     unsigned int mdn = 0;
     if (r == 0 && EVP_DigestFinal_ex(ctx, md, &mdn) != 1)
         r = -EIO;
-    for (unsigned int k = 0; r == 0 && k < mdn; k++) {
-        out[2 * k] = "0123456789abcdef"[md[k] >> 4];
-        out[2 * k + 1] = "0123456789abcdef"[md[k] & 15];
-    }
     if (r == 0)
-        out[2 * mdn] = '\0';
+        tp_hex_encode(md, mdn, out);
     tp_free(buf);
     EVP_MD_CTX_free(ctx);
     return r;

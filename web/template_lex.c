@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/hex.h"
 #include "web/template_lex.h"
 
 int tpl_lex_fail(lexer *lx, const char *fmt, ...)
@@ -63,14 +64,6 @@ static void put_utf8(tp_buf *b, uint32_t c)
     tp_buf_append(b, w, n);
 }
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* One backslash escape of a non-raw string at *pp (after the backslash). */
 static int lex_escape(lexer *lx, const char **pp, tp_buf *b)
 {
@@ -90,7 +83,7 @@ static int lex_escape(lexer *lx, const char **pp, tp_buf *b)
         int digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
         uint32_t v = 0;
         for (int i = 0; i < digits; i++) {
-            int h = p < lx->end ? hexval(*p) : -1;
+            int h = p < lx->end ? tp_hex_value(*p) : -1;
             if (h < 0)
                 return tpl_lex_fail(lx, "truncated \\%cXX escape", c);
             v = v * 16 + (uint32_t)h, p++;
@@ -159,7 +152,7 @@ static int lex_number(lexer *lx, const char *p)
         char c = *p;
         if (c == '_')
             continue;
-        if (base == 16 ? hexval(c) >= 0 : (c >= '0' && c <= '9')) {
+        if (base == 16 ? tp_hex_value(c) >= 0 : (c >= '0' && c <= '9')) {
             tmp[k++] = c;
         } else if (base == 10 && (c == '.' || c == 'e' || c == 'E')) {
             is_float = true;
