@@ -90,6 +90,21 @@ void *tp_arena_alloc(tp_arena *a, size_t n)
     return b->data;
 }
 
+void *tp_arena_grow(tp_arena *a, void *v, size_t n, size_t *cap, size_t want, size_t size,
+                    size_t first)
+{
+    if (want <= *cap)
+        return v;
+    size_t c = *cap ? *cap * 2 : first;
+    while (c < want)
+        c *= 2;
+    void *w = tp_arena_alloc(a, c * size);
+    if (n)
+        memcpy(w, v, n * size);
+    *cap = c;
+    return w;
+}
+
 void *tp_arena_calloc(tp_arena *a, size_t n)
 {
     return memset(tp_arena_alloc(a, n), 0, n);

@@ -27,6 +27,10 @@ void tp_arena_init(tp_arena *a, size_t block_size);
 void tp_arena_init_in(tp_arena *a, void *mem, size_t n, size_t block_size);
 /* n bytes aligned to 16, valid until reset/destroy. Never NULL (aborts on out-of-memory). */
 void *tp_arena_alloc(tp_arena *a, size_t n);
+/* Room for at least want elements of size bytes in an arena array v holding n of *cap: a
+ * copy at double the capacity (first when empty) if v is too small, else v. Updates *cap. */
+void *tp_arena_grow(tp_arena *a, void *v, size_t n, size_t *cap, size_t want, size_t size,
+                    size_t first);
 /* Zeroed variant of tp_arena_alloc. */
 void *tp_arena_calloc(tp_arena *a, size_t n);
 /* NUL-terminated copy of n bytes at s. */

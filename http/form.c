@@ -263,14 +263,7 @@ typedef struct mp_ctx {
 
 static void files_push(tp_arena *a, tp_form_files *f, tp_form_file file)
 {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 4;
-        tp_form_file *v = tp_arena_alloc(a, cap * sizeof(*v));
-        if (f->n)
-            memcpy(v, f->v, f->n * sizeof(*v));
-        f->v = v;
-        f->cap = cap;
-    }
+    f->v = tp_arena_grow(a, f->v, f->n, &f->cap, f->n + 1, sizeof(*f->v), 4);
     f->v[f->n++] = file;
 }
 

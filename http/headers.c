@@ -16,12 +16,7 @@ void tp_headers_adopt(tp_headers *h, tp_http_header *v, size_t n)
 
 static void grow(tp_headers *h)
 {
-    size_t cap = h->cap ? h->cap * 2 : 8;
-    tp_http_header *v = tp_arena_alloc(h->arena, cap * sizeof(*v));
-    if (h->n)
-        memcpy(v, h->v, h->n * sizeof(*v));
-    h->v = v;
-    h->cap = cap;
+    h->v = tp_arena_grow(h->arena, h->v, h->n, &h->cap, h->n + 1, sizeof(*h->v), 8);
 }
 
 void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value)

@@ -32,14 +32,8 @@ bool tp_url_escapes_valid(tp_slice s)
 
 void tp_args_add_ref(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
 {
-    if (args->n == args->cap) {
-        size_t cap = args->cap ? args->cap * 2 : 8;
-        tp_arg *v = tp_arena_alloc(a, cap * sizeof(*v));
-        if (args->n)
-            memcpy(v, args->v, args->n * sizeof(*v));
-        args->v = v;
-        args->cap = cap;
-    }
+    if (args->n == args->cap)
+        args->v = tp_arena_grow(a, args->v, args->n, &args->cap, args->n + 1, sizeof(*args->v), 8);
     args->v[args->n++] = (tp_arg){name, value};
 }
 

@@ -30,16 +30,9 @@ int tp_write(tp_handler *h, const void *p, size_t n)
         return -EBUSY; /* the file goes first: flush it before writing more */
     if (!n)
         return 0;
-    if (h->out_len + n > h->out_cap) {
-        size_t cap = h->out_cap ? h->out_cap * 2 : 256;
-        while (cap < h->out_len + n)
-            cap *= 2;
-        char *out = tp_arena_alloc(&h->req->arena, cap);
-        if (h->out_len)
-            memcpy(out, h->out, h->out_len);
-        h->out = out;
-        h->out_cap = cap;
-    }
+    if (h->out_len + n > h->out_cap)
+        h->out =
+            tp_arena_grow(&h->req->arena, h->out, h->out_len, &h->out_cap, h->out_len + n, 1, 256);
     memcpy(h->out + h->out_len, p, n);
     h->out_len += n;
     return 0;

@@ -48,6 +48,31 @@ static int pattern_file(size_t n)
 
 /* ---- tp_buf ------------------------------------------------------------------------------ */
 
+/* tp_arena_grow: first capacity, doubling, a jump past double, contents kept, no copy when
+ * there is room. */
+START_TEST(arena_grow_array)
+{
+    tp_arena a;
+    tp_arena_init(&a, 0);
+    int *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 100; i++) {
+        v = tp_arena_grow(&a, v, n, &cap, n + 1, sizeof(*v), 4);
+        v[n++] = i;
+        ck_assert_uint_ge(cap, n);
+    }
+    ck_assert_uint_eq(cap, 128); /* 4, 8, ... 128 */
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(v[i], i);
+    ck_assert_ptr_eq(tp_arena_grow(&a, v, n, &cap, 120, sizeof(*v), 4), v);
+    int *w = tp_arena_grow(&a, v, n, &cap, 1000, sizeof(*v), 4);
+    ck_assert_uint_eq(cap, 1024);
+    ck_assert_ptr_ne(w, v);
+    ck_assert_mem_eq(w, v, n * sizeof(*v));
+    tp_arena_destroy(&a);
+}
+END_TEST
+
 START_TEST(buf_append_consume)
 {
     tp_buf b = {0};
@@ -695,6 +720,7 @@ Suite *memory_suite(void)
     Suite *s = suite_create("memory");
     TCase *tc = tcase_create("buf");
     tcase_set_timeout(tc, TP_TEST_TIMEOUT);
+    tcase_add_test(tc, arena_grow_array);
     tcase_add_test(tc, buf_append_consume);
     tcase_add_test(tc, buf_appendf);
     tcase_add_test(tc, buf_reserve_compacts);
