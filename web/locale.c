@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "web/locale_internal.h"
 
 struct tp_locales {
@@ -198,14 +199,7 @@ const tp_locale *tp_locales_closest(const tp_locales *r, const tp_slice *codes, 
 /* str.strip() of a header value Tornado decoded as Latin-1. */
 static tp_slice latin1_strip(tp_slice s)
 {
-#define LAT1_SPACE(c)                                                                              \
-    (((c) >= 0x09 && (c) <= 0x0d) || ((c) >= 0x1c && (c) <= 0x20) || (c) == 0x85 || (c) == 0xa0)
-    while (s.n && LAT1_SPACE((unsigned char)s.p[0]))
-        s.p++, s.n--;
-    while (s.n && LAT1_SPACE((unsigned char)s.p[s.n - 1]))
-        s.n--;
-    return s;
-#undef LAT1_SPACE
+    return tp_slice_strip_bytes(s, tp_py_isspace_latin1);
 }
 
 /* Python's float(s) (s already stripped): decimal with optional '_' between digits,

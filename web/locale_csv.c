@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "web/escape.h"
+#include "core/utf8.h"
 #include "web/locale_internal.h"
 
 #define CSV_FIELD_LIMIT 131072 /* csv.field_size_limit() default, in characters */
@@ -193,10 +194,10 @@ static void store_row(csv_reader *r, const char *name, size_t rowno, tp_csv_tr *
 {
     if (r->nfields < 2)
         return;
-    tp_slice english = tp_locale_pystrip(r->cells[0]);
+    tp_slice english = tp_py_strip(r->cells[0]);
     tp_slice *translation = tp_arena_alloc(r->a, sizeof(*translation));
-    *translation = tp_locale_pystrip(r->cells[1]);
-    tp_slice plural = r->nfields > 2 ? tp_locale_pystrip(r->cells[2]) : TP_SLICE_NULL;
+    *translation = tp_py_strip(r->cells[1]);
+    tp_slice plural = r->nfields > 2 ? tp_py_strip(r->cells[2]) : TP_SLICE_NULL;
     int tag;
     if (plural.n == 0 || tp_slice_eq(plural, TP_SLICE_LIT("unknown")))
         tag = TP_CSV_UNKNOWN;

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "web/escape.h"
+#include "core/utf8.h"
 #include "web/locale_internal.h"
 
 #define MO_LE_MAGIC 0x950412deu
@@ -160,16 +161,15 @@ static int parse_header(tp_arena *a, tp_slice text, tp_mo *mo, mo_charset *cs, c
             *why = "header line is not UTF-8";
             return -EINVAL;
         }
-        line = tp_locale_pystrip(line);
+        line = tp_py_strip(line);
         if (line.n == 0 || (line.n >= 18 && !memcmp(line.p, "#-#-#-#-#", 9) &&
                             !memcmp(line.p + line.n - 9, "#-#-#-#-#", 9)))
             continue;
         const char *colon = memchr(line.p, ':', line.n);
         if (!colon)
             continue; /* a continuation line: only extends _info */
-        tp_slice k = tp_locale_pystrip(tp_slice_make(line.p, (size_t)(colon - line.p)));
-        tp_slice v =
-            tp_locale_pystrip(tp_slice_make(colon + 1, line.n - (size_t)(colon + 1 - line.p)));
+        tp_slice k = tp_py_strip(tp_slice_make(line.p, (size_t)(colon - line.p)));
+        tp_slice v = tp_py_strip(tp_slice_make(colon + 1, line.n - (size_t)(colon + 1 - line.p)));
         int rc = header_field(a, k, v, mo, cs, why);
         if (rc < 0)
             return rc;

@@ -101,9 +101,6 @@ void tp_locales_install(tp_locales *r, tp_locale_tr *tr, size_t n, bool gettext)
 /* Reads a whole file (at most 64 MiB) into a; -errno (-EISDIR for a directory). */
 int tp_locale_read_file(tp_arena *a, const char *path, tp_slice *out);
 
-/* Python's str.strip() on UTF-8: drops leading and trailing Unicode whitespace. */
-tp_slice tp_locale_pystrip(tp_slice s);
-
 /* One named argument of Python's "fmt % {...}". */
 typedef struct tp_pyarg {
     const char *name;

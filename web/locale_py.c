@@ -1,5 +1,5 @@
-/* The two bits of Python string behaviour tornado.locale leans on: str.strip() (CSV cells)
- * and "fmt % {...}" (every translated message is a %-format applied to a dict). */
+/* Python's "fmt % {...}" as tornado.locale leans on it: every translated message is a
+ * %-format applied to a dict (str.strip() of CSV cells is core/utf8.h's tp_py_strip). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,68 +7,6 @@
 
 #include "core/buf.h"
 #include "web/locale_internal.h"
-
-/* Decodes the UTF-8 sequence at p (n bytes available) into *cp; returns its length, or 1
- * with *cp = 0xFFFD for a malformed byte (never whitespace, so strip stops there). */
-static size_t utf8_next(const unsigned char *p, size_t n, unsigned *cp)
-{
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0;
-    if (len == 0 || len > n) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    unsigned v = p[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return 1;
-        }
-        v = v << 6 | (p[i] & 0x3f);
-    }
-    *cp = v;
-    return len;
-}
-
-/* Python's str.isspace(): the Unicode White_Space characters plus \x1c-\x1f. */
-static bool py_isspace(unsigned cp)
-{
-    return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 || cp == 0xa0 ||
-           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202f || cp == 0x205f || cp == 0x3000;
-}
-
-/* Start of the UTF-8 character that ends just before end (s <= result < end). */
-static const char *utf8_prev(const char *s, const char *end)
-{
-    const char *p = end - 1;
-    while (p > s && end - p < 4 && ((unsigned char)*p & 0xc0) == 0x80)
-        p--;
-    return p;
-}
-
-tp_slice tp_locale_pystrip(tp_slice s)
-{
-    const char *p = s.p, *end = s.p + s.n;
-    unsigned cp;
-    while (p < end) {
-        size_t len = utf8_next((const unsigned char *)p, (size_t)(end - p), &cp);
-        if (!py_isspace(cp))
-            break;
-        p += len;
-    }
-    while (end > p) {
-        const char *q = utf8_prev(p, end);
-        size_t len = utf8_next((const unsigned char *)q, (size_t)(end - q), &cp);
-        if (q + len != end || !py_isspace(cp))
-            break;
-        end = q;
-    }
-    return tp_slice_make(p, (size_t)(end - p));
-}
 
 /* Number of code points in s (continuation bytes not counted). */
 static size_t utf8_len(tp_slice s)

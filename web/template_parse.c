@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 #include "web/escape.h"
 #include "web/template_internal.h"
 
@@ -16,26 +17,9 @@
 /* Length of the character at p if Python's \s (str.isspace) matches it, else 0. */
 static size_t py_space_len(const char *p, const char *end)
 {
-    unsigned char c = (unsigned char)p[0];
-    if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f))
-        return 1;
-    if (c < 0xc2 || end - p < 2)
-        return 0;
-    unsigned char c1 = (unsigned char)p[1];
-    if (c == 0xc2)
-        return c1 == 0x85 || c1 == 0xa0 ? 2 : 0;
-    if (end - p < 3)
-        return 0;
-    unsigned char c2 = (unsigned char)p[2];
-    if (c == 0xe1 && c1 == 0x9a && c2 == 0x80) /* U+1680 */
-        return 3;
-    if (c == 0xe2 && c1 == 0x80 && (c2 <= 0x8a || c2 == 0xa8 || c2 == 0xa9 || c2 == 0xaf))
-        return 3;                              /* U+2000-200A, 2028, 2029, 202F */
-    if (c == 0xe2 && c1 == 0x81 && c2 == 0x9f) /* U+205F */
-        return 3;
-    if (c == 0xe3 && c1 == 0x80 && c2 == 0x80) /* U+3000 */
-        return 3;
-    return 0;
+    uint32_t cp;
+    size_t k = tp_utf8_decode((const unsigned char *)p, (size_t)(end - p), &cp);
+    return k && tp_py_isspace(cp) ? k : 0;
 }
 
 bool tpl_whitespace_mode_valid(const char *mode)
@@ -148,24 +132,6 @@ static tp_slice consume(reader *r, size_t n)
 static size_t remaining(const reader *r)
 {
     return r->len - r->pos;
-}
-
-/* Python's str.strip(). */
-static tp_slice py_strip(tp_slice s)
-{
-    const char *p = s.p, *end = s.p + s.n;
-    size_t k;
-    while (p < end && (k = py_space_len(p, end)))
-        p += k;
-    while (end > p) {
-        const char *q = end - 1;
-        while (q > p && ((unsigned char)*q & 0xc0) == 0x80)
-            q--;
-        if (!py_space_len(q, end))
-            break;
-        end = q;
-    }
-    return tp_slice_make(p, (size_t)(end - p));
 }
 
 static void push(reader *r, nodevec *nv, tpl_node *n)
@@ -478,13 +444,13 @@ static int parse_directive(reader *r, nodevec *nv, const char *in_block, const c
     long e = rfind(r, "%}", 0);
     if (e < 0)
         return perr(r, "Missing end block %%}");
-    tp_slice contents = py_strip(consume(r, (size_t)e));
+    tp_slice contents = tp_py_strip(consume(r, (size_t)e));
     consume(r, 2);
     if (!contents.n)
         return perr(r, "Empty block tag ({%% %%})");
     const char *sp = memchr(contents.p, ' ', contents.n);
     tp_slice op = sp ? tp_slice_make(contents.p, (size_t)(sp - contents.p)) : contents;
-    tp_slice suffix = sp ? py_strip(tp_slice_make(sp + 1, contents.p + contents.n - sp - 1))
+    tp_slice suffix = sp ? tp_py_strip(tp_slice_make(sp + 1, contents.p + contents.n - sp - 1))
                          : tp_slice_make(contents.p + contents.n, 0);
     if (op_is(op, "else") || op_is(op, "elif") || op_is(op, "except") || op_is(op, "finally"))
         return parse_intermediate(r, nv, in_block, op, suffix, line);
@@ -568,7 +534,7 @@ static int parse_body(reader *r, const char *in_block, const char *in_loop, node
             long e = rfind(r, "}}", 0);
             if (e < 0)
                 return perr(r, "Missing end expression }}");
-            tp_slice contents = py_strip(consume(r, (size_t)e));
+            tp_slice contents = tp_py_strip(consume(r, (size_t)e));
             consume(r, 2);
             if (!contents.n)
                 return perr(r, "Empty expression");
