@@ -253,9 +253,6 @@ int tp_finish(tp_handler *h)
 {
     if (h->finished)
         return -EALREADY;
-    if (!h->flushed && h->file_fd >= 0 && h->app->settings.compress_response &&
-        !tp_slice_eq(h->req->method, TP_SLICE_LIT("HEAD")) && gzip_candidate(h))
-        tp_flush(h); /* StaticFileHandler flushes its chunks: gzip makes them chunked */
     if (!h->flushed) {
         set_length(h);
         transform_first(h, true);

@@ -289,8 +289,14 @@ static int serve(tp_handler *h, bool include_body)
         set_number(h, "Content-Range", "bytes %llu-%llu/%llu", start, end - 1, size);
     }
     set_number(h, "Content-Length", "%llu", end - start, 0, 0);
-    if (include_body && end > start)
-        return tp_write_file(h, fd, (off_t)start, (size_t)(end - start)) < 0 ? TP_ERROR : TP_OK;
+    /* As Tornado's get(): the content is written and flushed (with Content-Length set that is
+     * no chunking; under compress_response the gzip transform then streams it chunked) */
+    if (include_body && end > start) {
+        if (tp_write_file(h, fd, (off_t)start, (size_t)(end - start)) < 0)
+            return TP_ERROR;
+        tp_flush(h); /* a client gone meanwhile is the connection's business */
+        return TP_OK;
+    }
     close(fd);
     return TP_OK;
 }
