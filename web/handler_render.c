@@ -139,10 +139,13 @@ static json_t *ns_ui_module(tp_template_call *call)
 {
     const tp_ui_module *m = call->fn_data;
     tp_handler *h = call->render_data;
+    if (!h->active) /* room for every module of the app, each listed once */
+        h->active =
+            tp_arena_alloc(&h->req->arena, h->app->settings.n_ui_modules * sizeof(*h->active));
     size_t i = 0;
     while (i < h->nactive && h->active[i] != m)
         i++;
-    if (i == h->nactive && h->nactive < TP_MAX_ACTIVE_MODULES)
+    if (i == h->nactive)
         h->active[h->nactive++] = m;
     return m->render(h, call);
 }

@@ -8,8 +8,6 @@
 #include "http/query.h"
 #include "web/app.h"
 
-#define TP_MAX_ACTIVE_MODULES 16
-
 typedef struct tp_route {
     pcre2_code *re;
     pcre2_code *host; /* NULL: any host */
@@ -71,9 +69,9 @@ struct tp_handler {
     const char *bad_argument; /* an argument that is not UTF-8: 400 after the method */
     const char *bad_body;     /* why the body is not a valid form: 400 before prepare */
     struct tp_form_files *files;
-    struct tp_gzip *gz;             /* compress_response's transform, from the first chunk on */
-    const struct tp_locale *locale; /* tp_handler_locale, once known */
-    const struct tp_ui_module *active[TP_MAX_ACTIVE_MODULES]; /* used in this request */
+    struct tp_gzip *gz;                 /* compress_response's transform, from the first chunk on */
+    const struct tp_locale *locale;     /* tp_handler_locale, once known */
+    const struct tp_ui_module **active; /* UI modules used in this request (n_ui_modules room) */
     size_t nactive;
     const char *traceback; /* debug mode: the 500 page's text (serve_traceback) */
     tp_app *hand_to;       /* FallbackHandler: the app that takes the request after prepare */
