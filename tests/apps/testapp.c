@@ -361,7 +361,9 @@ static int slash_get(tp_handler *h)
     return TP_OK;
 }
 
-static const tp_handler_class xform = {.name = "XForm", .get = xform_get, .post = xform_post};
+static const char *cookie_user(tp_handler *h);
+static const tp_handler_class xform = {
+    .name = "XForm", .get = xform_get, .post = xform_post, .get_current_user = cookie_user};
 static const tp_handler_class xtext = {.name = "XText", .get = xtext_get};
 static const tp_handler_class secret = {.name = "Secret",
                                         .flags = TP_AUTHENTICATED,
@@ -392,7 +394,31 @@ static tp_app *make_xapp(void)
     return x;
 }
 
+/* /y/: XSRF version 1 under another cookie name with attributes, an absolute login_url.
+ * /z/: a login_url that has a query already. */
+static const tp_cookie_attrs y_xsrf_attrs = {.path = "/y", .httponly = true, .max_age = -1};
+
+static tp_app *make_login_app(const char *prefix, const char *login_url, bool xsrf_v1)
+{
+    tp_app *y = tp_app_new();
+    tp_app_settings *st = tp_app_settings_of(y);
+    st->login_url = login_url;
+    if (xsrf_v1) {
+        st->xsrf_cookies = true;
+        st->xsrf_cookie_version = 1;
+        st->xsrf_cookie_name = "csrf";
+        st->xsrf_cookie_attrs = &y_xsrf_attrs;
+    }
+    char pattern[32];
+    snprintf(pattern, sizeof(pattern), "%s/form", prefix);
+    if (tp_app_route(y, pattern, &xform, NULL) < 0)
+        return NULL;
+    snprintf(pattern, sizeof(pattern), "%s/secret", prefix);
+    return tp_app_route(y, pattern, &secret, NULL) < 0 ? NULL : y;
+}
+
 static const tp_redirect_opts redir_opts = {.url = "/target/{0}?x=1"};
+static const tp_redirect_opts redir_frag = {.url = "/frag/{0}?a=1#top"};
 static const tp_redirect_opts redir_tmp = {.url = "/to/{1}/{0}", .temporary = true};
 
 /* ---- templates and locales: /render/<name> renders tests/blackbox/templates/<name>.html ---- */
@@ -557,11 +583,21 @@ static int testapp_init(tp_app *app)
             return -1;
     }
     st->locales = locales;
-    static tp_app *xapp;
+    static tp_app *xapp, *yapp, *zapp;
     if (!xapp && !(xapp = make_xapp()))
+        return -1;
+    if (!yapp && !(yapp = make_login_app("/y", "https://login.example/auth", true)))
+        return -1;
+    if (!zapp && !(zapp = make_login_app("/z", "/in?from=z", false)))
+        return -1;
+    if (tp_app_add_static(app, "tests/blackbox/static_root", NULL) < 0)
         return -1;
     const tp_route_spec more[] = {
         {.pattern = "/x/.*", .cls = &tp_fallback_handler, .data = xapp},
+        {.pattern = "/y/.*", .cls = &tp_fallback_handler, .data = yapp},
+        {.pattern = "/z/.*", .cls = &tp_fallback_handler, .data = zapp},
+        {.pattern = "/needlogin", .cls = &secret}, /* this app has no login_url */
+        {.pattern = "/fredir/(\\w+)", .cls = &tp_redirect_handler, .data = (void *)&redir_frag},
         {.pattern = "/user/(\\d+)/([a-z ]+)", .cls = &text, .data = "user page", .name = "user"},
         {.pattern = "/files/(.*)", .cls = &text, .data = "files", .name = "files"},
         {.pattern = "/re/\\d+", .cls = &text, .data = "re", .name = "regex"},

@@ -35,7 +35,7 @@ class User(RequestHandler):
     def get(self, a, b): pass
 app = Application([(r"/render/page", Page), tornado.web.url(r"/user/(\d+)/([a-z ]+)", User, name="user")],
                   template_path=sys.argv[1], ui_modules={"Entry": Entry}, ui_methods={"shout": shout},
-                  cookie_secret="x")
+                  cookie_secret="x", static_path=sys.argv[6])
 req = tornado.httputil.HTTPServerRequest(method="GET", uri=sys.argv[3], headers=tornado.httputil.HTTPHeaders(eval(sys.argv[4])))
 class Conn:
     def __init__(self): self.out = b""
@@ -57,7 +57,8 @@ sys.stdout.buffer.write(req.connection.out)
 
 def _tornado(uri, headers, name="page.html"):
     out = subprocess.run(["/usr/bin/python3", "-c", TWIN, os.path.join(HERE, "templates"),
-                          os.path.join(HERE, "locale"), uri, repr(dict(headers)), name],
+                          os.path.join(HERE, "locale"), uri, repr(dict(headers)), name,
+                          os.path.join(HERE, "static_root")],
                          capture_output=True, timeout=30)
     assert out.returncode == 0, out.stderr.decode()
     return out.stdout
@@ -90,6 +91,13 @@ def test_builtin_modules_match_tornado():
     theirs = _tornado("/render/modules", headers, "modules.html")
     assert _no_token(ours.body) == _no_token(theirs), (ours.body.decode(), theirs.decode())
     assert b'<div class="entry">2 of &lt;T&gt; for bo</div>' in ours.body
+
+
+def test_static_url_in_templates_matches_tornado():
+    ours = expect_ok(_get("/render/static"))
+    assert _no_token(ours.body) == _tornado("/render/static", [], "static.html")
+    assert re.match(rb"<p>/static/hello.txt\?v=[0-9a-f]{128}\|/static/app.js</p>", ours.body), \
+        ours.body
 
 
 def test_namespace_and_resources():

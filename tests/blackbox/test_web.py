@@ -250,3 +250,48 @@ def test_write_json_object_and_header_case():
     assert "X-Custom-Thing" in names and names.count("X-Multi") == 2, names
     refused = expect_ok(_get("/json?list=1"), "refused -22")
     assert refused.header("Content-Type") == "text/html; charset=UTF-8"
+
+
+# ---- XSRF and login settings (the /y/, /z/ route tables) ----------------------------------
+
+def test_xsrf_version_1_cookie_name_and_attributes():
+    r = expect_ok(_get("/y/form"))
+    token = r.body.decode().split("\n")[0]
+    assert re.fullmatch(r"[0-9a-f]{32}", token), token  # version 1: the raw token in hex
+    cookie = r.header("Set-Cookie")
+    assert cookie.startswith("csrf=%s;" % token) and "; HttpOnly" in cookie, cookie
+    assert "; Path=/y" in cookie and "expires=" not in cookie, cookie  # a session cookie
+    again = _get("/y/form", [("Cookie", "csrf=" + token)])
+    assert again.body.decode().split("\n")[0] == token and again.header("Set-Cookie") is None
+    ok = _post("/y/form", ("_xsrf=%s&v=1" % token).encode(), headers=[("Cookie", "csrf=" + token)])
+    expect_ok(ok, "posted 1")
+    # the cookie named _xsrf is not the one this app reads
+    bad = _post("/y/form", ("_xsrf=" + token).encode(), headers=[("Cookie", "_xsrf=" + token)])
+    assert bad.status == 403
+
+
+def test_xsrf_cookie_lasts_30_days_for_a_logged_in_user():
+    import email.utils
+    import time
+    r = _get("/x/form", [("Cookie", "user=ann")])
+    cookie = r.header("Set-Cookie")
+    m = re.search(r"expires=([^;]+)", cookie)
+    assert m, cookie
+    left = email.utils.parsedate_to_datetime(m.group(1)).timestamp() - time.time()
+    assert 29.9 * 86400 < left <= 30 * 86400 + 5, (cookie, left)
+    assert "expires=" not in _get("/x/form").header("Set-Cookie")  # no user: session cookie
+
+
+def test_login_url_variants():
+    r = _get("/y/secret?q=1", host="site.example:8080")
+    assert r.status == 302  # an absolute login_url gets the full URL as next
+    assert r.header("Location") == ("https://login.example/auth?next=" +
+                                    "http%3A%2F%2Fsite.example%3A8080%2Fy%2Fsecret%3Fq%3D1")
+    r = _get("/z/secret")
+    assert r.status == 302 and r.header("Location") == "/in?from=z"  # has a query: no next
+    assert _get("/needlogin").status == 500  # no login_url setting
+
+
+def test_redirect_handler_keeps_target_query_and_fragment():
+    r = _get("/fredir/abc?b=2")
+    assert r.status == 301 and r.header("Location") == "/frag/abc?a=1&b=2#top", r
