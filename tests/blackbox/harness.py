@@ -55,17 +55,7 @@ class Server:
                                      stderr=self.stderr_f, env=env)
         _live.append(self)
         self.port = None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if os.path.exists(self.port_file):
-                with open(self.port_file) as f:
-                    txt = f.read().strip()
-                if txt.isdigit():
-                    self.port = int(txt)
-                    break
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.01)
+        self.port = testrun.wait_port_file(self.port_file, self.proc, START_TIMEOUT)
         if self.port is None:
             rc = self.proc.poll()
             text = self.stderr()

@@ -22,6 +22,38 @@ class ServerFailure(AssertionError):
     pass
 
 
+def wait_port_file(path, proc, timeout):
+    """The port a starting server wrote to path (--port-file), or None if proc exited or the
+    timeout passed first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                txt = f.read().strip()
+        except OSError:
+            txt = ""
+        if txt.isdigit():
+            return int(txt)
+        if proc.poll() is not None:
+            return None
+        time.sleep(0.01)
+    return None
+
+
+def tcp_listeners():
+    """(port, socket inode) of every listening TCP socket, IPv4 and IPv6 (/proc/net/tcp*)."""
+    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(fn) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) >= 10 and f[3] == "0A":
+                yield int(f[1].rsplit(":", 1)[1], 16), int(f[9])
+
+
 def slow(fn):
     """A long load test: skipped with --quick."""
     fn.slow = True

@@ -325,37 +325,13 @@ def socket_fds(pid):
 
 def listen_inodes(port):
     """Inodes of the TCP sockets listening on port (any address)."""
-    out = set()
-    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(fn) as f:
-                lines = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if len(f) < 10:
-                continue
-            if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":
-                out.add(int(f[9]))
-    return out
+    return {ino for p, ino in testrun.tcp_listeners() if p == port}
 
 
 def listen_ports(pid):
     """TCP ports a process holds a listening socket for."""
     held = {ino for _, ino in socket_fds(pid)}
-    out = set()
-    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(fn) as f:
-                lines = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if len(f) >= 10 and f[3] == "0A" and int(f[9]) in held:
-                out.add(int(f[1].rsplit(":", 1)[1], 16))
-    return out
+    return {p for p, ino in testrun.tcp_listeners() if ino in held}
 
 
 def vm_rss_kb(pid):
@@ -631,19 +607,7 @@ class Server:
 
     # -- state --------------------------------------------------------------------------------
     def wait_started(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with open(self.port_file) as f:
-                    txt = f.read().strip()
-            except OSError:
-                txt = ""
-            if txt.isdigit():
-                self.port = int(txt)
-                break
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.01)
+        self.port = testrun.wait_port_file(self.port_file, self.proc, timeout)
         if self.port is None:
             rc = self.proc.poll()
             msg = "server did not start within %.0f s (exit %r): %s\nstderr: %s\nlog: %s" % (
