@@ -419,6 +419,8 @@ static tp_app *make_login_app(const char *prefix, const char *login_url, bool xs
 
 static const tp_redirect_opts redir_opts = {.url = "/target/{0}?x=1"};
 static const tp_redirect_opts redir_frag = {.url = "/frag/{0}?a=1#top"};
+static const tp_redirect_opts redir_bad_index = {.url = "/t/{2}"};
+static const tp_redirect_opts redir_bad_brace = {.url = "/t/{0}}x"};
 static const tp_redirect_opts redir_tmp = {.url = "/to/{1}/{0}", .temporary = true};
 
 /* ---- templates and locales: /render/<name> renders tests/blackbox/templates/<name>.html ---- */
@@ -598,6 +600,12 @@ static int testapp_init(tp_app *app)
         {.pattern = "/z/.*", .cls = &tp_fallback_handler, .data = zapp},
         {.pattern = "/needlogin", .cls = &secret}, /* this app has no login_url */
         {.pattern = "/fredir/(\\w+)", .cls = &tp_redirect_handler, .data = (void *)&redir_frag},
+        {.pattern = "/badredir1/(\\w+)",
+         .cls = &tp_redirect_handler,
+         .data = (void *)&redir_bad_index},
+        {.pattern = "/badredir2/(\\w+)",
+         .cls = &tp_redirect_handler,
+         .data = (void *)&redir_bad_brace},
         {.pattern = "/user/(\\d+)/([a-z ]+)", .cls = &text, .data = "user page", .name = "user"},
         {.pattern = "/files/(.*)", .cls = &text, .data = "files", .name = "files"},
         {.pattern = "/re/\\d+", .cls = &text, .data = "re", .name = "regex"},

@@ -295,3 +295,9 @@ def test_login_url_variants():
 def test_redirect_handler_keeps_target_query_and_fragment():
     r = _get("/fredir/abc?b=2")
     assert r.status == 301 and r.header("Location") == "/frag/abc?a=1&b=2#top", r
+
+
+def test_redirect_handler_bad_format_is_500():
+    # str.format raises for a missing index and for a single '}': Tornado answers 500
+    assert _get("/badredir1/abc").status == 500
+    assert _get("/badredir2/abc").status == 500
