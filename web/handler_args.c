@@ -41,49 +41,30 @@ bool tp__handler_parse_body(tp_handler *h)
 
 /* decode_argument + the control-character replacement + strip; NULL (and a 400 once the
  * method returns) for a value that is not UTF-8. */
-static const char *decode(tp_handler *h, const char *name, tp_slice v, bool strip)
+static const char *decode(tp_handler *h, const char *name, tp_slice v)
 {
     char *out = tp_arena_alloc(&h->req->arena, v.n + 1);
-    const unsigned char *p = (const unsigned char *)v.p;
-    size_t start = 0, end = 0, n = 0;
-    bool leading = true;
     for (size_t i = 0; i < v.n;) {
         uint32_t cp;
-        size_t len = tp_utf8_decode(p + i, v.n - i, &cp);
+        size_t len = tp_utf8_decode((const unsigned char *)v.p + i, v.n - i, &cp);
         if (!len) {
             if (!h->bad_argument)
                 h->bad_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
             return NULL;
         }
-        bool ctl = len == 1 && (p[i] <= 0x08 || (p[i] >= 0x0e && p[i] <= 0x1f));
-        bool space = ctl || tp_py_isspace(cp);
-        if (ctl)
-            out[n] = ' ';
-        else
-            memcpy(out + n, p + i, len);
-        if (leading && space && strip)
-            start = n + len;
-        else
-            leading = false;
-        n += len;
-        if (!space)
-            end = n;
+        bool ctl = cp <= 0x08 || (cp >= 0x0e && cp <= 0x1f); /* [\x00-\x08\x0e-\x1f] */
+        memcpy(out + i, ctl ? " " : v.p + i, len);
         i += len;
     }
-    if (!strip) {
-        out[n] = '\0';
-        return out;
-    }
-    if (end < start)
-        end = start;
-    out[end] = '\0';
-    return out + start;
+    tp_slice s = tp_py_strip(tp_slice_make(out, v.n));
+    out[s.p - out + s.n] = '\0';
+    return s.p;
 }
 
 static const char *last(tp_handler *h, const tp_args *args, const char *name, const char *def)
 {
     tp_slice v = tp_args_get_last(args, tp_slice_cstr(name));
-    return v.p ? decode(h, name, v, true) : def;
+    return v.p ? decode(h, name, v) : def;
 }
 
 const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def)
@@ -105,7 +86,7 @@ const char *tp_get_argument(tp_handler *h, const char *name, const char *def)
     tp_slice v = tp_args_get_last(&h->body_args, tp_slice_cstr(name));
     if (!v.p)
         v = tp_args_get_last(&h->query_args, tp_slice_cstr(name));
-    return v.p ? decode(h, name, v, true) : def;
+    return v.p ? decode(h, name, v) : def;
 }
 
 const char *tp_get_argument_required(tp_handler *h, const char *name)
@@ -122,7 +103,7 @@ static size_t collect(tp_handler *h, const tp_args *args, const char *name, cons
     for (size_t i = 0; i < args->n; i++) {
         if (!tp_slice_eq(args->v[i].name, tp_slice_cstr(name)))
             continue;
-        const char *v = decode(h, name, args->v[i].value, true);
+        const char *v = decode(h, name, args->v[i].value);
         if (k < max && v)
             out[k] = v;
         k += v != NULL;
