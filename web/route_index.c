@@ -2,6 +2,7 @@
  * regex syntax), so that a request is matched with PCRE2 only against the routes whose
  * prefix it starts with, in table order. With 200 routes a request costs a walk down its
  * own path instead of 200 pcre2_match calls. */
+#include <ctype.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -48,7 +49,7 @@ static size_t literal_prefix(const char *p, char *out, size_t cap)
     while (*p && n < cap) {
         char c;
         if (*p == '\\') {
-            if (!p[1] || (p[1] >= '0' && p[1] <= '9') || (p[1] | 0x20) >= 'a')
+            if (!p[1] || isalnum((unsigned char)p[1]) || (unsigned char)p[1] >= 0x80)
                 break; /* \d, \w, \1, \Q...: a class or reference, not a literal */
             c = p[1];
             p += 2;

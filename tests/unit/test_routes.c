@@ -53,9 +53,9 @@ END_TEST
 /* Without the catch-alls the later routes are reached: their prefixes must not hide them. */
 START_TEST(literal_prefixes_do_not_hide_routes)
 {
-    static const char *const p[] = {"/ab?c",  "/x|/y",   "/q\\.r", "/(?i:CASE)",
-                                    "/d\\d+", "/star*s", "/[ab]z", "^/anchored",
-                                    "/plus+", "/",       "/a/b"};
+    static const char *const p[] = {"/ab?c",   "/x|/y",        "/q\\.r",     "/(?i:CASE)", "/d\\d+",
+                                    "/star*s", "/[ab]z",       "^/anchored", "/plus+",     "/",
+                                    "/a/b",    "/br\\{ace\\}", "/bs\\\\x"};
     tp_app *app = app_of(p, sizeof(p) / sizeof(p[0]));
     static const struct {
         const char *path;
@@ -64,7 +64,8 @@ START_TEST(literal_prefixes_do_not_hide_routes)
         {"/ac", 0},      {"/abc", 0},  {"/x", 1},    {"/y", 1},        {"/q.r", 2},
         {"/qxr", -1},    {"/CaSe", 3}, {"/d12", 4},  {"/d", -1},       {"/stas", 5},
         {"/starrrs", 5}, {"/az", 6},   {"/bz", 6},   {"/anchored", 7}, {"/plusss", 8},
-        {"/plu", -1},    {"/", 9},     {"/a/b", 10}, {"/a/b/", -1},
+        {"/plu", -1},    {"/", 9},     {"/a/b", 10}, {"/a/b/", -1},    {"/br{ace}", 11},
+        {"/bs\\x", 12},  {"/bsx", -1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         ck_assert_msg(route_for(app, cases[i].path, NULL) == cases[i].want, "%s: %d, want %d",
