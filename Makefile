@@ -35,7 +35,11 @@ endif
 CFLAGS_ALL += $(CFLAGS)
 LDFLAGS_ALL += $(LDFLAGS)
 
-LIB_SRC := $(filter-out platform/poller_%.c,$(wildcard platform/*.c core/*.c http/*.c web/*.c process/*.c)) \
+# The layers, lowest first, and every module folder inside them (web/template, http/client...):
+# a new folder's sources are picked up without touching this file.
+LAYERS := platform core http web process
+LIB_DIRS := $(sort $(shell find $(LAYERS) -type d))
+LIB_SRC := $(filter-out platform/poller_%.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
            platform/poller_$(POLLER).c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello
@@ -116,11 +120,14 @@ test-run: test-unit
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build/fuzz/parser_fuzz
-FUZZ_SRC := tests/fuzz/parser_fuzz.c http/parser.c http/query.c http/date.c core/arena.c core/alloc.c core/buf.c
+# tornado.escape (query decoding uses its url_unescape) with what it needs.
+ESCAPE_SRC := core/escape.c core/escape_entities.c core/utf8.c
+FUZZ_SRC := tests/fuzz/parser_fuzz.c http/parser.c http/query.c http/date.c core/arena.c core/alloc.c core/buf.c \
+            $(ESCAPE_SRC)
 $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -o $@ $(FUZZ_SRC) -lpcre2-8 -lz -lpthread -lm
+	  -o $@ $(FUZZ_SRC) -lpcre2-8 -lz -ljansson -lpthread -lm
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p tests/fuzz/corpus-new
@@ -131,7 +138,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(MAKE) form-fuzz-replay
 	$(MAKE) template-fuzz-replay
 
-HEADERS := $(wildcard core/*.h http/*.h web/*.h platform/*.h process/*.h)
+HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tp
 	install -m 644 $(BUILD)/libtp.a $(BUILD)/libtp.so $(DESTDIR)$(PREFIX)/lib/
@@ -139,11 +146,13 @@ install: all
 	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/tp/$${h#include/}; done
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
-FORMAT_SRC := $(wildcard platform/*.[ch] core/*.[ch] http/*.[ch] web/*.[ch] process/*.[ch] include/*.h \
+FORMAT_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) $(wildcard include/*.h \
               examples/*.c examples/blog/*.[ch] tools/*.c tests/unit/*.[ch] tests/apps/*.c \
               tests/fuzz/*.c)
+# Format, and the layering of DESIGN.md §1: no file includes a header of a higher layer.
 check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
+	sh tools/check-layers.sh $(LAYERS)
 
 format:
 	clang-format -i $(FORMAT_SRC)
@@ -179,7 +188,7 @@ $(BUILD)/tornado-prefork: $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/libtp.a
 	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libtp.a -Wl,--no-whole-archive \
 	  $(LDFLAGS_ALL) $(LIBS) -ldl
 
-# tornado.locale (web/locale*): tools/tp_locale runs web/locale.h calls read as JSON lines;
+# tornado.locale (web/locale/): tools/tp_locale runs web/locale/locale.h calls read as JSON lines;
 # tests/locale/run.py feeds it the same calls as Debian's python3-tornado and compares.
 $(BUILD)/tools/tp_locale: $(BUILD)/obj/tools/tp_locale.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
@@ -194,11 +203,11 @@ locale-test: $(BUILD)/tools/tp_locale
 # FUZZ_SECONDS and grows tests/fuzz/form_corpus; `make form-fuzz-replay` replays it once.
 FORM_FUZZ_BIN := build/fuzz/form_fuzz
 FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/form_params.c http/query.c http/parser.c core/arena.c \
-                 core/alloc.c core/buf.c core/utf8.c
+                 core/alloc.c core/buf.c $(ESCAPE_SRC)
 $(FORM_FUZZ_BIN): $(FORM_FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -o $@ $(FORM_FUZZ_SRC) -lpcre2-8 -lpthread -lm
+	  -o $@ $(FORM_FUZZ_SRC) -lpcre2-8 -ljansson -lpthread -lm
 
 form-fuzz: $(FORM_FUZZ_BIN)
 	@mkdir -p tests/fuzz/form_corpus-new
@@ -232,7 +241,7 @@ blog: $(BUILD)/examples/blog.so $(BUILD)/examples/blog
 
 .PHONY: blog
 
-# ---- tornado.template in C (web/template*): tools, tests, fuzzing --------------------------
+# ---- tornado.template in C (web/template/): tools, tests, fuzzing --------------------------
 # template-tools: the tp-template CLI and the build-time compiler tp-template-compile.
 # template-test: the unit suite "template" and the differential suite against python3-tornado.
 # template-fuzz / template-fuzz-replay: libFuzzer target for the parser, linker and renderer.
@@ -251,9 +260,9 @@ template-test: template-tools $(BUILD)/tests/unit
 	python3 tests/template/run.py --build=$(BUILD)
 
 TEMPLATE_FUZZ_BIN := build/fuzz/template_fuzz
-TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template_*.c) web/escape.c web/escape_entities.c \
+TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template/*.c) core/escape.c core/escape_entities.c \
                      http/query.c core/arena.c core/alloc.c core/buf.c core/utf8.c
-$(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template*.h web/escape.h core/*.h)
+$(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -DTPL_MAX_STEPS=20000 -I. -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -o $@ $(TEMPLATE_FUZZ_SRC) -lpcre2-8 -ljansson -lm

@@ -1,7 +1,7 @@
 /* tornado.escape (Tornado 6.5): xhtml_escape/unescape (html.escape/unescape), url_escape,
  * json_encode/decode over jansson, squeeze, linkify (Tornado's _URL_RE, run by PCRE2). */
-#include "web/escape.h"
-#include "web/escape_internal.h"
+#include "core/escape.h"
+#include "core/escape_internal.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <locale.h>
@@ -15,7 +15,6 @@
 #include "core/buf.h"
 #include "core/hex.h"
 #include "core/utf8.h"
-#include "http/query.h"
 
 /* ---- UTF-8 -------------------------------------------------------------------------------- */
 
@@ -254,6 +253,33 @@ tp_slice tp_url_escape(tp_arena *a, tp_slice s, bool plus)
     }
     *w = '\0';
     return (tp_slice){out, n};
+}
+
+tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus)
+{
+    char *out = tp_arena_alloc(a, s.n + 1), *w = out;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        int hi, lo;
+        if (c == '%' && i + 2 < s.n && (hi = tp_hex_value((unsigned char)s.p[i + 1])) >= 0 &&
+            (lo = tp_hex_value((unsigned char)s.p[i + 2])) >= 0) {
+            *w++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *w++ = plus && c == '+' ? ' ' : (char)c;
+        }
+    }
+    *w = '\0';
+    return (tp_slice){out, (size_t)(w - out)};
+}
+
+bool tp_url_escapes_valid(tp_slice s)
+{
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i] == '%' && (i + 2 >= s.n || tp_hex_value((unsigned char)s.p[i + 1]) < 0 ||
+                              tp_hex_value((unsigned char)s.p[i + 2]) < 0))
+            return false;
+    return true;
 }
 
 tp_slice tp_url_unescape_slice(tp_arena *a, tp_slice s, bool plus)

@@ -1,7 +1,7 @@
 /* tornado.escape: HTML, URL and JSON escaping, squeeze and linkify. Inputs are UTF-8 bytes;
  * results are NUL-terminated copies in the caller's arena, returned as slices over them. */
-#ifndef TP_WEB_ESCAPE_H
-#define TP_WEB_ESCAPE_H
+#ifndef TP_CORE_ESCAPE_H
+#define TP_CORE_ESCAPE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,8 +19,12 @@ tp_slice tp_xhtml_unescape(tp_arena *a, tp_slice s);
 /* Percent-encodes every byte but A-Za-z0-9_.-~. With plus, quote_plus (space -> '+', '/'
  * encoded); without, quote (space -> %20, '/' kept). */
 tp_slice tp_url_escape(tp_arena *a, tp_slice s, bool plus);
-/* Percent-decodes s (with plus, '+' is a space); the bytes are not UTF-8 checked. The same as
- * http/query.h's tp_url_unescape, under tornado.escape's name. */
+/* Percent-decodes s into the arena (NUL-terminated); with plus, '+' becomes a space.
+ * Invalid escapes are kept as they are, as Python's unquote does. */
+tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus);
+/* Returns false if s holds a '%' not followed by two hex digits. */
+bool tp_url_escapes_valid(tp_slice s);
+/* tornado.escape's name for tp_url_unescape: the bytes are not UTF-8 checked. */
 tp_slice tp_url_unescape_slice(tp_arena *a, tp_slice s, bool plus);
 /* Python's json.dumps(v) (ASCII-only, ", " and ": ", keys in insertion order) with "</"
  * written as "<\/". A NULL slice if jansson cannot encode v (NULL, or a cycle). */

@@ -1,9 +1,9 @@
-/* HTML5's named character references for xhtml_unescape (web/escape.c), in their own file:
+/* HTML5's named character references for xhtml_unescape (core/escape.c), in their own file:
  * the table is 2,231 rows long. */
 #include <stdint.h>
 #include <string.h>
 
-#include "web/escape_internal.h"
+#include "core/escape_internal.h"
 
 /* HTML5's named character references (Python's html.entities.html5, 2231 names): one row per
  * name without its ';', the one or two code points it stands for, and whether the name is

@@ -1,6 +1,6 @@
-/* What web/escape.c shares with web/escape_entities.c. */
-#ifndef TP_WEB_ESCAPE_INTERNAL_H
-#define TP_WEB_ESCAPE_INTERNAL_H
+/* What core/escape.c shares with core/escape_entities.c. */
+#ifndef TP_CORE_ESCAPE_INTERNAL_H
+#define TP_CORE_ESCAPE_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
-/* Cookies as Tornado 6.5 handles them; see web/cookie.h. The Python sources this follows
+/* Cookies as Tornado 6.5 handles them; see http/cookie.h. The Python sources this follows
  * are tornado/httputil.py (parse_cookie), tornado/web.py (set_cookie, create_signed_value,
  * decode_signed_value) and http/cookies.py (_quote, _unquote, Morsel.OutputString). */
-#include "web/cookie.h"
+#include "http/cookie.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -2,8 +2,8 @@
  * Set-Cookie serialisation (set_cookie + Morsel.OutputString) and signed values
  * (create_signed_value / decode_signed_value, versions 1 and 2). Results are NUL-terminated
  * copies in the caller's arena, returned as slices over them. */
-#ifndef TP_WEB_COOKIE_H
-#define TP_WEB_COOKIE_H
+#ifndef TP_HTTP_COOKIE_H
+#define TP_HTTP_COOKIE_H
 
 #include <stdbool.h>
 #include <stddef.h>

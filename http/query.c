@@ -1,34 +1,6 @@
-#include "core/hex.h"
 #include "http/query.h"
 
 #include <string.h>
-
-tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus)
-{
-    char *out = tp_arena_alloc(a, s.n + 1), *w = out;
-    for (size_t i = 0; i < s.n; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        int hi, lo;
-        if (c == '%' && i + 2 < s.n && (hi = tp_hex_value((unsigned char)s.p[i + 1])) >= 0 &&
-            (lo = tp_hex_value((unsigned char)s.p[i + 2])) >= 0) {
-            *w++ = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            *w++ = plus && c == '+' ? ' ' : (char)c;
-        }
-    }
-    *w = '\0';
-    return (tp_slice){out, (size_t)(w - out)};
-}
-
-bool tp_url_escapes_valid(tp_slice s)
-{
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] == '%' && (i + 2 >= s.n || tp_hex_value((unsigned char)s.p[i + 1]) < 0 ||
-                              tp_hex_value((unsigned char)s.p[i + 2]) < 0))
-            return false;
-    return true;
-}
 
 void tp_args_add_ref(tp_arena *a, tp_args *args, tp_slice name, tp_slice value)
 {

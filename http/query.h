@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "core/escape.h" /* tp_url_unescape, which query parsing uses */
 #include "core/slice.h"
 
 typedef struct tp_arg {
@@ -20,11 +21,6 @@ typedef struct tp_args {
     size_t n, cap;
 } tp_args;
 
-/* Percent-decodes s into the arena (NUL-terminated); with plus, '+' becomes a space.
- * Invalid escapes are kept as they are, as Python's unquote does. */
-tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus);
-/* Returns false if s holds a '%' not followed by two hex digits. */
-bool tp_url_escapes_valid(tp_slice s);
 /* Appends the pairs of "a=1&b=&c" (separators '&'; blank values kept; a name without '='
  * gets the value ""). Names and values are decoded with '+' as space. */
 void tp_parse_qs(tp_arena *a, tp_slice qs, tp_args *out);

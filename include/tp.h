@@ -22,10 +22,10 @@
 #include "web/app_entry.h"
 #include "web/app_main.h"
 #include "web/handler.h"
-#include "web/escape.h"
-#include "web/cookie.h"
+#include "core/escape.h"
+#include "http/cookie.h"
 #include "web/builtin_handlers.h"
-#include "web/static.h"
+#include "web/static/static.h"
 #include "http/form.h"
 
 #endif

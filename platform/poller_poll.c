@@ -3,9 +3,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include "core/alloc.h"
 
 struct tp_poller {
     struct pollfd *fds; /* dense array of watched fds */
@@ -13,18 +12,19 @@ struct tp_poller {
     int n, cap, slots;
 };
 
+/* The OS seam sits below core/alloc.h: plain libc allocation, failures as -ENOMEM. */
 tp_poller *tp_poller_new(void)
 {
-    return tp_calloc(1, sizeof(tp_poller));
+    return calloc(1, sizeof(tp_poller)); /* NULL with errno ENOMEM */
 }
 
 void tp_poller_free(tp_poller *p)
 {
     if (!p)
         return;
-    tp_free(p->fds);
-    tp_free(p->slot);
-    tp_free(p);
+    free(p->fds);
+    free(p->slot);
+    free(p);
 }
 
 static short to_poll(unsigned mask)
@@ -32,26 +32,34 @@ static short to_poll(unsigned mask)
     return (short)((mask & TP_POLL_READ ? POLLIN : 0) | (mask & TP_POLL_WRITE ? POLLOUT : 0));
 }
 
-static void grow_slots(tp_poller *p, int fd)
+static int grow_slots(tp_poller *p, int fd)
 {
     int n = p->slots ? p->slots : 64;
     while (n <= fd)
         n *= 2;
-    p->slot = tp_realloc(p->slot, sizeof(int) * (size_t)n);
+    int *slot = realloc(p->slot, sizeof(int) * (size_t)n);
+    if (!slot)
+        return -ENOMEM;
+    p->slot = slot;
     for (int i = p->slots; i < n; i++)
         p->slot[i] = -1;
     p->slots = n;
+    return 0;
 }
 
 static int add(tp_poller *p, int fd, unsigned mask)
 {
-    if (fd >= p->slots)
-        grow_slots(p, fd);
+    if (fd >= p->slots && grow_slots(p, fd) < 0)
+        return -ENOMEM;
     if (p->slot[fd] >= 0)
         return -EEXIST;
     if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 64;
-        p->fds = tp_realloc(p->fds, sizeof(*p->fds) * (size_t)p->cap);
+        int cap = p->cap ? p->cap * 2 : 64;
+        struct pollfd *fds = realloc(p->fds, sizeof(*p->fds) * (size_t)cap);
+        if (!fds)
+            return -ENOMEM;
+        p->fds = fds;
+        p->cap = cap;
     }
     p->fds[p->n] = (struct pollfd){.fd = fd, .events = to_poll(mask)};
     p->slot[fd] = p->n++;

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
-#include "web/template.h"
+#include "web/template/template.h"
 
 typedef struct files {
     tp_template_source *v;

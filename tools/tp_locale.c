@@ -11,8 +11,8 @@
 
 #include "core/arena.h"
 #include "core/log.h"
-#include "web/locale.h"
-#include "web/locale_internal.h"
+#include "web/locale/locale.h"
+#include "web/locale/internal.h"
 
 static tp_slice str_arg(json_t *req, const char *key)
 {

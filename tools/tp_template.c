@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
-#include "web/template.h"
+#include "web/template/template.h"
 
 typedef struct cli {
     tp_template_loader *loader;

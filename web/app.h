@@ -7,10 +7,10 @@
 
 #include "core/loop.h"
 #include "http/server.h"
-#include "web/cookie.h"
+#include "http/cookie.h"
 #include "web/handler.h"
-#include "web/locale.h"
-#include "web/template.h"
+#include "web/locale/locale.h"
+#include "web/template/template.h"
 
 /* A UI method (Tornado's ui_methods): called from templates as name(...) with the handler. */
 typedef struct tp_ui_method {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "web/builtin_handlers.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "web/web_internal.h"
 
 /* ---- RedirectHandler -------------------------------------------------------------------- */

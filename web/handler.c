@@ -10,7 +10,7 @@
 #include "core/loop.h"
 #include "core/status.h"
 #include "http/date.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "web/web_internal.h"
 
 void tp__handler_unlink(tp_handler *h)

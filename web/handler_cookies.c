@@ -1,5 +1,5 @@
 /* The cookie part of the RequestHandler: get_cookie, set_cookie, clear_cookie and the signed
- * variants, over web/cookie.c. */
+ * variants, over http/cookie.h. */
 #include <errno.h>
 #include <string.h>
 #include <time.h>

@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "web/gzip.h"
 #include "web/web_internal.h"
 

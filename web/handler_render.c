@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "web/escape.h"
-#include "web/static.h"
+#include "core/escape.h"
+#include "web/static/static.h"
 #include "web/web_internal.h"
 
 /* ---- locale --------------------------------------------------------------------------- */

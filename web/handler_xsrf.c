@@ -11,7 +11,7 @@
 
 #include "core/log.h"
 #include "core/hex.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "web/web_internal.h"
 
 #define TOKEN_LEN 16

@@ -8,7 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "web/web_internal.h"
 
 /* Compiles pattern as Tornado does: "$" appended if missing, matched from the start. */

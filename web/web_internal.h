@@ -29,7 +29,8 @@ struct tp_app {
     struct tp_template_loader *own_loader; /* made from template_path (freed with the app) */
     struct tp_locales *own_locales;        /* when settings.locales is NULL */
     struct tp_route_index *index;          /* route_index.c: literal-prefix trie */
-    struct tp_static_files *static_files;  /* web/static.c: static_path settings, hash cache */
+    struct tp_static_files
+        *static_files; /* web/static/handler.c: static_path settings, hash cache */
 };
 
 /* routes.c: the route for req (host rules first), its path arguments in *args; NULL if
@@ -43,7 +44,7 @@ typedef struct tp_route_index tp_route_index;
 size_t tp__route_candidates(tp_app *app, tp_slice path, const uint32_t **out);
 void tp__route_index_free(tp_route_index *ix);
 
-/* Frees app->static_files (NULL is fine); web/static.c. */
+/* Frees app->static_files (NULL is fine); web/static/handler.c. */
 void tp_static_files_free(struct tp_static_files *sf);
 
 struct tp_handler {

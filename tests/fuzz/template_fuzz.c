@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
-#include "web/template.h"
+#include "web/template/template.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

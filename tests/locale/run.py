@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential tests of web/locale.h against Debian's python3-tornado (tornado.locale).
+"""Differential tests of web/locale/locale.h against Debian's python3-tornado (tornado.locale).
 
 Usage: python3 tests/locale/run.py --build=build [-v]
 

@@ -118,7 +118,7 @@ def describe(case):
 
 TABLE_MAIN = r"""
 #include <stdio.h>
-#include "web/template.h"
+#include "web/template/template.h"
 extern const tp_template_source tpl_table[];
 extern const size_t tpl_table_count;
 int main(int argc, char **argv)

@@ -1,4 +1,4 @@
-/* web/cookie.h. Every expected string was generated once with Debian's Tornado 6.2
+/* http/cookie.h. Every expected string was generated once with Debian's Tornado 6.2
  * (httputil.parse_cookie, RequestHandler.set_cookie + Morsel.OutputString,
  * web.create_signed_value / decode_signed_value) and pasted here as literals; the 6.5
  * rules are followed where they differ (max_age=0 omitted; name, domain, path and samesite
@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "core/arena.h"
-#include "web/cookie.h"
+#include "http/cookie.h"
 #include "tests/unit/suites.h"
 
 /* A literal and its length (literals may hold NULs). */

@@ -1,4 +1,4 @@
-/* tornado.escape (web/escape.h). Expected outputs come from Debian's Tornado 6.2 with the
+/* tornado.escape (core/escape.h). Expected outputs come from Debian's Tornado 6.2 with the
  * 6.5 behaviour where they differ (xhtml_escape writes ' as &#x27;, xhtml_unescape is
  * html.unescape): generated once with python3 and pasted here as literals. */
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "core/arena.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "tests/unit/suites.h"
 
 /* A literal and its length (literals may hold NULs). */

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "core/arena.h"
-#include "web/locale.h"
-#include "web/locale_internal.h"
+#include "web/locale/locale.h"
+#include "web/locale/internal.h"
 #include "tests/unit/suites.h"
 
 #define S(lit)   TP_SLICE_LIT(lit)

@@ -1,4 +1,4 @@
-/* web/static.h building blocks. The expected values were generated once with Debian's
+/* web/static/static.h building blocks. The expected values were generated once with Debian's
  * Python 3.11 and Tornado 6.2 (httputil._parse_request_range followed by the range logic of
  * StaticFileHandler.get for a 20-byte file; mimetypes.guess_type as get_content_type uses it;
  * posixpath.abspath(posixpath.join(root, rel))) and pasted here as literals. */
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
-#include "web/static.h"
+#include "web/static/static.h"
 #include "tests/unit/suites.h"
 
 #define N(v) (sizeof(v) / sizeof((v)[0]))

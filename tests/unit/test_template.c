@@ -10,7 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "web/template.h"
+#include "web/template/template.h"
 #include "tests/unit/suites.h"
 
 #define MAXOUT 4096

@@ -13,9 +13,9 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "core/utf8.h"
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 #define CSV_FIELD_LIMIT 131072 /* csv.field_size_limit() default, in characters */
 #define LOCALE_FILE_MAX (64 << 20)

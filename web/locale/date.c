@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 #define US_PER_SEC 1000000LL
 #define US_PER_DAY (86400LL * US_PER_SEC)

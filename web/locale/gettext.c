@@ -14,9 +14,9 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "core/utf8.h"
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 #define MO_LE_MAGIC 0x950412deu
 #define MO_BE_MAGIC 0xde120495u

@@ -1,4 +1,4 @@
-/* What web/locale*.c share: the string map, the CSV and gettext translation tables, the
+/* What the files of web/locale/ share: the string map, the CSV and gettext translation tables, the
  * locale object and the Python-style helpers (str.strip, %-formatting). */
 #ifndef TP_WEB_LOCALE_INTERNAL_H
 #define TP_WEB_LOCALE_INTERNAL_H
@@ -9,7 +9,7 @@
 
 #include "core/arena.h"
 #include "core/slice.h"
-#include "web/locale.h"
+#include "web/locale/locale.h"
 
 /* Python's gettext joins a context and a message with this byte. */
 #define TP_LOCALE_CTX_SEP '\x04'

@@ -2,7 +2,7 @@
  * get_closest, get, set_default_locale, translate, pgettext, list, friendly_number) and
  * RequestHandler.get_browser_locale (tornado/web.py). Loading lives in locale_csv.c and
  * locale_gettext.c, dates in locale_date.c. */
-#include "web/locale.h"
+#include "web/locale/locale.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,7 +14,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/utf8.h"
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 struct tp_locales {
     tp_arena arena; /* every table, locale and string; freed only with the registry */

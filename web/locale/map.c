@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME  0x100000001b3ull

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/locale.h"
+#include "web/locale/locale.h"
 
 static const tp_locale_info names[] = {
     {"af_ZA", "Afrikaans", "Afrikaans"},

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 #define PLURAL_MAX_LEN   1000 /* c2py: "plural form expression is too long" */
 #define PLURAL_MAX_PAREN 20   /* c2py: "plural form expression is too complex" */

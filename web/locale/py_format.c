@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "web/locale_internal.h"
+#include "web/locale/internal.h"
 
 /* Number of code points in s (continuation bytes not counted). */
 static size_t utf8_len(tp_slice s)

@@ -1,7 +1,7 @@
 /* StaticFileHandler (tornado/web.py of 6.5) over the handler API: the checks of
  * validate_absolute_path, the headers of set_headers, should_return_304, the Range cases of
  * get, and the static_path setting with static_url. The pure parts are in static_util.c. */
-#include "web/static.h"
+#include "web/static/static.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/date.h"
-#include "web/escape.h"
+#include "core/escape.h"
 #include "web/web_internal.h"
 
 /* One version hash, valid while the file keeps the stat signature it was computed for. */

@@ -38,7 +38,7 @@ int tp_app_add_static(tp_app *app, const char *static_path, const char *url_pref
  * include_version and the file can be read. Allocated in a; NULL without tp_app_add_static. */
 char *tp_static_url(tp_app *app, tp_arena *a, const char *path, bool include_version);
 
-/* ---- building blocks (web/static_util.c), pure functions the handler is made of ---------- */
+/* ---- building blocks (web/static/util.c), pure functions the handler is made of ---------- */
 
 /* What a Range header asks for, as Tornado's httputil._parse_request_range returns it
  * (Python slice indices: start < 0 counts from the end; has_* false for None). */

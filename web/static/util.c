@@ -1,8 +1,8 @@
-/* The pure parts of StaticFileHandler (web/static.h): Range parsing, Content-Type guessing,
+/* The pure parts of StaticFileHandler (web/static/static.h): Range parsing, Content-Type guessing,
  * path normalisation and the root test, If-None-Match matching, the content hash. Each one
  * follows the Python it stands for, named above it (tornado/web.py, tornado/httputil.py,
  * posixpath.py, mimetypes.py of Tornado 6.5 and Python 3.11). */
-#include "web/static.h"
+#include "web/static/static.h"
 
 #include <errno.h>
 #include <limits.h>

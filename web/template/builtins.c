@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "web/escape.h"
-#include "web/template_internal.h"
+#include "core/escape.h"
+#include "web/template/internal.h"
 
 #define MAX_MATERIALIZE (4u << 20) /* items list(), sorted() and friends may build */
 

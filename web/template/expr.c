@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "web/template_lex.h"
+#include "web/template/lex.h"
 
 static tpl_expr *mk(lexer *lx, int op, size_t nkids)
 {

@@ -1,4 +1,4 @@
-/* Shared by web/template_*.c: values, expression trees, template nodes, the parser, the
+/* Shared by the files of web/template/: values, expression trees, template nodes, the parser, the
  * linker and the renderer. Nothing here is public API. */
 #ifndef TP_WEB_TEMPLATE_INTERNAL_H
 #define TP_WEB_TEMPLATE_INTERNAL_H
@@ -11,7 +11,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/slice.h"
-#include "web/template.h"
+#include "web/template/template.h"
 
 /* tp_buf_data/tp_buf_slice that also work on a never-used buffer (no NULL arithmetic). */
 static inline const char *tpl_buf_str(const tp_buf *b)

@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "core/hex.h"
-#include "web/template_lex.h"
+#include "web/template/lex.h"
 
 int tpl_lex_fail(lexer *lx, const char *fmt, ...)
 {

@@ -3,7 +3,7 @@
 #ifndef TP_WEB_TEMPLATE_LEX_H
 #define TP_WEB_TEMPLATE_LEX_H
 
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 enum tok { T_END, T_NAME, T_INT, T_FLOAT, T_STR, T_OP, T_BAD };
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 #define MAX_INLINE_DEPTH 64
 

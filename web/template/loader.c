@@ -13,7 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 #define MAX_TEMPLATE_SIZE (64u << 20)
 #define MAX_NAME          1024

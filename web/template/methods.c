@@ -10,7 +10,7 @@
 #include <string.h>
 #include <wctype.h>
 
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 static tpl_val sval(tp_slice s)
 {

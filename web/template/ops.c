@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 #define MAX_SEQ (16u << 20) /* the largest string or list an operator may build */
 

@@ -9,8 +9,8 @@
 
 #include "core/alloc.h"
 #include "core/utf8.h"
-#include "web/escape.h"
-#include "web/template_internal.h"
+#include "core/escape.h"
+#include "web/template/internal.h"
 
 /* ---- whitespace ------------------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 enum { X_OK = 0, X_BREAK = 1, X_CONTINUE = 2, X_ERR = -1 };
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "web/template_internal.h"
+#include "web/template/internal.h"
 
 void tpl_from_json(json_t *j, tpl_val *out)
 {
