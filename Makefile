@@ -57,12 +57,18 @@ deps:
 # Rebuild everything when the flags change (redis's .make-settings idea).
 $(BUILD)/.flags: FORCE | deps
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS)' | cmp -s - $@ || \
-	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS)' > $@
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS) lib: $(LIB_VISIBILITY)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS) lib: $(LIB_VISIBILITY)' > $@
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(VISIBILITY) -MMD -MP -c $< -o $@
+
+# The library and the server are built with hidden symbols: only what platform/api.h's TP_API
+# marks is exported (from libtp.so, and from tornado-prefork to the app.so files it loads).
+# Apps keep the compiler's default, so their own globals never meet ours.
+LIB_VISIBILITY := -fvisibility=hidden
+$(LIB_OBJ) $(BUILD)/obj/tools/tornado_prefork.o: VISIBILITY := $(LIB_VISIBILITY)
 
 $(BUILD)/libtp.a: $(LIB_OBJ)
 	@rm -f $@

@@ -3,6 +3,8 @@
 #ifndef TP_CORE_BUF_H
 #define TP_CORE_BUF_H
 
+#include "platform/api.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -27,27 +29,27 @@ static inline tp_slice tp_buf_slice(const tp_buf *b)
 
 /* Makes room for at least `more` bytes after the data and returns where they go. May move
  * the data (compacting or reallocating), so pointers into the buffer are stale afterwards. */
-char *tp_buf_reserve(tp_buf *b, size_t more);
+TP_API char *tp_buf_reserve(tp_buf *b, size_t more);
 /* Marks n bytes written at tp_buf_reserve's pointer as data. */
 static inline void tp_buf_commit(tp_buf *b, size_t n)
 {
     b->len += n;
 }
 /* Appends n bytes (copies). */
-void tp_buf_append(tp_buf *b, const void *p, size_t n);
+TP_API void tp_buf_append(tp_buf *b, const void *p, size_t n);
 /* Appends a NUL-terminated string (without the NUL). */
-void tp_buf_append_str(tp_buf *b, const char *s);
+TP_API void tp_buf_append_str(tp_buf *b, const char *s);
 /* Appends printf-formatted text. */
-void tp_buf_appendf(tp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tp_buf_vappendf(tp_buf *b, const char *fmt, va_list ap);
+TP_API void tp_buf_appendf(tp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TP_API void tp_buf_vappendf(tp_buf *b, const char *fmt, va_list ap);
 /* Drops n bytes from the front (n <= len). An emptied buffer restarts at offset 0. */
-void tp_buf_consume(tp_buf *b, size_t n);
+TP_API void tp_buf_consume(tp_buf *b, size_t n);
 /* Empties the buffer, keeping its memory. */
 static inline void tp_buf_clear(tp_buf *b)
 {
     b->off = b->len = 0;
 }
 /* Releases the memory; the buffer is empty and reusable afterwards. */
-void tp_buf_free(tp_buf *b);
+TP_API void tp_buf_free(tp_buf *b);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef TP_CORE_ESCAPE_H
 #define TP_CORE_ESCAPE_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,29 +14,29 @@
 #include "core/slice.h"
 
 /* Escapes & < > " ' as &amp; &lt; &gt; &quot; &#x27; (Tornado 6.4+, html.escape). */
-tp_slice tp_xhtml_escape(tp_arena *a, tp_slice s);
+TP_API tp_slice tp_xhtml_escape(tp_arena *a, tp_slice s);
 /* Replaces named and numeric character references by Python's html.unescape rules (HTML5:
  * the whole named table, references without ';', the spec's invalid-number replacements). */
-tp_slice tp_xhtml_unescape(tp_arena *a, tp_slice s);
+TP_API tp_slice tp_xhtml_unescape(tp_arena *a, tp_slice s);
 /* Percent-encodes every byte but A-Za-z0-9_.-~. With plus, quote_plus (space -> '+', '/'
  * encoded); without, quote (space -> %20, '/' kept). */
-tp_slice tp_url_escape(tp_arena *a, tp_slice s, bool plus);
+TP_API tp_slice tp_url_escape(tp_arena *a, tp_slice s, bool plus);
 /* Percent-decodes s into the arena (NUL-terminated); with plus, '+' becomes a space.
  * Invalid escapes are kept as they are, as Python's unquote does. */
-tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus);
+TP_API tp_slice tp_url_unescape(tp_arena *a, tp_slice s, bool plus);
 /* Returns false if s holds a '%' not followed by two hex digits. */
-bool tp_url_escapes_valid(tp_slice s);
+TP_API bool tp_url_escapes_valid(tp_slice s);
 /* tornado.escape's name for tp_url_unescape: the bytes are not UTF-8 checked. */
-tp_slice tp_url_unescape_slice(tp_arena *a, tp_slice s, bool plus);
+TP_API tp_slice tp_url_unescape_slice(tp_arena *a, tp_slice s, bool plus);
 /* Python's json.dumps(v) (ASCII-only, ", " and ": ", keys in insertion order) with "</"
  * written as "<\/". A NULL slice if jansson cannot encode v (NULL, or a cycle). */
-tp_slice tp_json_encode(tp_arena *a, const json_t *v);
+TP_API tp_slice tp_json_encode(tp_arena *a, const json_t *v);
 /* Parses any JSON value (NUL escapes allowed). The caller owns the result (json_decref);
  * NULL on a syntax error, described in *err (err may be NULL). */
-json_t *tp_json_decode(tp_slice s, json_error_t *err);
+TP_API json_t *tp_json_decode(tp_slice s, json_error_t *err);
 /* Runs of bytes 0x00-0x20 become one space; then leading and trailing (Unicode) whitespace
  * is stripped, as Python's str.strip does. */
-tp_slice tp_squeeze(tp_arena *a, tp_slice s);
+TP_API tp_slice tp_squeeze(tp_arena *a, tp_slice s);
 
 /* Options of tp_linkify; a zeroed struct (or NULL) gives Tornado's defaults. */
 typedef struct tp_linkify_opts {
@@ -51,8 +53,8 @@ typedef struct tp_linkify_opts {
 
 /* Tornado's linkify: xhtml-escapes s, then wraps URLs ("scheme://..." with a permitted
  * scheme, or "www....", given "http://") in <a href="...">. o may be NULL. */
-tp_slice tp_linkify(tp_arena *a, tp_slice s, const tp_linkify_opts *o);
+TP_API tp_slice tp_linkify(tp_arena *a, tp_slice s, const tp_linkify_opts *o);
 /* True if s is valid UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
-bool tp_utf8_valid(tp_slice s);
+TP_API bool tp_utf8_valid(tp_slice s);
 
 #endif

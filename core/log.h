@@ -5,6 +5,8 @@
 #ifndef TP_CORE_LOG_H
 #define TP_CORE_LOG_H
 
+#include "platform/api.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -17,27 +19,27 @@ enum tp_log_level {
 };
 
 /* Lines below `level` are dropped (default TP_LOG_INFO). */
-void tp_log_set_level(int level);
-int tp_log_level(void);
+TP_API void tp_log_set_level(int level);
+TP_API int tp_log_level(void);
 /* Parses "debug", "info", "warning", "error" or "none"; -1 if unknown. */
-int tp_log_level_parse(const char *name);
+TP_API int tp_log_level_parse(const char *name);
 /* Turns the access log (one line per request) on or off (default on). Access lines still
  * obey the level: 2xx/3xx are INFO, 4xx WARNING, 5xx ERROR. */
-void tp_log_set_access(bool on);
-bool tp_log_access_enabled(void);
+TP_API void tp_log_set_access(bool on);
+TP_API bool tp_log_access_enabled(void);
 /* Writes to fd from now on (default 2); the caller keeps ownership of fd. */
-void tp_log_set_fd(int fd);
+TP_API void tp_log_set_fd(int fd);
 /* Text put after the level letter's bracket fields, e.g. "worker[1] " (copied; NULL clears). */
-void tp_log_set_tag(const char *tag);
+TP_API void tp_log_set_tag(const char *tag);
 
 /* Formats one line; `file` is a source path whose base name without ".c" is the module. */
-void tp_log_write(int level, const char *file, int line, const char *fmt, ...)
+TP_API void tp_log_write(int level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void tp_log_vwrite(int level, const char *file, int line, const char *fmt, va_list ap);
+TP_API void tp_log_vwrite(int level, const char *file, int line, const char *fmt, va_list ap);
 /* In a child after fork: forgets the parent's pending flush (queued on the parent's loop). */
-void tp_log_after_fork(void);
+TP_API void tp_log_after_fork(void);
 /* Writes buffered lines now. */
-void tp_log_flush(void);
+TP_API void tp_log_flush(void);
 
 #define tp_log_debug(...)   tp_log_write(TP_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
 #define tp_log_info(...)    tp_log_write(TP_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)

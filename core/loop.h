@@ -5,6 +5,8 @@
 #ifndef TP_CORE_LOOP_H
 #define TP_CORE_LOOP_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,38 +47,38 @@ typedef struct tp_defer {
 typedef uint64_t tp_timeout;
 
 /* A new loop, or NULL with errno set (no fds left). Free with tp_loop_free. */
-tp_loop *tp_loop_new(void);
+TP_API tp_loop *tp_loop_new(void);
 /* Frees the loop. Handlers still registered are dropped, their fds are not closed. */
-void tp_loop_free(tp_loop *loop);
+TP_API void tp_loop_free(tp_loop *loop);
 /* This thread's loop, created on first use; tp_loop_set_current replaces it (NULL clears). */
-tp_loop *tp_loop_current(void);
-void tp_loop_set_current(tp_loop *loop);
+TP_API tp_loop *tp_loop_current(void);
+TP_API void tp_loop_set_current(tp_loop *loop);
 /* This thread's loop if it is inside tp_loop_run, else NULL (creates nothing). */
-tp_loop *tp_loop_running(void);
+TP_API tp_loop *tp_loop_running(void);
 
 /* Calls fn(loop, fd, events, arg) while fd is ready for `events` (TP_READ|TP_WRITE); errors
  * and hang-ups are always reported. Level-triggered. Returns 0, -EEXIST if fd already has a
  * handler, or -errno from the poller. */
-int tp_loop_add_fd(tp_loop *loop, int fd, unsigned events, tp_fd_fn fn, void *arg);
+TP_API int tp_loop_add_fd(tp_loop *loop, int fd, unsigned events, tp_fd_fn fn, void *arg);
 /* Changes the events watched on fd; 0 pauses it without forgetting the handler. */
-int tp_loop_update_fd(tp_loop *loop, int fd, unsigned events);
+TP_API int tp_loop_update_fd(tp_loop *loop, int fd, unsigned events);
 /* Forgets fd's handler (no error if it has none). Does not close fd. */
-void tp_loop_remove_fd(tp_loop *loop, int fd);
+TP_API void tp_loop_remove_fd(tp_loop *loop, int fd);
 
 /* Runs fn(loop, arg) on the next iteration; callbacks added while callbacks run wait for the
  * iteration after. */
-void tp_loop_add_callback(tp_loop *loop, tp_fn fn, void *arg);
+TP_API void tp_loop_add_callback(tp_loop *loop, tp_fn fn, void *arg);
 /* The only thread-safe call: queues fn and wakes the loop through its eventfd. */
-void tp_loop_add_callback_threadsafe(tp_loop *loop, tp_fn fn, void *arg);
+TP_API void tp_loop_add_callback_threadsafe(tp_loop *loop, tp_fn fn, void *arg);
 
 /* Monotonic seconds now (not cached): for measuring durations. */
 double tp__monotonic(void);
 /* The loop's clock: monotonic seconds, cached once per iteration (as Tornado's IOLoop.time()). */
-double tp_loop_time(const tp_loop *loop);
+TP_API double tp_loop_time(const tp_loop *loop);
 /* Arms t to fire at `when` (loop time); re-arms if it was armed. */
-void tp_timer_start_at(tp_loop *loop, tp_timer *t, double when);
+TP_API void tp_timer_start_at(tp_loop *loop, tp_timer *t, double when);
 /* Disarms t; harmless if it is not armed. */
-void tp_timer_stop(tp_loop *loop, tp_timer *t);
+TP_API void tp_timer_stop(tp_loop *loop, tp_timer *t);
 static inline void tp_timer_init(tp_timer *t, tp_fn fn, void *arg)
 {
     *t = (tp_timer){.fn = fn, .arg = arg};
@@ -88,41 +90,42 @@ static inline bool tp_timer_armed(const tp_timer *t)
 
 /* Runs fn(loop, arg) once at loop time `when` / after `delay` seconds. The handle stays safe
  * to pass to tp_loop_remove_timeout after the timeout fired. */
-tp_timeout tp_loop_call_at(tp_loop *loop, double when, tp_fn fn, void *arg);
-tp_timeout tp_loop_call_later(tp_loop *loop, double delay, tp_fn fn, void *arg);
+TP_API tp_timeout tp_loop_call_at(tp_loop *loop, double when, tp_fn fn, void *arg);
+TP_API tp_timeout tp_loop_call_later(tp_loop *loop, double delay, tp_fn fn, void *arg);
 /* Cancels a pending timeout; unknown or already fired handles are ignored. */
-void tp_loop_remove_timeout(tp_loop *loop, tp_timeout h);
+TP_API void tp_loop_remove_timeout(tp_loop *loop, tp_timeout h);
 
 /* Queues d to run before the loop next sleeps (once, however often it is queued). */
-void tp_loop_defer(tp_loop *loop, tp_defer *d);
+TP_API void tp_loop_defer(tp_loop *loop, tp_defer *d);
 
 /* Calls fn(loop, signo, arg) from the loop whenever signo arrives. The signal is blocked in
  * the calling thread and read from a signalfd. One handler per signal; 0 or -errno. */
-int tp_loop_add_signal(tp_loop *loop, int signo, tp_signal_fn fn, void *arg);
+TP_API int tp_loop_add_signal(tp_loop *loop, int signo, tp_signal_fn fn, void *arg);
 /* Stops handling signo and unblocks it. */
-void tp_loop_remove_signal(tp_loop *loop, int signo);
+TP_API void tp_loop_remove_signal(tp_loop *loop, int signo);
 
 /* Runs until tp_loop_stop. Returns 0, or -errno if the poller fails. */
-int tp_loop_run(tp_loop *loop);
+TP_API int tp_loop_run(tp_loop *loop);
 /* Makes tp_loop_run return after the current iteration; a stop before run makes the next run
  * return at once, as in Tornado. */
-void tp_loop_stop(tp_loop *loop);
+TP_API void tp_loop_stop(tp_loop *loop);
 /* For tests and scripts: queues start(loop, arg), runs the loop until something calls
  * tp_loop_stop, and returns 0, or -ETIMEDOUT if `timeout` seconds (> 0) passed first. */
-int tp_loop_run_sync(tp_loop *loop, tp_fn start, void *arg, double timeout);
+TP_API int tp_loop_run_sync(tp_loop *loop, tp_fn start, void *arg, double timeout);
 
 /* Number of fd handlers, armed timers and queued callbacks: 0 when the loop is idle. */
-size_t tp_loop_live_handles(const tp_loop *loop);
+TP_API size_t tp_loop_live_handles(const tp_loop *loop);
 
 /* PeriodicCallback: fn runs every `period` seconds, start to start; overrun ticks are skipped
  * to stay on the grid; jitter j scales each period by 1 + j*(rand-0.5). */
 typedef struct tp_periodic tp_periodic;
 /* A stopped periodic callback, or NULL if period <= 0. Free with tp_periodic_free. */
-tp_periodic *tp_periodic_new(tp_loop *loop, double period, double jitter, tp_fn fn, void *arg);
+TP_API tp_periodic *tp_periodic_new(tp_loop *loop, double period, double jitter, tp_fn fn,
+                                    void *arg);
 /* The first call comes one period after start. */
-void tp_periodic_start(tp_periodic *p);
-void tp_periodic_stop(tp_periodic *p);
-bool tp_periodic_is_running(const tp_periodic *p);
-void tp_periodic_free(tp_periodic *p);
+TP_API void tp_periodic_start(tp_periodic *p);
+TP_API void tp_periodic_stop(tp_periodic *p);
+TP_API bool tp_periodic_is_running(const tp_periodic *p);
+TP_API void tp_periodic_free(tp_periodic *p);
 
 #endif

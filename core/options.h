@@ -3,6 +3,8 @@
 #ifndef TP_CORE_OPTIONS_H
 #define TP_CORE_OPTIONS_H
 
+#include "platform/api.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,17 +30,17 @@ typedef struct tp_option_group {
 /* Parses argv[1..] ("--name=value", "--flag", "--no-flag", "--" ends options) into the
  * groups until the first non-option, whose index goes to *rest. Strings point into argv.
  * 0, 1 if --help was given, or -EINVAL with a one-line message in err. */
-int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, char **argv,
-                     int *rest, char *err, size_t errlen);
+TP_API int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, char **argv,
+                            int *rest, char *err, size_t errlen);
 /* Parses one "name=value" / "flag" / "no-flag" (without the leading dashes); 0 or -EINVAL. */
-int tp_options_parse_one(const tp_option_group *groups, size_t ngroups, const char *arg, char *err,
-                         size_t errlen);
+TP_API int tp_options_parse_one(const tp_option_group *groups, size_t ngroups, const char *arg,
+                                char *err, size_t errlen);
 /* Sets one option by name from text (the config-file path); 0 or -EINVAL with err. */
-int tp_options_set(const tp_option_group *groups, size_t ngroups, const char *name,
-                   const char *value, char *err, size_t errlen);
+TP_API int tp_options_set(const tp_option_group *groups, size_t ngroups, const char *name,
+                          const char *value, char *err, size_t errlen);
 /* Prints every option with its help and current value. */
-void tp_options_print_help(const tp_option_group *groups, size_t ngroups, FILE *out);
+TP_API void tp_options_print_help(const tp_option_group *groups, size_t ngroups, FILE *out);
 /* Appends "name=value " for every option (the startup log line). */
-void tp_options_describe(const tp_option_group *groups, size_t ngroups, tp_buf *out);
+TP_API void tp_options_describe(const tp_option_group *groups, size_t ngroups, tp_buf *out);
 
 #endif

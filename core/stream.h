@@ -12,6 +12,8 @@
 #ifndef TP_CORE_STREAM_H
 #define TP_CORE_STREAM_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -40,62 +42,63 @@ typedef struct tp_stream_opts {
 } tp_stream_opts;
 
 /* Wraps fd (made non-blocking; the stream owns and closes it). opts may be NULL. */
-tp_stream *tp_stream_new(tp_loop *loop, int fd, const tp_stream_opts *opts);
+TP_API tp_stream *tp_stream_new(tp_loop *loop, int fd, const tp_stream_opts *opts);
 
 /* Tornado-style reads. Each returns 0, -EBUSY if a read is already pending, or -EPIPE if the
  * stream is closed (fn is not called then). Callbacks always run from the loop, never from
  * inside these calls. max_bytes 0 means no limit but max_buffer_size. */
-int tp_stream_read_until(tp_stream *s, tp_slice delim, size_t max_bytes, tp_read_fn fn, void *arg);
+TP_API int tp_stream_read_until(tp_stream *s, tp_slice delim, size_t max_bytes, tp_read_fn fn,
+                                void *arg);
 /* Data through the end of the first match of a PCRE2 pattern (compiled per call). -EINVAL if
  * the pattern does not compile. */
-int tp_stream_read_until_regex(tp_stream *s, const char *pattern, size_t max_bytes, tp_read_fn fn,
-                               void *arg);
+TP_API int tp_stream_read_until_regex(tp_stream *s, const char *pattern, size_t max_bytes,
+                                      tp_read_fn fn, void *arg);
 /* Exactly n bytes, or with partial 1..n bytes as soon as any are there. n == 0 gives "". */
-int tp_stream_read_bytes(tp_stream *s, size_t n, bool partial, tp_read_fn fn, void *arg);
+TP_API int tp_stream_read_bytes(tp_stream *s, size_t n, bool partial, tp_read_fn fn, void *arg);
 /* Everything until the peer closes (bounded by max_buffer_size). */
-int tp_stream_read_until_close(tp_stream *s, tp_read_fn fn, void *arg);
+TP_API int tp_stream_read_until_close(tp_stream *s, tp_read_fn fn, void *arg);
 
 /* Raw mode: fn sees the data from now on (replacing any earlier handler; -EBUSY while a
  * Tornado-style read is pending). NULL stops it. */
-int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg);
+TP_API int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg);
 /* Stops calling the data handler (bytes keep being buffered up to read_chunk_size). */
-void tp_stream_pause(tp_stream *s);
+TP_API void tp_stream_pause(tp_stream *s);
 /* Calls the data handler again (before the loop sleeps if bytes are buffered). */
-void tp_stream_resume(tp_stream *s);
+TP_API void tp_stream_resume(tp_stream *s);
 
 /* Queues a copy of n bytes; fn (may be NULL) fires when they are written. 0, -EPIPE if
  * closed, -ENOBUFS over max_write_buffer_size. */
-int tp_stream_write(tp_stream *s, const void *p, size_t n, tp_write_fn fn, void *arg);
+TP_API int tp_stream_write(tp_stream *s, const void *p, size_t n, tp_write_fn fn, void *arg);
 /* Queues n bytes without copying; free_fn(free_arg) runs once they are sent or dropped. */
-int tp_stream_write_ref(tp_stream *s, const void *p, size_t n, void (*free_fn)(void *),
-                        void *free_arg, tp_write_fn fn, void *arg);
+TP_API int tp_stream_write_ref(tp_stream *s, const void *p, size_t n, void (*free_fn)(void *),
+                               void *free_arg, tp_write_fn fn, void *arg);
 /* Queues n bytes of file fd from off, sent with sendfile; the stream closes fd afterwards
  * when close_fd. */
-int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd, tp_write_fn fn,
-                       void *arg);
+TP_API int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd,
+                              tp_write_fn fn, void *arg);
 /* Bytes handed to the kernel since the stream was made. */
-uint64_t tp_stream_bytes_written(const tp_stream *s);
+TP_API uint64_t tp_stream_bytes_written(const tp_stream *s);
 /* Bytes still on their way out: queued here or unsent in the socket (SIOCOUTQ). */
-uint64_t tp_stream_unsent(const tp_stream *s);
+TP_API uint64_t tp_stream_unsent(const tp_stream *s);
 /* Bytes queued and not yet written. */
-size_t tp_stream_pending_write(const tp_stream *s);
+TP_API size_t tp_stream_pending_write(const tp_stream *s);
 
 /* Sets the close callback (see the file comment). */
-void tp_stream_set_close_callback(tp_stream *s, tp_close_fn fn, void *arg);
+TP_API void tp_stream_set_close_callback(tp_stream *s, tp_close_fn fn, void *arg);
 /* Closes now: queued output is dropped. */
-void tp_stream_close(tp_stream *s);
+TP_API void tp_stream_close(tp_stream *s);
 /* Writes what is queued, then shuts down the sending side and discards input for at most
  * `linger` seconds (so the peer reads the response before the reset), then closes. */
-void tp_stream_close_after_flush(tp_stream *s, double linger);
+TP_API void tp_stream_close_after_flush(tp_stream *s, double linger);
 
-bool tp_stream_closed(const tp_stream *s);
-bool tp_stream_reading(const tp_stream *s);
-bool tp_stream_writing(const tp_stream *s);
-int tp_stream_fd(const tp_stream *s);
-tp_loop *tp_stream_loop(const tp_stream *s);
+TP_API bool tp_stream_closed(const tp_stream *s);
+TP_API bool tp_stream_reading(const tp_stream *s);
+TP_API bool tp_stream_writing(const tp_stream *s);
+TP_API int tp_stream_fd(const tp_stream *s);
+TP_API tp_loop *tp_stream_loop(const tp_stream *s);
 /* Bytes read but not consumed yet. */
-size_t tp_stream_buffered(const tp_stream *s);
+TP_API size_t tp_stream_buffered(const tp_stream *s);
 /* TCP_NODELAY on or off; 0 or -errno. */
-int tp_stream_set_nodelay(tp_stream *s, bool on);
+TP_API int tp_stream_set_nodelay(tp_stream *s, bool on);
 
 #endif

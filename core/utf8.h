@@ -3,6 +3,8 @@
 #ifndef TP_CORE_UTF8_H
 #define TP_CORE_UTF8_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,15 +13,15 @@
 
 /* Decodes the character at p (n bytes available) into *cp and returns its length, or 0 if
  * the bytes are not valid UTF-8 (overlong forms, surrogates, past U+10FFFF, truncated). */
-size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+TP_API size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 /* Python's str.isspace() for one code point. */
-bool tp_py_isspace(uint32_t cp);
+TP_API bool tp_py_isspace(uint32_t cp);
 /* Python's str.strip() on valid UTF-8 text (an invalid sequence stops the stripping). */
-tp_slice tp_py_strip(tp_slice s);
+TP_API tp_slice tp_py_strip(tp_slice s);
 /* s without the leading and trailing bytes for which space() is true (str.strip() on text
  * whose characters are bytes, e.g. latin-1, with the caller's notion of whitespace). */
-tp_slice tp_slice_strip_bytes(tp_slice s, bool (*space)(unsigned char c));
+TP_API tp_slice tp_slice_strip_bytes(tp_slice s, bool (*space)(unsigned char c));
 /* Python's str.isspace() for a latin-1 character (space() for tp_slice_strip_bytes). */
-bool tp_py_isspace_latin1(unsigned char c);
+TP_API bool tp_py_isspace_latin1(unsigned char c);
 
 #endif

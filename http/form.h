@@ -12,6 +12,8 @@
 #ifndef TP_HTTP_FORM_H
 #define TP_HTTP_FORM_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -44,32 +46,32 @@ typedef struct tp_form_files {
 } tp_form_files;
 
 /* enabled, 100 parts, 10 KiB of part headers. */
-tp_form_limits tp_form_limits_default(void);
+TP_API tp_form_limits tp_form_limits_default(void);
 
 /* parse_body_arguments: appends the body's arguments to args and its files to files.
  * content_type is the request's Content-Type (all values joined, "" if absent);
  * content_encoding is the joined Content-Encoding or a NULL slice if absent. A body of
  * another type is ignored (returns 0). On error returns -EINVAL, sets *err to Tornado's
  * message (arena text) and leaves args and files as they were; lim NULL means defaults. */
-int tp_form_parse_body(tp_arena *a, tp_slice content_type, tp_slice body, tp_slice content_encoding,
-                       const tp_form_limits *lim, tp_args *args, tp_form_files *files,
-                       const char **err);
+TP_API int tp_form_parse_body(tp_arena *a, tp_slice content_type, tp_slice body,
+                              tp_slice content_encoding, const tp_form_limits *lim, tp_args *args,
+                              tp_form_files *files, const char **err);
 
 /* parse_multipart_form_data with the boundary parameter (quotes not yet removed). Same
  * results and errors as tp_form_parse_body (-E2BIG for a limit, -EINVAL otherwise); *err is
  * the message without the "Invalid multipart/form-data: " prefix parse_body adds. */
-int tp_form_parse_multipart(tp_arena *a, tp_slice boundary, tp_slice body,
-                            const tp_form_limits *lim, tp_args *args, tp_form_files *files,
-                            const char **err);
+TP_API int tp_form_parse_multipart(tp_arena *a, tp_slice boundary, tp_slice body,
+                                   const tp_form_limits *lim, tp_args *args, tp_form_files *files,
+                                   const char **err);
 
 /* Tornado's _parse_header for a Content-Disposition-like value: the first field in *key,
  * the parameters (RFC 2231 decoded, values UTF-8) appended to params, later ones
  * overriding earlier ones of the same name. -EINVAL (with *err) when Python would raise. */
-int tp_form_parse_header(tp_arena *a, tp_slice line, tp_slice *key, tp_args *params,
-                         const char **err);
+TP_API int tp_form_parse_header(tp_arena *a, tp_slice line, tp_slice *key, tp_args *params,
+                                const char **err);
 
 /* The files named name: stores up to max in out, returns how many there are in all. */
-size_t tp_form_files_get(const tp_form_files *files, tp_slice name, const tp_form_file **out,
-                         size_t max);
+TP_API size_t tp_form_files_get(const tp_form_files *files, tp_slice name, const tp_form_file **out,
+                                size_t max);
 
 #endif

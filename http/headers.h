@@ -3,6 +3,8 @@
 #ifndef TP_HTTP_HEADERS_H
 #define TP_HTTP_HEADERS_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,26 +19,26 @@ typedef struct tp_headers {
 } tp_headers;
 
 /* An empty set whose memory comes from arena. */
-void tp_headers_init(tp_headers *h, tp_arena *arena);
+TP_API void tp_headers_init(tp_headers *h, tp_arena *arena);
 /* Adopts n parsed headers (no copy: the slices must outlive h). */
-void tp_headers_adopt(tp_headers *h, tp_http_header *v, size_t n);
+TP_API void tp_headers_adopt(tp_headers *h, tp_http_header *v, size_t n);
 /* Appends a field, copying name and value into the arena. */
-void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value);
+TP_API void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value);
 /* Appends a field without copying: name and value must outlive h (literals, arena data). */
-void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value);
+TP_API void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value);
 /* Replaces every field of that name with one. */
-void tp_headers_set(tp_headers *h, tp_slice name, tp_slice value);
+TP_API void tp_headers_set(tp_headers *h, tp_slice name, tp_slice value);
 /* Removes every field of that name; returns how many went. */
-size_t tp_headers_remove(tp_headers *h, tp_slice name);
+TP_API size_t tp_headers_remove(tp_headers *h, tp_slice name);
 /* The first value of name, or a NULL slice (p == NULL) if absent. */
-tp_slice tp_headers_get(const tp_headers *h, tp_slice name);
+TP_API tp_slice tp_headers_get(const tp_headers *h, tp_slice name);
 /* All values of name joined with "," (Tornado's headers[name]); NULL slice if absent. */
-tp_slice tp_headers_get_joined(const tp_headers *h, tp_slice name);
+TP_API tp_slice tp_headers_get_joined(const tp_headers *h, tp_slice name);
 /* How many fields have that name. */
-size_t tp_headers_count(const tp_headers *h, tp_slice name);
+TP_API size_t tp_headers_count(const tp_headers *h, tp_slice name);
 /* Appends "Name: value\r\n" for every field. */
-void tp_headers_write(const tp_headers *h, tp_buf *out);
+TP_API void tp_headers_write(const tp_headers *h, tp_buf *out);
 /* Tornado's header-name case: "content-type" -> "Content-Type" (copied into arena). */
-tp_slice tp_headers_normalize_name(tp_arena *arena, tp_slice name);
+TP_API tp_slice tp_headers_normalize_name(tp_arena *arena, tp_slice name);
 
 #endif

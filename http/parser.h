@@ -9,6 +9,8 @@
 #ifndef TP_HTTP_PARSER_H
 #define TP_HTTP_PARSER_H
 
+#include "platform/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,18 +46,18 @@ typedef struct tp_request_head {
  * line) when complete, TP_AGAIN when more bytes are needed, or TP_ERROR with *status set to
  * 400 (malformed), 414 (target too long), 431 (head or header count over the limit) or 505
  * (not HTTP/1.x). buf may grow between calls but the bytes already passed must not change. */
-int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len, const tp_http_limits *lim,
-                      int *status);
+TP_API int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len,
+                             const tp_http_limits *lim, int *status);
 /* Parses a complete head of `len` bytes (as returned by tp_http_scan_head) into out, using
  * headers[0..max) for the header slices. TP_OK, or TP_ERROR with *status as above. */
-int tp_http_parse_head(const char *buf, size_t len, tp_request_head *out, tp_http_header *headers,
-                       size_t max, int *status);
+TP_API int tp_http_parse_head(const char *buf, size_t len, tp_request_head *out,
+                              tp_http_header *headers, size_t max, int *status);
 
 /* RFC 9110 token character (header names, methods). */
-extern const uint8_t tp_http_token_chars[256];
+TP_API extern const uint8_t tp_http_token_chars[256];
 /* True if every byte of s may appear in a header value (HTAB, SP, VCHAR, obs-text). */
-int tp_http_valid_header_value(tp_slice s);
+TP_API int tp_http_valid_header_value(tp_slice s);
 /* True if s is a non-empty token. */
-int tp_http_valid_token(tp_slice s);
+TP_API int tp_http_valid_token(tp_slice s);
 
 #endif

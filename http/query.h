@@ -3,6 +3,8 @@
 #ifndef TP_HTTP_QUERY_H
 #define TP_HTTP_QUERY_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,14 +25,14 @@ typedef struct tp_args {
 
 /* Appends the pairs of "a=1&b=&c" (separators '&'; blank values kept; a name without '='
  * gets the value ""). Names and values are decoded with '+' as space. */
-void tp_parse_qs(tp_arena *a, tp_slice qs, tp_args *out);
+TP_API void tp_parse_qs(tp_arena *a, tp_slice qs, tp_args *out);
 /* Appends one pair (copied into the arena). */
-void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value);
+TP_API void tp_args_add(tp_arena *a, tp_args *args, tp_slice name, tp_slice value);
 /* Appends one pair without copying it (the slices must outlive args; the array grows in a). */
-void tp_args_add_ref(tp_arena *a, tp_args *args, tp_slice name, tp_slice value);
+TP_API void tp_args_add_ref(tp_arena *a, tp_args *args, tp_slice name, tp_slice value);
 /* The last value of name (Tornado's get_argument), or a NULL slice. */
-tp_slice tp_args_get_last(const tp_args *args, tp_slice name);
+TP_API tp_slice tp_args_get_last(const tp_args *args, tp_slice name);
 /* Stores up to max values of name in out and returns how many there are in all. */
-size_t tp_args_get_all(const tp_args *args, tp_slice name, tp_slice *out, size_t max);
+TP_API size_t tp_args_get_all(const tp_args *args, tp_slice name, tp_slice *out, size_t max);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef TP_HTTP_REQUEST_H
 #define TP_HTTP_REQUEST_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,30 +43,31 @@ typedef struct tp_request {
  * HTTP layer forgets it. Finish the request afterwards (its writes are dropped). NULL if the
  * response was started or the client is gone. */
 struct tp_stream;
-struct tp_stream *tp_http_detach(tp_request *req);
+TP_API struct tp_stream *tp_http_detach(tp_request *req);
 
 /* Starts the response. Chunked framing is chosen when the request is HTTP/1.1, not HEAD, the
  * status allows a body and headers has no Content-Length. Date is added when headers lack
  * it, and Connection as keep-alive requires. reason NULL-slice: the standard phrase.
  * Returns 0, -EALREADY if the head was already written, -EINVAL for an invalid reason or
  * Content-Length, or -EPIPE once the client is gone. */
-int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_headers *headers);
+TP_API int tp_http_write_head(tp_request *req, int status, tp_slice reason,
+                              const tp_headers *headers);
 /* Writes body bytes (copied; framed as a chunk when chunked). Bodies of HEAD, 204 and 304
  * responses are dropped. More bytes than a declared Content-Length: -EMSGSIZE and the
  * connection is closed after the response. -EPIPE once the client is gone. */
-int tp_http_write_body(tp_request *req, const void *p, size_t n);
+TP_API int tp_http_write_body(tp_request *req, const void *p, size_t n);
 /* Queues n bytes of file fd from off, sent with sendfile (pread-framed when chunked: chunked
  * responses copy). With close_fd the fd is closed afterwards, also on error. */
-int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd);
+TP_API int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd);
 /* Ends the response; the request (and its arena) is freed, so req must not be used after.
  * Safe after the client went away. */
-void tp_http_finish(tp_request *req);
+TP_API void tp_http_finish(tp_request *req);
 /* True once the client went away: writes are dropped, only tp_http_finish remains to do. */
-bool tp_http_client_gone(const tp_request *req);
+TP_API bool tp_http_client_gone(const tp_request *req);
 /* Bytes written to the client's socket so far are not tracked; this tells whether the
  * response head went out already (true after tp_http_write_head). */
-bool tp_http_head_written(const tp_request *req);
+TP_API bool tp_http_head_written(const tp_request *req);
 /* Standard reason phrase of a status code, or "Unknown". */
-const char *tp_http_reason(int status);
+TP_API const char *tp_http_reason(int status);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef TP_HTTP_SERVER_H
 #define TP_HTTP_SERVER_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -43,41 +45,41 @@ typedef struct tp_http_delegate {
 typedef struct tp_http_server tp_http_server;
 
 /* Tornado's defaults. */
-void tp_http_server_opts_default(tp_http_server_opts *o);
+TP_API void tp_http_server_opts_default(tp_http_server_opts *o);
 /* A server on loop that hands requests to delegate (copied) with ctx; opts NULL = defaults.
  * Free with tp_http_server_free. */
-tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delegate, void *ctx,
-                                   const tp_http_server_opts *opts);
+TP_API tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delegate,
+                                          void *ctx, const tp_http_server_opts *opts);
 /* Binds address:port (NULL = all interfaces; port 0 = any free port) and serves it. Returns
  * the bound port or -errno. */
-int tp_http_server_listen(tp_http_server *srv, const char *address, int port);
+TP_API int tp_http_server_listen(tp_http_server *srv, const char *address, int port);
 /* Serves an already listening socket (from the prefork master or LISTEN_FDS); the server
  * owns it. 0 or -errno. */
-int tp_http_server_add_socket(tp_http_server *srv, int fd);
+TP_API int tp_http_server_add_socket(tp_http_server *srv, int fd);
 /* Like tp_http_server_add_socket for a listening socket shared with other processes: each
  * accept wakes one of them only (EPOLLEXCLUSIVE), re-armed every 16 accepts so the load
  * spreads. 0 or -errno. */
-int tp_http_server_add_shared_socket(tp_http_server *srv, int fd);
+TP_API int tp_http_server_add_shared_socket(tp_http_server *srv, int fd);
 /* Graceful drain: stops accepting, answers each connection's next request with Connection:
  * close, closes connections still idle after idle_grace seconds, and calls done(srv, arg)
  * (from the loop) once no connection is left. */
-void tp_http_server_drain(tp_http_server *srv, double idle_grace,
-                          void (*done)(tp_http_server *srv, void *arg), void *arg);
+TP_API void tp_http_server_drain(tp_http_server *srv, double idle_grace,
+                                 void (*done)(tp_http_server *srv, void *arg), void *arg);
 /* Requests received so far. */
-unsigned long tp_http_server_requests(const tp_http_server *srv);
+TP_API unsigned long tp_http_server_requests(const tp_http_server *srv);
 /* Stops accepting (listening sockets are closed); open connections are untouched. */
-void tp_http_server_stop(tp_http_server *srv);
+TP_API void tp_http_server_stop(tp_http_server *srv);
 /* Closes every connection now (in-flight requests get connection_closed). */
-void tp_http_server_close_all(tp_http_server *srv);
+TP_API void tp_http_server_close_all(tp_http_server *srv);
 /* Open connections. */
-size_t tp_http_server_connections(const tp_http_server *srv);
+TP_API size_t tp_http_server_connections(const tp_http_server *srv);
 /* Frees the server: stops it and closes every connection. */
-void tp_http_server_free(tp_http_server *srv);
-const tp_http_server_opts *tp_http_server_options(const tp_http_server *srv);
+TP_API void tp_http_server_free(tp_http_server *srv);
+TP_API const tp_http_server_opts *tp_http_server_options(const tp_http_server *srv);
 
 #include "core/options.h"
 /* The option table of tp_http_server_opts (for command lines and config files). */
-extern const tp_option tp_http_server_option_table[];
-extern const size_t tp_http_server_option_count;
+TP_API extern const tp_option tp_http_server_option_table[];
+TP_API extern const size_t tp_http_server_option_count;
 
 #endif

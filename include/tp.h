@@ -25,7 +25,9 @@
 #include "core/escape.h"
 #include "http/cookie.h"
 #include "web/builtin_handlers.h"
+#include "web/locale/locale.h"
 #include "web/static/static.h"
+#include "web/template/template.h"
 #include "http/form.h"
 
 #endif

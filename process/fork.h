@@ -4,6 +4,8 @@
 #ifndef TP_PROCESS_FORK_H
 #define TP_PROCESS_FORK_H
 
+#include "platform/api.h"
+
 /* Tornado's default max_restarts. */
 #define TP_FORK_MAX_RESTARTS 100
 
@@ -13,9 +15,9 @@
  * restarts in total (< 0: 100) stops the others and exit(1)s. Call before any loop or thread
  * exists; -EALREADY if already called in this process tree, -EBUSY inside a running IOLoop,
  * -errno if the first forks fail (the children already started are stopped). */
-int tp_fork_processes(int num_processes, int max_restarts);
+TP_API int tp_fork_processes(int num_processes, int max_restarts);
 
 /* This process's task id from tp_fork_processes, or -1 if it is not one of its children. */
-int tp_task_id(void);
+TP_API int tp_task_id(void);
 
 #endif

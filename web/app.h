@@ -3,6 +3,8 @@
 #ifndef TP_WEB_APP_H
 #define TP_WEB_APP_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 
 #include "core/loop.h"
@@ -53,15 +55,16 @@ typedef struct tp_app_settings {
 } tp_app_settings;
 
 /* A new application with no routes. Free with tp_app_free. */
-tp_app *tp_app_new(void);
+TP_API tp_app *tp_app_new(void);
 /* Closes the app's server and its connections and frees the app. Requests whose async
  * handler has not called tp_finish yet are dropped: call it once the loop will no longer run
  * the callbacks those handlers wait for (at the end of the program). */
-void tp_app_free(tp_app *app);
-tp_app_settings *tp_app_settings_of(tp_app *app);
+TP_API void tp_app_free(tp_app *app);
+TP_API tp_app_settings *tp_app_settings_of(tp_app *app);
 /* Adds a route: pattern -> cls, with route_data handed to cls->initialize. Routes are tried
  * in order. 0, or -EINVAL if the pattern does not compile (logged with the offset). */
-int tp_app_route(tp_app *app, const char *pattern, const tp_handler_class *cls, void *route_data);
+TP_API int tp_app_route(tp_app *app, const char *pattern, const tp_handler_class *cls,
+                        void *route_data);
 /* A route as Tornado's URLSpec / add_handlers rule: pattern (PCRE2, anchored at the start,
  * "$" appended) -> cls with data for initialize; name for tp_reverse_url (or NULL); host a
  * pattern matched against the lowercased Host without port (NULL: any host). */
@@ -75,17 +78,19 @@ typedef struct tp_route_spec {
 
 /* Adds a route. Host routes are tried before host-less ones, each kind in the order added.
  * 0, or -EINVAL if a pattern does not compile (logged with the offset). */
-int tp_app_add_route(tp_app *app, const tp_route_spec *spec);
+TP_API int tp_app_add_route(tp_app *app, const tp_route_spec *spec);
 /* Tornado's reverse_url(name, *args): the named route's pattern with each group replaced by
  * an argument, percent-encoded with '/' kept. NULL (logged) for an unknown name, a wrong
  * number of arguments or a pattern with regex syntax outside its groups. In arena a. */
-char *tp_reverse_url(tp_app *app, tp_arena *a, const char *name, size_t nargs, const char **args);
+TP_API char *tp_reverse_url(tp_app *app, tp_arena *a, const char *name, size_t nargs,
+                            const char **args);
 /* The delegate that serves this app on a tp_http_server (ctx = app). */
-const tp_http_delegate *tp_app_delegate(void);
+TP_API const tp_http_delegate *tp_app_delegate(void);
 /* Serves the app on port (address NULL: all interfaces) on the current loop with opts (NULL:
  * defaults). Returns the bound port or -errno. */
-int tp_app_listen(tp_app *app, const char *address, int port, const tp_http_server_opts *opts);
+TP_API int tp_app_listen(tp_app *app, const char *address, int port,
+                         const tp_http_server_opts *opts);
 /* The server created by tp_app_listen, or NULL. */
-tp_http_server *tp_app_server(tp_app *app);
+TP_API tp_http_server *tp_app_server(tp_app *app);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef TP_WEB_APP_ENTRY_H
 #define TP_WEB_APP_ENTRY_H
 
+#include "platform/api.h"
+
 #include <stdint.h>
 
 #include "web/app.h"
@@ -33,6 +35,6 @@ typedef struct tp_app_entry {
                                         teardown_}
 
 /* NULL if entry matches this library's ABI, else a one-line reason. */
-const char *tp_app_entry_check(const tp_app_entry *entry);
+TP_API const char *tp_app_entry_check(const tp_app_entry *entry);
 
 #endif

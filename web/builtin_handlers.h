@@ -4,6 +4,8 @@
 #ifndef TP_WEB_BUILTIN_HANDLERS_H
 #define TP_WEB_BUILTIN_HANDLERS_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 
 #include "web/handler.h"
@@ -14,16 +16,16 @@ typedef struct tp_redirect_opts {
     const char *url;
     bool temporary; /* 302 instead of Tornado's default 301 */
 } tp_redirect_opts;
-extern const tp_handler_class tp_redirect_handler;
+TP_API extern const tp_handler_class tp_redirect_handler;
 
 /* ErrorHandler(status_code): every request gets send_error(status) (0: 404); no XSRF check. */
 typedef struct tp_error_opts {
     int status;
 } tp_error_opts;
-extern const tp_handler_class tp_error_handler;
+TP_API extern const tp_handler_class tp_error_handler;
 
 /* FallbackHandler: the route data is another tp_app whose routes (and settings) take the
  * request, as Tornado hands it to the fallback callable (after this app's XSRF check). */
-extern const tp_handler_class tp_fallback_handler;
+TP_API extern const tp_handler_class tp_fallback_handler;
 
 #endif

@@ -5,6 +5,8 @@
 #ifndef TP_WEB_HANDLER_H
 #define TP_WEB_HANDLER_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -58,123 +60,124 @@ typedef struct tp_handler_class {
 } tp_handler_class;
 
 /* The request (method, uri, headers, body, remote_ip...). */
-tp_request *tp_handler_request(tp_handler *h);
-tp_app *tp_handler_app(tp_handler *h);
+TP_API tp_request *tp_handler_request(tp_handler *h);
+TP_API tp_app *tp_handler_app(tp_handler *h);
 /* The class's per-request state (state_size bytes, zeroed), or NULL if state_size is 0. */
-void *tp_handler_state(tp_handler *h);
+TP_API void *tp_handler_state(tp_handler *h);
 /* The route's data pointer given to tp_app_route. */
-void *tp_handler_route_data(tp_handler *h);
+TP_API void *tp_handler_route_data(tp_handler *h);
 /* The request arena: memory freed with the request. */
-tp_arena *tp_handler_arena(tp_handler *h);
+TP_API tp_arena *tp_handler_arena(tp_handler *h);
 /* Path argument i (a regex group of the route, percent-decoded), or a NULL slice. */
-tp_slice tp_path_arg(tp_handler *h, size_t i);
-size_t tp_path_arg_count(tp_handler *h);
+TP_API tp_slice tp_path_arg(tp_handler *h, size_t i);
+TP_API size_t tp_path_arg_count(tp_handler *h);
 
 /* Query and body (urlencoded or multipart) arguments, last value wins; def when absent (may
  * be NULL). Values are decoded as Tornado's get_argument does: control characters become
  * spaces, whitespace is stripped, and a value that is not UTF-8 gives NULL and a 400 once the
  * method returns. The text is NUL-terminated and lives in the request arena. */
-const char *tp_get_argument(tp_handler *h, const char *name, const char *def);
+TP_API const char *tp_get_argument(tp_handler *h, const char *name, const char *def);
 /* Like tp_get_argument with no default, but a missing argument answers 400 ("Missing argument
  * name") once the method returns; NULL then. */
-const char *tp_get_argument_required(tp_handler *h, const char *name);
-const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def);
-const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def);
+TP_API const char *tp_get_argument_required(tp_handler *h, const char *name);
+TP_API const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def);
+TP_API const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def);
 
 /* Tornado's get_arguments: every value of name (query ones first), decoded and stripped.
  * Stores up to max in out; returns how many there are. */
-size_t tp_get_arguments(tp_handler *h, const char *name, const char **out, size_t max);
-size_t tp_get_query_arguments(tp_handler *h, const char *name, const char **out, size_t max);
-size_t tp_get_body_arguments(tp_handler *h, const char *name, const char **out, size_t max);
+TP_API size_t tp_get_arguments(tp_handler *h, const char *name, const char **out, size_t max);
+TP_API size_t tp_get_query_arguments(tp_handler *h, const char *name, const char **out, size_t max);
+TP_API size_t tp_get_body_arguments(tp_handler *h, const char *name, const char **out, size_t max);
 /* request.files[name]: the uploaded files of a multipart body (name, filename, content_type,
  * body). Stores up to max in out; returns how many there are. */
-size_t tp_get_files(tp_handler *h, const char *name, const struct tp_form_file **out, size_t max);
+TP_API size_t tp_get_files(tp_handler *h, const char *name, const struct tp_form_file **out,
+                           size_t max);
 
 /* The request's cookie name (Tornado's get_cookie), or def. Lives in the request arena. */
-const char *tp_get_cookie(tp_handler *h, const char *name, const char *def);
+TP_API const char *tp_get_cookie(tp_handler *h, const char *name, const char *def);
 /* Adds a Set-Cookie header (replacing one of the same name); attrs NULL: path "/". 0, or
  * -EINVAL for a name, value or attribute Tornado refuses (control characters, ';'). */
-int tp_set_cookie(tp_handler *h, const char *name, const char *value,
-                  const struct tp_cookie_attrs *attrs);
+TP_API int tp_set_cookie(tp_handler *h, const char *name, const char *value,
+                         const struct tp_cookie_attrs *attrs);
 /* Expires cookie name in the browser (path and domain must match how it was set). */
-int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const char *domain);
+TP_API int tp_clear_cookie(tp_handler *h, const char *name, const char *path, const char *domain);
 /* Tornado's clear_all_cookies: clears every cookie the request sent (with path and domain as
  * tp_clear_cookie). 0, or the first error of tp_clear_cookie. */
-int tp_clear_all_cookies(tp_handler *h, const char *path, const char *domain);
+TP_API int tp_clear_all_cookies(tp_handler *h, const char *path, const char *domain);
 /* Signs value with the app's cookie_secret (version 2) and sets it; attrs NULL means path
  * "/" and expires in 30 days (Tornado's expires_days=30). -EINVAL without secret. */
-int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
-                         const struct tp_cookie_attrs *attrs);
+TP_API int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
+                                const struct tp_cookie_attrs *attrs);
 /* The verified value of a signed cookie, or NULL if absent, forged, for another name or older
  * than max_age_days (Tornado's get_signed_cookie, default 31). */
-const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days);
+TP_API const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days);
 
 /* Tornado's current_user: get_current_user's answer (asked once), or what
  * tp_set_current_user set; NULL when nobody is logged in. */
-const char *tp_current_user(tp_handler *h);
-void tp_set_current_user(tp_handler *h, const char *user);
+TP_API const char *tp_current_user(tp_handler *h);
+TP_API void tp_set_current_user(tp_handler *h, const char *user);
 
 /* The XSRF token for a form or header (Tornado's xsrf_token): version 2 is masked afresh on
  * every request. Sets the _xsrf cookie when the request had no valid one. Request arena. */
-const char *tp_xsrf_token(tp_handler *h);
+TP_API const char *tp_xsrf_token(tp_handler *h);
 /* <input type="hidden" name="_xsrf" value="TOKEN"/>, escaped. */
-const char *tp_xsrf_form_html(tp_handler *h);
+TP_API const char *tp_xsrf_form_html(tp_handler *h);
 /* Compares the _xsrf argument (or X-Xsrftoken / X-Csrftoken header) with the cookie's token
  * in constant time. 0, or -EPERM after a 403 was sent (the reason is logged). Runs by itself
  * before prepare for every method but GET, HEAD and OPTIONS when xsrf_cookies is on. */
-int tp_check_xsrf_cookie(tp_handler *h);
+TP_API int tp_check_xsrf_cookie(tp_handler *h);
 
 /* Tornado's locale: get_user_locale's code, else the Accept-Language choice among the app's
  * locales (settings.locales), else en_US. */
-const struct tp_locale *tp_handler_locale(tp_handler *h);
-void tp_set_handler_locale(tp_handler *h, const struct tp_locale *l);
+TP_API const struct tp_locale *tp_handler_locale(tp_handler *h);
+TP_API void tp_set_handler_locale(tp_handler *h, const struct tp_locale *l);
 /* Renders the template name (from settings.template_path or template_loader) with kwargs
  * (a JSON object, may be NULL) plus Tornado's handler namespace (current_user, request,
  * locale, _, pgettext, static_url, xsrf_form_html, reverse_url, UI methods, modules) and
  * appends it to out. 0, or -EINVAL after logging the template error (nothing appended). */
-int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, struct tp_buf *out);
+TP_API int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, struct tp_buf *out);
 /* render(): tp_render_string, the used UI modules' JS/CSS added, written and finished. A
  * template error sends a 500 instead. 0 or -errno. */
-int tp_render(tp_handler *h, const char *name, json_t *kwargs);
+TP_API int tp_render(tp_handler *h, const char *name, json_t *kwargs);
 
 /* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
  * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */
-int tp_set_status(tp_handler *h, int status, const char *reason);
-int tp_get_status(tp_handler *h);
+TP_API int tp_set_status(tp_handler *h, int status, const char *reason);
+TP_API int tp_get_status(tp_handler *h);
 /* Sets, adds or removes a response header. Values with CR, LF or other control characters
  * are refused with -EINVAL (header injection). 0 or -EINVAL; -EALREADY after flush. */
-int tp_set_header(tp_handler *h, const char *name, const char *value);
-int tp_add_header(tp_handler *h, const char *name, const char *value);
-int tp_clear_header(tp_handler *h, const char *name);
+TP_API int tp_set_header(tp_handler *h, const char *name, const char *value);
+TP_API int tp_add_header(tp_handler *h, const char *name, const char *value);
+TP_API int tp_clear_header(tp_handler *h, const char *name);
 
 /* Appends to the response body (copied). -EALREADY after finish. */
-int tp_write(tp_handler *h, const void *p, size_t n);
-int tp_write_str(tp_handler *h, const char *s);
+TP_API int tp_write(tp_handler *h, const void *p, size_t n);
+TP_API int tp_write_str(tp_handler *h, const char *s);
 /* Tornado's write(dict): obj JSON-encoded (with "</" escaped) and Content-Type
  * application/json. -EINVAL for anything but an object (Tornado refuses lists). */
-int tp_write_json(tp_handler *h, const json_t *obj);
-int tp_writef(tp_handler *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TP_API int tp_write_json(tp_handler *h, const json_t *obj);
+TP_API int tp_writef(tp_handler *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends n bytes of the open file fd from offset off to the body, after what was written
  * before; they go out with sendfile(2). The handler owns fd from now on and closes it once
  * sent or dropped. 0, -EALREADY after finish, -EBUSY while another file is pending. */
-int tp_write_file(tp_handler *h, int fd, off_t off, size_t n);
+TP_API int tp_write_file(tp_handler *h, int fd, off_t off, size_t n);
 /* Tornado's detach(): the connection's stream for another protocol (bytes the client sent
  * after the request are still buffered in it); the caller owns and closes it. The handler is
  * finished without a response, access log line or on_finish. NULL if headers were flushed
  * or the client is gone. */
-struct tp_stream *tp_detach(tp_handler *h);
+TP_API struct tp_stream *tp_detach(tp_handler *h);
 /* Sends the headers and what was written so far (chunked from then on). 0 or -errno. */
-int tp_flush(tp_handler *h);
+TP_API int tp_flush(tp_handler *h);
 /* Ends the response: headers (with Content-Length when nothing was flushed), body, access log
  * line, on_finish; the request is freed afterwards. -EALREADY if already finished. */
-int tp_finish(tp_handler *h);
-bool tp_finished(tp_handler *h);
+TP_API int tp_finish(tp_handler *h);
+TP_API bool tp_finished(tp_handler *h);
 /* Sends an error response through write_error and finishes. If headers were already flushed
  * the connection is closed instead (the response cannot change any more). */
-int tp_send_error(tp_handler *h, int status);
+TP_API int tp_send_error(tp_handler *h, int status);
 /* Redirect with Location (301 if permanent else 302) and finish. */
-int tp_redirect(tp_handler *h, const char *url, bool permanent);
+TP_API int tp_redirect(tp_handler *h, const char *url, bool permanent);
 /* Resets headers and body to the defaults (Tornado's clear()). */
-void tp_clear(tp_handler *h);
+TP_API void tp_clear(tp_handler *h);
 
 #endif

@@ -5,6 +5,8 @@
 #ifndef TP_WEB_STATIC_H
 #define TP_WEB_STATIC_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,16 +29,16 @@ typedef struct tp_static_opts {
 } tp_static_opts;
 
 /* GET and HEAD of files under tp_static_opts.path. */
-extern const tp_handler_class tp_static_file_handler;
+TP_API extern const tp_handler_class tp_static_file_handler;
 
 /* Tornado's static_path setting: serves static_path at url_prefix (NULL: "/static/") with
  * routes "<prefix>(.*)", "/(favicon\.ico)" and "/(robots\.txt)" put in front of the routes
  * added so far, and remembers both for tp_static_url. Strings are copied. 0, -EEXIST when
  * called twice, -EINVAL if a route does not compile. */
-int tp_app_add_static(tp_app *app, const char *static_path, const char *url_prefix);
+TP_API int tp_app_add_static(tp_app *app, const char *static_path, const char *url_prefix);
 /* Tornado's static_url/make_static_url: url_prefix + path, plus "?v=<sha512 hex>" when
  * include_version and the file can be read. Allocated in a; NULL without tp_app_add_static. */
-char *tp_static_url(tp_app *app, tp_arena *a, const char *path, bool include_version);
+TP_API char *tp_static_url(tp_app *app, tp_arena *a, const char *path, bool include_version);
 
 /* ---- building blocks (web/static/util.c), pure functions the handler is made of ---------- */
 
@@ -49,25 +51,26 @@ typedef struct tp_byte_range {
 
 /* Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" (Python int() syntax for the numbers). false
  * when the header must be ignored (other unit, several ranges, junk): the whole file. */
-bool tp_static_parse_range(tp_slice header, tp_byte_range *out);
+TP_API bool tp_static_parse_range(tp_slice header, tp_byte_range *out);
 /* Applies a parsed range to a file of size bytes as StaticFileHandler.get does: 200 (the
  * whole file), 206 (part, [*start, *end)) or 416 (not satisfiable). */
-int tp_static_resolve_range(const tp_byte_range *r, uint64_t size, uint64_t *start, uint64_t *end);
+TP_API int tp_static_resolve_range(const tp_byte_range *r, uint64_t size, uint64_t *start,
+                                   uint64_t *end);
 /* Content-Type Tornado sends for path (mimetypes.guess_type on this name; ".gz" encodings
  * give application/gzip, other encodings and unknown types application/octet-stream). */
-const char *tp_static_content_type(const char *path);
+TP_API const char *tp_static_content_type(const char *path);
 /* Python's os.path.abspath(os.path.join(root, rel)) (lexical: symlinks are not resolved;
  * a relative root is taken from the current directory). The result is NUL-terminated in a,
  * and may hold NUL bytes of rel (its length counts them). */
-tp_slice tp_static_abspath(tp_arena *a, const char *root, tp_slice rel);
+TP_API tp_slice tp_static_abspath(tp_arena *a, const char *root, tp_slice rel);
 /* Tornado's validate_absolute_path root test: abs + "/" starts with root_abs + "/" (root
  * "/" accepts everything). root_abs is an abspath result. */
-bool tp_static_in_root(tp_slice root_abs, tp_slice abs);
+TP_API bool tp_static_in_root(tp_slice root_abs, tp_slice abs);
 /* Tornado's check_etag_header: If-None-Match tokens ("*", "x", W/"x") against etag (weak
  * comparison; "*" only as the first token). false when etag or the tokens are empty. */
-bool tp_static_etag_match(tp_slice if_none_match, tp_slice etag);
+TP_API bool tp_static_etag_match(tp_slice if_none_match, tp_slice etag);
 /* SHA-512 hex of the first size bytes of fd, read with pread in 64 KiB chunks, into
  * out[TP_STATIC_HASH_LEN + 1]. 0, -EIO if the file is shorter, or -errno. */
-int tp_static_hash_fd(int fd, uint64_t size, char *out);
+TP_API int tp_static_hash_fd(int fd, uint64_t size, char *out);
 
 #endif

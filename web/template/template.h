@@ -8,6 +8,8 @@
 #ifndef TP_WEB_TEMPLATE_H
 #define TP_WEB_TEMPLATE_H
 
+#include "platform/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -68,41 +70,43 @@ typedef json_t *(*tp_template_fn)(tp_template_call *call);
 
 /* Tornado's Loader: templates are files under root (made absolute). opts may be NULL. The
  * caller frees with tp_template_loader_free. NULL if root cannot be resolved. */
-tp_template_loader *tp_template_loader_new_dir(const char *root, const tp_template_opts *opts);
+TP_API tp_template_loader *tp_template_loader_new_dir(const char *root,
+                                                      const tp_template_opts *opts);
 /* Tornado's DictLoader over n sources. With copy, names and texts are copied; without,
  * they must outlive the loader (a table made by tp-template-compile). */
-tp_template_loader *tp_template_loader_new_dict(const tp_template_source *src, size_t n, bool copy,
-                                                const tp_template_opts *opts);
+TP_API tp_template_loader *tp_template_loader_new_dict(const tp_template_source *src, size_t n,
+                                                       bool copy, const tp_template_opts *opts);
 /* Frees the loader's cache; templates still referenced by callers live on. */
-void tp_template_loader_free(tp_template_loader *l);
+TP_API void tp_template_loader_free(tp_template_loader *l);
 /* Empties the cache of parsed templates (Loader.reset): the next load re-reads sources. */
-void tp_template_loader_reset(tp_template_loader *l);
+TP_API void tp_template_loader_reset(tp_template_loader *l);
 /* Registers fn under name in the loader's namespace (Loader(namespace=...)). A dotted name
  * "modules.X" adds X to the object `modules` (also reachable as _tt_modules, which
  * {% module X(...) %} calls). A later registration of the same name replaces the earlier.
  * Returns 0, or -EINVAL for an empty or over-long name. */
-int tp_template_loader_add_fn(tp_template_loader *l, const char *name, tp_template_fn fn,
-                              void *fn_data);
+TP_API int tp_template_loader_add_fn(tp_template_loader *l, const char *name, tp_template_fn fn,
+                                     void *fn_data);
 /* Adds a JSON value to the loader's namespace (the loader takes a reference). 0/-EINVAL. */
-int tp_template_loader_set_value(tp_template_loader *l, const char *name, json_t *value);
+TP_API int tp_template_loader_set_value(tp_template_loader *l, const char *name, json_t *value);
 /* Loads (or finds in the cache) the template `name`, resolved against parent_name (may be
  * NULL) as Tornado's resolve_path does. Parses it and everything it extends or includes.
  * Returns a new reference (tp_template_release), or NULL with *err filled (err may be
  * NULL). */
-tp_template *tp_template_load(tp_template_loader *l, const char *name, const char *parent_name,
-                              tp_template_error *err);
+TP_API tp_template *tp_template_load(tp_template_loader *l, const char *name,
+                                     const char *parent_name, tp_template_error *err);
 /* Tornado's resolve_path for this loader: the name parent_name's {% include name %} means.
  * Returns a tp_malloc'd string (tp_free). */
-char *tp_template_resolve(const tp_template_loader *l, const char *name, const char *parent_name);
+TP_API char *tp_template_resolve(const tp_template_loader *l, const char *name,
+                                 const char *parent_name);
 
 /* A template from a string with no loader (Template(text, name)): {% extends %} and
  * {% include %} fail. opts may be NULL. NULL with *err on a parse error. */
-tp_template *tp_template_new_string(const char *text, size_t len, const char *name,
-                                    const tp_template_opts *opts, tp_template_error *err);
+TP_API tp_template *tp_template_new_string(const char *text, size_t len, const char *name,
+                                           const tp_template_opts *opts, tp_template_error *err);
 /* Drops a reference from tp_template_load or tp_template_new_string (NULL is fine). */
-void tp_template_release(tp_template *t);
+TP_API void tp_template_release(tp_template *t);
 /* The template's name as loaded (e.g. "a/b.html"). */
-const char *tp_template_name(const tp_template *t);
+TP_API const char *tp_template_name(const tp_template *t);
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
@@ -111,7 +115,7 @@ const char *tp_template_name(const tp_template *t);
  * locals, then ctx, then the loader's namespace, then the defaults (escape, xhtml_escape,
  * url_escape, json_encode, squeeze, linkify) and builtins (range, len, ...). render_data is
  * passed to registered functions. Returns 0, or -1 with *err filled (err may be NULL). */
-int tp_template_render(tp_template *t, json_t *ctx, void *render_data, tp_buf *out,
-                       tp_template_error *err);
+TP_API int tp_template_render(tp_template *t, json_t *ctx, void *render_data, tp_buf *out,
+                              tp_template_error *err);
 
 #endif
