@@ -24,6 +24,7 @@
 #include "web/handler.h"
 #include "core/escape.h"
 #include "http/cookie.h"
+#include "web/signed_value.h"
 #include "web/builtin_handlers.h"
 #include "web/locale/locale.h"
 #include "web/static/static.h"

@@ -10,6 +10,7 @@
 #include "core/loop.h"
 #include "http/server.h"
 #include "http/cookie.h"
+#include "web/signed_value.h"
 #include "web/handler.h"
 #include "web/locale/locale.h"
 #include "web/template/template.h"

@@ -10,6 +10,7 @@
 
 #include "core/arena.h"
 #include "http/cookie.h"
+#include "web/signed_value.h"
 #include "tests/unit/suites.h"
 
 /* A literal and its length (literals may hold NULs). */
