@@ -19,10 +19,14 @@ endif
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
         -Wpointer-arith -fno-common
 CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -I. -Iinclude -fPIC -g $(WARN)
+# Debug builds (DEBUG=1, and ASAN=1 below) assert every lifetime transition; release builds
+# compile the asserts out (NDEBUG).
 ifeq ($(DEBUG),1)
 CFLAGS_ALL += -O0
-else
+else ifeq ($(ASAN),1)
 CFLAGS_ALL += -O2
+else
+CFLAGS_ALL += -O2 -DNDEBUG
 endif
 LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto
 ifeq ($(ASAN),1)

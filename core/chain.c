@@ -11,44 +11,51 @@
 #include "core/alloc.h"
 
 #define BLOCK TP_BLOCK_SIZE
-/* The segment array starts as one cached block: no allocation for ordinary responses. */
-#define FIRST_CAP    (TP_BLOCK_SIZE / sizeof(tp_chain_seg))
+/* The segment block starts as one cached block: no allocation for ordinary responses. */
+#define FIRST_CAP    ((TP_BLOCK_SIZE - sizeof(tp_chain_block)) / sizeof(tp_chain_seg))
 #define MAX_IOV      64
 #define MAX_SENDFILE (1 << 20) /* per call, so one big file does not starve other clients */
 
-static void free_segs(tp_chain *c)
+static size_t block_size(size_t cap)
 {
-    if (c->cap == FIRST_CAP)
-        tp_block_put(c->segs);
+    return sizeof(tp_chain_block) + cap * sizeof(tp_chain_seg);
+}
+
+static void free_block(tp_chain *c)
+{
+    if (c->b->cap == FIRST_CAP)
+        tp_block_put(c->b);
     else
-        tp_free(c->segs);
+        tp_free(c->b);
+    c->b = NULL;
 }
 
 static tp_chain_seg *push(tp_chain *c)
 {
-    if (c->head + c->n == c->cap) {
-        if (c->head) {
-            memmove(c->segs, c->segs + c->head, c->n * sizeof(*c->segs));
-            c->head = 0;
-        } else if (!c->cap) {
-            c->cap = FIRST_CAP;
-            c->segs = tp_block_get();
+    tp_chain_block *b = c->b;
+    if (!b) {
+        b = c->b = tp_block_get();
+        *b = (tp_chain_block){.cap = FIRST_CAP};
+    } else if (b->head + b->n == b->cap) {
+        if (b->head) {
+            memmove(b->segs, b->segs + b->head, b->n * sizeof(*b->segs));
+            b->head = 0;
         } else {
-            tp_chain_seg *segs = tp_malloc(c->cap * 2 * sizeof(*segs));
-            memcpy(segs, c->segs, c->n * sizeof(*segs));
-            free_segs(c);
-            c->segs = segs;
-            c->cap *= 2;
+            tp_chain_block *bigger = tp_malloc(block_size(b->cap * 2));
+            memcpy(bigger, b, block_size(b->n));
+            bigger->cap = b->cap * 2;
+            free_block(c);
+            b = c->b = bigger;
         }
     }
-    tp_chain_seg *s = &c->segs[c->head + c->n++];
+    tp_chain_seg *s = &b->segs[b->head + b->n++];
     *s = (tp_chain_seg){.fd = -1};
     return s;
 }
 
 static tp_chain_seg *last(tp_chain *c)
 {
-    return c->n ? &c->segs[c->head + c->n - 1] : NULL;
+    return c->b ? &c->b->segs[c->b->head + c->b->n - 1] : NULL;
 }
 
 void tp_chain_append(tp_chain *c, const void *p, size_t n)
@@ -59,7 +66,7 @@ void tp_chain_append(tp_chain *c, const void *p, size_t n)
     if (s && s->base && (size_t)(s->base + s->cap - (s->p + s->n)) >= n) {
         memcpy(s->p + s->n, p, n);
         s->n += n;
-        c->bytes += n;
+        c->b->bytes += n;
         return;
     }
     s = push(c);
@@ -67,7 +74,7 @@ void tp_chain_append(tp_chain *c, const void *p, size_t n)
     s->base = s->p = s->cap == BLOCK ? tp_block_get() : tp_malloc(s->cap);
     memcpy(s->p, p, n);
     s->n = n;
-    c->bytes += n;
+    c->b->bytes += n;
 }
 
 void tp_chain_append_ref(tp_chain *c, const void *p, size_t n, void (*free_fn)(void *),
@@ -78,7 +85,7 @@ void tp_chain_append_ref(tp_chain *c, const void *p, size_t n, void (*free_fn)(v
     s->n = n;
     s->free_fn = free_fn;
     s->free_arg = free_arg;
-    c->bytes += n;
+    c->b->bytes += n;
 }
 
 void tp_chain_append_file(tp_chain *c, int fd, off_t off, size_t n, bool close_fd)
@@ -88,7 +95,7 @@ void tp_chain_append_file(tp_chain *c, int fd, off_t off, size_t n, bool close_f
     s->off = off;
     s->n = n;
     s->close_fd = close_fd;
-    c->bytes += n;
+    c->b->bytes += n;
 }
 
 static void release(tp_chain_seg *s)
@@ -105,9 +112,10 @@ static void release(tp_chain_seg *s)
 
 ssize_t tp_chain_write(tp_chain *c, int fd)
 {
-    if (!c->n)
+    tp_chain_block *b = c->b;
+    if (!b)
         return 0;
-    tp_chain_seg *first = &c->segs[c->head];
+    tp_chain_seg *first = &b->segs[b->head];
     ssize_t r;
     if (first->fd >= 0) {
         size_t want = first->n < MAX_SENDFILE ? first->n : MAX_SENDFILE;
@@ -118,8 +126,8 @@ ssize_t tp_chain_write(tp_chain *c, int fd)
     } else {
         struct iovec iov[MAX_IOV];
         int k = 0;
-        for (size_t i = 0; i < c->n && k < MAX_IOV; i++) {
-            tp_chain_seg *s = &c->segs[c->head + i];
+        for (size_t i = 0; i < b->n && k < MAX_IOV; i++) {
+            tp_chain_seg *s = &b->segs[b->head + i];
             if (s->fd >= 0)
                 break;
             if (s->n)
@@ -136,9 +144,12 @@ ssize_t tp_chain_write(tp_chain *c, int fd)
 
 void tp_chain_consume(tp_chain *c, size_t n)
 {
-    c->bytes -= n;
-    while (c->n) {
-        tp_chain_seg *s = &c->segs[c->head];
+    tp_chain_block *b = c->b;
+    if (!b)
+        return;
+    b->bytes -= n;
+    while (b->n) {
+        tp_chain_seg *s = &b->segs[b->head];
         size_t take = n < s->n ? n : s->n;
         s->n -= take;
         n -= take;
@@ -149,22 +160,18 @@ void tp_chain_consume(tp_chain *c, size_t n)
         if (s->n)
             break;
         release(s);
-        c->head++;
-        c->n--;
+        b->head++;
+        b->n--;
     }
-    if (!c->n) {
-        /* An idle connection keeps no output memory. */
-        free_segs(c);
-        c->segs = NULL;
-        c->head = c->cap = 0;
-    }
+    if (!b->n)
+        free_block(c); /* an idle connection keeps no output memory */
 }
 
 void tp_chain_free(tp_chain *c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        release(&c->segs[c->head + i]);
-    if (c->cap)
-        free_segs(c);
-    *c = (tp_chain){0};
+    if (!c->b)
+        return;
+    for (size_t i = 0; i < c->b->n; i++)
+        release(&c->b->segs[c->b->head + i]);
+    free_block(c);
 }

@@ -20,11 +20,29 @@ typedef struct tp_chain_seg {
     off_t off;     /* file: next offset to send */
 } tp_chain_seg;
 
-typedef struct tp_chain {
-    tp_chain_seg *segs;
+/* The segments and their counts share one block, allocated with the first segment and freed
+ * with the last: an empty chain is one NULL pointer, so an idle connection holds no output
+ * memory and pays 8 bytes for its chain. */
+typedef struct tp_chain_block {
     size_t head, n, cap; /* segments in use are segs[head .. head+n) */
     size_t bytes;        /* bytes queued in all segments */
+    tp_chain_seg segs[];
+} tp_chain_block;
+
+typedef struct tp_chain {
+    tp_chain_block *b; /* NULL while nothing is queued */
 } tp_chain;
+
+/* Bytes queued. */
+static inline size_t tp_chain_bytes(const tp_chain *c)
+{
+    return c->b ? c->b->bytes : 0;
+}
+/* Segments queued (a segment may hold 0 bytes until it is consumed). */
+static inline size_t tp_chain_segments(const tp_chain *c)
+{
+    return c->b ? c->b->n : 0;
+}
 
 /* Copies n bytes to the end of the chain. */
 void tp_chain_append(tp_chain *c, const void *p, size_t n);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +54,6 @@ tp_loop *tp_loop_new(void)
     }
     pthread_mutex_init(&loop->remote_lock, NULL);
     sigemptyset(&loop->signals);
-    loop->defer_tail = &loop->defer_head;
     loop->now = tp__monotonic();
     tp_loop_add_fd(loop, loop->wake_fd, TP_READ, on_wake, NULL);
     loop->nhandlers--; /* the waker is not a user handle */
@@ -72,7 +72,11 @@ void tp_loop_free(tp_loop *loop)
     close(loop->wake_fd);
     pthread_mutex_destroy(&loop->remote_lock);
     tp_poller_free(loop->poller);
-    tp_free(loop->fds);
+    if (loop->nfds_cap) {
+        munmap(loop->fds, (size_t)loop->nfds_cap * sizeof(*loop->fds));
+        munmap(loop->fd_masks, (size_t)loop->nfds_cap * sizeof(*loop->fd_masks));
+    }
+    tp_free(loop->deferred.v);
     tp_free(loop->callbacks.v);
     tp_free(loop->running_callbacks.v);
     tp_free(loop->remote.v);
@@ -101,14 +105,29 @@ void tp_loop_set_current(tp_loop *loop)
     current_loop = loop;
 }
 
+/* Grows an anonymous mapping from old_n to new_n bytes (old NULL: a new one); the new pages
+ * read as zeros. Aborts when the system has no memory left, as tp_malloc does. */
+static void *grow_table(void *old, size_t old_n, size_t new_n)
+{
+    void *p = old ? mremap(old, old_n, new_n, MREMAP_MAYMOVE)
+                  : mmap(NULL, new_n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("tornado-prefork: cannot grow the fd table");
+        abort();
+    }
+    return p;
+}
+
 static void grow_fds(tp_loop *loop, int fd)
 {
-    int n = loop->nfds_cap ? loop->nfds_cap : 256;
-    while (n <= fd)
+    size_t old = (size_t)loop->nfds_cap, n = old ? old : 1024;
+    while (n <= (size_t)fd)
         n *= 2;
-    loop->fds = tp_realloc(loop->fds, (size_t)n * sizeof(*loop->fds));
-    memset(loop->fds + loop->nfds_cap, 0, (size_t)(n - loop->nfds_cap) * sizeof(*loop->fds));
-    loop->nfds_cap = n;
+    loop->fds =
+        grow_table(old ? loop->fds : NULL, old * sizeof(*loop->fds), n * sizeof(*loop->fds));
+    loop->fd_masks = grow_table(old ? loop->fd_masks : NULL, old * sizeof(*loop->fd_masks),
+                                n * sizeof(*loop->fd_masks));
+    loop->nfds_cap = (int)n;
 }
 
 int tp_loop_add_fd(tp_loop *loop, int fd, unsigned events, tp_fd_fn fn, void *arg)
@@ -125,7 +144,8 @@ int tp_loop_add_fd(tp_loop *loop, int fd, unsigned events, tp_fd_fn fn, void *ar
     int r = mask ? tp_poller_set(loop->poller, fd, 0, mask) : 0;
     if (r < 0)
         return r;
-    *e = (tp_fd_entry){fn, arg, mask};
+    *e = (tp_fd_entry){fn, arg};
+    loop->fd_masks[fd] = (uint16_t)mask;
     loop->nhandlers++;
     return 0;
 }
@@ -134,13 +154,13 @@ int tp_loop_update_fd(tp_loop *loop, int fd, unsigned events)
 {
     if (fd < 0 || fd >= loop->nfds_cap || !loop->fds[fd].fn)
         return -ENOENT;
-    tp_fd_entry *e = &loop->fds[fd];
+    unsigned old = loop->fd_masks[fd];
     unsigned mask = events & (TP_READ | TP_WRITE | TP_POLL_EXCLUSIVE);
-    if (mask == e->mask)
+    if (mask == old)
         return 0;
-    int r = tp_poller_set(loop->poller, fd, e->mask, mask);
+    int r = tp_poller_set(loop->poller, fd, old, mask);
     if (r == 0)
-        e->mask = mask;
+        loop->fd_masks[fd] = (uint16_t)mask;
     return r;
 }
 
@@ -148,10 +168,10 @@ void tp_loop_remove_fd(tp_loop *loop, int fd)
 {
     if (fd < 0 || fd >= loop->nfds_cap || !loop->fds[fd].fn)
         return;
-    tp_fd_entry *e = &loop->fds[fd];
-    if (e->mask)
-        tp_poller_set(loop->poller, fd, e->mask, 0);
-    *e = (tp_fd_entry){0};
+    if (loop->fd_masks[fd])
+        tp_poller_set(loop->poller, fd, loop->fd_masks[fd], 0);
+    loop->fds[fd] = (tp_fd_entry){0};
+    loop->fd_masks[fd] = 0;
     loop->nhandlers--;
 }
 
@@ -188,28 +208,37 @@ double tp_loop_time(const tp_loop *loop)
     return loop->now;
 }
 
+void tp_loop_defer_call(tp_loop *loop, tp_fn fn, void *arg)
+{
+    tp__callback_push(&loop->deferred, fn, arg);
+}
+
+static void run_defer_hook(tp_loop *loop, void *arg)
+{
+    tp_defer *d = arg;
+    d->queued = false;
+    d->fn(loop, d->arg);
+}
+
 void tp_loop_defer(tp_loop *loop, tp_defer *d)
 {
     if (d->queued)
         return;
     d->queued = true;
-    d->next = NULL;
-    *loop->defer_tail = d;
-    loop->defer_tail = &d->next;
+    tp_loop_defer_call(loop, run_defer_hook, d);
 }
 
 /* Deferred work may queue more (a flush completes a write whose callback writes again); the
- * new entries run in the same pass so nothing waits for a poll that may never come. */
+ * new entries run in the same pass so nothing waits for a poll that may never come. The
+ * position lives in the loop, so a nested run (a deferred call that runs the loop) goes on
+ * where the outer one stopped and never runs an entry twice. */
 static void run_deferred(tp_loop *loop)
 {
-    while (loop->defer_head) {
-        tp_defer *d = loop->defer_head;
-        loop->defer_head = d->next;
-        if (!loop->defer_head)
-            loop->defer_tail = &loop->defer_head;
-        d->queued = false;
-        d->fn(loop, d->arg);
+    while (loop->defer_pos < loop->deferred.n) {
+        tp_callback cb = loop->deferred.v[loop->defer_pos++];
+        cb.fn(loop, cb.arg);
     }
+    loop->deferred.n = loop->defer_pos = 0;
 }
 
 /* Callbacks added while these run wait for the next iteration, as in Tornado. */
@@ -232,7 +261,8 @@ static void dispatch(tp_loop *loop, tp_poll_event *ev, int n)
             continue;
         tp_fd_entry *e = &loop->fds[fd];
         /* An earlier handler in this batch may have removed or paused this fd. */
-        unsigned fired = ev[i].events & ((e->mask & (TP_READ | TP_WRITE)) | TP_ERROR_EVENTS);
+        unsigned fired =
+            ev[i].events & ((loop->fd_masks[fd] & (TP_READ | TP_WRITE)) | TP_ERROR_EVENTS);
         if (e->fn && fired)
             e->fn(loop, fd, fired, e->arg);
     }

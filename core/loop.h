@@ -35,9 +35,8 @@ typedef struct tp_timer {
 } tp_timer;
 
 /* Work queued to run once before the loop next sleeps (flushes, deferred frees). Embedded in
- * the owner; queuing an already queued hook does nothing. */
+ * the owner; queuing an already queued hook does nothing. The owner must outlive the run. */
 typedef struct tp_defer {
-    struct tp_defer *next;
     tp_fn fn;
     void *arg;
     bool queued;
@@ -97,6 +96,10 @@ TP_API void tp_loop_remove_timeout(tp_loop *loop, tp_timeout h);
 
 /* Queues d to run before the loop next sleeps (once, however often it is queued). */
 TP_API void tp_loop_defer(tp_loop *loop, tp_defer *d);
+/* Runs fn(loop, arg) before the loop next sleeps, after this iteration's events, in the order
+ * queued (work queued meanwhile runs in the same pass). Every call queues one run: an
+ * owner that must run once keeps a flag of its own, and stays alive until the run. */
+TP_API void tp_loop_defer_call(tp_loop *loop, tp_fn fn, void *arg);
 
 /* Calls fn(loop, signo, arg) from the loop whenever signo arrives. The signal is blocked in
  * the calling thread and read from a signalfd. One handler per signal; 0 or -errno. */

@@ -7,10 +7,12 @@
 
 #include "core/loop.h"
 
+/* The fd table is indexed by fd: 16 bytes per fd here, and 2 in fd_masks. Both live in
+ * anonymous mappings grown with mremap, so growing never copies nor leaves a freed copy
+ * behind, and pages of fds never opened are never touched. */
 typedef struct tp_fd_entry {
     tp_fd_fn fn; /* NULL: no handler */
     void *arg;
-    unsigned mask;
 } tp_fd_entry;
 
 typedef struct tp_callback {
@@ -32,6 +34,7 @@ typedef struct tp_timeout_slot {
 struct tp_loop {
     tp_poller *poller;
     tp_fd_entry *fds;
+    uint16_t *fd_masks; /* events registered per fd */
     int nfds_cap;
     size_t nhandlers;
     double now;
@@ -46,7 +49,8 @@ struct tp_loop {
     tp_timeout_slot *slots; /* tp_loop_call_at handles */
     uint32_t nslots, free_slot;
 
-    tp_defer *defer_head, **defer_tail;
+    tp_callback_vec deferred; /* tp_loop_defer_call, run before the loop sleeps */
+    size_t defer_pos;         /* next entry of deferred to run */
 
     int wake_fd; /* eventfd for tp_loop_add_callback_threadsafe */
     pthread_mutex_t remote_lock;

@@ -1,11 +1,13 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "core/stream.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -13,20 +15,40 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "core/buf.h"
 #include "core/chain.h"
 #include "core/log.h"
 
 /* Above this much queued output a write flushes at once instead of before the loop sleeps. */
 #define FLUSH_NOW_BYTES (64 * 1024)
-/* Reads land in this per-thread buffer while the stream buffers nothing, so a request that is
- * consumed in full never allocates; leftovers are copied into the stream's own buffer. */
-#define SCRATCH_SIZE (64 * 1024)
+/* Reads land in this per-thread buffer (after a copy of the few bytes a stream holds), so a
+ * request that is consumed in full never allocates; leftovers are copied into the stream's
+ * own buffer. Twice the default chunk, so a partial head and a whole chunk fit. */
+#define SCRATCH_SIZE (128 * 1024)
+
+/* The stream's life, one state at a time (debug builds assert each transition in set_state):
+ *
+ *   OPEN ── tp_stream_close_after_flush ──▶ FLUSHING ── output written, linger > 0 ──▶ LINGERING
+ *   OPEN, FLUSHING, LINGERING ── close_with (error, EOF, tp_stream_close, linger over) ──▶ CLOSED
+ *   CLOSED ── its hook: pending callbacks fail, the close callback runs ──▶ freed in that hook
+ *
+ * FLUSHING goes straight to CLOSED when there is no linger or shutdown fails. In CLOSED the
+ * fd is closed, the hook is queued, and nothing queues work for the stream any more: the hook
+ * that frees it is its last entry in the loop's deferred queue, and free_stream (called from
+ * that hook alone) is the one place a stream's memory goes. */
+enum stream_state { ST_OPEN, ST_FLUSHING, ST_LINGERING, ST_CLOSED };
+
+enum stream_flag {
+    F_EOF = 1 << 0,           /* the peer shut down its sending side */
+    F_PAUSED = 1 << 1,        /* the data handler is not called */
+    F_WRITE_BLOCKED = 1 << 2, /* the last flush hit EAGAIN: wait for WRITE readiness */
+    F_WANT_DISPATCH = 1 << 3, /* the hook hands buffered data to the reader */
+    F_WANT_FLUSH = 1 << 4,    /* the hook writes the queued output */
+    F_HOOK_QUEUED = 1 << 5,   /* the hook is in the loop's deferred queue */
+};
 
 enum read_kind { R_NONE, R_UNTIL, R_REGEX, R_BYTES, R_CLOSE };
 
-/* Allocated only while a Tornado-style read is pending: HTTP connections use the data
- * handler and never carry this state. */
+/* A pending Tornado-style read. */
 typedef struct read_op {
     enum read_kind kind;
     tp_slice delim;
@@ -45,57 +67,71 @@ typedef struct write_waiter {
     void *arg;
 } write_waiter;
 
+/* What an HTTP connection seldom needs (Tornado-style reads, write callbacks, the linger),
+ * made on first use so that an idle connection's stream stays small. */
+typedef struct stream_ext {
+    read_op rd; /* rd.kind R_NONE: no read pending */
+    write_waiter *waiters;
+    size_t nwaiters, cap_waiters;
+    tp_timer linger_timer;
+    double linger;
+} stream_ext;
+
+/* 112 bytes: one jemalloc size class for each idle keep-alive connection's stream. */
 struct tp_stream {
     tp_loop *loop;
     int fd;
-    unsigned mask; /* events registered with the loop */
-    bool closed, eof, paused, close_after_flush, lingering, freeing;
-    bool write_blocked; /* the last flush hit EAGAIN: wait for WRITE readiness */
-    int error;
-    size_t max_buffer, chunk, max_write;
+    uint8_t state;  /* enum stream_state */
+    uint8_t mask;   /* events registered with the loop */
+    uint16_t flags; /* enum stream_flag bits */
+    int error;      /* why it closed: 0 or -errno */
+    uint32_t max_buffer, chunk, max_write;
 
-    tp_buf rbuf;
-    const char *scratch; /* non-NULL while a read is delivered straight from scratch */
-    size_t scratch_len;
+    char *rbase; /* read buffer: rlen bytes from rbase + roff, rcap allocated */
+    uint32_t roff, rlen, rcap;
 
-    struct read_op *rd; /* the pending Tornado-style read, or NULL */
+    stream_ext *ext;
     tp_data_fn data_fn;
     void *data_arg;
 
     tp_chain out;
-    write_waiter *waiters;
-    size_t nwaiters, cap_waiters;
-    uint64_t queued_total, written_total;
+    uint64_t written_total;
 
     tp_close_fn close_fn;
     void *close_arg;
-    tp_defer work_hook, close_hook; /* work: dispatch and/or flush before the loop sleeps */
-    bool want_dispatch, want_flush;
-    tp_timer linger_timer;
-    double linger;
 };
 
-static __thread char *scratch_buf;
+_Static_assert(sizeof(struct tp_stream) <= 112, "an idle stream fits jemalloc's 112-byte class");
+
+/* Bytes read straight into the thread's scratch buffer are delivered from there; `owner` is
+ * the stream they belong to while it delivers them. */
+static __thread struct {
+    char *buf;
+    const tp_stream *owner;
+    const char *p;
+    size_t n;
+} scratch;
 
 static void on_event(tp_loop *loop, int fd, unsigned events, void *arg);
-static void work_hook(tp_loop *loop, void *arg);
-static void close_hook(tp_loop *loop, void *arg);
+static void hook(tp_loop *loop, void *arg);
 static void linger_expired(tp_loop *loop, void *arg);
 static void close_with(tp_stream *s, int error);
+
+static uint32_t clamp32(size_t v, uint32_t max)
+{
+    return v > max ? max : (uint32_t)v;
+}
 
 tp_stream *tp_stream_new(tp_loop *loop, int fd, const tp_stream_opts *o)
 {
     tp_stream *s = tp_calloc(1, sizeof(*s));
     s->loop = loop;
     s->fd = fd;
-    s->max_buffer = o && o->max_buffer_size ? o->max_buffer_size : 100u << 20;
-    s->chunk = o && o->read_chunk_size ? o->read_chunk_size : 64u << 10;
+    s->max_buffer = clamp32(o && o->max_buffer_size ? o->max_buffer_size : 100u << 20, 1u << 30);
+    s->chunk = clamp32(o && o->read_chunk_size ? o->read_chunk_size : 64u << 10, 1u << 30);
     if (s->chunk > s->max_buffer / 2 && s->max_buffer >= 2)
         s->chunk = s->max_buffer / 2;
-    s->max_write = o ? o->max_write_buffer_size : 0;
-    s->work_hook = (tp_defer){.fn = work_hook, .arg = s};
-    s->close_hook = (tp_defer){.fn = close_hook, .arg = s};
-    tp_timer_init(&s->linger_timer, linger_expired, s);
+    s->max_write = clamp32(o ? o->max_write_buffer_size : 0, UINT32_MAX);
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && !(fl & O_NONBLOCK))
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
@@ -103,94 +139,179 @@ tp_stream *tp_stream_new(tp_loop *loop, int fd, const tp_stream_opts *o)
     return s;
 }
 
-static void want_dispatch(tp_stream *s)
+/* ---- state --------------------------------------------------------------------------- */
+
+#ifndef NDEBUG
+static bool transition_allowed(enum stream_state from, enum stream_state to)
 {
-    s->want_dispatch = true;
-    tp_loop_defer(s->loop, &s->work_hook);
+    switch (from) {
+    case ST_OPEN: return to == ST_FLUSHING || to == ST_CLOSED;
+    case ST_FLUSHING: return to == ST_LINGERING || to == ST_CLOSED;
+    case ST_LINGERING: return to == ST_CLOSED;
+    case ST_CLOSED: return false;
+    }
+    return false;
+}
+#endif
+
+static void set_state(tp_stream *s, enum stream_state to)
+{
+    assert(transition_allowed((enum stream_state)s->state, to));
+    s->state = (uint8_t)to;
 }
 
-static void want_flush(tp_stream *s)
+static bool is_closed(const tp_stream *s)
 {
-    s->want_flush = true;
-    tp_loop_defer(s->loop, &s->work_hook);
+    return s->state == ST_CLOSED;
+}
+
+static stream_ext *ext_of(tp_stream *s)
+{
+    if (!s->ext)
+        s->ext = tp_calloc(1, sizeof(*s->ext));
+    return s->ext;
 }
 
 static enum read_kind read_kind(const tp_stream *s)
 {
-    return s->rd ? s->rd->kind : R_NONE;
+    return s->ext ? s->ext->rd.kind : R_NONE;
 }
 
-/* ---- interest ---------------------------------------------------------------------------- */
+/* Queues the hook once. A closed stream queues nothing more (close_with queues its last run). */
+static void queue_hook(tp_stream *s)
+{
+    if (s->flags & F_HOOK_QUEUED)
+        return;
+    s->flags |= F_HOOK_QUEUED;
+    tp_loop_defer_call(s->loop, hook, s);
+}
+
+static void want(tp_stream *s, unsigned flag)
+{
+    if (is_closed(s))
+        return;
+    s->flags |= (uint16_t)flag;
+    queue_hook(s);
+}
+
+/* ---- the read buffer ----------------------------------------------------------------- */
+
+static void rbuf_free(tp_stream *s)
+{
+    tp_free(s->rbase);
+    s->rbase = NULL;
+    s->roff = s->rlen = s->rcap = 0;
+}
+
+/* Room for `more` bytes after the buffered ones (moved to the front or grown as needed). */
+static char *rbuf_reserve(tp_stream *s, size_t more)
+{
+    if (s->rcap - s->roff - s->rlen >= more)
+        return s->rbase + s->roff + s->rlen;
+    if (s->roff && s->rcap - s->rlen >= more) {
+        memmove(s->rbase, s->rbase + s->roff, s->rlen);
+        s->roff = 0;
+        return s->rbase + s->rlen;
+    }
+    size_t cap = s->rcap ? s->rcap : 4096;
+    while (cap - s->rlen < more)
+        cap *= 2;
+    char *p = tp_malloc(cap);
+    if (s->rlen)
+        memcpy(p, s->rbase + s->roff, s->rlen);
+    tp_free(s->rbase);
+    s->rbase = p;
+    s->roff = 0;
+    s->rcap = (uint32_t)cap;
+    return p + s->rlen;
+}
+
+static void rbuf_append(tp_stream *s, const char *p, size_t n)
+{
+    memcpy(rbuf_reserve(s, n), p, n);
+    s->rlen += (uint32_t)n;
+}
+
+static void rbuf_consume(tp_stream *s, size_t n)
+{
+    s->roff += (uint32_t)n;
+    s->rlen -= (uint32_t)n;
+    if (!s->rlen)
+        rbuf_free(s); /* an idle connection holds no read buffer */
+}
+
+/* ---- interest ------------------------------------------------------------------------ */
 
 static bool wants_read(const tp_stream *s)
 {
-    if (s->closed || s->eof)
+    if (is_closed(s) || (s->flags & F_EOF))
         return false;
-    if (s->lingering || read_kind(s) != R_NONE)
+    if (s->state == ST_LINGERING || read_kind(s) != R_NONE)
         return true;
-    if (s->data_fn && !s->paused)
+    if (s->data_fn && !(s->flags & F_PAUSED))
         return true;
     /* Idle or paused: watch for the peer closing, buffering at most one chunk ahead. */
-    return (s->data_fn || s->close_fn) && s->rbuf.len < s->chunk;
+    return (s->data_fn || s->close_fn) && s->rlen < s->chunk;
 }
 
 static void update_interest(tp_stream *s)
 {
-    if (s->closed)
+    if (is_closed(s))
         return;
     /* WRITE is wanted only after a write hit EAGAIN: a flush always tries first. */
-    unsigned want = (wants_read(s) ? TP_READ : 0) | (s->write_blocked ? TP_WRITE : 0);
-    if (want != s->mask && tp_loop_update_fd(s->loop, s->fd, want) == 0)
-        s->mask = want;
+    unsigned want_mask =
+        (wants_read(s) ? TP_READ : 0) | (s->flags & F_WRITE_BLOCKED ? TP_WRITE : 0);
+    if (want_mask != s->mask && tp_loop_update_fd(s->loop, s->fd, want_mask) == 0)
+        s->mask = (uint8_t)want_mask;
 }
 
-/* ---- reading ----------------------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------------------- */
 
 static tp_slice current(const tp_stream *s)
 {
-    if (s->scratch)
-        return (tp_slice){s->scratch, s->scratch_len};
-    return tp_buf_slice(&s->rbuf);
+    if (scratch.owner == s)
+        return (tp_slice){scratch.p, scratch.n};
+    return (tp_slice){s->rlen ? s->rbase + s->roff : "", s->rlen};
 }
 
 static void consume(tp_stream *s, size_t n)
 {
-    if (s->scratch) {
-        s->scratch += n;
-        s->scratch_len -= n;
-    } else {
-        tp_buf_consume(&s->rbuf, n);
+    if (scratch.owner == s) {
+        scratch.p += n;
+        scratch.n -= n;
+    } else if (n) {
+        rbuf_consume(s, n);
     }
 }
 
 /* Where a pending Tornado-style read would end in `d`: >= 0 bytes to deliver, -EAGAIN not
  * yet, or another negative status when it can never be satisfied. */
-static ssize_t read_target(tp_stream *s, tp_slice d)
+static ssize_t read_target(tp_stream *s, read_op *rd, tp_slice d)
 {
-    switch (s->rd->kind) {
+    switch (rd->kind) {
     case R_BYTES:
-        if (s->rd->partial && d.n)
-            return (ssize_t)(d.n < s->rd->n ? d.n : s->rd->n);
-        return d.n >= s->rd->n ? (ssize_t)s->rd->n : -EAGAIN;
-    case R_CLOSE: return s->eof || s->closed ? (ssize_t)d.n : -EAGAIN;
+        if (rd->partial && d.n)
+            return (ssize_t)(d.n < rd->n ? d.n : rd->n);
+        return d.n >= rd->n ? (ssize_t)rd->n : -EAGAIN;
+    case R_CLOSE: return (s->flags & F_EOF) || is_closed(s) ? (ssize_t)d.n : -EAGAIN;
     case R_UNTIL: {
-        size_t from = s->rd->scanned;
+        size_t from = rd->scanned;
         const char *hit =
-            d.n > from ? memmem(d.p + from, d.n - from, s->rd->delim.p, s->rd->delim.n) : NULL;
+            d.n > from ? memmem(d.p + from, d.n - from, rd->delim.p, rd->delim.n) : NULL;
         if (hit) {
-            size_t end = (size_t)(hit - d.p) + s->rd->delim.n;
-            return s->rd->max && end > s->rd->max ? -EMSGSIZE : (ssize_t)end;
+            size_t end = (size_t)(hit - d.p) + rd->delim.n;
+            return rd->max && end > rd->max ? -EMSGSIZE : (ssize_t)end;
         }
-        s->rd->scanned = d.n >= s->rd->delim.n ? d.n - s->rd->delim.n + 1 : 0;
-        return s->rd->max && d.n >= s->rd->max ? -EMSGSIZE : -EAGAIN;
+        rd->scanned = d.n >= rd->delim.n ? d.n - rd->delim.n + 1 : 0;
+        return rd->max && d.n >= rd->max ? -EMSGSIZE : -EAGAIN;
     }
     case R_REGEX: {
-        int r = pcre2_match(s->rd->re, (PCRE2_SPTR)d.p, d.n, 0, 0, s->rd->md, NULL);
+        int r = pcre2_match(rd->re, (PCRE2_SPTR)d.p, d.n, 0, 0, rd->md, NULL);
         if (r >= 0) {
-            size_t end = pcre2_get_ovector_pointer(s->rd->md)[1];
-            return s->rd->max && end > s->rd->max ? -EMSGSIZE : (ssize_t)end;
+            size_t end = pcre2_get_ovector_pointer(rd->md)[1];
+            return rd->max && end > rd->max ? -EMSGSIZE : (ssize_t)end;
         }
-        return s->rd->max && d.n >= s->rd->max ? -EMSGSIZE : -EAGAIN;
+        return rd->max && d.n >= rd->max ? -EMSGSIZE : -EAGAIN;
     }
     case R_NONE: break;
     }
@@ -199,21 +320,21 @@ static ssize_t read_target(tp_stream *s, tp_slice d)
 
 static void clear_read(tp_stream *s)
 {
-    if (!s->rd)
+    if (read_kind(s) == R_NONE)
         return;
-    if (s->rd->re) {
-        pcre2_match_data_free(s->rd->md);
-        pcre2_code_free(s->rd->re);
+    read_op *rd = &s->ext->rd;
+    if (rd->re) {
+        pcre2_match_data_free(rd->md);
+        pcre2_code_free(rd->re);
     }
-    tp_free(s->rd);
-    s->rd = NULL;
+    *rd = (read_op){.kind = R_NONE};
 }
 
 /* Ends the pending read: its callback gets status and data. */
 static void finish_read(tp_stream *s, int status, tp_slice data)
 {
-    tp_read_fn fn = s->rd->fn;
-    void *arg = s->rd->arg;
+    tp_read_fn fn = s->ext->rd.fn;
+    void *arg = s->ext->rd.arg;
     clear_read(s);
     fn(s, status, data, arg);
 }
@@ -222,7 +343,7 @@ static void finish_read(tp_stream *s, int status, tp_slice data)
 static bool try_read(tp_stream *s)
 {
     tp_slice d = current(s);
-    ssize_t n = read_target(s, d);
+    ssize_t n = read_target(s, &s->ext->rd, d);
     if (n == -EAGAIN)
         return false;
     if (n < 0) {
@@ -240,92 +361,100 @@ static bool try_read(tp_stream *s)
  * the next read) or the data handler (once per call). */
 static void deliver(tp_stream *s)
 {
-    while (!s->freeing) {
+    for (;;) {
+        bool eof = s->flags & F_EOF;
         if (read_kind(s) != R_NONE) {
             if (try_read(s))
                 continue;
-            if (s->eof) {
+            if (eof) {
                 finish_read(s, -EPIPE, TP_SLICE_NULL);
                 close_with(s, 0);
             }
-            break;
+            return;
         }
-        if (s->data_fn && !s->paused && !s->closed) {
+        if (s->data_fn && !(s->flags & F_PAUSED) && !is_closed(s)) {
             tp_slice d = current(s);
-            if (!d.n && !s->eof)
-                break;
-            size_t used = s->data_fn(s, d, s->eof, s->data_arg);
+            if (!d.n && !eof)
+                return;
+            size_t used = s->data_fn(s, d, eof, s->data_arg);
             consume(s, used > d.n ? d.n : used);
-            break;
+            return;
         }
-        if (s->eof && !s->data_fn && !s->closed && !s->close_after_flush)
+        if (eof && !s->data_fn && s->state == ST_OPEN)
             close_with(s, 0); /* nobody will read again: Tornado closes on EOF */
-        break;
+        return;
     }
 }
 
+/* Discards what a lingering stream reads; the peer's FIN ends the linger. */
+static void read_lingering(tp_stream *s)
+{
+    ssize_t n = read(s->fd, scratch.buf, SCRATCH_SIZE);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        close_with(s, n == 0 ? 0 : -errno);
+}
+
+/* One read. While the buffered bytes and a chunk fit in the thread's scratch buffer, the
+ * read goes there (after a copy of the buffered bytes) and is delivered from there, so the
+ * stream keeps a read buffer only for what is left over. */
 static void read_some(tp_stream *s)
 {
-    if (!scratch_buf)
-        scratch_buf = tp_malloc(SCRATCH_SIZE);
-    ssize_t n;
-    bool direct = s->lingering || (s->rbuf.len == 0 && s->chunk <= SCRATCH_SIZE);
-    if (direct) {
-        n = read(s->fd, scratch_buf, s->chunk < SCRATCH_SIZE ? s->chunk : SCRATCH_SIZE);
-    } else {
-        if (s->rbuf.len >= s->max_buffer) {
-            tp_log_info("Reached maximum read buffer size");
-            close_with(s, -ENOBUFS);
-            return;
-        }
-        char *p = tp_buf_reserve(&s->rbuf, s->chunk);
-        n = read(s->fd, p, s->chunk);
-        if (n > 0)
-            tp_buf_commit(&s->rbuf, (size_t)n);
+    if (!scratch.buf)
+        scratch.buf = tp_malloc(SCRATCH_SIZE);
+    if (s->state == ST_LINGERING) {
+        read_lingering(s);
+        return;
     }
+    if (s->rlen >= s->max_buffer) {
+        tp_log_info("Reached maximum read buffer size");
+        close_with(s, -ENOBUFS);
+        return;
+    }
+    size_t have = s->rlen;
+    bool direct = have + s->chunk <= SCRATCH_SIZE;
+    ssize_t n = read(s->fd, direct ? scratch.buf + have : rbuf_reserve(s, s->chunk), s->chunk);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR)
             close_with(s, -errno);
         return;
     }
-    if (s->lingering) {
-        if (n == 0)
-            close_with(s, 0);
-        return;
-    }
     if (n == 0)
-        s->eof = true;
-    if (direct && n > 0) {
-        s->scratch = scratch_buf;
-        s->scratch_len = (size_t)n;
+        s->flags |= F_EOF;
+    if (!direct) {
+        s->rlen += (uint32_t)n;
+    } else if (have + (size_t)n) {
+        if (have)
+            memcpy(scratch.buf, s->rbase + s->roff, have);
+        rbuf_free(s);
+        scratch.owner = s, scratch.p = scratch.buf, scratch.n = have + (size_t)n;
     }
     deliver(s);
-    if (s->scratch) {
-        if (s->scratch_len && !s->closed)
-            tp_buf_append(&s->rbuf, s->scratch, s->scratch_len);
-        s->scratch = NULL;
-        s->scratch_len = 0;
+    if (scratch.owner == s) {
+        scratch.owner = NULL;
+        if (scratch.n && !is_closed(s))
+            rbuf_append(s, scratch.p, scratch.n);
     }
 }
 
 /* A new pending read, or NULL with *err set (-EPIPE closed, -EBUSY one is pending). */
 static read_op *new_read(tp_stream *s, int *err)
 {
-    if (s->closed || s->rd) {
-        *err = s->closed ? -EPIPE : -EBUSY;
+    if (is_closed(s) || read_kind(s) != R_NONE) {
+        *err = is_closed(s) ? -EPIPE : -EBUSY;
         return NULL;
     }
-    s->rd = tp_calloc(1, sizeof(*s->rd));
-    return s->rd;
+    read_op *rd = &ext_of(s)->rd;
+    *rd = (read_op){.kind = R_NONE};
+    return rd;
 }
 
-static int start_read(tp_stream *s, enum read_kind kind, tp_read_fn fn, void *arg)
+static int start_read(tp_stream *s, read_op *rd, enum read_kind kind, tp_read_fn fn, void *arg)
 {
-    s->rd->kind = kind;
-    s->rd->fn = fn;
-    s->rd->arg = arg;
+    rd->kind = kind;
+    rd->fn = fn;
+    rd->arg = arg;
     /* Satisfied from the buffer (or failed at EOF) before the loop sleeps; never inline. */
-    want_dispatch(s);
+    want(s, F_WANT_DISPATCH);
     update_interest(s);
     return 0;
 }
@@ -341,7 +470,7 @@ int tp_stream_read_until(tp_stream *s, tp_slice delim, size_t max_bytes, tp_read
     memcpy(rd->delim_store, delim.p, delim.n);
     rd->delim = (tp_slice){rd->delim_store, delim.n};
     rd->max = max_bytes;
-    return start_read(s, R_UNTIL, fn, arg);
+    return start_read(s, rd, R_UNTIL, fn, arg);
 }
 
 int tp_stream_read_until_regex(tp_stream *s, const char *pattern, size_t max_bytes, tp_read_fn fn,
@@ -349,8 +478,8 @@ int tp_stream_read_until_regex(tp_stream *s, const char *pattern, size_t max_byt
 {
     int err;
     PCRE2_SIZE off;
-    if (s->closed || s->rd)
-        return s->closed ? -EPIPE : -EBUSY;
+    if (is_closed(s) || read_kind(s) != R_NONE)
+        return is_closed(s) ? -EPIPE : -EBUSY;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
     if (!re)
         return -EINVAL;
@@ -358,7 +487,7 @@ int tp_stream_read_until_regex(tp_stream *s, const char *pattern, size_t max_byt
     rd->re = re;
     rd->md = pcre2_match_data_create_from_pattern(re, NULL);
     rd->max = max_bytes;
-    return start_read(s, R_REGEX, fn, arg);
+    return start_read(s, rd, R_REGEX, fn, arg);
 }
 
 int tp_stream_read_bytes(tp_stream *s, size_t n, bool partial, tp_read_fn fn, void *arg)
@@ -369,83 +498,89 @@ int tp_stream_read_bytes(tp_stream *s, size_t n, bool partial, tp_read_fn fn, vo
         return err;
     rd->n = n;
     rd->partial = partial;
-    return start_read(s, R_BYTES, fn, arg);
+    return start_read(s, rd, R_BYTES, fn, arg);
 }
 
 int tp_stream_read_until_close(tp_stream *s, tp_read_fn fn, void *arg)
 {
     int err;
-    return new_read(s, &err) ? start_read(s, R_CLOSE, fn, arg) : err;
+    read_op *rd = new_read(s, &err);
+    return rd ? start_read(s, rd, R_CLOSE, fn, arg) : err;
 }
 
 int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg)
 {
-    if (s->closed)
+    if (is_closed(s))
         return -EPIPE;
     if (read_kind(s) != R_NONE)
         return -EBUSY;
     s->data_fn = fn;
     s->data_arg = arg;
-    s->paused = false;
-    if (fn && (s->rbuf.len || s->eof))
-        want_dispatch(s);
+    s->flags &= (uint16_t)~F_PAUSED;
+    if (fn && (s->rlen || (s->flags & F_EOF)))
+        want(s, F_WANT_DISPATCH);
     update_interest(s);
     return 0;
 }
 
 void tp_stream_pause(tp_stream *s)
 {
-    s->paused = true;
+    s->flags |= F_PAUSED;
     update_interest(s);
 }
 
 void tp_stream_resume(tp_stream *s)
 {
-    if (s->closed)
+    if (is_closed(s))
         return;
-    s->paused = false;
-    if (s->rbuf.len || s->eof)
-        want_dispatch(s);
+    s->flags &= (uint16_t)~F_PAUSED;
+    if (s->rlen || (s->flags & F_EOF))
+        want(s, F_WANT_DISPATCH);
     update_interest(s);
 }
 
-/* ---- writing ----------------------------------------------------------------------------- */
+/* ---- writing ------------------------------------------------------------------------- */
 
 /* Runs the write callbacks whose bytes reached the kernel (status 0), and with an error
  * status (the stream closed) all the others too. */
 static void fire_waiters(tp_stream *s, int status)
 {
+    stream_ext *x = s->ext;
+    if (!x || !x->nwaiters)
+        return;
     size_t i = 0;
-    while (i < s->nwaiters && (status || s->waiters[i].target <= s->written_total)) {
-        write_waiter w = s->waiters[i++];
+    while (i < x->nwaiters && (status || x->waiters[i].target <= s->written_total)) {
+        write_waiter w = x->waiters[i++];
         w.fn(s, w.target <= s->written_total ? 0 : status, w.arg);
     }
-    if (i && i < s->nwaiters)
-        memmove(s->waiters, s->waiters + i, (s->nwaiters - i) * sizeof(*s->waiters));
-    s->nwaiters -= i;
-    if (!s->nwaiters) {
-        tp_free(s->waiters);
-        s->waiters = NULL;
-        s->cap_waiters = 0;
+    if (i && i < x->nwaiters)
+        memmove(x->waiters, x->waiters + i, (x->nwaiters - i) * sizeof(*x->waiters));
+    x->nwaiters -= i;
+    if (!x->nwaiters) {
+        tp_free(x->waiters);
+        x->waiters = NULL;
+        x->cap_waiters = 0;
     }
 }
 
 static void start_linger(tp_stream *s)
 {
-    if (s->linger <= 0 || shutdown(s->fd, SHUT_WR) < 0) {
+    double linger = s->ext ? s->ext->linger : 0;
+    if (linger <= 0 || shutdown(s->fd, SHUT_WR) < 0) {
         close_with(s, 0);
         return;
     }
-    s->lingering = true;
+    set_state(s, ST_LINGERING);
     s->data_fn = NULL;
-    tp_buf_free(&s->rbuf);
-    tp_timer_start_at(s->loop, &s->linger_timer, tp_loop_time(s->loop) + s->linger);
+    rbuf_free(s);
+    tp_timer_init(&s->ext->linger_timer, linger_expired, s);
+    tp_timer_start_at(s->loop, &s->ext->linger_timer, tp_loop_time(s->loop) + linger);
 }
 
 /* Writes until the chain is empty or the socket is full; never runs callbacks. */
 static void flush_now(tp_stream *s)
 {
-    while (!s->closed && s->out.n) {
+    while (!is_closed(s) && tp_chain_segments(&s->out)) {
         ssize_t r = tp_chain_write(&s->out, s->fd);
         if (r >= 0) {
             tp_chain_consume(&s->out, (size_t)r);
@@ -453,68 +588,49 @@ static void flush_now(tp_stream *s)
         } else if (r == -EINTR) {
             continue;
         } else if (r == -EAGAIN) {
-            s->write_blocked = true;
+            s->flags |= F_WRITE_BLOCKED;
             return;
         } else {
             close_with(s, (int)r);
             return;
         }
     }
-    if (s->closed)
+    if (is_closed(s))
         return;
-    s->write_blocked = false;
-    if (s->close_after_flush && !s->lingering)
+    s->flags &= (uint16_t)~F_WRITE_BLOCKED;
+    if (s->state == ST_FLUSHING)
         start_linger(s);
 }
 
 static void after_flush(tp_stream *s)
 {
-    if (!s->closed)
+    if (!is_closed(s))
         fire_waiters(s, 0);
     update_interest(s);
 }
 
-/* Deferred work, in order: hand buffered data to the reader, then write what it queued. */
-static void work_hook(tp_loop *loop, void *arg)
+static void queued(tp_stream *s, tp_write_fn fn, void *arg)
 {
-    (void)loop;
-    tp_stream *s = arg;
-    if (s->closed)
-        return;
-    if (s->want_dispatch) {
-        s->want_dispatch = false;
-        deliver(s);
-    }
-    if (s->want_flush && !s->closed) {
-        s->want_flush = false;
-        flush_now(s);
-        after_flush(s);
-    }
-    update_interest(s);
-}
-
-static int queued(tp_stream *s, size_t n, tp_write_fn fn, void *arg)
-{
-    s->queued_total += n;
     if (fn) {
-        if (s->nwaiters == s->cap_waiters) {
-            s->cap_waiters = s->cap_waiters ? s->cap_waiters * 2 : 4;
-            s->waiters = tp_realloc(s->waiters, s->cap_waiters * sizeof(*s->waiters));
+        stream_ext *x = ext_of(s);
+        if (x->nwaiters == x->cap_waiters) {
+            x->cap_waiters = x->cap_waiters ? x->cap_waiters * 2 : 4;
+            x->waiters = tp_realloc(x->waiters, x->cap_waiters * sizeof(*x->waiters));
         }
-        s->waiters[s->nwaiters++] = (write_waiter){s->queued_total, fn, arg};
+        /* Every byte queued so far is written once written_total reaches this. */
+        uint64_t target = s->written_total + tp_chain_bytes(&s->out);
+        x->waiters[x->nwaiters++] = (write_waiter){target, fn, arg};
     }
-    if (s->out.bytes >= FLUSH_NOW_BYTES)
+    if (tp_chain_bytes(&s->out) >= FLUSH_NOW_BYTES)
         flush_now(s);
-    if (!s->closed)
-        want_flush(s);
-    return 0;
+    want(s, F_WANT_FLUSH);
 }
 
-static int check_write(tp_stream *s, size_t n)
+static int check_write(const tp_stream *s, size_t n)
 {
-    if (s->closed || s->close_after_flush)
-        return -EPIPE;
-    if (s->max_write && s->out.bytes + n > s->max_write)
+    if (s->state != ST_OPEN)
+        return -EPIPE; /* closed, or closing after a flush */
+    if (s->max_write && tp_chain_bytes(&s->out) + n > s->max_write)
         return -ENOBUFS;
     return 0;
 }
@@ -525,7 +641,8 @@ int tp_stream_write(tp_stream *s, const void *p, size_t n, tp_write_fn fn, void 
     if (r < 0)
         return r;
     tp_chain_append(&s->out, p, n);
-    return queued(s, n, fn, arg);
+    queued(s, fn, arg);
+    return 0;
 }
 
 int tp_stream_write_ref(tp_stream *s, const void *p, size_t n, void (*free_fn)(void *),
@@ -538,7 +655,8 @@ int tp_stream_write_ref(tp_stream *s, const void *p, size_t n, void (*free_fn)(v
         return r;
     }
     tp_chain_append_ref(&s->out, p, n, free_fn, free_arg);
-    return queued(s, n, fn, arg);
+    queued(s, fn, arg);
+    return 0;
 }
 
 int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd, tp_write_fn fn,
@@ -551,7 +669,8 @@ int tp_stream_sendfile(tp_stream *s, int fd, off_t off, size_t n, bool close_fd,
         return r;
     }
     tp_chain_append_file(&s->out, fd, off, n, close_fd);
-    return queued(s, n, fn, arg);
+    queued(s, fn, arg);
+    return 0;
 }
 
 uint64_t tp_stream_bytes_written(const tp_stream *s)
@@ -561,18 +680,18 @@ uint64_t tp_stream_bytes_written(const tp_stream *s)
 
 uint64_t tp_stream_unsent(const tp_stream *s)
 {
-    int queued = 0;
-    if (s->closed || ioctl(s->fd, SIOCOUTQ, &queued) < 0 || queued < 0)
-        queued = 0;
-    return s->out.bytes + (uint64_t)queued;
+    int in_socket = 0;
+    if (is_closed(s) || ioctl(s->fd, SIOCOUTQ, &in_socket) < 0 || in_socket < 0)
+        in_socket = 0;
+    return tp_chain_bytes(&s->out) + (uint64_t)in_socket;
 }
 
 size_t tp_stream_pending_write(const tp_stream *s)
 {
-    return s->out.bytes;
+    return tp_chain_bytes(&s->out);
 }
 
-/* ---- events and closing ------------------------------------------------------------------ */
+/* ---- events, the hook and closing ---------------------------------------------------- */
 
 static void on_event(tp_loop *loop, int fd, unsigned events, void *arg)
 {
@@ -580,14 +699,14 @@ static void on_event(tp_loop *loop, int fd, unsigned events, void *arg)
     tp_stream *s = arg;
     if (events & TP_WRITE) {
         flush_now(s);
-        if (!s->closed)
+        if (!is_closed(s))
             fire_waiters(s, 0);
     }
-    if (!s->closed && (events & (TP_READ | TP_ERROR_EVENTS))) {
+    if (!is_closed(s) && (events & (TP_READ | TP_ERROR_EVENTS))) {
         read_some(s);
         /* Answer this client now rather than after every other ready fd was served: the
          * same one write (all pipelined responses of this read), less latency. */
-        if (!s->closed && s->out.n && !s->write_blocked) {
+        if (!is_closed(s) && tp_chain_segments(&s->out) && !(s->flags & F_WRITE_BLOCKED)) {
             flush_now(s);
             after_flush(s);
             return;
@@ -602,42 +721,64 @@ static void linger_expired(tp_loop *loop, void *arg)
     close_with(arg, 0);
 }
 
+/* To CLOSED: the fd goes now, and the hook (queued here unless it already is) finishes the
+ * job before the loop sleeps. */
 static void close_with(tp_stream *s, int error)
 {
-    if (s->closed)
+    if (is_closed(s))
         return;
-    s->closed = true;
+    set_state(s, ST_CLOSED);
     s->error = error;
     tp_loop_remove_fd(s->loop, s->fd);
     close(s->fd);
     s->fd = -1;
-    tp_timer_stop(s->loop, &s->linger_timer);
+    if (s->ext)
+        tp_timer_stop(s->loop, &s->ext->linger_timer);
     tp_chain_free(&s->out);
-    tp_loop_defer(s->loop, &s->close_hook);
+    queue_hook(s);
 }
 
-/* The last stage: pending callbacks learn of the close, then the close callback, then the
- * memory goes. Deferred hooks of this stream queued behind us run (as no-ops) first. */
-static void close_hook(tp_loop *loop, void *arg)
+static void free_stream(tp_stream *s)
 {
-    tp_stream *s = arg;
-    if (s->freeing) {
-        if (s->work_hook.queued) {
-            tp_loop_defer(loop, &s->close_hook);
-            return;
-        }
-        tp_buf_free(&s->rbuf);
-        tp_free(s);
-        return;
-    }
+    rbuf_free(s);
+    tp_free(s->ext);
+    tp_free(s);
+}
+
+/* The last stage, in the hook of a CLOSED stream: pending callbacks learn of the close, the
+ * close callback runs (its owner drops its pointer there), and the memory goes. */
+static void finish_close(tp_stream *s)
+{
+    int status = s->error ? s->error : -EPIPE;
     if (read_kind(s) != R_NONE && !try_read(s))
-        finish_read(s, s->error ? s->error : -EPIPE, TP_SLICE_NULL);
+        finish_read(s, status, TP_SLICE_NULL);
     clear_read(s);
-    fire_waiters(s, s->error ? s->error : -EPIPE);
-    s->freeing = true;
+    fire_waiters(s, status);
     if (s->close_fn)
         s->close_fn(s, s->error, s->close_arg);
-    tp_loop_defer(loop, &s->close_hook);
+    free_stream(s);
+}
+
+/* Deferred work, in order: hand buffered data to the reader, then write what it queued. */
+static void hook(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_stream *s = arg;
+    s->flags &= (uint16_t)~F_HOOK_QUEUED;
+    if (is_closed(s)) {
+        finish_close(s);
+        return;
+    }
+    if (s->flags & F_WANT_DISPATCH) {
+        s->flags &= (uint16_t)~F_WANT_DISPATCH;
+        deliver(s);
+    }
+    if ((s->flags & F_WANT_FLUSH) && !is_closed(s)) {
+        s->flags &= (uint16_t)~F_WANT_FLUSH;
+        flush_now(s);
+        after_flush(s);
+    }
+    update_interest(s);
 }
 
 void tp_stream_set_close_callback(tp_stream *s, tp_close_fn fn, void *arg)
@@ -654,22 +795,23 @@ void tp_stream_close(tp_stream *s)
 
 void tp_stream_close_after_flush(tp_stream *s, double linger)
 {
-    if (s->closed || s->close_after_flush)
+    if (s->state != ST_OPEN)
         return;
-    s->close_after_flush = true;
-    s->linger = linger;
+    set_state(s, ST_FLUSHING);
+    if (linger > 0)
+        ext_of(s)->linger = linger;
     s->data_fn = NULL;
-    s->paused = false;
-    if (!s->out.n)
+    s->flags &= (uint16_t)~F_PAUSED;
+    if (!tp_chain_segments(&s->out))
         start_linger(s);
     else
-        want_flush(s);
+        want(s, F_WANT_FLUSH);
     update_interest(s);
 }
 
 bool tp_stream_closed(const tp_stream *s)
 {
-    return s->closed;
+    return is_closed(s);
 }
 
 bool tp_stream_reading(const tp_stream *s)
@@ -679,7 +821,7 @@ bool tp_stream_reading(const tp_stream *s)
 
 bool tp_stream_writing(const tp_stream *s)
 {
-    return s->out.n != 0;
+    return tp_chain_segments(&s->out) != 0;
 }
 
 int tp_stream_fd(const tp_stream *s)
@@ -694,13 +836,13 @@ tp_loop *tp_stream_loop(const tp_stream *s)
 
 size_t tp_stream_buffered(const tp_stream *s)
 {
-    return s->rbuf.len + (s->scratch ? s->scratch_len : 0);
+    return s->rlen + (scratch.owner == s ? scratch.n : 0);
 }
 
 int tp_stream_set_nodelay(tp_stream *s, bool on)
 {
     int v = on;
-    if (s->closed)
+    if (is_closed(s))
         return -EPIPE;
     return setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) < 0 ? -errno : 0;
 }

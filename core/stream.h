@@ -36,8 +36,9 @@ typedef void (*tp_close_fn)(tp_stream *s, int error, void *arg);
 typedef size_t (*tp_data_fn)(tp_stream *s, tp_slice data, bool eof, void *arg);
 
 typedef struct tp_stream_opts {
-    size_t max_buffer_size;       /* read buffer limit (default 100 MiB) */
-    size_t read_chunk_size;       /* bytes per read call (default 64 KiB) */
+    size_t max_buffer_size;       /* read buffer limit (default 100 MiB, at most 1 GiB) */
+    size_t read_chunk_size;       /* bytes per read call (default 64 KiB, at most half the
+                                     read buffer limit) */
     size_t max_write_buffer_size; /* 0: unlimited; else writes beyond it fail with -ENOBUFS */
 } tp_stream_opts;
 

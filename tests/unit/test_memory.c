@@ -435,11 +435,11 @@ static void count_free(void *arg)
  * it goes; returns the bytes received (caller frees). */
 static unsigned char *drain_chain(tp_chain *c, int fd, int peer, size_t *got)
 {
-    size_t cap = c->bytes + 1, n = 0;
+    size_t cap = tp_chain_bytes(c) + 1, n = 0;
     unsigned char *out = malloc(cap);
     ck_assert_ptr_nonnull(out);
     int spins = 0;
-    while (c->bytes) {
+    while (tp_chain_bytes(c)) {
         ssize_t r = tp_chain_write(c, fd);
         if (r > 0) {
             tp_chain_consume(c, (size_t)r);
@@ -474,15 +474,15 @@ START_TEST(chain_append_coalesces)
     tp_chain_append(&c, "Content-Length: 5\r\n\r\n", 21);
     tp_chain_append(&c, "hello", 5);
     tp_chain_append(&c, "", 0);
-    ck_assert_uint_eq(c.n, 1);
-    ck_assert_uint_eq(c.bytes, 43);
+    ck_assert_uint_eq(tp_chain_segments(&c), 1);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 43);
     int sv[2];
     nb_socketpair(sv);
     ssize_t r = tp_chain_write(&c, sv[0]);
     ck_assert_int_eq(r, 43); /* one write */
     tp_chain_consume(&c, (size_t)r);
-    ck_assert_uint_eq(c.bytes, 0);
-    ck_assert_uint_eq(c.n, 0);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 0);
+    ck_assert_uint_eq(tp_chain_segments(&c), 0);
     char buf[64];
     ck_assert_int_eq(read(sv[1], buf, sizeof(buf)), 43);
     ck_assert_mem_eq(buf, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 43);
@@ -500,11 +500,11 @@ START_TEST(chain_append_ref_freed_once_when_sent)
     tp_chain_append(&c, "HDR", 3);
     tp_chain_append_ref(&c, body, 20, count_free, (void *)1);
     tp_chain_append(&c, "TRL", 3);
-    ck_assert_uint_eq(c.n, 3);
-    ck_assert_uint_eq(c.bytes, 26);
+    ck_assert_uint_eq(tp_chain_segments(&c), 3);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 26);
     /* Consume across the first segment boundary into the middle of the borrowed one. */
     tp_chain_consume(&c, 8);
-    ck_assert_uint_eq(c.bytes, 18);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 18);
     ck_assert_int_eq(free_calls[1], 0);
     int sv[2];
     nb_socketpair(sv);
@@ -533,15 +533,15 @@ START_TEST(chain_append_ref_freed_once_when_dropped)
     tp_chain_free(&c);
     ck_assert_int_eq(free_calls[2], 1);
     ck_assert_int_eq(free_calls[3], 1);
-    ck_assert_uint_eq(c.n, 0);
-    ck_assert_uint_eq(c.bytes, 0);
-    ck_assert_ptr_null(c.segs);
+    ck_assert_uint_eq(tp_chain_segments(&c), 0);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 0);
+    ck_assert_ptr_null(c.b);
     tp_chain_free(&c); /* freeing an empty chain is harmless */
     ck_assert_int_eq(free_calls[2], 1);
     ck_assert_int_eq(free_calls[3], 1);
     /* Reusable after free. */
     tp_chain_append(&c, "x", 1);
-    ck_assert_uint_eq(c.bytes, 1);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 1);
     tp_chain_free(&c);
 }
 END_TEST
@@ -554,7 +554,7 @@ START_TEST(chain_sendfile)
     tp_chain_append(&c, "HDR", 3);
     tp_chain_append_file(&c, file, (off_t)off, n, true);
     tp_chain_append(&c, "TRL", 3);
-    ck_assert_uint_eq(c.bytes, n + 6);
+    ck_assert_uint_eq(tp_chain_bytes(&c), n + 6);
     int sv[2];
     nb_socketpair(sv);
     /* The memory before a file segment goes out on its own; the file goes with sendfile. */
@@ -644,8 +644,8 @@ START_TEST(chain_free_releases_everything)
         ck_assert_int_eq(free_calls[i], 5);
     ck_assert(fd_is_open(keep));
     ck_assert(!fd_is_open(owned));
-    ck_assert_uint_eq(c.bytes, 0);
-    ck_assert_uint_eq(c.n, 0);
+    ck_assert_uint_eq(tp_chain_bytes(&c), 0);
+    ck_assert_uint_eq(tp_chain_segments(&c), 0);
     close(keep);
 }
 END_TEST
@@ -681,11 +681,11 @@ START_TEST(chain_random_model)
             tail += n;
             refs_added++;
         } else {
-            size_t n = c.bytes ? (size_t)rand() % (c.bytes + 1) : 0;
+            size_t n = tp_chain_bytes(&c) ? (size_t)rand() % (tp_chain_bytes(&c) + 1) : 0;
             if (rand() % 2) {
                 tp_chain_consume(&c, n);
                 head += n;
-            } else if (c.bytes) {
+            } else if (tp_chain_bytes(&c)) {
                 ssize_t r = tp_chain_write(&c, sv[0]);
                 ck_assert_int_gt(r, 0);
                 tp_chain_consume(&c, (size_t)r);
@@ -700,7 +700,7 @@ START_TEST(chain_random_model)
                 head += k;
             }
         }
-        ck_assert_uint_eq(c.bytes, tail - head);
+        ck_assert_uint_eq(tp_chain_bytes(&c), tail - head);
         ck_assert_uint_lt(tail, sizeof(model) - 1000);
     }
     size_t got_n;
