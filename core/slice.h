@@ -48,4 +48,41 @@ static inline tp_slice tp_slice_trim(tp_slice s)
     return s;
 }
 
+/* The items of a comma-separated list (a header value such as "gzip, chunked"), empty ones
+ * included: "a,,b" gives "a", "", "b" and "" gives one "". Items are not trimmed.
+ *     tp_list_iter it = tp_list_begin(value);
+ *     for (tp_slice item; tp_list_next(&it, &item);) ... */
+typedef struct tp_list_iter {
+    const char *p, *end; /* the rest of the list; p > end once the last item was given */
+} tp_list_iter;
+
+static inline tp_list_iter tp_list_begin(tp_slice list)
+{
+    const char *p = list.p ? list.p : "";
+    return (tp_list_iter){p, p + list.n};
+}
+
+static inline bool tp_list_next(tp_list_iter *it, tp_slice *item)
+{
+    if (it->p > it->end)
+        return false;
+    const char *comma =
+        it->p < it->end ? (const char *)memchr(it->p, ',', (size_t)(it->end - it->p)) : NULL;
+    const char *stop = comma ? comma : it->end;
+    *item = (tp_slice){it->p, (size_t)(stop - it->p)};
+    it->p = stop + 1;
+    return true;
+}
+
+/* True if token is one of the items of list, spaces and tabs around it aside (ASCII
+ * case-insensitive): tp_list_has(connection_header, TP_SLICE_LIT("close")). */
+static inline bool tp_list_has(tp_slice list, tp_slice token)
+{
+    tp_list_iter it = tp_list_begin(list);
+    for (tp_slice item; tp_list_next(&it, &item);)
+        if (tp_slice_caseeq(tp_slice_trim(item), token))
+            return true;
+    return false;
+}
+
 #endif

@@ -1,11 +1,12 @@
 /* Request bodies: Content-Length and chunked framing (RFC 9112 §6-7), gzip decoding for
- * decompress_request, the body size limit, and delivery to the delegate, whole or streamed. */
+ * decompress_request and the body size limit; see http/body.h. */
+#include "http/body.h"
+
 #include <string.h>
 #include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/hex.h"
-#include "http/conn_internal.h"
 
 #define MAX_CHUNK_DIGITS 16
 #define MAX_CHUNK_EXT    4096
@@ -17,50 +18,54 @@ static int check_transfer_encoding(tp_slice te)
 {
     size_t chunked = 0, items = 0;
     bool last_chunked = false;
-    const char *p = te.p, *end = te.p + te.n;
-    while (p <= end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        tp_slice item = tp_slice_trim((tp_slice){p, (size_t)((comma ? comma : end) - p)});
+    tp_list_iter it = tp_list_begin(te);
+    for (tp_slice item; tp_list_next(&it, &item);) {
+        item = tp_slice_trim(item);
         if (!item.n)
             return 400;
         items++;
         last_chunked = tp_slice_caseeq(item, TP_SLICE_LIT("chunked"));
         chunked += last_chunked;
-        p = (comma ? comma : end) + 1;
     }
     if (!last_chunked || chunked > 1)
         return 400;
     return items > 1 ? 501 : 0;
 }
 
-/* digits only; "5, 5" (repeated equal values) is one length. 0 ok, else the status. */
-static int parse_content_length(tp_slice cl, size_t max, uint64_t *out)
+/* One Content-Length value: digits only. 0 ok, else the status. */
+static int parse_length_item(tp_slice item, uint64_t *out)
+{
+    uint64_t v = 0;
+    bool huge = false;
+    if (!item.n)
+        return 400;
+    for (size_t i = 0; i < item.n; i++) {
+        if (item.p[i] < '0' || item.p[i] > '9')
+            return 400;
+        if (v > (UINT64_MAX - 9) / 10)
+            huge = true;
+        else
+            v = v * 10 + (uint64_t)(item.p[i] - '0');
+    }
+    *out = v;
+    return huge ? 413 : 0;
+}
+
+/* "5, 5" (repeated equal values) is one length. 0 ok, else the status. */
+static int parse_content_length(tp_slice cl, uint64_t max, uint64_t *out)
 {
     bool seen = false;
     uint64_t value = 0;
-    const char *p = cl.p, *end = cl.p + cl.n;
-    while (p <= end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        tp_slice item = tp_slice_trim((tp_slice){p, (size_t)((comma ? comma : end) - p)});
-        uint64_t v = 0;
-        bool huge = false;
-        if (!item.n)
-            return 400;
-        for (size_t i = 0; i < item.n; i++) {
-            if (item.p[i] < '0' || item.p[i] > '9')
-                return 400;
-            if (v > (UINT64_MAX - 9) / 10)
-                huge = true;
-            else
-                v = v * 10 + (uint64_t)(item.p[i] - '0');
-        }
-        if (huge)
-            return 413;
+    tp_list_iter it = tp_list_begin(cl);
+    for (tp_slice item; tp_list_next(&it, &item);) {
+        uint64_t v;
+        int st = parse_length_item(tp_slice_trim(item), &v);
+        if (st)
+            return st;
         if (seen && v != value)
             return 400;
         value = v;
         seen = true;
-        p = (comma ? comma : end) + 1;
     }
     if (value > max)
         return 413;
@@ -68,80 +73,62 @@ static int parse_content_length(tp_slice cl, size_t max, uint64_t *out)
     return 0;
 }
 
-static int begin_inflate(tp_http_conn *c)
+static int begin_inflate(tp_body_decoder *d)
 {
-    c->x->inflate = tp_calloc(1, sizeof(z_stream));
-    if (inflateInit2(c->x->inflate, 16 + MAX_WBITS) != Z_OK) {
-        tp_free(c->x->inflate);
-        c->x->inflate = NULL;
+    d->inflate = tp_calloc(1, sizeof(z_stream));
+    if (inflateInit2(d->inflate, 16 + MAX_WBITS) != Z_OK) {
+        tp_free(d->inflate);
+        d->inflate = NULL;
         return 500;
     }
     return 0;
 }
 
-int tp__body_begin(tp_http_conn *c, int *status)
+int tp__body_begin(tp_body_decoder *d, tp_headers *h, uint64_t max_body, size_t max_trailer,
+                   bool decompress)
 {
-    tp_request *req = c->req;
-    tp_headers *h = &req->headers;
     tp_slice te = tp_headers_get_joined(h, TP_SLICE_LIT("Transfer-Encoding"));
     tp_slice cl = tp_headers_get_joined(h, TP_SLICE_LIT("Content-Length"));
-    c->x->body_chunked = false;
-    c->x->body_left = c->x->body_total = 0;
-    c->x->chunk = CH_SIZE;
-    c->x->chunk_line = c->x->trailer_bytes = 0;
+    int st;
+    *d = (tp_body_decoder){.max_body = max_body, .max_trailer = max_trailer, .chunk = CH_SIZE};
     if (te.p && cl.p)
-        return *status = 400, TP_ERROR; /* the classic smuggling pair */
+        return 400; /* the classic smuggling pair */
     if (te.p) {
-        if ((*status = check_transfer_encoding(te)))
-            return TP_ERROR;
-        c->x->body_chunked = true;
-    } else if (cl.p && (*status = parse_content_length(cl, c->server->opts.max_body_size,
-                                                       &c->x->body_left))) {
-        return TP_ERROR;
+        if ((st = check_transfer_encoding(te)))
+            return st;
+        d->chunked = true;
+    } else if (cl.p && (st = parse_content_length(cl, max_body, &d->left))) {
+        return st;
     }
     tp_slice ce = tp_headers_get(h, TP_SLICE_LIT("Content-Encoding"));
-    if (c->server->opts.decompress_request && ce.p && tp_slice_caseeq(ce, TP_SLICE_LIT("gzip")) &&
-        (c->x->body_chunked || c->x->body_left)) {
-        if ((*status = begin_inflate(c)))
-            return TP_ERROR;
+    if (decompress && ce.p && tp_slice_caseeq(ce, TP_SLICE_LIT("gzip")) && tp__body_pending(d)) {
+        if ((st = begin_inflate(d)))
+            return st;
         tp_headers_remove(h, TP_SLICE_LIT("Content-Encoding"));
         tp_headers_add(h, TP_SLICE_LIT("X-Consumed-Content-Encoding"), TP_SLICE_LIT("gzip"));
-    }
-    *status = 0;
-    return TP_OK;
-}
-
-/* sink/deliver status for "the request was answered meanwhile: drop the rest". */
-#define STOP 1
-
-/* Decoded body bytes: counted against the limit, then streamed or buffered. */
-static int sink(tp_http_conn *c, const char *p, size_t n)
-{
-    tp_http_server *srv = c->server;
-    c->x->body_total += n;
-    if (c->x->body_total > srv->opts.max_body_size)
-        return 413;
-    if (!c->req->stream_body) {
-        tp_buf_append(&c->x->body, p, n);
-        return 0;
-    }
-    while (n) {
-        size_t k = n < srv->opts.chunk_size ? n : srv->opts.chunk_size;
-        if (srv->delegate.data_received(c->req, (tp_slice){p, k}, srv->ctx) != TP_OK)
-            return 400;
-        if (c->state != CONN_BODY)
-            return STOP;
-        p += k;
-        n -= k;
     }
     return 0;
 }
 
-static int deliver(tp_http_conn *c, const char *p, size_t n)
+bool tp__body_pending(const tp_body_decoder *d)
 {
-    if (!c->x->inflate)
-        return sink(c, p, n);
-    z_stream *z = c->x->inflate;
+    return d->chunked || d->left;
+}
+
+/* Decoded body bytes: counted against the limit, then handed to the sink. */
+static int sink_bytes(tp_body_decoder *d, const char *p, size_t n, tp_body_sink sink, void *arg)
+{
+    d->total += n;
+    if (d->total > d->max_body)
+        return 413;
+    return n ? sink(arg, p, n) : 0;
+}
+
+static int deliver(tp_body_decoder *d, const char *p, size_t n, tp_body_sink sink, void *arg)
+{
+    if (!d->inflate)
+        return sink_bytes(d, p, n, sink, arg);
+    z_stream *z = d->inflate;
     char out[INFLATE_OUT];
     z->next_in = (Bytef *)(uintptr_t)p;
     z->avail_in = (uInt)n;
@@ -151,7 +138,7 @@ static int deliver(tp_http_conn *c, const char *p, size_t n)
         int r = inflate(z, Z_NO_FLUSH);
         if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
             return 400;
-        int st = sink(c, out, sizeof(out) - z->avail_out);
+        int st = sink_bytes(d, out, sizeof(out) - z->avail_out, sink, arg);
         if (st)
             return st;
         if (r == Z_STREAM_END || (r == Z_BUF_ERROR && z->avail_out))
@@ -160,49 +147,56 @@ static int deliver(tp_http_conn *c, const char *p, size_t n)
     return 0;
 }
 
-/* One step of the chunked decoder on byte ch; returns 0 or a status. */
-static int chunk_byte(tp_http_conn *c, char ch)
+static int size_byte(tp_body_decoder *d, char ch)
 {
-    switch (c->x->chunk) {
-    case CH_SIZE:
-        if (tp_hex_value(ch) >= 0) {
-            if (++c->x->chunk_line > MAX_CHUNK_DIGITS)
-                return 400;
-            c->x->body_left = c->x->body_left * 16 + (uint64_t)tp_hex_value(ch);
-            return 0;
-        }
-        if (!c->x->chunk_line)
+    if (tp_hex_value(ch) >= 0) {
+        if (++d->chunk_line > MAX_CHUNK_DIGITS)
             return 400;
-        c->x->chunk = ch == '\r' ? CH_SIZE_LF : CH_EXT;
-        c->x->chunk_line = 0;
-        return ch == '\r' || ch == ';' || ch == ' ' || ch == '\t' ? 0 : 400;
+        d->left = d->left * 16 + (uint64_t)tp_hex_value(ch);
+        return 0;
+    }
+    if (!d->chunk_line)
+        return 400;
+    d->chunk = ch == '\r' ? CH_SIZE_LF : CH_EXT;
+    d->chunk_line = 0;
+    return ch == '\r' || ch == ';' || ch == ' ' || ch == '\t' ? 0 : 400;
+}
+
+static bool is_ctl(char ch)
+{
+    return ((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f;
+}
+
+/* One step of the chunked decoder on byte ch; returns 0 or a status. */
+static int chunk_byte(tp_body_decoder *d, char ch)
+{
+    switch (d->chunk) {
+    case CH_SIZE: return size_byte(d, ch);
     case CH_EXT: /* chunk extensions are ignored (RFC 9112 §7.1.1) */
         if (ch == '\r')
-            c->x->chunk = CH_SIZE_LF;
-        else if (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f ||
-                 ++c->x->chunk_line > MAX_CHUNK_EXT)
+            d->chunk = CH_SIZE_LF;
+        else if (is_ctl(ch) || ++d->chunk_line > MAX_CHUNK_EXT)
             return 400;
         return 0;
     case CH_SIZE_LF:
         if (ch != '\n')
             return 400;
-        if (c->x->body_total + c->x->body_left > c->server->opts.max_body_size && !c->x->inflate)
+        if (d->total + d->left > d->max_body && !d->inflate)
             return 413;
-        c->x->chunk = c->x->body_left ? CH_DATA : CH_TRAILER;
-        c->x->chunk_line = 0;
+        d->chunk = d->left ? CH_DATA : CH_TRAILER;
+        d->chunk_line = 0;
         return 0;
-    case CH_DATA_CR: c->x->chunk = CH_DATA_LF; return ch == '\r' ? 0 : 400;
-    case CH_DATA_LF: c->x->chunk = CH_SIZE; return ch == '\n' ? 0 : 400;
+    case CH_DATA_CR: d->chunk = CH_DATA_LF; return ch == '\r' ? 0 : 400;
+    case CH_DATA_LF: d->chunk = CH_SIZE; return ch == '\n' ? 0 : 400;
     case CH_TRAILER: /* trailer fields are accepted and dropped */
-        c->x->chunk = ch == '\r' ? CH_END_LF : CH_TRAILER_LINE;
+        d->chunk = ch == '\r' ? CH_END_LF : CH_TRAILER_LINE;
         /* fall through */
     case CH_TRAILER_LINE:
-        if (++c->x->trailer_bytes > c->server->opts.max_header_size)
+        if (++d->trailer_bytes > d->max_trailer)
             return 431;
-        if (ch == '\n' && c->x->chunk == CH_TRAILER_LINE)
-            c->x->chunk = CH_TRAILER;
-        else if (ch != '\r' && ch != '\n' &&
-                 (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f))
+        if (ch == '\n' && d->chunk == CH_TRAILER_LINE)
+            d->chunk = CH_TRAILER;
+        else if (ch != '\r' && ch != '\n' && is_ctl(ch))
             return 400;
         return 0;
     case CH_END_LF:
@@ -211,58 +205,58 @@ static int chunk_byte(tp_http_conn *c, char ch)
     return 400;
 }
 
-static ssize_t feed_chunked(tp_http_conn *c, tp_slice d)
+static ssize_t decode_chunked(tp_body_decoder *d, tp_slice data, tp_body_sink sink, void *arg,
+                              bool *done)
 {
     size_t i = 0;
-    while (i < d.n) {
-        if (c->x->chunk == CH_DATA) {
-            size_t n = d.n - i < c->x->body_left ? d.n - i : (size_t)c->x->body_left;
-            int st = deliver(c, d.p + i, n);
-            if (st == STOP)
-                return (ssize_t)d.n;
+    while (i < data.n) {
+        if (d->chunk == CH_DATA) {
+            size_t n = data.n - i < d->left ? data.n - i : (size_t)d->left;
+            int st = deliver(d, data.p + i, n, sink, arg);
+            if (st == TP_BODY_STOP)
+                return (ssize_t)data.n;
             if (st)
                 return -st;
-            c->x->body_left -= n;
+            d->left -= n;
             i += n;
-            if (!c->x->body_left)
-                c->x->chunk = CH_DATA_CR;
+            if (!d->left)
+                d->chunk = CH_DATA_CR;
             continue;
         }
-        if (c->x->chunk == CH_END_LF) {
-            if (d.p[i] != '\n')
+        if (d->chunk == CH_END_LF) {
+            if (data.p[i] != '\n')
                 return -400;
-            tp__conn_body_done(c);
+            *done = true;
             return (ssize_t)i + 1;
         }
-        int st = chunk_byte(c, d.p[i++]);
+        int st = chunk_byte(d, data.p[i++]);
         if (st)
             return -st;
     }
     return (ssize_t)i;
 }
 
-ssize_t tp__body_feed(tp_http_conn *c, tp_slice d)
+ssize_t tp__body_decode(tp_body_decoder *d, tp_slice data, tp_body_sink sink, void *arg, bool *done)
 {
-    if (c->x->body_chunked)
-        return feed_chunked(c, d);
-    size_t n = d.n < c->x->body_left ? d.n : (size_t)c->x->body_left;
-    int st = deliver(c, d.p, n);
-    if (st == STOP)
-        return (ssize_t)d.n;
+    *done = false;
+    if (d->chunked)
+        return decode_chunked(d, data, sink, arg, done);
+    size_t n = data.n < d->left ? data.n : (size_t)d->left;
+    int st = deliver(d, data.p, n, sink, arg);
+    if (st == TP_BODY_STOP)
+        return (ssize_t)data.n;
     if (st)
         return -st;
-    c->x->body_left -= n;
-    if (!c->x->body_left)
-        tp__conn_body_done(c);
+    d->left -= n;
+    *done = !d->left;
     return (ssize_t)n;
 }
 
-void tp__body_reset(tp_exchange *x)
+void tp__body_reset(tp_body_decoder *d)
 {
-    tp_buf_free(&x->body);
-    if (x->inflate) {
-        inflateEnd(x->inflate);
-        tp_free(x->inflate);
-        x->inflate = NULL;
+    if (d->inflate) {
+        inflateEnd(d->inflate);
+        tp_free(d->inflate);
+        d->inflate = NULL;
     }
 }

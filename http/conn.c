@@ -1,343 +1,438 @@
-/* The HTTP/1.1 server connection: reads request heads (resumable, zero-copy), validates
- * framing, hands requests to the delegate one at a time (pipelined requests wait in the read
- * buffer), and decides between keep-alive and close. Bodies are in body.c, response framing
- * in response.c. */
-#include <ctype.h>
+/* The HTTP/1.1 server connection: reads request heads (resumable, zero-copy), hands requests
+ * to the delegate one at a time (pipelined requests wait in the read buffer), feeds bodies
+ * to the decoder (body.c), frames responses with the framer (response.c), and decides
+ * between keep-alive and close. This is the one file that touches a connection. */
+#include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "http/body.h"
 #include "http/conn_internal.h"
 #include "http/date.h"
-#include "platform/socket.h"
+#include "http/response.h"
+
+/* A connection's life, one state at a time (debug builds assert each transition in
+ * set_state):
+ *
+ *   HEAD ── a head ──▶ BODY ── body complete ──▶ HANDLER ── finished, kept ──▶ HEAD
+ *     (no body: HEAD ── a head ──▶ HANDLER)
+ *   HEAD, BODY, HANDLER ── refused, or finished and not kept ──▶ CLOSING (closes after the flush)
+ *   any ── the stream closed, was detached, or the server let go ──▶ GONE
+ *
+ * While it is not GONE the connection is in one of its server's lists (HEAD: idle, by
+ * deadline; the others: busy). It is referenced by its stream (until the stream's close
+ * callback or tp_http_detach), by the request in flight (until tp_http_finish) and by the
+ * functions that call out to the delegate while it may drop the others; conn_unref frees it
+ * when the last reference goes, and is the one place a connection's memory goes. */
+enum conn_state { CONN_HEAD, CONN_BODY, CONN_HANDLER, CONN_CLOSING, CONN_GONE };
+
+enum conn_flag {
+    CF_KEEP_ALIVE = 1 << 0,  /* the request in flight allows another after it */
+    CF_OUTPUT_WAIT = 1 << 1, /* too much output queued: the next head waits for the drain */
+    CF_IN_DATA = 1 << 2,     /* inside the stream's data callback */
+    CF_ADDR_INET = 1 << 3,   /* addr is an IPv4 address (4 bytes) */
+    CF_ADDR_INET6 = 1 << 4,  /* addr is an IPv6 address */
+};
+
+/* 80 bytes: one jemalloc size class for each idle keep-alive connection. */
+struct tp_http_conn {
+    tp_http_server *server; /* NULL once GONE */
+    tp_http_conn *prev, *next;
+    tp_stream *stream; /* NULL once closed or detached */
+    tp_request *req;   /* the request in flight, or NULL */
+    tp_http_parser parser;
+    uint8_t state; /* enum conn_state */
+    uint8_t refs;
+    uint8_t flags;         /* enum conn_flag bits */
+    uint32_t deadline;     /* HEAD: idle deadline in ticks (see ticks_of) */
+    uint32_t written_mark; /* bytes the client had taken when the deadline last passed */
+    uint8_t addr[16];      /* the peer's address (CF_ADDR_*), formatted per request */
+};
+
+_Static_assert(sizeof(struct tp_http_conn) <= 80,
+               "an idle connection fits jemalloc's 80-byte class");
+
+/* One request/response exchange, in the request's block right after the request: body
+ * decoding and response framing state. An idle connection carries none of it. */
+typedef struct tp_exchange {
+    tp_body_decoder body;
+    tp_buf body_buf; /* the buffered body (non-streaming delegates) */
+    tp_framing resp;
+    bool asked_keep_alive; /* an HTTP/1.0 request with Connection: keep-alive */
+    tp_timer body_timer;   /* body_timeout, while the body is read */
+} tp_exchange;
+
+/* A client that pipelines requests without reading the answers would make us queue output
+ * without bound: past this much unsent output, the next request waits until it drained. */
+#define OUTPUT_HIGH_WATER (1u << 20)
+
+/* Idle deadlines are 32-bit ticks of 1/64 s of loop time, compared wrap-safe; a timeout
+ * longer than MAX_TIMEOUT_TICKS (194 days) counts as that. */
+#define TICKS_PER_SEC     64
+#define MAX_TIMEOUT_TICKS (1u << 30)
 
 static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg);
 static void on_stream_closed(tp_stream *s, int error, void *arg);
-static void on_timer(tp_loop *loop, void *arg);
+static void on_idle_timer(tp_loop *loop, void *arg);
+static void on_body_timeout(tp_loop *loop, void *arg);
 
-/* One timer serves the head timeout and the body timeout. It is re-armed lazily: it fires at
- * an old deadline and only then moves to the current one, so a busy keep-alive connection
- * costs no heap operation per request. */
-static void set_deadline(tp_http_conn *c, double seconds)
+/* ---- the request block --------------------------------------------------------------- */
+
+/* The request, its exchange and the arena's first block share one cached block: no
+ * allocator call for a typical request. */
+#define REQ_SPACE  ((sizeof(tp_request) + 15) & ~(size_t)15)
+#define XCHG_SPACE ((sizeof(tp_exchange) + 15) & ~(size_t)15)
+
+static tp_exchange *xchg(const tp_request *req)
 {
-    tp_loop *loop = c->server->loop;
-    c->deadline = seconds > 0 ? tp_loop_time(loop) + seconds : 0;
-    if (c->deadline && (!tp_timer_armed(&c->timer) || c->timer.when > c->deadline))
-        tp_timer_start_at(loop, &c->timer, c->deadline);
+    return (tp_exchange *)(void *)((char *)req + REQ_SPACE);
 }
 
-static void enter_head(tp_http_conn *c)
+static tp_request *request_new(void)
 {
-    tp_http_server *srv = c->server;
-    c->state = CONN_HEAD;
-    c->parser = (tp_http_parser){0};
-    set_deadline(c, srv->draining ? srv->idle_grace : srv->opts.idle_connection_timeout);
+    tp_request *req = tp_block_get();
+    memset(req, 0, REQ_SPACE + XCHG_SPACE);
+    tp_arena_init_in(&req->arena, (char *)req + REQ_SPACE + XCHG_SPACE,
+                     TP_BLOCK_SIZE - REQ_SPACE - XCHG_SPACE, 0);
+    return req;
 }
 
-void tp__conn_drain(tp_http_conn *c, double idle_grace)
+static void request_free(tp_request *req)
 {
-    if (c->state == CONN_HEAD && !c->req)
-        set_deadline(c, idle_grace > 0 ? idle_grace : 0.001);
+    tp_exchange *x = xchg(req);
+    tp__body_reset(&x->body);
+    tp_buf_free(&x->body_buf);
+    tp_arena_destroy(&req->arena);
+    tp_block_put(req);
 }
 
-void tp__conn_start(tp_http_server *srv, int fd, const char *ip)
+/* ---- references, lists and states ---------------------------------------------------- */
+
+static void conn_ref(tp_http_conn *c)
 {
-    tp_http_conn *c = tp_calloc(1, sizeof(*c));
-    c->server = srv;
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
-    srv->nconns++;
-    snprintf(c->remote_ip, sizeof(c->remote_ip), "%s", ip);
-    tp_stream_opts so = {.max_buffer_size = srv->opts.max_buffer_size,
-                         .read_chunk_size = srv->opts.chunk_size};
-    c->stream = tp_stream_new(srv->loop, fd, &so);
-    tp_timer_init(&c->timer, on_timer, c);
-    tp_stream_set_close_callback(c->stream, on_stream_closed, c);
-    enter_head(c);
-    tp_stream_set_data_handler(c->stream, on_data, c);
+    c->refs++;
 }
 
-static void unlink_conn(tp_http_conn *c)
+static void conn_unref(tp_http_conn *c)
 {
-    tp_http_server *srv = c->server;
-    if (!srv)
+    assert(c->refs > 0);
+    if (--c->refs)
         return;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    srv->nconns--;
-    c->server = NULL; /* the server may be freed before a detached request finishes */
-    c->prev = c->next = NULL;
-    tp__server_conn_gone(srv);
-}
-
-static void free_conn(tp_http_conn *c)
-{
+    assert(c->state == CONN_GONE && !c->stream && !c->req);
     tp_free(c);
 }
 
-/* From now on the client is gone for the request in flight: its writes are dropped, and the
- * delegate is told once, so it can clean up and call tp_http_finish. */
-static void mark_gone(tp_http_conn *c)
+static void list_push(tp_conn_list *l, tp_http_conn *c)
 {
-    if (c->gone)
-        return;
-    c->gone = true;
-    c->state = CONN_CLOSED;
-    if (c->req && c->server && c->server->delegate.connection_closed)
-        c->server->delegate.connection_closed(c->req, c->server->ctx);
+    c->prev = l->tail;
+    c->next = NULL;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
 }
 
-/* The stream is gone (peer closed, error, timeout, or our own close). A request still in the
- * delegate's hands keeps the conn alive until tp_http_finish. */
+static void list_remove(tp_conn_list *l, tp_http_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static uint32_t ticks_of(double t)
+{
+    return (uint32_t)(uint64_t)floor(t * TICKS_PER_SEC);
+}
+
+static bool due(uint32_t deadline, uint32_t now)
+{
+    return (int32_t)(deadline - now) <= 0;
+}
+
+static uint32_t timeout_ticks(const tp_http_server *srv)
+{
+    double t = srv->draining ? srv->idle_grace : srv->opts.idle_connection_timeout;
+    if (srv->draining && t <= 0)
+        return 1;
+    if (t <= 0 || t * TICKS_PER_SEC >= MAX_TIMEOUT_TICKS)
+        return MAX_TIMEOUT_TICKS;
+    return (uint32_t)ceil(t * TICKS_PER_SEC);
+}
+
+/* Arms the idle timer for the first deadline (early is fine: the timer looks again). */
+static void arm_idle_timer(tp_http_server *srv)
+{
+    tp_http_conn *first = srv->idle.head;
+    if (!first)
+        return;
+    double now = tp_loop_time(srv->loop);
+    int32_t left = (int32_t)(first->deadline - ticks_of(now));
+    double when = floor(now * TICKS_PER_SEC) / TICKS_PER_SEC + (double)left / TICKS_PER_SEC;
+    if (!tp_timer_armed(&srv->idle_timer) || srv->idle_timer.when > when)
+        tp_timer_start_at(srv->loop, &srv->idle_timer, when + 1e-4);
+}
+
+/* The connection starts waiting for a head: a new deadline, at the idle list's tail (one
+ * tick more, so rounding never makes it early). */
+static void idle_push(tp_http_conn *c)
+{
+    tp_http_server *srv = c->server;
+    c->deadline = ticks_of(tp_loop_time(srv->loop)) + timeout_ticks(srv) + 1;
+    list_push(&srv->idle, c);
+    arm_idle_timer(srv);
+}
+
+#ifndef NDEBUG
+static bool transition_allowed(enum conn_state from, enum conn_state to)
+{
+    switch (from) {
+    case CONN_HEAD:
+        return to == CONN_BODY || to == CONN_HANDLER || to == CONN_CLOSING || to == CONN_GONE;
+    case CONN_BODY: return to == CONN_HANDLER || to == CONN_CLOSING || to == CONN_GONE;
+    case CONN_HANDLER: return to == CONN_HEAD || to == CONN_CLOSING || to == CONN_GONE;
+    case CONN_CLOSING: return to == CONN_GONE;
+    case CONN_GONE: return false;
+    }
+    return false;
+}
+#endif
+
+/* The connection leaves its server for good. */
+static void unlink_conn(tp_http_conn *c, tp_http_server *srv)
+{
+    srv->nconns--;
+    c->server = NULL;
+    tp__server_conn_gone(srv);
+}
+
+static void set_state(tp_http_conn *c, enum conn_state to)
+{
+    assert(transition_allowed((enum conn_state)c->state, to));
+    tp_http_server *srv = c->server;
+    if (c->state == CONN_BODY && c->req)
+        tp_timer_stop(srv->loop, &xchg(c->req)->body_timer);
+    if (srv)
+        list_remove(c->state == CONN_HEAD ? &srv->idle : &srv->busy, c);
+    c->state = (uint8_t)to;
+    if (!srv)
+        return;
+    if (to == CONN_GONE)
+        unlink_conn(c, srv);
+    else if (to == CONN_HEAD)
+        idle_push(c);
+    else
+        list_push(&srv->busy, c);
+}
+
+/* The request in flight can still be answered. */
+static bool writable(const tp_http_conn *c)
+{
+    return c->state == CONN_BODY || c->state == CONN_HANDLER;
+}
+
+/* To CLOSING or GONE: from then on the client is gone for the request in flight (its writes
+ * are dropped), and the delegate is told once, so it can clean up and call tp_http_finish. */
+static void client_left(tp_http_conn *c, enum conn_state to)
+{
+    tp_http_server *srv = c->server;
+    bool tell = c->req && writable(c) && srv && srv->delegate.connection_closed;
+    if (c->state == to)
+        return;
+    set_state(c, to);
+    if (tell) {
+        conn_ref(c); /* the delegate may finish the request in there */
+        srv->delegate.connection_closed(c->req, srv->ctx);
+        conn_unref(c);
+    }
+}
+
+/* No more requests: what is queued goes out, then the stream closes (after `linger` seconds
+ * of discarding input, so the peer reads the response before a reset). */
+static void close_after_flush(tp_http_conn *c, double linger)
+{
+    set_state(c, CONN_CLOSING);
+    tp_stream_close_after_flush(c->stream, linger);
+}
+
+/* ---- the peer's address -------------------------------------------------------------- */
+
+static void store_addr(tp_http_conn *c, const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        memcpy(c->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        c->flags |= CF_ADDR_INET;
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(c->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        c->flags |= CF_ADDR_INET6;
+    }
+}
+
+/* The address as text in out (at least INET6_ADDRSTRLEN bytes); "0.0.0.0" for a Unix
+ * socket, as Tornado's request.remote_ip. Returns its length. */
+static size_t format_addr(const tp_http_conn *c, char *out)
+{
+    if (c->flags & CF_ADDR_INET6) {
+        if (inet_ntop(AF_INET6, c->addr, out, INET6_ADDRSTRLEN))
+            return strlen(out);
+    } else if (c->flags & CF_ADDR_INET) {
+        char *w = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = c->addr[i];
+            if (v >= 100)
+                *w++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *w++ = (char)('0' + v / 10 % 10);
+            *w++ = (char)('0' + v % 10);
+            *w++ = '.';
+        }
+        w[-1] = '\0';
+        return (size_t)(w - 1 - out);
+    }
+    memcpy(out, "0.0.0.0", 8);
+    return 7;
+}
+
+/* ---- starting, closing, timing out --------------------------------------------------- */
+
+void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer)
+{
+    tp_http_conn *c = tp_calloc(1, sizeof(*c));
+    c->server = srv;
+    c->refs = 1; /* the stream's */
+    store_addr(c, peer);
+    srv->nconns++;
+    tp_stream_opts so = {.max_buffer_size = srv->opts.max_buffer_size,
+                         .read_chunk_size = srv->opts.chunk_size};
+    c->stream = tp_stream_new(srv->loop, fd, &so);
+    tp_stream_set_close_callback(c->stream, on_stream_closed, c);
+    idle_push(c); /* calloc made it HEAD */
+    tp_stream_set_data_handler(c->stream, on_data, c);
+}
+
+/* The stream is gone (peer closed, error, timeout, or our own close): its reference goes. A
+ * request still in the delegate's hands keeps the connection until tp_http_finish. */
 static void on_stream_closed(tp_stream *s, int error, void *arg)
 {
-    (void)error;
+    (void)s, (void)error;
     tp_http_conn *c = arg;
-    tp_loop *loop = tp_stream_loop(s);
+    client_left(c, CONN_GONE);
     c->stream = NULL;
-    tp_timer_stop(loop, &c->timer);
-    c->in_close = true; /* a handler finishing inside mark_gone must not free c under us */
-    mark_gone(c);
-    c->in_close = false;
-    unlink_conn(c);
-    if (!c->req)
-        free_conn(c);
+    conn_unref(c);
 }
 
-void tp__conn_abort(tp_http_conn *c)
+static void close_conn(tp_http_conn *c)
 {
-    mark_gone(c);
+    conn_ref(c);
+    client_left(c, CONN_GONE);
     if (c->stream)
-        tp_stream_close(c->stream);
-    unlink_conn(c);
+        tp_stream_close(c->stream); /* its close callback drops the stream's reference */
+    conn_unref(c);
 }
 
-static void on_timer(tp_loop *loop, void *arg)
+void tp__conns_close_all(tp_http_server *srv)
 {
-    tp_http_conn *c = arg;
-    if ((c->state != CONN_HEAD && c->state != CONN_BODY) || !c->stream || !c->deadline)
-        return;
-    if (tp_loop_time(loop) < c->deadline) {
-        tp_timer_start_at(loop, &c->timer, c->deadline);
-        return;
-    }
-    /* The wait for the next head starts once the last response is out: a slow reader that
-     * keeps taking bytes is not idle (one that stops is dropped a timeout later). */
-    /* Progress is what the client took: bytes written minus those still unsent in the socket
-     * (a big send buffer can hold a slow reader's next seconds of data). */
+    while (srv->idle.head)
+        close_conn(srv->idle.head);
+    while (srv->busy.head)
+        close_conn(srv->busy.head);
+    tp_timer_stop(srv->loop, &srv->idle_timer);
+}
+
+/* Every idle connection's deadline becomes at most now + idle_grace; the list stays in
+ * order, as every deadline moves to the same bound or stays before it. */
+void tp__conns_drain(tp_http_server *srv)
+{
+    uint32_t bound = ticks_of(tp_loop_time(srv->loop)) + timeout_ticks(srv) + 1;
+    for (tp_http_conn *c = srv->idle.head; c; c = c->next)
+        if (!due(c->deadline, bound))
+            c->deadline = bound;
+    tp_timer_stop(srv->loop, &srv->idle_timer);
+    arm_idle_timer(srv);
+}
+
+/* A connection's wait for a head is over. A client still taking the last response is not
+ * idle: progress is what it took (bytes written minus those still unsent in the socket,
+ * whose buffer can hold a slow reader's next seconds of data); one that stops is dropped a
+ * timeout later. Draining, an idle keep-alive connection ends with a FIN. */
+static void idle_expired(tp_http_conn *c)
+{
+    tp_http_server *srv = c->server;
     uint64_t unsent = tp_stream_unsent(c->stream);
-    uint64_t taken = tp_stream_bytes_written(c->stream) - unsent;
-    if (c->state == CONN_HEAD && unsent && taken != c->written_mark) {
+    uint32_t taken = (uint32_t)(tp_stream_bytes_written(c->stream) - unsent);
+    if (unsent && taken != c->written_mark && !tp_stream_closed(c->stream)) {
         c->written_mark = taken;
-        set_deadline(c, c->server->opts.idle_connection_timeout);
+        list_remove(&srv->idle, c);
+        idle_push(c);
         return;
     }
-    if (c->state == CONN_BODY) {
-        tp_log_info("Timeout reading body from %s", c->remote_ip);
-        tp_stream_close(c->stream);
-    } else if (c->server->draining && !c->parser.start_line_done &&
-               !tp_stream_buffered(c->stream)) {
-        c->state = CONN_CLOSED; /* draining: an idle keep-alive connection ends with a FIN */
-        tp_stream_close_after_flush(c->stream, c->server->opts.linger);
+    if (srv->draining && !c->parser.start_line_done && !tp_stream_buffered(c->stream)) {
+        close_after_flush(c, srv->opts.linger);
     } else {
-        tp_log_debug("closing idle connection from %s", c->remote_ip);
+        char ip[INET6_ADDRSTRLEN];
+        format_addr(c, ip);
+        tp_log_debug("closing idle connection from %s", ip);
+        set_state(c, CONN_CLOSING);
         tp_stream_close(c->stream);
     }
 }
 
-void tp__conn_reject(tp_http_conn *c, int status, const char *why)
+static void on_idle_timer(tp_loop *loop, void *arg)
 {
-    tp_log_info("Malformed HTTP message from %s: %s", c->remote_ip, why);
-    if (!c->stream)
-        return;
-    if (!c->x || !c->x->head_written) {
+    tp_http_server *srv = arg;
+    uint32_t now = ticks_of(tp_loop_time(loop));
+    while (srv->idle.head && due(srv->idle.head->deadline, now))
+        idle_expired(srv->idle.head);
+    arm_idle_timer(srv);
+}
+
+void tp__conns_init(tp_http_server *srv)
+{
+    tp_timer_init(&srv->idle_timer, on_idle_timer, srv);
+}
+
+static void on_body_timeout(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_http_conn *c = arg;
+    char ip[INET6_ADDRSTRLEN];
+    format_addr(c, ip);
+    tp_log_info("Timeout reading body from %s", ip);
+    tp_stream_close(c->stream);
+}
+
+/* Answers a framing error with `status` and no body, then closes (after a linger). */
+static void reject(tp_http_conn *c, int status, const char *why)
+{
+    char ip[INET6_ADDRSTRLEN];
+    format_addr(c, ip);
+    tp_log_info("Malformed HTTP message from %s: %s", ip, why);
+    if (!c->req || !xchg(c->req)->resp.head_written) {
         char head[256];
         int n = snprintf(head, sizeof(head),
                          "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Length: 0\r\n"
                          "Connection: close\r\n\r\n",
                          status, tp_http_reason(status), tp_http_date_now());
         tp_stream_write(c->stream, head, (size_t)n, NULL, NULL);
-        if (c->x)
-            c->x->head_written = true;
+        if (c->req)
+            xchg(c->req)->resp.head_written = true;
     }
-    c->keep_alive = false;
+    c->flags &= (uint8_t)~CF_KEEP_ALIVE;
     tp_stream_close_after_flush(c->stream, c->server ? c->server->opts.linger : 0);
-    mark_gone(c);
-}
-
-/* ---- request heads ----------------------------------------------------------------------- */
-
-/* The request struct sits at the start of one cached block whose rest is the arena's first
- * block: one block per request, no allocator call for a typical request. */
-#define REQ_SPACE ((sizeof(tp_request) + 15) & ~(size_t)15)
-
-tp_request *tp__request_new(void)
-{
-    tp_request *req = tp_block_get();
-    memset(req, 0, sizeof(*req));
-    tp_arena_init_in(&req->arena, (char *)req + REQ_SPACE, TP_BLOCK_SIZE - REQ_SPACE, 0);
-    return req;
-}
-
-void tp__request_free(tp_request *req)
-{
-    tp_arena_destroy(&req->arena);
-    tp_block_put(req);
-}
-
-static bool has_token(tp_slice list, const char *token)
-{
-    size_t tn = strlen(token);
-    const char *p = list.p, *end = list.p + list.n;
-    while (p < end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        tp_slice item = tp_slice_trim((tp_slice){p, (size_t)((comma ? comma : end) - p)});
-        if (item.n == tn && strncasecmp(item.p, token, tn) == 0)
-            return true;
-        p = comma ? comma + 1 : end;
-    }
-    return false;
-}
-
-/* Host = uri-host [ ":" port ], uri-host from RFC 3986 characters (no spaces, no commas:
- * two Host headers joined by Tornado's "," are refused too). */
-static bool valid_host(tp_slice h)
-{
-    static bool ok[256];
-    if (!ok['a']) {
-        for (int ch = 0; ch < 256; ch++)
-            ok[ch] = isalnum(ch) || (ch && strchr("-._~!$&'()*+;=%:[]", ch));
-    }
-    for (size_t i = 0; i < h.n; i++)
-        if (!ok[(unsigned char)h.p[i]])
-            return false;
-    return true;
-}
-
-static tp_slice host_name_of(tp_arena *a, tp_slice host)
-{
-    size_t n = host.n;
-    if (n && host.p[0] == '[') {
-        const char *close = memchr(host.p, ']', n);
-        n = close ? (size_t)(close - host.p) + 1 : n;
-    } else {
-        const char *colon = memchr(host.p, ':', n);
-        n = colon ? (size_t)(colon - host.p) : n;
-    }
-    char *out = tp_arena_alloc(a, n + 1);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)host.p[i]);
-    out[n] = '\0';
-    return (tp_slice){out, n};
-}
-
-/* Tornado's xheaders: X-Forwarded-For walked from the right past trusted proxies, X-Real-Ip
- * over it, kept only if it is an IP; X-Scheme or X-Forwarded-Proto (last entry) for the
- * protocol. */
-static void apply_xheaders(tp_http_conn *c, tp_request *req)
-{
-    tp_slice ip = req->remote_ip;
-    tp_slice xff = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("X-Forwarded-For"));
-    const char *list = c->server->opts.trusted_downstream;
-    if (xff.p) {
-        const char *end = xff.p + xff.n;
-        while (end > xff.p) {
-            const char *start = end;
-            while (start > xff.p && start[-1] != ',')
-                start--;
-            ip = tp_slice_trim((tp_slice){start, (size_t)(end - start)});
-            if (!list || !has_token(tp_slice_cstr(list), tp_arena_strndup(&req->arena, ip.p, ip.n)))
-                break;
-            end = start > xff.p ? start - 1 : xff.p;
-        }
-    }
-    tp_slice real = tp_headers_get(&req->headers, TP_SLICE_LIT("X-Real-Ip"));
-    if (real.p)
-        ip = tp_slice_trim(real);
-    if (tp_is_valid_ip(ip.p, ip.n))
-        req->remote_ip = tp_arena_slice_dup(&req->arena, ip);
-    tp_slice proto = tp_headers_get(&req->headers, TP_SLICE_LIT("X-Scheme"));
-    if (!proto.p)
-        proto = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("X-Forwarded-Proto"));
-    if (proto.p) {
-        const char *comma = proto.n ? memrchr(proto.p, ',', proto.n) : NULL;
-        if (comma)
-            proto = (tp_slice){comma + 1, (size_t)(proto.p + proto.n - comma - 1)};
-        proto = tp_slice_trim(proto);
-        if (tp_slice_eq(proto, TP_SLICE_LIT("http")) || tp_slice_eq(proto, TP_SLICE_LIT("https")))
-            req->protocol = tp_arena_slice_dup(&req->arena, proto);
-    }
-}
-
-/* HTTP/1.1 keeps the connection unless "close" is among the Connection tokens; HTTP/1.0
- * only with "keep-alive" and a request whose end is known (Tornado's rule). */
-static bool decide_keep_alive(tp_http_conn *c, tp_request *req)
-{
-    tp_slice conn = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Connection"));
-    if (req->version_minor >= 1)
-        return !c->server->opts.no_keep_alive && (!conn.p || !has_token(conn, "close"));
-    c->x->asked_keep_alive = conn.p && has_token(conn, "keep-alive");
-    if (!c->x->asked_keep_alive || c->server->opts.no_keep_alive || c->x->body_chunked)
-        return false; /* HTTP/1.0 with Transfer-Encoding: close after it (RFC 9112 §6.1) */
-    return tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Length")).p ||
-           tp_slice_eq(req->method, TP_SLICE_LIT("GET")) ||
-           tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
-}
-
-static void split_target(tp_request *req)
-{
-    const char *q = memchr(req->uri.p, '?', req->uri.n);
-    if (q) {
-        req->path = (tp_slice){req->uri.p, (size_t)(q - req->uri.p)};
-        req->query = (tp_slice){q + 1, (size_t)(req->uri.p + req->uri.n - q - 1)};
-    } else {
-        req->path = req->uri;
-        req->query = (tp_slice){req->uri.p + req->uri.n, 0};
-    }
-}
-
-/* Fills the request from its head (copied into the arena so the read buffer can move), or
- * returns the status to refuse it with. */
-static int build_request(tp_http_conn *c, tp_request *req, const char *head, size_t len)
-{
-    char *copy = tp_arena_alloc(&req->arena, len);
-    memcpy(copy, head, len);
-    size_t max = c->parser.lines ? c->parser.lines : 1;
-    tp_http_header *hv = tp_arena_alloc(&req->arena, max * sizeof(*hv));
-    tp_request_head h;
-    int status = 400;
-    if (tp_http_parse_head(copy, len, &h, hv, max, &status) != TP_OK)
-        return status;
-    tp_headers_init(&req->headers, &req->arena);
-    tp_headers_adopt(&req->headers, h.headers, h.num_headers);
-    req->method = h.method;
-    req->uri = h.target;
-    req->version_minor = h.version_minor;
-    req->version = h.version_minor ? TP_SLICE_LIT("HTTP/1.1") : TP_SLICE_LIT("HTTP/1.0");
-    split_target(req);
-    req->remote_ip = tp_slice_cstr(c->remote_ip);
-    req->protocol =
-        c->server->opts.protocol ? tp_slice_cstr(c->server->opts.protocol) : TP_SLICE_LIT("http");
-    size_t nhost = tp_headers_count(&req->headers, TP_SLICE_LIT("Host"));
-    req->host = tp_headers_get(&req->headers, TP_SLICE_LIT("Host"));
-    if (nhost > 1 || (nhost == 0 && req->version_minor >= 1))
-        return 400;
-    if (!req->host.p)
-        req->host = TP_SLICE_LIT("127.0.0.1");
-    if (!valid_host(req->host))
-        return 400;
-    req->host_name = host_name_of(&req->arena, req->host);
-    if (c->server->opts.xheaders)
-        apply_xheaders(c, req);
-    return 0;
+    client_left(c, CONN_CLOSING);
 }
 
 static const char *reject_reason(int status)
@@ -352,74 +447,173 @@ static const char *reject_reason(int status)
     }
 }
 
+/* ---- requests ------------------------------------------------------------------------ */
+
+/* HTTP/1.1 keeps the connection unless "close" is among the Connection tokens; HTTP/1.0
+ * only with "keep-alive" and a request whose end is known (Tornado's rule). */
+static bool decide_keep_alive(tp_http_conn *c, tp_request *req)
+{
+    const tp_http_server_opts *o = &c->server->opts;
+    tp_exchange *x = xchg(req);
+    tp_slice conn = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Connection"));
+    if (req->version_minor >= 1)
+        return !o->no_keep_alive && (!conn.p || !tp_list_has(conn, TP_SLICE_LIT("close")));
+    x->asked_keep_alive = conn.p && tp_list_has(conn, TP_SLICE_LIT("keep-alive"));
+    if (!x->asked_keep_alive || o->no_keep_alive || x->body.chunked)
+        return false; /* HTTP/1.0 with Transfer-Encoding: close after it (RFC 9112 §6.1) */
+    return tp_headers_get(&req->headers, TP_SLICE_LIT("Content-Length")).p ||
+           tp_slice_eq(req->method, TP_SLICE_LIT("GET")) ||
+           tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
+}
+
 static void expect_continue(tp_http_conn *c, tp_request *req)
 {
     tp_slice e = tp_headers_get(&req->headers, TP_SLICE_LIT("Expect"));
     if (e.p && req->version_minor >= 1 && tp_slice_caseeq(e, TP_SLICE_LIT("100-continue")) &&
-        !c->x->head_written && c->stream)
+        !xchg(req)->resp.head_written && c->stream)
         tp_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
 }
 
+/* A new request from its head, or NULL after refusing it. */
+static tp_request *make_request(tp_http_conn *c, const char *head, size_t len)
+{
+    tp_http_server *srv = c->server;
+    tp_request *req = request_new();
+    char ip[INET6_ADDRSTRLEN];
+    size_t n = format_addr(c, ip);
+    req->remote_ip = tp_arena_slice_dup(&req->arena, (tp_slice){ip, n});
+    req->conn = c;
+    req->start_time = tp_loop_time(srv->loop);
+    int status = tp__request_build(req, head, len, c->parser.lines, &srv->opts);
+    if (!status)
+        status = tp__body_begin(&xchg(req)->body, &req->headers, srv->opts.max_body_size,
+                                srv->opts.max_header_size, srv->opts.decompress_request);
+    if (status) {
+        request_free(req);
+        reject(c, status, reject_reason(status));
+        return NULL;
+    }
+    return req;
+}
+
+static void body_done(tp_http_conn *c)
+{
+    tp_request *req = c->req;
+    tp_exchange *x = xchg(req);
+    if (c->state == CONN_BODY)
+        set_state(c, CONN_HANDLER);
+    if (!req->stream_body && x->body_buf.len)
+        req->body = tp_buf_slice(&x->body_buf);
+    c->server->delegate.request_complete(req, c->server->ctx);
+}
+
 /* A complete head: build, validate and hand the request over. Returns false if the
- * connection is done for (the request was refused). */
+ * connection reads no further heads now (the request was refused or answered for good). */
 static bool start_request(tp_http_conn *c, const char *head, size_t len)
 {
     tp_http_server *srv = c->server;
-    tp_request *req = tp__request_new();
-    req->conn = c;
-    req->start_time = tp_loop_time(srv->loop);
-    c->req = req;
-    c->x = tp_arena_calloc(&req->arena, sizeof(*c->x));
-    int status = build_request(c, req, head, len);
-    if (!status && tp__body_begin(c, &status) != TP_OK && !status)
-        status = 400;
-    if (status) {
-        tp__body_reset(c->x);
-        c->req = NULL;
-        c->x = NULL;
-        tp__request_free(req);
-        tp__conn_reject(c, status, reject_reason(status));
+    tp_request *req = make_request(c, head, len);
+    if (!req)
         return false;
-    }
-    c->keep_alive = decide_keep_alive(c, req) && !srv->draining;
+    tp_exchange *x = xchg(req);
+    c->req = req;
+    conn_ref(c); /* the request's, until tp_http_finish */
+    c->flags = (uint8_t)((c->flags & ~CF_KEEP_ALIVE) |
+                         (decide_keep_alive(c, req) && !srv->draining ? CF_KEEP_ALIVE : 0));
     srv->requests++;
-    c->state = c->x->body_left || c->x->body_chunked ? CONN_BODY : CONN_HANDLER;
+    set_state(c, tp__body_pending(&x->body) ? CONN_BODY : CONN_HANDLER);
     if (srv->delegate.headers_received(req, srv->ctx) != TP_OK && c->req == req &&
-        !c->x->head_written) {
+        !x->resp.head_written) {
         tp_http_write_head(req, 500, TP_SLICE_NULL, NULL);
         tp_http_finish(req);
         return c->state == CONN_HEAD;
     }
-    if (c->req != req)
-        return c->state == CONN_HEAD; /* answered and finished from headers_received */
-    if (c->state == CONN_BODY) {
-        expect_continue(c, req);
-        set_deadline(c, srv->opts.body_timeout);
+    if (c->req != req || !writable(c))
+        return c->state == CONN_HEAD; /* answered (or detached) from headers_received */
+    if (c->state != CONN_BODY) {
+        body_done(c);
         return true;
     }
-    tp__conn_body_done(c);
+    expect_continue(c, req);
+    if (srv->opts.body_timeout > 0) {
+        tp_timer_init(&x->body_timer, on_body_timeout, c);
+        tp_timer_start_at(srv->loop, &x->body_timer, req->start_time + srv->opts.body_timeout);
+    }
     return true;
 }
 
-void tp__conn_body_done(tp_http_conn *c)
+/* Decoded body bytes: buffered, or handed to the delegate in chunk_size pieces. */
+static int body_sink(void *arg, const char *p, size_t n)
 {
+    tp_http_conn *c = arg;
+    tp_http_server *srv = c->server;
     tp_request *req = c->req;
-    c->state = CONN_HANDLER;
-    if (!req->stream_body && c->x->body.len)
-        req->body = tp_buf_slice(&c->x->body);
-    c->server->delegate.request_complete(req, c->server->ctx);
+    if (!req->stream_body) {
+        tp_buf_append(&xchg(req)->body_buf, p, n);
+        return 0;
+    }
+    while (n) {
+        size_t k = n < srv->opts.chunk_size ? n : srv->opts.chunk_size;
+        if (srv->delegate.data_received(req, (tp_slice){p, k}, srv->ctx) != TP_OK)
+            return 400;
+        if (c->state != CONN_BODY)
+            return TP_BODY_STOP; /* answered meanwhile (req may be gone) */
+        p += k;
+        n -= k;
+    }
+    return 0;
 }
 
-/* A client that pipelines requests without reading the answers would make us queue output
- * without bound: past this much unsent output, the next request waits until it drained. */
-#define OUTPUT_HIGH_WATER (1u << 20)
+/* Feeds body bytes from d; returns how many were used, or -1 once the connection is done. */
+static ssize_t feed_body(tp_http_conn *c, tp_slice d, bool eof)
+{
+    bool done = false;
+    ssize_t k = d.n ? tp__body_decode(&xchg(c->req)->body, d, body_sink, c, &done) : 0;
+    if (k < 0) {
+        reject(c, (int)-k, reject_reason((int)-k));
+        return -1;
+    }
+    if (done && c->state == CONN_BODY)
+        body_done(c);
+    if (c->state == CONN_BODY && eof)
+        tp_stream_close(c->stream); /* the client stopped sending mid-body */
+    return k;
+}
 
 static void on_drained(tp_stream *s, int status, void *arg)
 {
     tp_http_conn *c = arg;
-    c->draining = false;
-    if (status == 0 && !c->gone && c->state == CONN_HEAD)
+    c->flags &= (uint8_t)~CF_OUTPUT_WAIT;
+    if (status == 0 && c->state == CONN_HEAD)
         tp_stream_resume(s);
+}
+
+/* Scans for the next head in rest and starts its request. Returns the bytes used, 0 to wait
+ * for more, or -1 once the connection reads no further heads now. */
+static ssize_t next_head(tp_http_conn *c, tp_stream *s, tp_slice rest, bool eof)
+{
+    if (!rest.n) {
+        if (eof)
+            close_after_flush(c, 0); /* half-closed: answered, now close */
+        return 0;
+    }
+    if (tp_stream_pending_write(s) > OUTPUT_HIGH_WATER) {
+        c->flags |= CF_OUTPUT_WAIT;
+        tp_stream_write(s, NULL, 0, on_drained, c);
+        return 0;
+    }
+    int status = 400;
+    int r = tp_http_scan_head(&c->parser, rest.p, rest.n, &c->server->limits, &status);
+    if (r == TP_AGAIN) {
+        if (eof)
+            close_after_flush(c, 0);
+        return 0;
+    }
+    if (r < 0) {
+        reject(c, status, reject_reason(status));
+        return -1;
+    }
+    return start_request(c, rest.p, (size_t)r) ? r : -1;
 }
 
 /* The stream's data callback: as many requests as the buffer holds, one after another. */
@@ -427,96 +621,166 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
 {
     tp_http_conn *c = arg;
     size_t used = 0;
-    c->in_data = true;
+    conn_ref(c); /* a request finished and detached in here must not free c under us */
+    c->flags |= CF_IN_DATA;
     while (c->stream && (c->state == CONN_HEAD || c->state == CONN_BODY)) {
         tp_slice rest = {d.p + used, d.n - used};
-        if (c->state == CONN_BODY) {
-            ssize_t k = rest.n ? tp__body_feed(c, rest) : 0;
-            if (k < 0) {
-                tp__conn_reject(c, (int)-k, reject_reason((int)-k));
-                used = d.n;
-                break;
-            }
-            used += (size_t)k;
-            if (c->state == CONN_BODY) {
-                if (eof)
-                    tp_stream_close(s); /* the client stopped sending mid-body */
-                break;
-            }
-            continue;
-        }
-        if (!rest.n) {
-            if (eof)
-                tp_stream_close_after_flush(s, 0); /* half-closed: answered, now close */
-            break;
-        }
-        if (tp_stream_pending_write(s) > OUTPUT_HIGH_WATER) {
-            c->draining = true;
-            tp_stream_write(s, NULL, 0, on_drained, c);
-            break;
-        }
-        int status = 400;
-        int r = tp_http_scan_head(&c->parser, rest.p, rest.n, &c->server->limits, &status);
-        if (r == TP_AGAIN) {
-            if (eof)
-                tp_stream_close_after_flush(s, 0);
-            break;
-        }
-        if (r < 0) {
-            tp__conn_reject(c, status, reject_reason(status));
+        bool body = c->state == CONN_BODY;
+        ssize_t k = body ? feed_body(c, rest, eof) : next_head(c, s, rest, eof);
+        if (k < 0) {
             used = d.n;
             break;
         }
-        used += (size_t)r;
-        if (!start_request(c, rest.p, (size_t)r)) {
-            used = d.n;
+        used += (size_t)k;
+        if (body ? c->state == CONN_BODY : k == 0)
             break;
-        }
     }
-    c->in_data = false;
-    if (c->free_after_data) {
-        free_conn(c); /* detached (tp_http_detach) and finished while we were in here */
-        return used;
-    }
-    if (c->stream && (c->state == CONN_HANDLER || c->draining))
+    c->flags &= (uint8_t)~CF_IN_DATA;
+    if (c->stream && (c->state == CONN_HANDLER || (c->flags & CF_OUTPUT_WAIT)))
         tp_stream_pause(s); /* pipelined requests wait until this one is answered */
+    conn_unref(c);
     return used;
 }
 
-/* The response is complete: serve the next request, or close. Called by tp_http_finish. */
-void tp__conn_request_done(tp_http_conn *c, bool reusable)
+/* The response is complete (c->req already released): next request, or close. */
+static void request_done(tp_http_conn *c, bool reusable)
 {
-    if (!c->stream) {
-        if (c->in_data)
-            c->free_after_data = true; /* detached inside on_data: it frees c on its way out */
-        else if (!c->in_close)
-            free_conn(c); /* the stream's close callback ran already, or it was detached */
-        return;
-    }
-    if (c->gone)
-        return; /* closing: the stream's close callback frees the conn */
+    if (c->state == CONN_GONE || c->state == CONN_CLOSING)
+        return; /* closing: the stream's close callback drops the last reference */
     if (!reusable) {
-        c->state = CONN_CLOSED;
-        tp_stream_close_after_flush(c->stream, c->server ? c->server->opts.linger : 0);
+        close_after_flush(c, c->server->opts.linger);
         return;
     }
-    enter_head(c);
-    if (!c->in_data && !c->draining)
+    c->parser = (tp_http_parser){0};
+    set_state(c, CONN_HEAD);
+    if (!(c->flags & (CF_IN_DATA | CF_OUTPUT_WAIT)))
         tp_stream_resume(c->stream);
+}
+
+/* ---- the response API (http/request.h) ----------------------------------------------- */
+
+int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_headers *headers)
+{
+    tp_http_conn *c = req->conn;
+    tp_exchange *x = xchg(req);
+    static __thread tp_buf b;
+    if (x->resp.head_written)
+        return -EALREADY;
+    if (status < 100 || status > 999 || (reason.p && !tp_http_valid_header_value(reason)))
+        return -EINVAL;
+    if (!writable(c)) {
+        x->resp.head_written = true;
+        req->status = status;
+        return -EPIPE;
+    }
+    tp_frame_ctx ctx = {.asked_keep_alive = x->asked_keep_alive,
+                        .body_unread = c->state == CONN_BODY,
+                        .keep_alive = c->flags & CF_KEEP_ALIVE};
+    tp_buf_clear(&b);
+    int r = tp__frame_head(&x->resp, &ctx, req, status, reason, headers, &b);
+    if (r < 0)
+        return r;
+    if (!ctx.keep_alive)
+        c->flags &= (uint8_t)~CF_KEEP_ALIVE;
+    req->status = status;
+    return tp_stream_write(c->stream, tp_buf_data(&b), b.len, NULL, NULL);
+}
+
+/* 0 to write n body bytes (after the chunk line in pre, when *pre_n), 1 to drop them, or
+ * -errno. */
+static int body_check(tp_request *req, size_t n, char pre[24], size_t *pre_n)
+{
+    tp_exchange *x = xchg(req);
+    *pre_n = 0;
+    if (!writable(req->conn))
+        return -EPIPE;
+    if (!x->resp.head_written)
+        return -EINVAL;
+    return tp__frame_body(&x->resp, req, n, pre, pre_n);
+}
+
+int tp_http_write_body(tp_request *req, const void *p, size_t n)
+{
+    tp_stream *s = req->conn->stream;
+    char pre[24];
+    size_t pre_n;
+    int r = body_check(req, n, pre, &pre_n);
+    if (r)
+        return r > 0 ? 0 : r;
+    req->bytes_out += n;
+    if (pre_n)
+        tp_stream_write(s, pre, pre_n, NULL, NULL);
+    r = tp_stream_write(s, p, n, NULL, NULL);
+    if (pre_n && r == 0)
+        r = tp_stream_write(s, "\r\n", 2, NULL, NULL);
+    return r;
+}
+
+int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd)
+{
+    tp_stream *s = req->conn->stream;
+    char pre[24];
+    size_t pre_n;
+    int r = body_check(req, n, pre, &pre_n);
+    if (r) {
+        if (close_fd)
+            close(fd);
+        return r > 0 ? 0 : r;
+    }
+    req->bytes_out += n;
+    if (pre_n)
+        tp_stream_write(s, pre, pre_n, NULL, NULL);
+    r = tp_stream_sendfile(s, fd, off, n, close_fd, NULL, NULL);
+    if (pre_n && r == 0)
+        r = tp_stream_write(s, "\r\n", 2, NULL, NULL);
+    return r;
+}
+
+bool tp_http_client_gone(const tp_request *req)
+{
+    return !writable(req->conn);
+}
+
+bool tp_http_head_written(const tp_request *req)
+{
+    return xchg(req)->resp.head_written;
+}
+
+void tp_http_finish(tp_request *req)
+{
+    tp_http_conn *c = req->conn;
+    tp_exchange *x = xchg(req);
+    if (writable(c)) {
+        if (!x->resp.head_written) {
+            tp_headers h;
+            tp_headers_init(&h, &req->arena);
+            tp_headers_add(&h, TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("0"));
+            tp_http_write_head(req, 200, TP_SLICE_NULL, &h);
+        }
+        tp_slice tail;
+        tp__frame_end(&x->resp, req, &tail);
+        if (tail.n)
+            tp_stream_write(c->stream, tail.p, tail.n, NULL, NULL);
+    }
+    bool reusable = (c->flags & CF_KEEP_ALIVE) && !x->resp.close_after && c->state == CONN_HANDLER;
+    if (c->state == CONN_BODY)
+        tp_timer_stop(c->server->loop, &x->body_timer);
+    c->req = NULL;
+    request_free(req);
+    request_done(c, reusable);
+    conn_unref(c); /* the request's */
 }
 
 tp_stream *tp_http_detach(tp_request *req)
 {
     tp_http_conn *c = req->conn;
     tp_stream *s = c->stream;
-    if (!s || c->gone || c->x->head_written)
+    if (!s || !writable(c) || xchg(req)->resp.head_written)
         return NULL;
-    tp_timer_stop(tp_stream_loop(s), &c->timer);
     tp_stream_set_close_callback(s, NULL, NULL);
     tp_stream_set_data_handler(s, NULL, NULL); /* bytes after this request stay buffered */
+    set_state(c, CONN_GONE);                   /* whatever the request still writes is dropped */
     c->stream = NULL;
-    c->gone = true; /* whatever the request still writes is dropped */
-    c->state = CONN_CLOSED;
-    unlink_conn(c);
+    conn_unref(c); /* the stream's reference went with it */
     return s;
 }

@@ -133,7 +133,7 @@ int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len, const tp_h
             return TP_AGAIN;
         }
         size_t n = line_len(buf + from, nl);
-        p->line_start = (size_t)(nl - buf) + 1;
+        p->line_start = (uint32_t)(nl - buf) + 1;
         if (p->line_start - p->skip > lim->max_header_size)
             return fail(status, 431);
         if (!p->start_line_done) {

@@ -1,13 +1,12 @@
-/* Response framing: the status line and headers, Content-Length or chunked bodies, and the
- * end of a response, after which the connection serves the next request or closes. */
+/* The response framer (http/response.h): the status line and headers, Content-Length or
+ * chunked bodies, and the end of a response. */
+#include "http/response.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "core/alloc.h"
 #include "core/log.h"
-#include "http/conn_internal.h"
 #include "http/date.h"
 
 const char *tp_http_reason(int status)
@@ -115,162 +114,80 @@ static void status_line(tp_buf *b, int status, tp_slice reason)
     PUT_LIT(b, "\r\n");
 }
 
-/* The response framing follows from the request and the headers (Tornado's rules), with one
+/* The framing follows from the request and the headers (Tornado's rules), with one
  * difference: a body of unknown length on a kept-alive HTTP/1.0 connection closes it. */
-static int frame(tp_http_conn *c, tp_request *req, int status, const tp_headers *headers)
+static int decide(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int status,
+                  const tp_headers *headers)
 {
     tp_slice cl = headers ? tp_headers_get(headers, TP_SLICE_LIT("Content-Length")) : TP_SLICE_NULL;
     bool is_head = tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
     bool no_body_status = status < 200 || status == 204 || status == 304;
-    if (cl.p && !parse_length(cl, &c->x->resp_length))
+    if (cl.p && !parse_length(cl, &f->length))
         return -EINVAL;
-    c->x->resp_has_length = cl.p != NULL;
-    c->x->resp_no_body = is_head || no_body_status;
-    c->x->resp_chunked = req->version_minor >= 1 && !c->x->resp_no_body && !cl.p;
-    if (!c->x->resp_chunked && !cl.p && !c->x->resp_no_body)
-        c->keep_alive = false; /* HTTP/1.0 without a length: the close ends the body */
-    if (c->state == CONN_BODY)
-        c->keep_alive = false; /* answered before the body was read: cannot resync */
+    f->has_length = cl.p != NULL;
+    f->no_body = is_head || no_body_status;
+    f->chunked = req->version_minor >= 1 && !f->no_body && !cl.p;
+    if (!f->chunked && !cl.p && !f->no_body)
+        ctx->keep_alive = false; /* HTTP/1.0 without a length: the close ends the body */
+    if (ctx->body_unread)
+        ctx->keep_alive = false; /* answered before the body was read: cannot resync */
     return 0;
 }
 
-int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_headers *headers)
+int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int status,
+                   tp_slice reason, const tp_headers *headers, tp_buf *out)
 {
-    tp_http_conn *c = req->conn;
-    static __thread tp_buf b;
-    if (c->x->head_written)
-        return -EALREADY;
     if (status < 100 || status > 999 || (reason.p && !tp_http_valid_header_value(reason)))
         return -EINVAL;
-    if (c->gone) {
-        c->x->head_written = true;
-        req->status = status;
-        return -EPIPE;
-    }
-    int r = frame(c, req, status, headers);
+    int r = decide(f, ctx, req, status, headers);
     if (r < 0)
         return r;
-    tp_buf_clear(&b);
-    tp_buf_reserve(&b, 512); /* usually the whole head: the puts below then only copy */
-    status_line(&b, status, reason);
+    tp_buf_reserve(out, 512); /* usually the whole head: the puts below then only copy */
+    status_line(out, status, reason);
     if (headers)
-        tp_headers_write(headers, &b);
+        tp_headers_write(headers, out);
     if (!headers || !tp_headers_get(headers, TP_SLICE_LIT("Date")).p) {
-        PUT_LIT(&b, "Date: ");
-        put(&b, tp_http_date_now(), TP_HTTP_DATE_LEN);
-        PUT_LIT(&b, "\r\n");
+        PUT_LIT(out, "Date: ");
+        put(out, tp_http_date_now(), TP_HTTP_DATE_LEN);
+        PUT_LIT(out, "\r\n");
     }
-    if (c->x->resp_chunked)
-        PUT_LIT(&b, "Transfer-Encoding: chunked\r\n");
-    if (!c->keep_alive && (req->version_minor >= 1 || c->x->asked_keep_alive))
-        PUT_LIT(&b, "Connection: close\r\n");
-    else if (c->keep_alive && req->version_minor == 0)
-        PUT_LIT(&b, "Connection: Keep-Alive\r\n");
-    PUT_LIT(&b, "\r\n");
-    c->x->head_written = true;
-    req->status = status;
-    return tp_stream_write(c->stream, tp_buf_data(&b), b.len, NULL, NULL);
+    if (f->chunked)
+        PUT_LIT(out, "Transfer-Encoding: chunked\r\n");
+    if (!ctx->keep_alive && (req->version_minor >= 1 || ctx->asked_keep_alive))
+        PUT_LIT(out, "Connection: close\r\n");
+    else if (ctx->keep_alive && req->version_minor == 0)
+        PUT_LIT(out, "Connection: Keep-Alive\r\n");
+    PUT_LIT(out, "\r\n");
+    f->head_written = true;
+    return 0;
 }
 
 /* Output past the declared Content-Length would corrupt the framing of the next response. */
-static int check_length(tp_http_conn *c, tp_request *req, size_t n)
+int tp__frame_body(tp_framing *f, const tp_request *req, size_t n, char prefix[24],
+                   size_t *prefix_len)
 {
-    if (c->x->resp_has_length && req->bytes_out + n > c->x->resp_length) {
+    *prefix_len = 0;
+    if (f->no_body || n == 0)
+        return 1;
+    if (f->has_length && req->bytes_out + n > f->length) {
         tp_log_error("Tried to write more data than Content-Length (%llu) for %.*s %.*s",
-                     (unsigned long long)c->x->resp_length, TP_SLICE_FMT(req->method),
+                     (unsigned long long)f->length, TP_SLICE_FMT(req->method),
                      TP_SLICE_FMT(req->uri));
-        c->x->close_after = true;
+        f->close_after = true;
         return -EMSGSIZE;
     }
+    if (f->chunked)
+        *prefix_len = (size_t)snprintf(prefix, 24, "%zx\r\n", n);
     return 0;
 }
 
-static int chunk_head(tp_http_conn *c, size_t n)
+void tp__frame_end(tp_framing *f, const tp_request *req, tp_slice *tail)
 {
-    char h[24];
-    int k = snprintf(h, sizeof(h), "%zx\r\n", n);
-    return tp_stream_write(c->stream, h, (size_t)k, NULL, NULL);
-}
-
-static int body_precheck(tp_request *req, size_t n)
-{
-    tp_http_conn *c = req->conn;
-    if (c->gone)
-        return -EPIPE;
-    if (!c->x->head_written)
-        return -EINVAL;
-    if (c->x->resp_no_body || n == 0)
-        return 1;
-    int r = check_length(c, req, n);
-    return r < 0 ? r : 0;
-}
-
-int tp_http_write_body(tp_request *req, const void *p, size_t n)
-{
-    tp_http_conn *c = req->conn;
-    int r = body_precheck(req, n);
-    if (r)
-        return r > 0 ? 0 : r;
-    req->bytes_out += n;
-    if (c->x->resp_chunked)
-        chunk_head(c, n);
-    r = tp_stream_write(c->stream, p, n, NULL, NULL);
-    if (c->x->resp_chunked && r == 0)
-        r = tp_stream_write(c->stream, "\r\n", 2, NULL, NULL);
-    return r;
-}
-
-int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd)
-{
-    tp_http_conn *c = req->conn;
-    int r = body_precheck(req, n);
-    if (r) {
-        if (close_fd)
-            close(fd);
-        return r > 0 ? 0 : r;
+    *tail = f->chunked ? TP_SLICE_LIT("0\r\n\r\n") : TP_SLICE_LIT("");
+    if (f->has_length && !f->no_body && req->bytes_out < f->length) {
+        tp_log_error("Tried to write %llu bytes less than Content-Length for %.*s %.*s",
+                     (unsigned long long)(f->length - req->bytes_out), TP_SLICE_FMT(req->method),
+                     TP_SLICE_FMT(req->uri));
+        f->close_after = true;
     }
-    req->bytes_out += n;
-    if (c->x->resp_chunked)
-        chunk_head(c, n);
-    r = tp_stream_sendfile(c->stream, fd, off, n, close_fd, NULL, NULL);
-    if (c->x->resp_chunked && r == 0)
-        r = tp_stream_write(c->stream, "\r\n", 2, NULL, NULL);
-    return r;
-}
-
-bool tp_http_client_gone(const tp_request *req)
-{
-    return req->conn->gone;
-}
-
-bool tp_http_head_written(const tp_request *req)
-{
-    return req->conn->x->head_written;
-}
-
-void tp_http_finish(tp_request *req)
-{
-    tp_http_conn *c = req->conn;
-    if (!c->gone) {
-        if (!c->x->head_written) {
-            tp_headers h;
-            tp_headers_init(&h, &req->arena);
-            tp_headers_add(&h, TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("0"));
-            tp_http_write_head(req, 200, TP_SLICE_NULL, &h);
-        }
-        if (c->x->resp_chunked)
-            tp_stream_write(c->stream, "0\r\n\r\n", 5, NULL, NULL);
-        if (c->x->resp_has_length && !c->x->resp_no_body && req->bytes_out < c->x->resp_length) {
-            tp_log_error("Tried to write %llu bytes less than Content-Length for %.*s %.*s",
-                         (unsigned long long)(c->x->resp_length - req->bytes_out),
-                         TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri));
-            c->x->close_after = true;
-        }
-    }
-    bool reusable = c->keep_alive && !c->x->close_after && c->state == CONN_HANDLER;
-    tp__body_reset(c->x);
-    c->req = NULL;
-    c->x = NULL;
-    tp__request_free(req);
-    tp__conn_request_done(c, reusable);
 }

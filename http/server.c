@@ -46,7 +46,7 @@ const tp_option tp_http_server_option_table[] = {
     OPT(max_uri_size, TP_OPT_SIZE, "longest request-target (414 beyond)", 1, 1 << 30),
     OPT(max_headers, TP_OPT_SIZE, "most header lines (431 beyond)", 1, 100000),
     OPT(max_body_size, TP_OPT_SIZE, "largest request body (413 beyond)", 0, 1e15),
-    OPT(max_buffer_size, TP_OPT_SIZE, "largest read buffer", 1024, 1e15),
+    OPT(max_buffer_size, TP_OPT_SIZE, "largest read buffer", 1024, 1 << 30),
     OPT(idle_connection_timeout, TP_OPT_DOUBLE,
         "seconds to wait for a complete request head, idle keep-alive time included", 0, 1e9),
     OPT(body_timeout, TP_OPT_DOUBLE, "seconds to read a request body (0: no limit)", 0, 1e9),
@@ -83,6 +83,7 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
         srv->opts.protocol = srv->protocol = tp_strndup(opts->protocol, strlen(opts->protocol));
     srv->limits =
         (tp_http_limits){srv->opts.max_header_size, srv->opts.max_uri_size, srv->opts.max_headers};
+    tp__conns_init(srv);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* a peer that went away is an EPIPE to handle, not a death */
     return srv;
@@ -137,11 +138,9 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
                               tp_loop_time(srv->loop) + ACCEPT_PAUSE);
             return;
         }
-        char ip[46];
-        tp_sockaddr_ip((struct sockaddr *)&ss, ip, sizeof(ip));
         if (ss.ss_family != AF_UNIX)
             tp_socket_set_nodelay(c, true);
-        tp__conn_start(srv, c, ip);
+        tp__conn_start(srv, c, (struct sockaddr *)&ss);
     }
     rearm(srv, fd);
 }
@@ -195,8 +194,7 @@ void tp_http_server_stop(tp_http_server *srv)
 
 void tp_http_server_close_all(tp_http_server *srv)
 {
-    while (srv->conns)
-        tp__conn_abort(srv->conns);
+    tp__conns_close_all(srv);
 }
 
 static void drained(tp_loop *loop, void *arg)
@@ -224,10 +222,7 @@ void tp_http_server_drain(tp_http_server *srv, double idle_grace,
     srv->idle_grace = idle_grace;
     srv->drained = done;
     srv->drained_arg = arg;
-    for (tp_http_conn *c = srv->conns, *next; c; c = next) {
-        next = c->next;
-        tp__conn_drain(c, idle_grace);
-    }
+    tp__conns_drain(srv);
     tp_loop_add_callback(srv->loop, drained, srv);
 }
 
