@@ -283,21 +283,16 @@ const tp_locale *tp_locales_browser(const tp_locales *r, tp_slice header, const 
             max += header.p[i] == ',';
         lang_q *v = tp_malloc(max * sizeof(*v));
         size_t n = 0;
-        const char *p = header.p, *end = header.p + header.n;
-        for (;;) {
-            const char *comma = memchr(p, ',', (size_t)(end - p));
-            const char *stop = comma ? comma : end;
+        tp_list_iter it = tp_list_begin(header);
+        for (tp_slice entry; tp_list_next(&it, &entry);) {
             tp_slice code;
-            double q = entry_score(tp_slice_make(p, (size_t)(stop - p)), &code);
+            double q = entry_score(entry, &code);
             if (q > 0) { /* insertion keeps equal scores in order: Python's stable sort */
                 size_t j = n++;
                 for (; j > 0 && v[j - 1].q < q; j--)
                     v[j] = v[j - 1];
                 v[j] = (lang_q){code, q};
             }
-            if (!comma)
-                break;
-            p = comma + 1;
         }
         tp_slice *codes = tp_malloc((n ? n : 1) * sizeof(*codes));
         for (size_t i = 0; i < n; i++)
