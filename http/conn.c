@@ -53,7 +53,7 @@ struct tp_http_conn {
     uint8_t flags;         /* enum conn_flag bits */
     uint32_t deadline;     /* HEAD: idle deadline in ticks (see ticks_of) */
     uint32_t written_mark; /* bytes the client had taken when the deadline last passed */
-    uint8_t addr[16];      /* the peer's address (CF_ADDR_*), formatted per request */
+    uint8_t addr[16];      /* the peer's address (CF_ADDR_*; see store_addr) */
 };
 
 _Static_assert(sizeof(struct tp_http_conn) <= 80,
@@ -155,7 +155,7 @@ static void list_remove(tp_conn_list *l, tp_http_conn *c)
 
 static uint32_t ticks_of(double t)
 {
-    return (uint32_t)(uint64_t)floor(t * TICKS_PER_SEC);
+    return (uint32_t)(uint64_t)(t * TICKS_PER_SEC); /* loop time is positive: truncation floors */
 }
 
 static bool due(uint32_t deadline, uint32_t now)
@@ -163,27 +163,30 @@ static bool due(uint32_t deadline, uint32_t now)
     return (int32_t)(deadline - now) <= 0;
 }
 
-static uint32_t timeout_ticks(const tp_http_server *srv)
+/* The idle timeout in ticks (idle_grace while draining), computed when either changes. */
+static void update_idle_ticks(tp_http_server *srv)
 {
     double t = srv->draining ? srv->idle_grace : srv->opts.idle_connection_timeout;
     if (srv->draining && t <= 0)
-        return 1;
-    if (t <= 0 || t * TICKS_PER_SEC >= MAX_TIMEOUT_TICKS)
-        return MAX_TIMEOUT_TICKS;
-    return (uint32_t)ceil(t * TICKS_PER_SEC);
+        srv->idle_ticks = 1;
+    else if (t <= 0 || t * TICKS_PER_SEC >= MAX_TIMEOUT_TICKS)
+        srv->idle_ticks = MAX_TIMEOUT_TICKS;
+    else
+        srv->idle_ticks = (uint32_t)ceil(t * TICKS_PER_SEC);
 }
 
-/* Arms the idle timer for the first deadline (early is fine: the timer looks again). */
+/* Arms the idle timer for the first deadline unless it is armed: connections join the list
+ * at its tail, so an armed timer is due at or before the first deadline (it looks again
+ * when it fires). */
 static void arm_idle_timer(tp_http_server *srv)
 {
     tp_http_conn *first = srv->idle.head;
-    if (!first)
+    if (!first || tp_timer_armed(&srv->idle_timer))
         return;
     double now = tp_loop_time(srv->loop);
     int32_t left = (int32_t)(first->deadline - ticks_of(now));
-    double when = floor(now * TICKS_PER_SEC) / TICKS_PER_SEC + (double)left / TICKS_PER_SEC;
-    if (!tp_timer_armed(&srv->idle_timer) || srv->idle_timer.when > when)
-        tp_timer_start_at(srv->loop, &srv->idle_timer, when + 1e-4);
+    double when = (double)ticks_of(now) / TICKS_PER_SEC + (double)left / TICKS_PER_SEC;
+    tp_timer_start_at(srv->loop, &srv->idle_timer, when + 1e-4);
 }
 
 /* The connection starts waiting for a head: a new deadline, at the idle list's tail (one
@@ -191,7 +194,7 @@ static void arm_idle_timer(tp_http_server *srv)
 static void idle_push(tp_http_conn *c)
 {
     tp_http_server *srv = c->server;
-    c->deadline = ticks_of(tp_loop_time(srv->loop)) + timeout_ticks(srv) + 1;
+    c->deadline = ticks_of(tp_loop_time(srv->loop)) + srv->idle_ticks + 1;
     list_push(&srv->idle, c);
     arm_idle_timer(srv);
 }
@@ -270,40 +273,29 @@ static void close_after_flush(tp_http_conn *c, double linger)
 
 /* ---- the peer's address -------------------------------------------------------------- */
 
+/* An IPv4 peer is kept as its text (at most 15 characters and a NUL fit the 16 bytes), so a
+ * request points at it; an IPv6 one as its 16 bytes, formatted per request. */
 static void store_addr(tp_http_conn *c, const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET) {
-        memcpy(c->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-        c->flags |= CF_ADDR_INET;
+        const struct in_addr *a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        if (inet_ntop(AF_INET, a, (char *)c->addr, sizeof(c->addr)))
+            c->flags |= CF_ADDR_INET;
     } else if (sa->sa_family == AF_INET6) {
         memcpy(c->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
         c->flags |= CF_ADDR_INET6;
     }
 }
 
-/* The address as text in out (at least INET6_ADDRSTRLEN bytes); "0.0.0.0" for a Unix
- * socket, as Tornado's request.remote_ip. Returns its length. */
-static size_t format_addr(const tp_http_conn *c, char *out)
+/* The address as text: in the connection (IPv4), written to buf (IPv6; at least
+ * INET6_ADDRSTRLEN bytes), or "0.0.0.0" for a Unix socket, as Tornado's request.remote_ip. */
+static tp_slice peer_ip(const tp_http_conn *c, char *buf)
 {
-    if (c->flags & CF_ADDR_INET6) {
-        if (inet_ntop(AF_INET6, c->addr, out, INET6_ADDRSTRLEN))
-            return strlen(out);
-    } else if (c->flags & CF_ADDR_INET) {
-        char *w = out;
-        for (int i = 0; i < 4; i++) {
-            unsigned v = c->addr[i];
-            if (v >= 100)
-                *w++ = (char)('0' + v / 100);
-            if (v >= 10)
-                *w++ = (char)('0' + v / 10 % 10);
-            *w++ = (char)('0' + v % 10);
-            *w++ = '.';
-        }
-        w[-1] = '\0';
-        return (size_t)(w - 1 - out);
-    }
-    memcpy(out, "0.0.0.0", 8);
-    return 7;
+    if (c->flags & CF_ADDR_INET)
+        return (tp_slice){(const char *)c->addr, strnlen((const char *)c->addr, sizeof(c->addr))};
+    if ((c->flags & CF_ADDR_INET6) && inet_ntop(AF_INET6, c->addr, buf, INET6_ADDRSTRLEN))
+        return tp_slice_cstr(buf);
+    return TP_SLICE_LIT("0.0.0.0");
 }
 
 /* ---- starting, closing, timing out --------------------------------------------------- */
@@ -356,11 +348,12 @@ void tp__conns_close_all(tp_http_server *srv)
  * order, as every deadline moves to the same bound or stays before it. */
 void tp__conns_drain(tp_http_server *srv)
 {
-    uint32_t bound = ticks_of(tp_loop_time(srv->loop)) + timeout_ticks(srv) + 1;
+    update_idle_ticks(srv);
+    uint32_t bound = ticks_of(tp_loop_time(srv->loop)) + srv->idle_ticks + 1;
     for (tp_http_conn *c = srv->idle.head; c; c = c->next)
         if (!due(c->deadline, bound))
             c->deadline = bound;
-    tp_timer_stop(srv->loop, &srv->idle_timer);
+    tp_timer_stop(srv->loop, &srv->idle_timer); /* it may be due after the new deadlines */
     arm_idle_timer(srv);
 }
 
@@ -382,9 +375,9 @@ static void idle_expired(tp_http_conn *c)
     if (srv->draining && !c->parser.start_line_done && !tp_stream_buffered(c->stream)) {
         close_after_flush(c, srv->opts.linger);
     } else {
-        char ip[INET6_ADDRSTRLEN];
-        format_addr(c, ip);
-        tp_log_debug("closing idle connection from %s", ip);
+        char buf[INET6_ADDRSTRLEN];
+        tp_slice ip = peer_ip(c, buf);
+        tp_log_debug("closing idle connection from %.*s", TP_SLICE_FMT(ip));
         set_state(c, CONN_CLOSING);
         tp_stream_close(c->stream);
     }
@@ -402,24 +395,25 @@ static void on_idle_timer(tp_loop *loop, void *arg)
 void tp__conns_init(tp_http_server *srv)
 {
     tp_timer_init(&srv->idle_timer, on_idle_timer, srv);
+    update_idle_ticks(srv);
 }
 
 static void on_body_timeout(tp_loop *loop, void *arg)
 {
     (void)loop;
     tp_http_conn *c = arg;
-    char ip[INET6_ADDRSTRLEN];
-    format_addr(c, ip);
-    tp_log_info("Timeout reading body from %s", ip);
+    char buf[INET6_ADDRSTRLEN];
+    tp_slice ip = peer_ip(c, buf);
+    tp_log_info("Timeout reading body from %.*s", TP_SLICE_FMT(ip));
     tp_stream_close(c->stream);
 }
 
 /* Answers a framing error with `status` and no body, then closes (after a linger). */
 static void reject(tp_http_conn *c, int status, const char *why)
 {
-    char ip[INET6_ADDRSTRLEN];
-    format_addr(c, ip);
-    tp_log_info("Malformed HTTP message from %s: %s", ip, why);
+    char buf[INET6_ADDRSTRLEN];
+    tp_slice ip = peer_ip(c, buf);
+    tp_log_info("Malformed HTTP message from %.*s: %s", TP_SLICE_FMT(ip), why);
     if (!c->req || !xchg(c->req)->resp.head_written) {
         char head[256];
         int n = snprintf(head, sizeof(head),
@@ -479,9 +473,10 @@ static tp_request *make_request(tp_http_conn *c, const char *head, size_t len)
 {
     tp_http_server *srv = c->server;
     tp_request *req = request_new();
-    char ip[INET6_ADDRSTRLEN];
-    size_t n = format_addr(c, ip);
-    req->remote_ip = tp_arena_slice_dup(&req->arena, (tp_slice){ip, n});
+    char buf[INET6_ADDRSTRLEN];
+    req->remote_ip = peer_ip(c, buf); /* the connection outlives its request */
+    if (req->remote_ip.p == buf)
+        req->remote_ip = tp_arena_slice_dup(&req->arena, req->remote_ip);
     req->conn = c;
     req->start_time = tp_loop_time(srv->loop);
     int status = tp__request_build(req, head, len, c->parser.lines, &srv->opts);

@@ -35,6 +35,7 @@ struct tp_http_server {
      * that starts waiting goes to the tail), and one timer serves them all. */
     tp_conn_list idle, busy;
     tp_timer idle_timer; /* at or before the deadline of idle.head */
+    uint32_t idle_ticks; /* the idle timeout (idle_grace while draining) in conn.c's ticks */
     size_t nconns;
     unsigned long requests;
     bool exclusive;   /* listeners are shared: EPOLLEXCLUSIVE, re-armed */

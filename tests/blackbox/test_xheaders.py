@@ -88,3 +88,20 @@ def test_without_xheaders_ignored():
     hdrs = [("X-Real-Ip", "10.1.2.3"), ("X-Forwarded-For", "1.1.1.1"), ("X-Scheme", "https"),
             ("X-Forwarded-Proto", "https")]
     assert _seen(shared(), hdrs) == ("127.0.0.1", "http")
+
+
+def test_remote_ip_of_ipv4_and_ipv6_peers():
+    """Without xheaders remote_ip is the peer's address, kept per connection and the same on
+    every request of a keep-alive connection."""
+    import socket
+    with Conn(shared()) as c:
+        assert _seen(None, [], conn=c)[0] == "127.0.0.1"
+        assert _seen(None, [], conn=c)[0] == "127.0.0.1"
+    with server("--address=::1") as port:
+        s = socket.create_connection(("::1", port), timeout=10)
+        c = Conn(port, sock=s)
+        try:
+            assert _seen(None, [], conn=c)[0] == "::1"
+            assert _seen(None, [], conn=c)[0] == "::1"
+        finally:
+            c.close()
