@@ -53,6 +53,7 @@ _clients = []        # Client objects still running
 
 # Markers and exceptions shared with the other suite (tests/lib/testrun.py).
 Skip, ServerFailure, slow, timeout = testrun.Skip, testrun.ServerFailure, testrun.slow, testrun.timeout
+known_failure = testrun.known_failure
 
 
 # -- paths ---------------------------------------------------------------------------------------
