@@ -23,6 +23,7 @@
 
 #define TICK            0.25 /* seconds between supervision passes */
 #define MIN_UPTIME      10.0 /* a worker that lived this long resets its slot's backoff */
+#define MIN_BACKOFF     0.1  /* the first delay of a slot that keeps failing */
 #define MAX_BACKOFF     10.0
 #define ABORT_GRACE     5.0 /* SIGABRT of a hung worker, then SIGKILL after this */
 #define FAST_STOP_GRACE 2.0
@@ -88,19 +89,38 @@ _Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl,
     tp_worker_run(&b);
 }
 
+/* The test hook of docs/prefork.md: TP_TEST_FAIL_FORKS=N in the master's environment makes the
+ * first N forks after the first generation is serving fail with EAGAIN, as fork(2) does at
+ * RLIMIT_NPROC (which a test run as root cannot use). Unset, it costs one compare per fork. */
+static unsigned test_fail_forks(void)
+{
+    const char *v = getenv("TP_TEST_FAIL_FORKS");
+    return v && *v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+static pid_t fork_worker(tp_master *m)
+{
+    if (m->fail_forks && !m->starting) {
+        m->fail_forks--;
+        errno = EAGAIN;
+        return -1;
+    }
+    return fork();
+}
+
 worker *tp__spawn(tp_master *m, int slot, unsigned gen)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        tp_log_error("socketpair: %s", strerror(errno));
+        tp_log_error("worker[%d] cannot fork: socketpair: %s", slot, strerror(errno));
         return NULL;
     }
     tp_log_flush(); /* the child must not write the master's buffered lines again */
     /* The record is taken before the fork so the child finds it at once. */
     tp_score *score = m->sb ? tp_scoreboard_claim(m->sb, -1, slot, gen) : NULL;
-    pid_t pid = fork();
+    pid_t pid = fork_worker(m);
     if (pid < 0) {
-        tp_log_error("fork: %s", strerror(errno));
+        tp_log_error("worker[%d] cannot fork: %s", slot, strerror(errno));
         close(sv[0]);
         close(sv[1]);
         if (score)
@@ -274,18 +294,27 @@ static void count_crash(tp_master *m)
     }
 }
 
+/* The slot's next respawn comes after its backoff (+-20 % jitter, so that slots that failed
+ * together do not retry together); the backoff doubles, up to MAX_BACKOFF, for the next time. */
+static void respawn_after_backoff(tp_master *m, int slot)
+{
+    if (m->backoff[slot] < MIN_BACKOFF)
+        m->backoff[slot] = MIN_BACKOFF;
+    double delay = m->backoff[slot] * (1 + 0.4 * ((double)random() / RAND_MAX - 0.5));
+    m->respawn_at[slot] = tp_loop_time(m->loop) + delay;
+    tp_log_warning("respawning worker[%d] in %.1f s", slot, delay);
+    m->backoff[slot] = m->backoff[slot] * 2 > MAX_BACKOFF ? MAX_BACKOFF : m->backoff[slot] * 2;
+}
+
 static void schedule_respawn(tp_master *m, int slot, double lived)
 {
     count_crash(m);
     if (lived >= MIN_UPTIME || m->backoff[slot] == 0) {
-        m->backoff[slot] = lived >= MIN_UPTIME ? 0 : 0.1;
+        m->backoff[slot] = lived >= MIN_UPTIME ? 0 : MIN_BACKOFF;
         m->respawn_at[slot] = tp_loop_time(m->loop); /* first failure: at once */
         return;
     }
-    double jitter = 1 + 0.4 * ((double)random() / RAND_MAX - 0.5);
-    m->respawn_at[slot] = tp_loop_time(m->loop) + m->backoff[slot] * jitter;
-    tp_log_warning("respawning worker[%d] in %.1f s", slot, m->backoff[slot] * jitter);
-    m->backoff[slot] = m->backoff[slot] * 2 > MAX_BACKOFF ? MAX_BACKOFF : m->backoff[slot] * 2;
+    respawn_after_backoff(m, slot);
 }
 
 static void unexpected_exit(tp_master *m, worker *w, int status)
@@ -385,7 +414,10 @@ static void tick(tp_loop *loop, void *arg)
     for (int slot = 0; slot < m->procs && !m->stopping; slot++)
         if (m->respawn_at[slot] && now >= m->respawn_at[slot]) {
             m->respawn_at[slot] = 0;
-            tp__spawn(m, slot, m->current_gen);
+            /* A failed fork (EAGAIN at the process limit, ENOMEM) is retried like a crash:
+             * left alone, the slot would stay empty for good. */
+            if (!tp__spawn(m, slot, m->current_gen))
+                respawn_after_backoff(m, slot);
         }
     tp__reload_check_deadline(m);
 }
@@ -445,7 +477,8 @@ static void change_procs(tp_master *m, int delta)
             return;
         }
         m->procs++;
-        tp__spawn(m, m->procs - 1, m->current_gen);
+        if (!tp__spawn(m, m->procs - 1, m->current_gen))
+            respawn_after_backoff(m, m->procs - 1);
     } else {
         m->procs--;
         m->respawn_at[m->procs] = 0;
@@ -561,7 +594,7 @@ static void start(tp_master *m)
 int tp_master_run(const tp_prefork_opts *o)
 {
     char err[300] = "";
-    tp_master master = {.o = o, .loop = tp_loop_current()};
+    tp_master master = {.o = o, .loop = tp_loop_current(), .fail_forks = test_fail_forks()};
     tp_master *m = &master;
     install_signals(m);
     if (prepare(m, err, sizeof(err)) < 0) {

@@ -69,6 +69,7 @@ struct tp_master {
     double crash_window_start;    /* crash-loop detection: abnormal exits per minute */
     unsigned crashes_in_window;
     double crash_loop_logged;
+    unsigned fail_forks; /* test hook TP_TEST_FAIL_FORKS: forks left to fail */
     tp_periodic *tick;
     tp_scoreboard *sb;
     tp_autoreload *autoreload; /* NULL without --autoreload */
@@ -79,7 +80,7 @@ struct tp_master {
 /* ---- master.c ---- */
 
 /* Forks a worker of generation gen for slot and adds it to m->workers (BOOTING). NULL when
- * the socketpair or the fork failed (logged). */
+ * the socketpair or the fork failed (logged as "worker[SLOT] cannot fork: REASON"). */
 worker *tp__spawn(tp_master *m, int slot, unsigned gen);
 /* Sends a control message (TP_CTL_*) to w without blocking; a full or closed socket drops it. */
 void tp__send(worker *w, int type, double value);
