@@ -190,7 +190,15 @@ $(BUILD)/tests/prefork/%.so: tests/apps/prefork_app.c $(BUILD)/.flags
 $(BUILD)/tests/prefork/not_elf.so:
 	@mkdir -p $(dir $@)
 	printf 'not an ELF' > $@
-prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so
+# An app whose globals are named like the server's state (M, W, L, A, loop; the log variant adds
+# log), built like a user's app: default visibility, no -fvisibility=hidden.
+GLOBALS_APPS := globals_app globals_log_app
+$(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
+$(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared -o $@ $< $(LDFLAGS_ALL)
+prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so)
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.

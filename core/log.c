@@ -12,7 +12,9 @@
 
 #define FLUSH_AT 8192
 
-static struct {
+/* The logger's state: lines wait in out until flush() writes them to fd (before the loop sleeps,
+ * once FLUSH_AT bytes wait, or at tp_log_flush). */
+typedef struct tp_logger {
     int level;
     bool access_off;
     int fd;
@@ -20,18 +22,23 @@ static struct {
     tp_buf out;
     time_t stamp_second;
     char stamp[20]; /* "261122 20:00:00" */
-    tp_loop *deferred_on;
     tp_defer flush_hook;
-} L = {.level = TP_LOG_INFO, .fd = 2};
+} tp_logger;
+
+/* The process's one logger. Log calls carry no context (a line can come from any layer, as
+ * with Tornado's logging module), so the public functions reach this instance, and pass it to
+ * the helpers below; it is static, so it is in no symbol table. A forked child has its own
+ * copy (tp_log_after_fork). */
+static tp_logger process_logger = {.level = TP_LOG_INFO, .fd = 2};
 
 void tp_log_set_level(int level)
 {
-    L.level = level;
+    process_logger.level = level;
 }
 
 int tp_log_level(void)
 {
-    return L.level;
+    return process_logger.level;
 }
 
 int tp_log_level_parse(const char *name)
@@ -52,61 +59,67 @@ int tp_log_level_parse(const char *name)
 
 void tp_log_set_access(bool on)
 {
-    L.access_off = !on;
+    process_logger.access_off = !on;
 }
 
 bool tp_log_access_enabled(void)
 {
-    return !L.access_off;
+    return !process_logger.access_off;
 }
 
-void tp_log_set_fd(int fd)
+static void flush(tp_logger *lg)
 {
-    tp_log_flush();
-    L.fd = fd;
-}
-
-void tp_log_set_tag(const char *tag)
-{
-    tp_free(L.tag);
-    L.tag = tag ? tp_strndup(tag, strlen(tag)) : NULL;
-}
-
-void tp_log_after_fork(void)
-{
-    tp_buf_clear(&L.out);
-    L.flush_hook = (tp_defer){0};
-}
-
-void tp_log_flush(void)
-{
-    while (L.out.len) {
-        ssize_t n = write(L.fd, tp_buf_data(&L.out), L.out.len);
+    while (lg->out.len) {
+        ssize_t n = write(lg->fd, tp_buf_data(&lg->out), lg->out.len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break; /* nowhere to log to: drop rather than block or spin */
-        tp_buf_consume(&L.out, (size_t)n);
+        tp_buf_consume(&lg->out, (size_t)n);
     }
-    tp_buf_clear(&L.out);
+    tp_buf_clear(&lg->out);
+}
+
+void tp_log_flush(void)
+{
+    flush(&process_logger);
+}
+
+void tp_log_set_fd(int fd)
+{
+    flush(&process_logger);
+    process_logger.fd = fd;
+}
+
+void tp_log_set_tag(const char *tag)
+{
+    tp_logger *lg = &process_logger;
+    tp_free(lg->tag);
+    lg->tag = tag ? tp_strndup(tag, strlen(tag)) : NULL;
+}
+
+void tp_log_after_fork(void)
+{
+    tp_buf_clear(&process_logger.out);
+    process_logger.flush_hook = (tp_defer){0};
 }
 
 static void flush_hook(tp_loop *loop, void *arg)
 {
-    (void)loop, (void)arg;
-    tp_log_flush();
+    (void)loop;
+    flush(arg);
 }
 
-static const char *stamp(void)
+static const char *stamp(tp_logger *lg)
 {
     time_t now = time(NULL);
-    if (now != L.stamp_second) {
+    if (now != lg->stamp_second) {
         struct tm tm;
         localtime_r(&now, &tm);
-        strftime(L.stamp, sizeof(L.stamp), "%y%m%d %H:%M:%S", &tm);
-        L.stamp_second = now;
+        strftime(lg->stamp, sizeof(lg->stamp), "%y%m%d %H:%M:%S", &tm);
+        lg->stamp_second = now;
     }
-    return L.stamp;
+    return lg->stamp;
 }
 
 static char level_letter(int level)
@@ -118,31 +131,33 @@ static char level_letter(int level)
 }
 
 /* Without a running loop (command-line tools, tests) lines go out at once. */
-static void schedule_flush(void)
+static void schedule_flush(tp_logger *lg)
 {
     tp_loop *loop = tp_loop_running();
-    if (!loop || L.out.len >= FLUSH_AT) {
-        tp_log_flush();
+    if (!loop || lg->out.len >= FLUSH_AT) {
+        flush(lg);
         return;
     }
-    L.flush_hook.fn = flush_hook;
-    tp_loop_defer(loop, &L.flush_hook);
+    lg->flush_hook.fn = flush_hook;
+    lg->flush_hook.arg = lg;
+    tp_loop_defer(loop, &lg->flush_hook);
 }
 
 void tp_log_vwrite(int level, const char *file, int line, const char *fmt, va_list ap)
 {
-    if (level < L.level)
+    tp_logger *lg = &process_logger;
+    if (level < lg->level)
         return;
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     size_t blen = strlen(base);
     if (blen > 2 && base[blen - 2] == '.')
         blen -= 2;
-    tp_buf_appendf(&L.out, "[%c %s %.*s:%d] %s", level_letter(level), stamp(), (int)blen, base,
-                   line, L.tag ? L.tag : "");
-    tp_buf_vappendf(&L.out, fmt, ap);
-    tp_buf_append(&L.out, "\n", 1);
-    schedule_flush();
+    tp_buf_appendf(&lg->out, "[%c %s %.*s:%d] %s", level_letter(level), stamp(lg), (int)blen, base,
+                   line, lg->tag ? lg->tag : "");
+    tp_buf_vappendf(&lg->out, fmt, ap);
+    tp_buf_append(&lg->out, "\n", 1);
+    schedule_flush(lg);
 }
 
 void tp_log_write(int level, const char *file, int line, const char *fmt, ...)

@@ -14,25 +14,25 @@
 #include "platform/socket.h"
 #include "process/master_internal.h"
 
-static int add_listener(int fd, char *err, size_t errlen)
+static int add_listener(tp_master *m, int fd, char *err, size_t errlen)
 {
-    if (M.nlisteners == sizeof(M.listeners) / sizeof(M.listeners[0])) {
+    if (m->nlisteners == sizeof(m->listeners) / sizeof(m->listeners[0])) {
         close(fd);
         snprintf(err, errlen, "too many listening sockets");
         return -EMFILE;
     }
-    M.listeners[M.nlisteners++] = fd;
+    m->listeners[m->nlisteners++] = fd;
     return 0;
 }
 
 /* Every --port on every --address (all interfaces when none). Port 0 takes one free port,
  * which the other addresses (and reuseport slots) then share. */
-static int bind_tcp(bool reuse_port, char *err, size_t errlen)
+static int bind_tcp(tp_master *m, bool reuse_port, char *err, size_t errlen)
 {
-    const tp_prefork_opts *o = M.o;
+    const tp_prefork_opts *o = m->o;
     size_t naddr = o->naddresses ? o->naddresses : 1;
     for (size_t p = 0; p < o->nports; p++) {
-        int port = o->ports[p] ? o->ports[p] : M.first_port;
+        int port = o->ports[p] ? o->ports[p] : m->first_port;
         for (size_t a = 0; a < naddr; a++) {
             int fds[8];
             const char *addr = o->naddresses ? o->addresses[a] : NULL;
@@ -44,17 +44,17 @@ static int bind_tcp(bool reuse_port, char *err, size_t errlen)
             }
             if (!port)
                 port = tp_socket_port(fds[0]);
-            if (!M.first_port)
-                M.first_port = port;
+            if (!m->first_port)
+                m->first_port = port;
             for (int i = 0; i < n; i++)
-                if (add_listener(fds[i], err, errlen) < 0)
+                if (add_listener(m, fds[i], err, errlen) < 0)
                     return -EMFILE;
         }
     }
     return 0;
 }
 
-static int inherited_listeners(char *err, size_t errlen)
+static int inherited_listeners(tp_master *m, char *err, size_t errlen)
 {
     const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
     if (!pid || !fds || atoi(pid) != getpid())
@@ -63,10 +63,10 @@ static int inherited_listeners(char *err, size_t errlen)
     for (int fd = 3; fd < 3 + n; fd++) {
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (add_listener(fd, err, errlen) < 0)
+        if (add_listener(m, fd, err, errlen) < 0)
             return -EMFILE;
-        if (!M.first_port && tp_socket_port(fd) > 0)
-            M.first_port = tp_socket_port(fd);
+        if (!m->first_port && tp_socket_port(fd) > 0)
+            m->first_port = tp_socket_port(fd);
     }
     /* The environment strings may be heap copies (the process title moved them): keep them
      * reachable once unset, children must not see the variables. */
@@ -79,19 +79,19 @@ static int inherited_listeners(char *err, size_t errlen)
     return n;
 }
 
-int tp__bind_slot(int slot, char *err, size_t errlen)
+int tp__bind_slot(tp_master *m, int slot, char *err, size_t errlen)
 {
-    size_t before = M.nlisteners;
-    int r = bind_tcp(true, err, errlen);
+    size_t before = m->nlisteners;
+    int r = bind_tcp(m, true, err, errlen);
     if (r == 0 && slot == 0)
-        M.per_slot = M.nlisteners - before;
+        m->per_slot = m->nlisteners - before;
     return r;
 }
 
-int tp__bind_listeners(char *err, size_t errlen)
+int tp__bind_listeners(tp_master *m, char *err, size_t errlen)
 {
-    const tp_prefork_opts *o = M.o;
-    int n = inherited_listeners(err, errlen);
+    const tp_prefork_opts *o = m->o;
+    int n = inherited_listeners(m, err, errlen);
     if (n != 0)
         return n < 0 ? n : 0;
     if (o->reuseport && o->nunix) {
@@ -99,12 +99,12 @@ int tp__bind_listeners(char *err, size_t errlen)
         return -EINVAL;
     }
     if (o->reuseport) {
-        for (int slot = 0; slot < M.procs; slot++)
-            if (tp__bind_slot(slot, err, errlen) < 0)
+        for (int slot = 0; slot < m->procs; slot++)
+            if (tp__bind_slot(m, slot, err, errlen) < 0)
                 return -1;
         return 0;
     }
-    if (bind_tcp(false, err, errlen) < 0)
+    if (bind_tcp(m, false, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < o->nunix; i++) {
         int fd = tp_bind_unix_socket(o->unix_sockets[i], 0600, o->backlog);
@@ -112,15 +112,14 @@ int tp__bind_listeners(char *err, size_t errlen)
             snprintf(err, errlen, "cannot listen on %s: %s", o->unix_sockets[i], strerror(-fd));
             return fd;
         }
-        if (add_listener(fd, err, errlen) < 0)
+        if (add_listener(m, fd, err, errlen) < 0)
             return -EMFILE;
     }
     return 0;
 }
 
-int tp__drop_privileges(char *err, size_t errlen)
+int tp__drop_privileges(const tp_prefork_opts *o, char *err, size_t errlen)
 {
-    const tp_prefork_opts *o = M.o;
     gid_t gid = (gid_t)-1;
     if (o->group && *o->group) {
         struct group *g = getgrnam(o->group);

@@ -1,5 +1,7 @@
 /* The master's state, shared by master.c (workers, supervision, signals), reload.c
- * (generations) and listeners.c (sockets, privileges, systemd). */
+ * (generations), listeners.c (sockets, privileges, systemd) and autoreload.c. One tp_master
+ * lives on tp_master_run's stack for the life of the master; every function here gets it as
+ * an argument, and loop callbacks get it (or a worker that points to it) as their arg. */
 #ifndef TP_PROCESS_MASTER_INTERNAL_H
 #define TP_PROCESS_MASTER_INTERNAL_H
 
@@ -12,10 +14,15 @@
 #define MAX_SLOTS 256
 #define MAX_GENS  8
 
+typedef struct tp_master tp_master;
+typedef struct tp_autoreload tp_autoreload;
+
 typedef enum { W_BOOTING, W_READY, W_DRAINING } worker_state;
 
+/* The master's record of one worker process. */
 typedef struct worker {
     struct worker *next;
+    tp_master *m; /* for the control socket's callback */
     pid_t pid;
     int slot;
     unsigned gen;
@@ -36,7 +43,7 @@ typedef struct generation {
 
 typedef enum { R_IDLE, R_CANARY, R_SPAWN } reload_state;
 
-typedef struct master {
+struct tp_master {
     const tp_prefork_opts *o;
     tp_loop *loop;
     int procs;
@@ -62,36 +69,62 @@ typedef struct master {
     double crash_window_start;    /* crash-loop detection: abnormal exits per minute */
     unsigned crashes_in_window;
     double crash_loop_logged;
+    unsigned fail_forks; /* test hook TP_TEST_FAIL_FORKS: forks left to fail */
     tp_periodic *tick;
     tp_scoreboard *sb;
+    tp_autoreload *autoreload; /* NULL without --autoreload */
     char scoreboard_path[4096];
     char rundir[256];
-} master;
+};
 
-extern master M;
+/* ---- master.c ---- */
 
-/* master.c */
-worker *tp__spawn(int slot, unsigned gen);
+/* Forks a worker of generation gen for slot and adds it to m->workers (BOOTING). NULL when
+ * the socketpair or the fork failed (logged as "worker[SLOT] cannot fork: REASON"). */
+worker *tp__spawn(tp_master *m, int slot, unsigned gen);
+/* Sends a control message (TP_CTL_*) to w without blocking; a full or closed socket drops it. */
 void tp__send(worker *w, int type, double value);
-void tp__drain_worker(worker *w);
-size_t tp__count(unsigned gen, int state_mask);
-const char *tp__snapshot_of(unsigned gen);
+/* Tells w to drain (SIGKILL if still booting); its exit is then expected. */
+void tp__drain_worker(tp_master *m, worker *w);
+/* Workers of generation gen (0: any) whose state bit (1 << state) is in state_mask. */
+size_t tp__count(const tp_master *m, unsigned gen, int state_mask);
+/* The snapshot path of generation gen (owned by m), or NULL. */
+const char *tp__snapshot_of(const tp_master *m, unsigned gen);
 
-/* reload.c */
-void tp__reload_start(const char *why);
-void tp__reload_worker_ready(worker *w);
-void tp__reload_worker_failed(worker *w, const char *stage);
-void tp__reload_check_deadline(void);
-unsigned tp__gen_add(char *snapshot);
-void tp__gen_release_unused(void);
+/* ---- reload.c ---- */
 
-/* listeners.c */
-int tp__bind_listeners(char *err, size_t errlen);
-int tp__bind_slot(int slot, char *err, size_t errlen);
-int tp__drop_privileges(char *err, size_t errlen);
+/* Starts a reload (HUP, autoreload) unless stopping; coalesced while one runs. Logs why. */
+void tp__reload_start(tp_master *m, const char *why);
+/* A worker of the reloading generation is READY: canary done, or one more of the rest. */
+void tp__reload_worker_ready(tp_master *m, worker *w);
+/* The reload failed at stage (w: the failed worker, or NULL): rollback, old one serving. */
+void tp__reload_worker_failed(tp_master *m, worker *w, const char *stage);
+/* Called every tick: kills workers past the boot timeout (first generation or reload). */
+void tp__reload_check_deadline(tp_master *m);
+/* Registers a generation for snapshot (m owns it from now on); its number, 0 if all the
+ * generation slots are taken (the caller still owns snapshot then). */
+unsigned tp__gen_add(tp_master *m, char *snapshot);
+/* Deletes the snapshots of generations no worker runs any more (not current, not reloading). */
+void tp__gen_release_unused(tp_master *m);
+
+/* ---- listeners.c ---- */
+
+/* Binds every listener of m->o (or takes systemd's LISTEN_FDS) into m->listeners. 0, or
+ * -errno with a one-line reason in err. */
+int tp__bind_listeners(tp_master *m, char *err, size_t errlen);
+/* --reuseport: binds one more set of sockets for slot. 0, or -errno with a reason in err. */
+int tp__bind_slot(tp_master *m, int slot, char *err, size_t errlen);
+/* Switches to o->user / o->group if given. 0, or -errno with a reason in err. */
+int tp__drop_privileges(const tp_prefork_opts *o, char *err, size_t errlen);
+/* sd_notify(state) when $NOTIFY_SOCKET is set; errors are ignored. */
 void tp__sd_notify(const char *state);
 
-/* autoreload.c */
-int tp__autoreload_start(void);
+/* ---- autoreload.c ---- */
+
+/* Watches m->o->app_path and the --watch paths; a change starts tp__reload_start(m). NULL if
+ * inotify or the watch of app.so's folder fails. Free with tp__autoreload_free. */
+tp_autoreload *tp__autoreload_start(tp_master *m);
+/* Stops watching and frees a (NULL is fine). */
+void tp__autoreload_free(tp_autoreload *a);
 
 #endif

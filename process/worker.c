@@ -23,7 +23,9 @@
  * worker: in-flight requests get this long, then it exits. */
 #define ORPHAN_DRAIN 3.0
 
-static struct {
+/* The worker process's state: one per process, on tp_worker_run's stack (which never returns),
+ * handed to every callback as its arg. */
+typedef struct tp_worker {
     const tp_worker_boot *b;
     tp_loop *loop;
     tp_app *app;
@@ -32,32 +34,32 @@ static struct {
     tp_score *score;
     bool draining, recycled;
     tp_timer deadline;
-} W;
+} tp_worker;
 
-static void send_msg(int type, const char *text)
+static void send_msg(const tp_worker *w, int type, const char *text)
 {
-    tp_ctl_msg m = {.type = (uint32_t)type, .gen = W.b->gen, .pid = getpid(), .slot = W.b->slot};
+    tp_ctl_msg m = {.type = (uint32_t)type, .gen = w->b->gen, .pid = getpid(), .slot = w->b->slot};
     if (text)
         snprintf(m.text, sizeof(m.text), "%s", text);
-    while (send(W.b->ctl_fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
+    while (send(w->b->ctl_fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
 }
 
-_Noreturn static void boot_failed(const char *fmt, const char *detail)
+_Noreturn static void boot_failed(const tp_worker *w, const char *fmt, const char *detail)
 {
     char text[240];
     snprintf(text, sizeof(text), fmt, detail);
     tp_log_error("boot failed: %s", text);
     tp_log_flush();
-    send_msg(TP_CTL_BOOT_FAILED, text);
+    send_msg(w, TP_CTL_BOOT_FAILED, text);
     _exit(3);
 }
 
-static void reopen_log(void)
+static void reopen_log(const tp_worker *w)
 {
-    if (!W.b->log_file)
+    if (!w->b->log_file)
         return;
-    int fd = open(W.b->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(w->b->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) {
         tp_log_flush();
         dup2(fd, 2);
@@ -65,134 +67,164 @@ static void reopen_log(void)
     }
 }
 
-_Noreturn static void leave(int status)
+_Noreturn static void leave(tp_worker *w, int status)
 {
-    tp_http_server_free(W.srv);
-    if (W.entry && W.entry->teardown)
-        W.entry->teardown(W.app);
-    tp_app_free(W.app);
-    tp_loop_free(W.loop);
+    tp_http_server_free(w->srv);
+    if (w->entry && w->entry->teardown)
+        w->entry->teardown(w->app);
+    tp_app_free(w->app);
+    tp_loop_free(w->loop);
     tp_log_flush();
     _exit(status);
 }
 
 static void drained(tp_http_server *srv, void *arg)
 {
-    (void)srv, (void)arg;
-    tp_loop_stop(W.loop);
+    (void)srv;
+    tp_worker *w = arg;
+    tp_loop_stop(w->loop);
 }
 
 static void deadline_passed(tp_loop *loop, void *arg)
 {
-    (void)arg;
+    tp_worker *w = arg;
     tp_log_warning("drain deadline passed with %zu connections open: closing them",
-                   tp_http_server_connections(W.srv));
+                   tp_http_server_connections(w->srv));
     tp_loop_stop(loop);
 }
 
-static void start_drain(double seconds)
+static void start_drain(tp_worker *w, double seconds)
 {
-    if (W.draining)
+    if (w->draining)
         return;
-    W.draining = true;
-    if (W.score)
-        W.score->state = 3;
-    tp_http_server_drain(W.srv, W.b->drain_idle_grace, drained, NULL);
+    w->draining = true;
+    if (w->score)
+        w->score->state = 3;
+    tp_http_server_drain(w->srv, w->b->drain_idle_grace, drained, w);
     if (seconds > 0)
-        tp_timer_start_at(W.loop, &W.deadline, tp_loop_time(W.loop) + seconds);
+        tp_timer_start_at(w->loop, &w->deadline, tp_loop_time(w->loop) + seconds);
 }
 
 static void on_ctl(tp_loop *loop, int fd, unsigned events, void *arg)
 {
-    (void)events, (void)arg;
+    (void)events;
+    tp_worker *w = arg;
     tp_ctl_msg m;
     ssize_t n = recv(fd, &m, sizeof(m), 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) { /* the master is gone: nobody will respawn or reload, so finish and leave */
         tp_loop_remove_fd(loop, fd);
-        start_drain(ORPHAN_DRAIN);
+        start_drain(w, ORPHAN_DRAIN);
         return;
     }
     if (m.type == TP_CTL_DRAIN)
-        start_drain(m.value);
+        start_drain(w, m.value);
     else if (m.type == TP_CTL_STOP_NOW)
         tp_loop_stop(loop);
     else if (m.type == TP_CTL_REOPEN_LOGS)
-        reopen_log();
+        reopen_log(w);
 }
 
 static void on_signal(tp_loop *loop, int signo, void *arg)
 {
-    (void)loop, (void)arg;
+    (void)loop;
+    tp_worker *w = arg;
     if (signo == SIGUSR1)
-        reopen_log();
+        reopen_log(w);
     else
-        start_drain(ORPHAN_DRAIN);
+        start_drain(w, ORPHAN_DRAIN);
 }
 
 static void heartbeat(tp_loop *loop, void *arg)
 {
-    (void)loop, (void)arg;
-    if (!W.score)
+    (void)loop;
+    tp_worker *w = arg;
+    if (!w->score)
         return;
-    __atomic_store_n(&W.score->heartbeat_ns, tp_monotonic_ns(), __ATOMIC_RELEASE);
-    W.score->requests = tp_http_server_requests(W.srv);
-    W.score->connections = tp_http_server_connections(W.srv);
+    __atomic_store_n(&w->score->heartbeat_ns, tp_monotonic_ns(), __ATOMIC_RELEASE);
+    w->score->requests = tp_http_server_requests(w->srv);
+    w->score->connections = tp_http_server_connections(w->srv);
 }
+
+/* ---- the HTTP delegate: the app's, with this worker as its ctx ---------------------------- */
 
 /* Records the request in the scoreboard (the master names it if this worker crashes), and
  * asks for a replacement once max_requests is reached. */
 static int headers_received(tp_request *req, void *ctx)
 {
-    if (W.score) {
-        snprintf(W.score->request, sizeof(W.score->request), "%.*s %.*s", TP_SLICE_FMT(req->method),
-                 TP_SLICE_FMT(req->path));
-        __atomic_store_n(&W.score->heartbeat_ns, tp_monotonic_ns(), __ATOMIC_RELEASE);
+    tp_worker *w = ctx;
+    if (w->score) {
+        snprintf(w->score->request, sizeof(w->score->request), "%.*s %.*s",
+                 TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->path));
+        __atomic_store_n(&w->score->heartbeat_ns, tp_monotonic_ns(), __ATOMIC_RELEASE);
     }
-    if (W.b->max_requests && !W.recycled && tp_http_server_requests(W.srv) >= W.b->max_requests) {
-        W.recycled = true;
-        send_msg(TP_CTL_RECYCLE, "max_requests reached");
+    if (w->b->max_requests && !w->recycled &&
+        tp_http_server_requests(w->srv) >= w->b->max_requests) {
+        w->recycled = true;
+        send_msg(w, TP_CTL_RECYCLE, "max_requests reached");
     }
-    return tp_app_delegate()->headers_received(req, ctx);
+    return tp_app_delegate()->headers_received(req, w->app);
 }
 
-static void load_app(void)
+static int data_received(tp_request *req, tp_slice chunk, void *ctx)
 {
-    void *dl = dlopen(W.b->snapshot, RTLD_NOW | RTLD_LOCAL);
+    return tp_app_delegate()->data_received(req, chunk, ((tp_worker *)ctx)->app);
+}
+
+static void request_complete(tp_request *req, void *ctx)
+{
+    tp_app_delegate()->request_complete(req, ((tp_worker *)ctx)->app);
+}
+
+static void connection_closed(tp_request *req, void *ctx)
+{
+    tp_app_delegate()->connection_closed(req, ((tp_worker *)ctx)->app);
+}
+
+static const tp_http_delegate worker_delegate = {
+    .headers_received = headers_received,
+    .data_received = data_received,
+    .request_complete = request_complete,
+    .connection_closed = connection_closed,
+};
+
+/* ---- boot --------------------------------------------------------------------------------- */
+
+static void load_app(tp_worker *w)
+{
+    void *dl = dlopen(w->b->snapshot, RTLD_NOW | RTLD_LOCAL);
     if (!dl)
-        boot_failed("dlopen: %s", dlerror());
-    W.entry = dlsym(dl, TP_APP_SYMBOL_NAME);
-    const char *why = tp_app_entry_check(W.entry);
+        boot_failed(w, "dlopen: %s", dlerror());
+    w->entry = dlsym(dl, TP_APP_SYMBOL_NAME);
+    const char *why = tp_app_entry_check(w->entry);
     if (why)
-        boot_failed("%s", why);
-    W.app = tp_app_new();
-    int r = W.entry->init(W.app);
+        boot_failed(w, "%s", why);
+    w->app = tp_app_new();
+    int r = w->entry->init(w->app);
     if (r != 0) {
         char num[32];
         snprintf(num, sizeof(num), "%d", r);
-        boot_failed("app init returned %s", num);
+        boot_failed(w, "app init returned %s", num);
     }
 }
 
-static void serve(void)
+static void serve(tp_worker *w)
 {
-    static tp_http_delegate d;
-    d = *tp_app_delegate();
-    d.headers_received = headers_received;
-    W.srv = tp_http_server_new(W.loop, &d, W.app, W.b->http);
-    for (size_t i = 0; i < W.b->nlisteners; i++) {
-        int fd = W.b->listeners[i]; /* the server owns it: a drain closes this copy */
-        int r = W.b->shared ? tp_http_server_add_shared_socket(W.srv, fd)
-                            : tp_http_server_add_socket(W.srv, fd);
+    w->srv = tp_http_server_new(w->loop, &worker_delegate, w, w->b->http);
+    for (size_t i = 0; i < w->b->nlisteners; i++) {
+        int fd = w->b->listeners[i]; /* the server owns it: a drain closes this copy */
+        int r = w->b->shared ? tp_http_server_add_shared_socket(w->srv, fd)
+                             : tp_http_server_add_socket(w->srv, fd);
         if (r < 0)
-            boot_failed("cannot watch a listener: %s", strerror(-r));
+            boot_failed(w, "cannot watch a listener: %s", strerror(-r));
     }
 }
 
 /* Nothing of the master's loop may be touched: its epoll set is shared with the master. */
-static void fresh_process(const tp_worker_boot *b)
+static void fresh_process(tp_worker *w)
 {
+    const tp_worker_boot *b = w->b;
     if (tp_parent_death_signal(SIGTERM, b->master_pid) < 0)
         _exit(0);
     sigset_t all;
@@ -210,31 +242,36 @@ static void fresh_process(const tp_worker_boot *b)
     tp_close_fds_except(keep, n);
     tp_log_after_fork();
     tp_loop_set_current(NULL);
-    W.loop = tp_loop_current();
+    w->loop = tp_loop_current();
+}
+
+static void watch_master(tp_worker *w)
+{
+    tp_timer_init(&w->deadline, deadline_passed, w);
+    tp_loop_add_fd(w->loop, w->b->ctl_fd, TP_READ, on_ctl, w);
+    tp_loop_add_signal(w->loop, SIGTERM, on_signal, w);
+    tp_loop_add_signal(w->loop, SIGQUIT, on_signal, w);
+    tp_loop_add_signal(w->loop, SIGUSR1, on_signal, w);
 }
 
 _Noreturn void tp_worker_run(const tp_worker_boot *b)
 {
-    W.b = b;
-    fresh_process(b);
+    tp_worker worker = {.b = b, .score = b->score};
+    tp_worker *w = &worker;
+    fresh_process(w);
     tp_proctitle_set("tornado-prefork: worker[%d] gen=%u", b->slot, b->gen);
     char tag[32];
     snprintf(tag, sizeof(tag), "worker[%d] ", b->slot);
     tp_log_set_tag(tag);
-    W.score = b->score;
-    load_app();
-    serve();
-    tp_timer_init(&W.deadline, deadline_passed, NULL);
-    tp_loop_add_fd(W.loop, b->ctl_fd, TP_READ, on_ctl, NULL);
-    tp_loop_add_signal(W.loop, SIGTERM, on_signal, NULL);
-    tp_loop_add_signal(W.loop, SIGQUIT, on_signal, NULL);
-    tp_loop_add_signal(W.loop, SIGUSR1, on_signal, NULL);
-    tp_periodic *hb = tp_periodic_new(W.loop, HEARTBEAT, 0, heartbeat, NULL);
+    load_app(w);
+    serve(w);
+    watch_master(w);
+    tp_periodic *hb = tp_periodic_new(w->loop, HEARTBEAT, 0, heartbeat, w);
     tp_periodic_start(hb);
-    if (W.score)
-        W.score->state = 2;
-    send_msg(TP_CTL_READY, NULL);
-    tp_loop_run(W.loop);
+    if (w->score)
+        w->score->state = 2;
+    send_msg(w, TP_CTL_READY, NULL);
+    tp_loop_run(w->loop);
     tp_periodic_free(hb);
-    leave(0);
+    leave(w, 0);
 }

@@ -62,22 +62,29 @@ static const tp_option cli_options[] = {
     COPT(version, TP_OPT_BOOL, "print the version and exit", 0, 0),
 };
 
-static tp_prefork_opts P;
-static cli C = {.procs = "auto",
-                .logging = "info",
-                .access_log = true,
-                .backlog = 1024,
-                .worker_timeout = 30,
-                .boot_timeout = 30,
-                .shutdown_timeout = 30,
-                .drain_idle_grace = 2,
-                .pid_file = "",
-                .port_file = "",
-                .log_file = "",
-                .config = "",
-                .user = "",
-                .group = ""};
-static tp_option_group G[2];
+static const cli cli_defaults = {.procs = "auto",
+                                 .logging = "info",
+                                 .access_log = true,
+                                 .backlog = 1024,
+                                 .worker_timeout = 30,
+                                 .boot_timeout = 30,
+                                 .shutdown_timeout = 30,
+                                 .drain_idle_grace = 2,
+                                 .pid_file = "",
+                                 .port_file = "",
+                                 .log_file = "",
+                                 .config = "",
+                                 .user = "",
+                                 .group = ""};
+
+/* The command's state: the option values as given (values), the master's options made of them
+ * (opts) and the option groups that parse into both. One lives on main's stack for the life of
+ * the process; the parsing functions get it as an argument. */
+typedef struct prefork_cmd {
+    tp_prefork_opts opts;
+    cli values;
+    tp_option_group groups[2];
+} prefork_cmd;
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -88,7 +95,7 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 /* --port, --address, --unix-socket and --watch may be given several times. */
-static int repeatable(const char *arg)
+static int repeatable(prefork_cmd *cmd, const char *arg)
 {
     static const struct {
         const char *name;
@@ -100,7 +107,8 @@ static int repeatable(const char *arg)
         if (strncmp(arg, names[i].name, n))
             continue;
         const char *v = arg + n;
-        size_t *count[] = {&P.nports, &P.naddresses, &P.nunix, &P.nwatch};
+        size_t *count[] = {&cmd->opts.nports, &cmd->opts.naddresses, &cmd->opts.nunix,
+                           &cmd->opts.nwatch};
         if (*count[names[i].kind] >= TP_PREFORK_MAX_LISTEN)
             return usage_error("too many --%s", names[i].name);
         if (names[i].kind == 0) {
@@ -108,26 +116,26 @@ static int repeatable(const char *arg)
             long port = strtol(v, &end, 10);
             if (!*v || *end || port < 0 || port > 65535)
                 return usage_error("--port=%s: not a port number", v);
-            P.ports[P.nports++] = (int)port;
+            cmd->opts.ports[cmd->opts.nports++] = (int)port;
         } else if (names[i].kind == 1) {
-            P.addresses[P.naddresses++] = v;
+            cmd->opts.addresses[cmd->opts.naddresses++] = v;
         } else if (names[i].kind == 2) {
-            P.unix_sockets[P.nunix++] = v;
+            cmd->opts.unix_sockets[cmd->opts.nunix++] = v;
         } else {
-            P.watch[P.nwatch++] = v;
+            cmd->opts.watch[cmd->opts.nwatch++] = v;
         }
         return 1;
     }
     return 0;
 }
 
-static int parse_arg(const char *a)
+static int parse_arg(prefork_cmd *cmd, const char *a)
 {
     char err[256];
-    int r = repeatable(a);
+    int r = repeatable(cmd, a);
     if (r)
         return r == 1 ? 0 : r;
-    if (tp_options_parse_one(G, 2, a, err, sizeof(err)) < 0) {
+    if (tp_options_parse_one(cmd->groups, 2, a, err, sizeof(err)) < 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
@@ -135,7 +143,7 @@ static int parse_arg(const char *a)
 }
 
 /* A config file holds the same options, one "name = value" per line, # for comments. */
-static int read_config(const char *path)
+static int read_config(prefork_cmd *cmd, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -160,69 +168,70 @@ static int read_config(const char *path)
                 *--e = '\0';
         snprintf(lines[n], sizeof(lines[n]), "%.*s%s%s", (int)(name_end - p), p, v ? "=" : "",
                  v ? v : "");
-        status = parse_arg(lines[n++]);
+        status = parse_arg(cmd, lines[n++]);
     }
     fclose(f);
     return status;
 }
 
-static int parse_args(int argc, char **argv)
+static int parse_args(prefork_cmd *cmd, int argc, char **argv)
 {
     int i = 1;
     for (; i < argc && !strncmp(argv[i], "--", 2) && argv[i][2]; i++) {
         if (!strcmp(argv[i], "--help"))
             return -1;
-        int r = parse_arg(argv[i] + 2);
+        int r = parse_arg(cmd, argv[i] + 2);
         if (r)
             return r;
-        if (C.config[0] && !strncmp(argv[i] + 2, "config", 6)) {
-            r = read_config(C.config);
+        if (cmd->values.config[0] && !strncmp(argv[i] + 2, "config", 6)) {
+            r = read_config(cmd, cmd->values.config);
             if (r)
                 return r;
         }
     }
-    if (C.version)
+    if (cmd->values.version)
         return -2;
     if (i != argc - 1)
         return usage_error("%s", i >= argc ? "give the app: tornado-prefork [options] APP.so"
                                            : "one APP.so, after the options");
-    P.app_path = argv[i];
+    cmd->opts.app_path = argv[i];
     return 0;
 }
 
-static int finish_options(void)
+static int finish_options(prefork_cmd *cmd)
 {
-    if (!strcmp(C.procs, "auto"))
-        P.procs = 0;
+    if (!strcmp(cmd->values.procs, "auto"))
+        cmd->opts.procs = 0;
     else {
         char *end;
-        long n = strtol(C.procs, &end, 10);
-        if (!*C.procs || *end || n < 1 || n > 256)
-            return usage_error("--procs=%s: a number from 1 to 256, or auto", C.procs);
-        P.procs = (int)n;
+        long n = strtol(cmd->values.procs, &end, 10);
+        if (!*cmd->values.procs || *end || n < 1 || n > 256)
+            return usage_error("--procs=%s: a number from 1 to 256, or auto", cmd->values.procs);
+        cmd->opts.procs = (int)n;
     }
-    int level = tp_log_level_parse(C.logging);
+    int level = tp_log_level_parse(cmd->values.logging);
     if (level < 0)
-        return usage_error("--logging=%s: use debug, info, warning, error or none", C.logging);
+        return usage_error("--logging=%s: use debug, info, warning, error or none",
+                           cmd->values.logging);
     tp_log_set_level(level);
-    tp_log_set_access(C.access_log);
-    if (!P.nports && !P.nunix)
-        P.ports[P.nports++] = 8888;
-    P.reuseport = C.reuseport;
-    P.backlog = C.backlog;
-    P.pid_file = C.pid_file;
-    P.port_file = C.port_file;
-    P.log_file = C.log_file[0] ? C.log_file : NULL;
-    P.worker_timeout = C.worker_timeout;
-    P.boot_timeout = C.boot_timeout;
-    P.shutdown_timeout = C.shutdown_timeout;
-    P.kill_grace = 5;
-    P.drain_idle_grace = C.drain_idle_grace;
-    P.max_requests = C.max_requests;
-    P.max_requests_jitter = C.max_requests_jitter;
-    P.autoreload = C.autoreload;
-    P.user = C.user;
-    P.group = C.group;
+    tp_log_set_access(cmd->values.access_log);
+    if (!cmd->opts.nports && !cmd->opts.nunix)
+        cmd->opts.ports[cmd->opts.nports++] = 8888;
+    cmd->opts.reuseport = cmd->values.reuseport;
+    cmd->opts.backlog = cmd->values.backlog;
+    cmd->opts.pid_file = cmd->values.pid_file;
+    cmd->opts.port_file = cmd->values.port_file;
+    cmd->opts.log_file = cmd->values.log_file[0] ? cmd->values.log_file : NULL;
+    cmd->opts.worker_timeout = cmd->values.worker_timeout;
+    cmd->opts.boot_timeout = cmd->values.boot_timeout;
+    cmd->opts.shutdown_timeout = cmd->values.shutdown_timeout;
+    cmd->opts.kill_grace = 5;
+    cmd->opts.drain_idle_grace = cmd->values.drain_idle_grace;
+    cmd->opts.max_requests = cmd->values.max_requests;
+    cmd->opts.max_requests_jitter = cmd->values.max_requests_jitter;
+    cmd->opts.autoreload = cmd->values.autoreload;
+    cmd->opts.user = cmd->values.user;
+    cmd->opts.group = cmd->values.group;
     return 0;
 }
 
@@ -263,25 +272,25 @@ static int status_command(const char *pid_file)
     return 0;
 }
 
-static int command(const char *cmd, int argc, char **argv)
+static int command(prefork_cmd *cmd, const char *name, int argc, char **argv)
 {
     for (int i = 2; i < argc; i++) {
         if (strncmp(argv[i], "--", 2))
             return usage_error("unexpected argument %s", argv[i]);
-        int r = parse_arg(argv[i] + 2);
+        int r = parse_arg(cmd, argv[i] + 2);
         if (r)
             return r;
     }
-    pid_t pid = read_pid(C.pid_file);
+    pid_t pid = read_pid(cmd->values.pid_file);
     if (!pid)
         return 1;
-    if (!strcmp(cmd, "status"))
-        return status_command(C.pid_file);
-    if (!strcmp(cmd, "reload"))
+    if (!strcmp(name, "status"))
+        return status_command(cmd->values.pid_file);
+    if (!strcmp(name, "reload"))
         return kill(pid, SIGHUP) < 0 ? 1 : 0;
     if (kill(pid, SIGTERM) < 0)
         return 1;
-    for (int waited = 0; waited < (int)(C.shutdown_timeout + 15) * 10; waited++) {
+    for (int waited = 0; waited < (int)(cmd->values.shutdown_timeout + 15) * 10; waited++) {
         if (kill(pid, 0) < 0)
             return 0;
         usleep(100000);
@@ -304,54 +313,64 @@ static char **copy_args(int argc, char **argv)
  * keeps it reachable is not optimised away). */
 static char **volatile arg_copy;
 
+/* Starts the master with the parsed options; returns its exit status. */
+static int run_master(prefork_cmd *cmd, int argc, char **original_argv)
+{
+    if (access(cmd->opts.app_path, R_OK) < 0) {
+        fprintf(stderr, "error: cannot read %s: %s\n", cmd->opts.app_path, strerror(errno));
+        return 1;
+    }
+    /* Start errors go to the stderr the user sees, also when the log goes to a file. */
+    cmd->opts.error_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (cmd->opts.error_fd < 0)
+        cmd->opts.error_fd = 2;
+    if (cmd->opts.log_file) {
+        FILE *f = freopen(cmd->opts.log_file, "a", stderr);
+        if (!f) {
+            fprintf(stdout, "error: cannot open %s: %s\n", cmd->opts.log_file, strerror(errno));
+            return 1;
+        }
+        setvbuf(stderr, NULL, _IONBF, 0);
+    }
+    tp_proctitle_init(argc, original_argv);
+    tp_buf settings = {0};
+    tp_options_describe(cmd->groups, 2, &settings);
+    tp_buf_append(&settings, "", 1);
+    cmd->opts.settings = tp_buf_data(&settings);
+    int status = tp_master_run(&cmd->opts);
+    tp_buf_free(&settings);
+    return status;
+}
+
 int main(int argc, char **original_argv)
 {
     arg_copy = copy_args(argc, original_argv);
     char **argv = arg_copy;
     if (!argv)
         return 1;
-    tp_http_server_opts_default(&P.http);
-    G[0] =
-        (tp_option_group){"Server", cli_options, sizeof(cli_options) / sizeof(cli_options[0]), &C};
-    G[1] = (tp_option_group){"HTTP", tp_http_server_option_table, tp_http_server_option_count,
-                             &P.http};
+    prefork_cmd state = {.values = cli_defaults};
+    prefork_cmd *cmd = &state;
+    tp_http_server_opts_default(&cmd->opts.http);
+    cmd->groups[0] = (tp_option_group){"Server", cli_options,
+                                       sizeof(cli_options) / sizeof(cli_options[0]), &cmd->values};
+    cmd->groups[1] = (tp_option_group){"HTTP", tp_http_server_option_table,
+                                       tp_http_server_option_count, &cmd->opts.http};
     if (argc > 1 &&
         (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
-        return command(argv[1], argc, argv);
-    int r = parse_args(argc, argv);
+        return command(cmd, argv[1], argc, argv);
+    int r = parse_args(cmd, argc, argv);
     if (r == -1) {
         printf("usage: tornado-prefork [options] APP.so\n"
                "       tornado-prefork reload|stop|status --pid-file=F\n"
                "\n  --port=N, --address=A, --unix-socket=PATH, --watch=PATH may repeat.\n");
-        tp_options_print_help(G, 2, stdout);
+        tp_options_print_help(cmd->groups, 2, stdout);
         return 0;
     }
     if (r == -2) {
         printf("tornado-prefork %s\n", VERSION);
         return 0;
     }
-    if (r || (r = finish_options()))
+    if (r || (r = finish_options(cmd)))
         return r;
-    if (access(P.app_path, R_OK) < 0) {
-        fprintf(stderr, "error: cannot read %s: %s\n", P.app_path, strerror(errno));
-        return 1;
-    }
-    /* Start errors go to the stderr the user sees, also when the log goes to a file. */
-    P.error_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
-    if (P.error_fd < 0)
-        P.error_fd = 2;
-    if (P.log_file) {
-        FILE *f = freopen(P.log_file, "a", stderr);
-        if (!f) {
-            fprintf(stdout, "error: cannot open %s: %s\n", P.log_file, strerror(errno));
-            return 1;
-        }
-        setvbuf(stderr, NULL, _IONBF, 0);
-    }
-    tp_proctitle_init(argc, original_argv);
-    static tp_buf settings;
-    tp_options_describe(G, 2, &settings);
-    tp_buf_append(&settings, "", 1);
-    P.settings = tp_buf_data(&settings);
-    return tp_master_run(&P);
+    return run_master(cmd, argc, original_argv);
 }

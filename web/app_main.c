@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "platform/poller.h"
 
+/* The "Server" options of the command line. */
 typedef struct main_opts {
     int port;
     const char *address;
@@ -51,75 +52,105 @@ static int write_port_file(const char *path, int port)
     return 0;
 }
 
-static int serve(tp_app *app, main_opts *mo, tp_http_server_opts *so)
-{
-    tp_loop *loop = tp_loop_current();
-    int port = tp_app_listen(app, mo->address[0] ? mo->address : NULL, mo->port, so);
-    if (port < 0) {
-        fprintf(stderr, "error: cannot listen on %s:%d: %s\n", mo->address[0] ? mo->address : "*",
-                mo->port, strerror(-port));
-        return 1;
-    }
-    if (mo->port_file[0] && write_port_file(mo->port_file, port) < 0) {
-        fprintf(stderr, "error: cannot write %s: %s\n", mo->port_file, strerror(errno));
-        return 1;
-    }
-    tp_loop_add_signal(loop, SIGINT, on_stop_signal, NULL);
-    tp_loop_add_signal(loop, SIGTERM, on_stop_signal, NULL);
-    tp_log_info("serving on %s:%d (%s)", mo->address[0] ? mo->address : "*", port,
-                tp_poller_name());
-    int r = tp_loop_run(loop);
-    tp_log_flush();
-    return r < 0 ? 1 : 0;
-}
+/* The one-process runner's state: on tp_app_main's stack for the life of the program. */
+typedef struct tp_app_runner {
+    main_opts opts;
+    tp_http_server_opts http; /* the "HTTP" options */
+    const tp_app_entry *entry;
+    tp_app *app;
+    tp_loop *loop;
+} tp_app_runner;
 
-int tp_app_main(const tp_app_entry *entry, int argc, char **argv)
+/* -1 to go on, else the exit status: 0 after --help, 2 for a bad command line. */
+static int parse_command_line(tp_app_runner *r, int argc, char **argv)
 {
-    main_opts mo = {
-        .port = 8888, .address = "", .port_file = "", .logging = "info", .access_log = true};
-    tp_http_server_opts so;
-    tp_http_server_opts_default(&so);
     tp_option_group groups[] = {
-        {"Server", main_options, sizeof(main_options) / sizeof(main_options[0]), &mo},
-        {"HTTP", tp_http_server_option_table, tp_http_server_option_count, &so},
+        {"Server", main_options, sizeof(main_options) / sizeof(main_options[0]), &r->opts},
+        {"HTTP", tp_http_server_option_table, tp_http_server_option_count, &r->http},
     };
     char err[256];
-    int rest, r = tp_options_parse(groups, 2, argc, argv, &rest, err, sizeof(err));
-    if (r == 1) {
+    int rest, st = tp_options_parse(groups, 2, argc, argv, &rest, err, sizeof(err));
+    if (st == 1) {
         printf("usage: %s [options]\n", argv[0]);
         tp_options_print_help(groups, 2, stdout);
         return 0;
     }
-    if (r < 0 || rest < argc) {
-        fprintf(stderr, "error: %s\n", r < 0 ? err : "unexpected argument");
+    if (st < 0 || rest < argc) {
+        fprintf(stderr, "error: %s\n", st < 0 ? err : "unexpected argument");
         return 2;
     }
-    int level = tp_log_level_parse(mo.logging);
+    int level = tp_log_level_parse(r->opts.logging);
     if (level < 0) {
         fprintf(stderr, "error: --logging=%s: use debug, info, warning, error or none\n",
-                mo.logging);
+                r->opts.logging);
         return 2;
     }
     tp_log_set_level(level);
-    tp_log_set_access(mo.access_log);
-    const char *why = tp_app_entry_check(entry);
+    tp_log_set_access(r->opts.access_log);
+    return -1;
+}
+
+/* Checks the entry and runs the app's init: 0, or -1 (said on stderr). */
+static int start_app(tp_app_runner *r)
+{
+    const char *why = tp_app_entry_check(r->entry);
     if (why) {
         fprintf(stderr, "error: %s\n", why);
-        return 1;
+        return -1;
     }
-    tp_app *app = tp_app_new();
-    tp_app_settings_of(app)->debug = mo.debug;
-    int ir = entry->init(app);
+    r->app = tp_app_new();
+    tp_app_settings_of(r->app)->debug = r->opts.debug;
+    int ir = r->entry->init(r->app);
     if (ir != 0) {
-        fprintf(stderr, "error: app %s init failed (%d)\n", entry->name, ir);
-        tp_app_free(app);
+        fprintf(stderr, "error: app %s init failed (%d)\n", r->entry->name, ir);
+        tp_app_free(r->app);
+        r->app = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int serve(tp_app_runner *r)
+{
+    const char *address = r->opts.address[0] ? r->opts.address : NULL;
+    int port = tp_app_listen(r->app, address, r->opts.port, &r->http);
+    if (port < 0) {
+        fprintf(stderr, "error: cannot listen on %s:%d: %s\n", address ? address : "*",
+                r->opts.port, strerror(-port));
         return 1;
     }
-    int status = serve(app, &mo, &so);
-    if (entry->teardown)
-        entry->teardown(app);
-    tp_app_free(app);
-    tp_loop_free(tp_loop_current());
+    if (r->opts.port_file[0] && write_port_file(r->opts.port_file, port) < 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", r->opts.port_file, strerror(errno));
+        return 1;
+    }
+    tp_loop_add_signal(r->loop, SIGINT, on_stop_signal, NULL);
+    tp_loop_add_signal(r->loop, SIGTERM, on_stop_signal, NULL);
+    tp_log_info("serving on %s:%d (%s)", address ? address : "*", port, tp_poller_name());
+    int st = tp_loop_run(r->loop);
+    tp_log_flush();
+    return st < 0 ? 1 : 0;
+}
+
+int tp_app_main(const tp_app_entry *entry, int argc, char **argv)
+{
+    tp_app_runner runner = {
+        .opts =
+            {.port = 8888, .address = "", .port_file = "", .logging = "info", .access_log = true},
+        .entry = entry,
+    };
+    tp_app_runner *r = &runner;
+    tp_http_server_opts_default(&r->http);
+    int status = parse_command_line(r, argc, argv);
+    if (status >= 0)
+        return status;
+    if (start_app(r) < 0)
+        return 1;
+    r->loop = tp_loop_current();
+    status = serve(r);
+    if (r->entry->teardown)
+        r->entry->teardown(r->app);
+    tp_app_free(r->app);
+    tp_loop_free(r->loop);
     tp_log_flush();
     return status;
 }

@@ -53,6 +53,7 @@ _clients = []        # Client objects still running
 
 # Markers and exceptions shared with the other suite (tests/lib/testrun.py).
 Skip, ServerFailure, slow, timeout = testrun.Skip, testrun.ServerFailure, testrun.slow, testrun.timeout
+known_failure = testrun.known_failure
 
 
 # -- paths ---------------------------------------------------------------------------------------
@@ -554,11 +555,12 @@ def _opt_name(flag):
 
 class Server:
     """A tornado-prefork master started in a fresh temp dir on a copy of an app (app.so), with
-    --address=127.0.0.1 --port=0 --port-file --pid-file --log-file (unless flags give them).
-    Waits for the port file (written once the first generation is READY)."""
+    --address=127.0.0.1 --port=0 --port-file --pid-file --log-file (unless flags give them),
+    and extra_env added to its environment. Waits for the port file (written once the first
+    generation is READY)."""
 
     def __init__(self, *flags, app="app_v1.so", procs=2, prefix=(), wait=True,
-                 start_timeout=10.0, defaults=True, app_arg=None, dir_mode=None):
+                 start_timeout=10.0, defaults=True, app_arg=None, dir_mode=None, extra_env=None):
         exe = binary()
         self.dir = tempfile.mkdtemp(prefix="tp-prefork-")
         if dir_mode is not None:
@@ -593,8 +595,11 @@ class Server:
         self.log_mark = 0
         self._snap_dirs = set()
         self._err = open(self.stderr_path, "wb")
+        environ = env()
+        environ.update(extra_env or {})
         try:
-            self.proc = spawn(args, stdout=self._err, stderr=self._err, cwd=self.dir)
+            self.proc = spawn(args, stdout=self._err, stderr=self._err, cwd=self.dir,
+                              env=environ)
         except OSError as e:
             self._err.close()
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -668,6 +673,22 @@ class Server:
                 raise AssertionError("no log line /%s/ within %.1f s; master %s; log tail:\n%s"
                                      % (regex, timeout, "alive" if self.alive()
                                         else "exited %r" % self.proc.poll(), self.log_tail()))
+            time.sleep(0.01)
+
+    def wait_log_count(self, regex, n, timeout=10.0):
+        """Waits until n complete log lines after the mark match regex; returns the matches."""
+        rx = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log()[self.log_mark:]
+            found = [m for m in map(rx.search, text[:text.rfind("\n") + 1].splitlines()) if m]
+            if len(found) >= n:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError("%d of %d log lines /%s/ within %.1f s; master %s; log "
+                                     "tail:\n%s" % (len(found), n, regex, timeout, "alive"
+                                                    if self.alive() else "exited %r"
+                                                    % self.proc.poll(), self.log_tail()))
             time.sleep(0.01)
 
     def generations(self):

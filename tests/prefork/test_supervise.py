@@ -95,6 +95,58 @@ def test_crash_loop_backoff():
         assert n == 7, "%d crash lines in the log for 7 crashes" % n
 
 
+FORK_FAILED = r"worker\[%d\] cannot fork: Resource temporarily unavailable"
+RESPAWN_IN = r"respawning worker\[%d\] in ([\d.]+) s"
+
+
+def _check_retry_delays(s, slot, n):
+    """The n retries after failed forks were logged with the slot's doubling backoff: 0.1, 0.2,
+    0.4 s ... +-20 % (read from the log lines, whatever the machine's speed)."""
+    delays = [float(m.group(1)) for m in s.wait_log_count(RESPAWN_IN % slot, n, 5)]
+    for i, d in enumerate(delays[:n]):
+        nominal = 0.1 * 2 ** i
+        assert 0.8 * nominal - 0.05 <= d <= 1.2 * nominal + 0.05, \
+            "retry %d of worker[%d] logged %.1f s, expected %.1f s +-20%% (all: %r)" % (
+                i + 1, slot, d, nominal, delays)
+
+
+@timeout(60)
+def test_failed_respawn_fork_is_retried():
+    """A crashed worker's respawn whose fork fails (the test hook TP_TEST_FAIL_FORKS=3: the next
+    three forks fail with EAGAIN) is retried with the slot's backoff, and the slot has a worker
+    again once fork works (before the fix the slot stayed empty for good)."""
+    with server(procs=2, extra_env={"TP_TEST_FAIL_FORKS": "3"}) as s:
+        ws = s.wait_workers(2, gen=1)
+        victim = ws[0]
+        s.mark()
+        os.kill(victim.pid, signal.SIGKILL)
+        s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal SIGKILL" % victim.pid, 10)
+        s.wait_log_count(FORK_FAILED % 0, 3, 30)
+        nw = s.wait_respawn(0, victim.pid, 30)
+        assert nw.gen == 1, nw
+        ws = s.wait_workers(2, gen=1, timeout=30)
+        _check_retry_delays(s, 0, 3)
+        n = len(s.wait_log_count(FORK_FAILED % 0, 3, 1))
+        assert n == 3, "%d failed forks logged for TP_TEST_FAIL_FORKS=3" % n
+        pids = {w.pid for w in ws}
+        seen = {int(body(s.port, "/pid")) for _ in range(20)}
+        assert seen <= pids, "answers from pids %r, workers %r" % (seen, pids)
+
+
+@timeout(60)
+def test_failed_ttin_fork_is_retried():
+    """TTIN adds a slot; when its fork fails (TP_TEST_FAIL_FORKS=2) the new slot is retried
+    with backoff like a crashed one, not left empty."""
+    with server(procs=1, extra_env={"TP_TEST_FAIL_FORKS": "2"}) as s:
+        s.wait_workers(1, gen=1)
+        s.mark()
+        s.signal(signal.SIGTTIN)
+        s.wait_log_count(FORK_FAILED % 1, 2, 30)
+        s.wait_workers(2, gen=1, timeout=30)
+        _check_retry_delays(s, 1, 2)
+        assert body(s.port) == "v1"
+
+
 @timeout(40)
 def test_hung_worker_heartbeat_kill():
     with server("--worker-timeout=2", procs=1) as s:
