@@ -61,8 +61,8 @@ deps:
 # Rebuild everything when the flags change (redis's .make-settings idea).
 $(BUILD)/.flags: FORCE | deps
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS) lib: $(LIB_VISIBILITY)' | cmp -s - $@ || \
-	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS) lib: $(LIB_VISIBILITY)' > $@
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS) lib: $(LIB_VISIBILITY) app: $(APP_LDFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LIBS) lib: $(LIB_VISIBILITY) app: $(APP_LDFLAGS)' > $@
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -72,6 +72,9 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 # marks is exported (from libtp.so, and from tornado-prefork to the app.so files it loads).
 # Apps keep the compiler's default, so their own globals never meet ours.
 LIB_VISIBILITY := -fvisibility=hidden
+# An app.so binds its own names to its own definitions first (-Bsymbolic): a global of the app
+# named like something in the server's global scope (libc's or libm's log, say) stays the app's.
+APP_LDFLAGS := -Wl,-Bsymbolic
 $(LIB_OBJ) $(BUILD)/obj/tools/tornado_prefork.o: VISIBILITY := $(LIB_VISIBILITY)
 
 $(BUILD)/libtp.a: $(LIB_OBJ)
@@ -89,7 +92,7 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/obj/tools/app_main.o $(B
 
 $(BUILD)/examples/%.so: $(BUILD)/obj/examples/%.o
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL)
+	$(CC) -shared $(APP_LDFLAGS) -o $@ $^ $(LDFLAGS_ALL)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/apps/%.o $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
@@ -186,7 +189,7 @@ $(BUILD)/tests/prefork/broken_init_crashes.so: APP_DEFS := -DBROKEN_INIT_CRASHES
 $(BUILD)/tests/prefork/broken_init_hangs.so: APP_DEFS := -DBROKEN_INIT_HANGS
 $(BUILD)/tests/prefork/%.so: tests/apps/prefork_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared -o $@ $< $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
 $(BUILD)/tests/prefork/not_elf.so:
 	@mkdir -p $(dir $@)
 	printf 'not an ELF' > $@
@@ -196,7 +199,7 @@ GLOBALS_APPS := globals_app globals_log_app
 $(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
 $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared -o $@ $< $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
               $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so)
 
@@ -253,7 +256,7 @@ $(BUILD)/examples/blog: $(BLOG_OBJ) $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp
 
 $(BUILD)/examples/blog.so: $(BLOG_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL)
+	$(CC) -shared $(APP_LDFLAGS) -o $@ $^ $(LDFLAGS_ALL)
 
 blog: $(BUILD)/examples/blog.so $(BUILD)/examples/blog
 

@@ -4,7 +4,8 @@
  * to a symbol of the same name in the server's global scope when there is one (until issue 10
  * tornado-prefork exported the master's state as M, and this app's M was the master's).
  * Built with -DWITH_LOG_GLOBAL (globals_log_app.so) it also defines log, which libm (in the
- * server's global scope, like libc) defines as a function.
+ * server's global scope, like libc) defines as a function: linked with -Bsymbolic, as the
+ * Makefile links every app, the app's references still bind to its own log.
  *
  * GET / answers what init read (the initial values below, unless a name was bound elsewhere)
  * and what the globals hold now (init adds one to each); GET /pid answers the worker's pid. */
