@@ -22,5 +22,6 @@ Suite *static_suite(void);
 Suite *form_suite(void);
 Suite *gzip_suite(void);
 Suite *template_suite(void);
+Suite *handler_suite(void);
 
 #endif
