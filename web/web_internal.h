@@ -191,6 +191,11 @@ static inline void tp__handler_put(tp_handler *h)
 bool tp__safe_text(const char *s);
 /* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
 void tp__handler_conditional(tp_handler *h);
+/* etag.c: Tornado's check_etag_header, for handlers and static files alike: true when the
+ * If-None-Match value (its headers joined) starts with "*" or holds a tag equal to etag in
+ * the weak comparison (W/ ignored on both sides); false when either is empty. Tokens are
+ * found as re.findall(r'\*|(?:W/)?"[^"]*"') finds them, so junk between them is skipped. */
+bool tp__etag_matches(tp_slice if_none_match, tp_slice etag);
 /* handler_render.c: the app's locale registry (settings.locales or a default one). */
 struct tp_locales *tp__app_locales(tp_app *app);
 /* handler_args.c: parses the arguments; false after a 400 for a body that is not a valid
