@@ -133,8 +133,8 @@ struct tp_handler {
     tp_args query_args, body_args, cookies;
 };
 
-/* Moves h to state to, asserting that the step is one listed above (assert() is on unless
- * NDEBUG, which the Makefile never sets: a table lookup and a branch). */
+/* Moves h to state to, asserting that the step is one listed above (a table lookup and a
+ * branch; compiled out under NDEBUG). */
 static inline void tp__handler_to(tp_handler *h, enum tp_handler_state to)
 {
 #define S(x) (1u << HANDLER_##x)
