@@ -49,9 +49,10 @@ static void refresh_server_header(tp_app *app)
         app->server_header = tp_slice_cstr(app->settings.server_header);
 }
 
-static int headers_received(tp_request *req, void *ctx)
+/* A handler for req from app's routes (Tornado's ErrorHandler: 404 when none matches), the
+ * request's delegate data from now on; the caller holds a reference it puts. */
+static tp_handler *route_request(tp_app *app, tp_request *req)
 {
-    tp_app *app = ctx;
     refresh_server_header(app);
     tp_slice *args = NULL;
     size_t nargs = 0;
@@ -62,46 +63,45 @@ static int headers_received(tp_request *req, void *ctx)
     h->path_args = args;
     h->npath_args = nargs;
     req->delegate_data = h;
+    return h;
+}
+
+static int headers_received(tp_request *req, void *ctx)
+{
+    tp_handler *h = route_request(ctx, req);
     if (h->cls->flags & TP_STREAM_REQUEST_BODY) {
         req->stream_body = true;
         tp__handler_prepare(h);
     }
+    tp__handler_put(h); /* released here if it finished in initialize or prepare */
     return TP_OK;
-}
-
-void tp__handler_hand_over(tp_handler *h, tp_app *app)
-{
-    tp_request *req = h->req;
-    /* h leaves its app's live list as released: nothing of it is answered or logged */
-    tp__handler_unlink(h);
-    h->finished = h->released = true;
-    refresh_server_header(app);
-    tp_slice *args = NULL;
-    size_t nargs = 0;
-    const tp_route *r = tp__routes_match(app, req, &args, &nargs);
-    const tp_handler_class *cls = r ? r->cls : app->settings.default_handler_class;
-    tp_handler *n = tp__handler_new(app, req, cls ? cls : &not_found_class,
-                                    r ? r->data : app->settings.default_handler_args);
-    n->path_args = args;
-    n->npath_args = nargs;
-    req->delegate_data = n;
-    tp__handler_execute(n, false);
 }
 
 static int data_received(tp_request *req, tp_slice chunk, void *ctx)
 {
     (void)ctx;
     tp_handler *h = req->delegate_data;
-    if (h->finished || !h->cls->data_received)
+    if (tp__handler_done(h) || !h->cls->data_received)
         return TP_OK;
-    return h->cls->data_received(h, chunk) == TP_OK ? TP_OK : TP_ERROR;
+    int r;
+    CALL(h, r = h->cls->data_received(h, chunk)); /* h may be released after */
+    return r == TP_OK ? TP_OK : TP_ERROR;
 }
 
+/* The method runs. A FallbackHandler steps aside once its prepare has run: the request is
+ * routed again in the app it names, by a new handler (which may hand it on in turn). */
 static void request_complete(tp_request *req, void *ctx)
 {
     (void)ctx;
     tp_handler *h = req->delegate_data;
-    tp__handler_execute(h, req->stream_body);
+    tp__handler_hold(h);
+    tp_app *to = tp__handler_execute(h);
+    tp__handler_put(h);
+    while (to) {
+        h = route_request(to, req);
+        to = tp__handler_execute(h);
+        tp__handler_put(h);
+    }
 }
 
 static void connection_closed(tp_request *req, void *ctx)

@@ -1,5 +1,6 @@
 /* Conditional GET (Tornado's compute_etag, set_etag_header, check_etag_header): a SHA-1 Etag
- * over the body of 200 GET/HEAD responses, and 304 when If-None-Match matches it. */
+ * over the body of 200 GET/HEAD responses, and 304 when If-None-Match matches it. The one
+ * If-None-Match matcher: StaticFileHandler (web/static/handler.c) and apps use it too. */
 /* The one-shot SHA1() of OpenSSL 3 fetches an EVP implementation on every call (about 1,900
  * instructions for a hello body); the low-level functions hash it in about 400. */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -9,63 +10,60 @@
 #include "core/hex.h"
 #include "web/web_internal.h"
 
-/* The If-None-Match tokens as re.findall(r'\*|(?:W/)?"[^"]*"') finds them: calls fn for each
- * until it returns true. */
-static bool any_etag(tp_slice list, bool (*fn)(tp_slice tag, tp_slice want), tp_slice want)
+/* The next match of re.findall(r'\*|(?:W/)?"[^"]*"', s) from *i: a star, or an entity tag
+ * with its W/ and its quotes. */
+static bool next_etag(tp_slice s, size_t *i, tp_slice *tok)
 {
-    const char *p = list.p, *end = list.p + list.n;
-    while (p < end) {
-        const char *start = p;
-        if (*p == '*') {
-            if (fn((tp_slice){p, 1}, want))
-                return true;
-            p++;
-            continue;
-        }
-        if (end - p >= 3 && p[0] == 'W' && p[1] == '/' && p[2] == '"')
-            p += 2;
-        const char *close = *p == '"' ? memchr(p + 1, '"', (size_t)(end - p - 1)) : NULL;
-        if (!close) {
-            p = start + 1;
-            continue;
-        }
-        if (fn((tp_slice){start, (size_t)(close + 1 - start)}, want))
+    for (; *i < s.n; (*i)++) {
+        size_t k = *i;
+        if (s.p[k] == '*') {
+            *tok = (tp_slice){s.p + k, 1};
+            *i = k + 1;
             return true;
-        p = close + 1;
+        }
+        if (s.n - k >= 2 && s.p[k] == 'W' && s.p[k + 1] == '/')
+            k += 2;
+        if (k < s.n && s.p[k] == '"') {
+            const char *q = memchr(s.p + k + 1, '"', s.n - k - 1);
+            if (q) {
+                *tok = (tp_slice){s.p + *i, (size_t)(q + 1 - (s.p + *i))};
+                *i = (size_t)(q + 1 - s.p);
+                return true;
+            }
+        }
     }
     return false;
 }
 
-static tp_slice weak_stripped(tp_slice tag)
+static tp_slice strip_weak(tp_slice t)
 {
-    if (tag.n >= 2 && tag.p[0] == 'W' && tag.p[1] == '/')
-        return (tp_slice){tag.p + 2, tag.n - 2};
-    return tag;
+    if (t.n >= 2 && t.p[0] == 'W' && t.p[1] == '/')
+        t.p += 2, t.n -= 2;
+    return t;
 }
 
-static bool same_etag(tp_slice tag, tp_slice want)
+bool tp__etag_matches(tp_slice if_none_match, tp_slice etag)
 {
-    return tp_slice_eq(weak_stripped(tag), weak_stripped(want));
-}
-
-static bool first_is_star(tp_slice inm)
-{
-    while (inm.n && (inm.p[0] == ' ' || inm.p[0] == '\t' || inm.p[0] == ','))
-        inm.p++, inm.n--;
-    /* findall's first token is "*" when the first match in the text is a star */
-    const char *star = memchr(inm.p, '*', inm.n), *quote = memchr(inm.p, '"', inm.n);
-    return star && (!quote || star < quote);
-}
-
-static bool etag_matches(tp_handler *h)
-{
-    tp_slice etag = tp_headers_get(&h->headers, TP_SLICE_LIT("Etag"));
-    tp_slice inm = tp_headers_get_joined(&h->req->headers, TP_SLICE_LIT("If-None-Match"));
-    if (!etag.p || !etag.n || !inm.p)
+    size_t i = 0;
+    tp_slice tok;
+    if (!etag.n || !next_etag(if_none_match, &i, &tok))
         return false;
-    if (first_is_star(inm))
+    if (tok.n == 1 && tok.p[0] == '*')
         return true;
-    return any_etag(inm, same_etag, etag);
+    tp_slice want = strip_weak(etag);
+    do {
+        if (tp_slice_eq(strip_weak(tok), want))
+            return true;
+    } while (next_etag(if_none_match, &i, &tok));
+    return false;
+}
+
+bool tp_check_etag_header(tp_handler *h)
+{
+    tp_slice inm = tp_headers_get_joined(&h->req->headers, TP_SLICE_LIT("If-None-Match"));
+    if (!inm.p)
+        return false;
+    return tp__etag_matches(inm, tp_headers_get(&h->headers, TP_SLICE_LIT("Etag")));
 }
 
 static void set_etag(tp_handler *h)
@@ -96,7 +94,7 @@ void tp__handler_conditional(tp_handler *h)
         tp_headers_get(&h->headers, TP_SLICE_LIT("Etag")).p)
         return;
     set_etag(h);
-    if (!etag_matches(h))
+    if (!tp_check_etag_header(h))
         return;
     h->out_len = 0;
     tp_set_status(h, 304, NULL); /* the caller drops the representation headers of a 304 */

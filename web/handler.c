@@ -1,6 +1,6 @@
-/* The RequestHandler life cycle and output API. A handler lives in its request's arena; it
- * is released (tp_http_finish frees the arena) only once no handler function is on the stack,
- * so a method may call tp_finish and return safely. */
+/* The RequestHandler life cycle and output API. A handler lives in its request's arena; its
+ * state and references (web_internal.h) decide when it is released: in tp__handler_release,
+ * once the last reference is put, so a method may call tp_finish and return safely. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "core/escape.h"
 #include "web/web_internal.h"
 
-void tp__handler_unlink(tp_handler *h)
+static void unlink_live(tp_handler *h)
 {
     if (h->prev)
         h->prev->next = h->next;
@@ -24,31 +24,27 @@ void tp__handler_unlink(tp_handler *h)
     h->prev = h->next = NULL;
 }
 
-static void release(tp_handler *h)
+void tp__handler_release(tp_handler *h)
 {
-    tp__handler_unlink(h);
-    tp_http_finish(h->req);
+    bool answered = h->state == HANDLER_FINISHED; /* HANDED_OVER: the request goes on */
+    tp__handler_to(h, HANDLER_RELEASED);
+    unlink_live(h);
+    if (answered)
+        tp_http_finish(h->req); /* frees the arena, and h with it */
 }
 
 /* At teardown the loop will not run the callbacks these handlers wait for: their requests are
  * dropped without calling app code. */
 void tp__handlers_drop(tp_app *app)
 {
-    while (app->live) {
-        tp_handler *h = app->live;
-        h->released = h->finished = true;
-        release(h);
+    tp_handler *next;
+    for (tp_handler *h = app->live; h; h = next) {
+        next = h->next;
+        if (tp__handler_done(h))
+            continue; /* finished, and a caller still holds it: released when it returns */
+        tp__handler_to(h, HANDLER_FINISHED);
+        tp__handler_put(h); /* the request's reference */
     }
-}
-
-bool tp__handler_settle(tp_handler *h)
-{
-    if (h->finished && h->depth == 0 && !h->released) {
-        h->released = true;
-        release(h);
-        return true;
-    }
-    return h->finished;
 }
 
 static void default_headers(tp_handler *h)
@@ -62,7 +58,8 @@ static void default_headers(tp_handler *h)
 tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,
                             void *route_data)
 {
-    tp_handler *h = tp_arena_calloc(&req->arena, sizeof(*h));
+    tp_handler *h = tp_arena_calloc(&req->arena, sizeof(*h)); /* HANDLER_NEW */
+    h->refs = 2;                                              /* the request's and the caller's */
     h->app = app;
     h->cls = cls;
     h->req = req;
@@ -74,13 +71,13 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
         app->live->prev = h;
     app->live = h;
     if (cls->state_size)
-        h->state = tp_arena_calloc(&req->arena, cls->state_size);
+        h->state_data = tp_arena_calloc(&req->arena, cls->state_size);
     default_headers(h);
     if (cls->initialize) {
         int r;
         CALL(h, r = cls->initialize(h, route_data));
-        if (r != TP_OK && !h->finished)
-            h->init_failed = true;
+        if (r != TP_OK && h->state == HANDLER_NEW)
+            tp__handler_to(h, HANDLER_INIT_FAILED);
     }
     return h;
 }
@@ -112,10 +109,10 @@ static tp_method_fn method_fn(tp_handler *h, bool *supported)
     return NULL;
 }
 
-/* What a method's (or prepare's) return asks for; false when the handler is done. */
+/* What a method's (or prepare's) return asks for; true when prepare succeeded (PREPARED). */
 static bool after_call(tp_handler *h, int r, bool is_method)
 {
-    if (tp__handler_settle(h))
+    if (tp__handler_done(h))
         return false;
     if (h->bad_argument) {
         tp_log_warning("400 %.*s %.*s (%.*s): Invalid unicode in %s", TP_SLICE_FMT(h->req->method),
@@ -131,7 +128,7 @@ static bool after_call(tp_handler *h, int r, bool is_method)
         return false;
     }
     if (r == TP_AGAIN && is_method) {
-        h->async = true;
+        tp__handler_to(h, HANDLER_WAITING);
         return false;
     }
     if (r != TP_OK && r != TP_DONE) {
@@ -148,9 +145,12 @@ static bool after_call(tp_handler *h, int r, bool is_method)
         tp_send_error(h, 500);
         return false;
     }
-    if (is_method)
+    if (is_method) {
         tp_finish(h);
-    return !is_method;
+        return false;
+    }
+    tp__handler_to(h, HANDLER_PREPARED);
+    return true;
 }
 
 static bool is_get_or_head(tp_handler *h)
@@ -161,13 +161,17 @@ static bool is_get_or_head(tp_handler *h)
 
 bool tp__handler_prepare(tp_handler *h)
 {
+    if (h->state != HANDLER_NEW && h->state != HANDLER_INIT_FAILED)
+        return false; /* finished in initialize, or the client left during it */
+    bool init_failed = h->state == HANDLER_INIT_FAILED;
+    tp__handler_to(h, HANDLER_PREPARING);
     bool supported;
     method_fn(h, &supported);
     if (!supported) {
         tp_send_error(h, 405);
         return false;
     }
-    if (h->init_failed) {
+    if (init_failed) {
         tp_send_error(h, 500);
         return false;
     }
@@ -175,8 +179,10 @@ bool tp__handler_prepare(tp_handler *h)
         !is_get_or_head(h) && !tp_slice_eq(h->req->method, TP_SLICE_LIT("OPTIONS")) &&
         tp_check_xsrf_cookie(h) < 0)
         return false;
-    if (!h->cls->prepare)
+    if (!h->cls->prepare) {
+        tp__handler_to(h, HANDLER_PREPARED);
         return true;
+    }
     int r;
     CALL(h, r = h->cls->prepare(h));
     return after_call(h, r, false);
@@ -239,12 +245,13 @@ static bool login_required(tp_handler *h)
 
 const char *tp_current_user(tp_handler *h)
 {
+    const char *user = h->current_user; /* h is not read after the app's function */
     if (!h->user_known) {
         h->user_known = true;
         if (h->cls->get_current_user)
-            CALL(h, h->current_user = h->cls->get_current_user(h));
+            CALL(h, user = h->current_user = h->cls->get_current_user(h));
     }
-    return h->current_user;
+    return user;
 }
 
 void tp_set_current_user(tp_handler *h, const char *user)
@@ -253,43 +260,55 @@ void tp_set_current_user(tp_handler *h, const char *user)
     h->current_user = user;
 }
 
-void tp__handler_execute(tp_handler *h, bool prepare_done)
+tp_app *tp__handler_execute(tp_handler *h)
 {
-    if (!prepare_done && !h->finished && !tp__handler_parse_body(h))
-        return;
-    if (h->finished || (!prepare_done && !tp__handler_prepare(h)))
-        return;
+    if (h->state == HANDLER_NEW || h->state == HANDLER_INIT_FAILED) {
+        if (!tp__handler_parse_body(h) || !tp__handler_prepare(h))
+            return NULL;
+    }
+    if (h->state != HANDLER_PREPARED)
+        return NULL; /* finished before: in initialize, prepare or data_received */
     if (h->hand_to) {
-        tp__handler_hand_over(h, h->hand_to); /* h is not used after this */
-        return;
+        tp__handler_to(h, HANDLER_HANDED_OVER);
+        tp__handler_put(h); /* the request's reference: the request is hand_to's now */
+        return h->hand_to;
     }
     bool supported;
     tp_method_fn fn = method_fn(h, &supported);
     if (!fn) {
         tp_send_error(h, 405);
-        return;
+        return NULL;
     }
     if ((h->cls->flags & (TP_ADDSLASH | TP_REMOVESLASH)) && slash_redirect(h))
-        return;
+        return NULL;
     if ((h->cls->flags & TP_AUTHENTICATED) && login_required(h))
-        return;
+        return NULL;
+    tp__handler_to(h, HANDLER_IN_METHOD);
     int r;
     CALL(h, r = fn(h));
     after_call(h, r, true);
+    return NULL;
+}
+
+/* True for a handler that only waits for its request: NEW or INIT_FAILED until the body is
+ * complete, PREPARED while the body streams in. Nothing else would ever finish it once the
+ * client is gone. */
+static bool waits_for_request(const tp_handler *h)
+{
+    return h->state == HANDLER_NEW || h->state == HANDLER_INIT_FAILED ||
+           h->state == HANDLER_PREPARED;
 }
 
 void tp__handler_connection_closed(tp_handler *h)
 {
-    h->closed = true;
+    tp__handler_hold(h);
     if (h->cls->on_connection_close)
         CALL(h, h->cls->on_connection_close(h));
-    /* A handler with no callback pending cannot finish by itself: finish for it. An async
-     * one still owes its tp_finish (its writes are dropped). */
-    if (!h->finished && !h->async && h->depth == 0) {
-        h->unanswered = true; /* nothing was answered: no access log line */
-        tp_finish(h);
-    }
-    tp__handler_settle(h);
+    /* A method on the stack finishes h when it returns; a WAITING handler still owes its
+     * tp_finish (its writes are dropped). */
+    if (waits_for_request(h))
+        tp__handler_finish(h, false); /* nothing was answered: no access log line */
+    tp__handler_put(h);
 }
 
 /* ---- accessors --------------------------------------------------------------------------- */
@@ -306,7 +325,7 @@ tp_app *tp_handler_app(tp_handler *h)
 
 void *tp_handler_state(tp_handler *h)
 {
-    return h->state;
+    return h->state_data;
 }
 
 void *tp_handler_route_data(tp_handler *h)

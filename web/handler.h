@@ -149,6 +149,10 @@ TP_API int tp_get_status(tp_handler *h);
 TP_API int tp_set_header(tp_handler *h, const char *name, const char *value);
 TP_API int tp_add_header(tp_handler *h, const char *name, const char *value);
 TP_API int tp_clear_header(tp_handler *h, const char *name);
+/* Tornado's check_etag_header: true when the request's If-None-Match matches the Etag header
+ * set on h ("*" as its first token, or a listed tag equal to it under weak comparison). The
+ * automatic Etag and StaticFileHandler answer 304 on it. */
+TP_API bool tp_check_etag_header(tp_handler *h);
 
 /* Appends to the response body (copied). -EALREADY after finish. */
 TP_API int tp_write(tp_handler *h, const void *p, size_t n);

@@ -24,7 +24,7 @@
 
 int tp_write(tp_handler *h, const void *p, size_t n)
 {
-    if (h->finished)
+    if (tp__handler_done(h))
         return -EALREADY;
     if (h->file_fd >= 0 && n)
         return -EBUSY; /* the file goes first: flush it before writing more */
@@ -90,9 +90,9 @@ void tp__handler_drop_file(tp_handler *h)
 
 int tp_write_file(tp_handler *h, int fd, off_t off, size_t n)
 {
-    if (h->finished || h->file_fd >= 0) {
+    if (tp__handler_done(h) || h->file_fd >= 0) {
         close(fd);
-        return h->finished ? -EALREADY : -EBUSY;
+        return tp__handler_done(h) ? -EALREADY : -EBUSY;
     }
     h->file_fd = fd;
     h->file_off = off;
@@ -192,7 +192,7 @@ static void transform_next(tp_handler *h, bool finishing)
 
 int tp_flush(tp_handler *h)
 {
-    if (h->finished)
+    if (tp__handler_done(h))
         return -EALREADY;
     int r = 0;
     if (!h->flushed) {
@@ -214,7 +214,7 @@ int tp_flush(tp_handler *h)
 static void log_request(tp_handler *h)
 {
     int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
-    if (!tp_log_access_enabled() || h->unanswered || level < tp_log_level())
+    if (!tp_log_access_enabled() || level < tp_log_level())
         return;
     tp_request *req = h->req;
     double ms = (tp__monotonic() - req->start_time) * 1000.0;
@@ -249,9 +249,9 @@ static void set_length(tp_handler *h)
     tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len);
 }
 
-int tp_finish(tp_handler *h)
+int tp__handler_finish(tp_handler *h, bool log)
 {
-    if (h->finished)
+    if (tp__handler_done(h))
         return -EALREADY;
     if (!h->flushed) {
         set_length(h);
@@ -264,30 +264,36 @@ int tp_finish(tp_handler *h)
         tp_http_write_body(h->req, h->out, h->out_len);
     send_file(h);
     h->out_len = 0;
-    h->finished = true;
-    log_request(h);
+    tp__handler_to(h, HANDLER_FINISHED);
+    if (log)
+        log_request(h);
     if (h->cls->on_finish)
         CALL(h, h->cls->on_finish(h));
-    tp__handler_settle(h);
+    tp__handler_put(h); /* the request's reference */
     return 0;
+}
+
+int tp_finish(tp_handler *h)
+{
+    return tp__handler_finish(h, true);
 }
 
 struct tp_stream *tp_detach(tp_handler *h)
 {
-    if (h->finished || h->flushed)
+    if (tp__handler_done(h) || h->flushed)
         return NULL;
     struct tp_stream *s = tp_http_detach(h->req);
     if (!s)
         return NULL;
     tp__handler_drop_file(h);
-    h->finished = h->unanswered = true;
-    tp__handler_settle(h);
+    tp__handler_to(h, HANDLER_FINISHED); /* without on_finish or a log line */
+    tp__handler_put(h);                  /* the request's reference */
     return s;
 }
 
 bool tp_finished(tp_handler *h)
 {
-    return h->finished;
+    return tp__handler_done(h);
 }
 
 void tp__handler_capture_traceback(tp_handler *h, const char *what, int r)
@@ -320,14 +326,16 @@ static int default_write_error(tp_handler *h, int status)
                      TP_SLICE_FMT(reason), status, TP_SLICE_FMT(reason));
 }
 
+/* write_error may finish h itself (as Tornado's often do): h is held until we are done. */
 int tp_send_error(tp_handler *h, int status)
 {
-    if (h->finished)
+    if (tp__handler_done(h))
         return -EALREADY;
     if (h->flushed) {
         tp_log_error("Cannot send error response after headers written");
         return tp_finish(h);
     }
+    tp__handler_hold(h);
     tp_clear(h);
     tp_set_status(h, status, NULL);
     int r = TP_OK;
@@ -335,13 +343,14 @@ int tp_send_error(tp_handler *h, int status)
         CALL(h, r = h->cls->write_error(h, status));
     else
         default_write_error(h, status);
-    if (r != TP_OK && !h->finished) {
+    if (r != TP_OK && !tp__handler_done(h)) {
         tp_clear(h);
         tp_set_status(h, status, NULL);
         default_write_error(h, status);
     }
-    if (!h->finished)
+    if (!tp__handler_done(h))
         tp_finish(h);
+    tp__handler_put(h);
     return 0;
 }
 

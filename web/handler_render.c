@@ -19,12 +19,14 @@ tp_locales *tp__app_locales(tp_app *app)
     return app->settings.locales ? app->settings.locales : app->own_locales;
 }
 
+/* get_user_locale is app code that may finish h: h is held while we look at it after. */
 const tp_locale *tp_handler_locale(tp_handler *h)
 {
     if (h->locale)
         return h->locale;
     tp_locales *r = tp__app_locales(h->app);
     const char *code = NULL;
+    tp__handler_hold(h);
     if (h->cls->get_user_locale)
         CALL(h, code = h->cls->get_user_locale(h));
     if (code) {
@@ -34,7 +36,9 @@ const tp_locale *tp_handler_locale(tp_handler *h)
         tp_slice al = tp_headers_get_joined(&h->req->headers, TP_SLICE_LIT("Accept-Language"));
         h->locale = tp_locales_browser(r, al, "en_US");
     }
-    return h->locale;
+    const tp_locale *l = h->locale; /* the app's registry: outlives h */
+    tp__handler_put(h);
+    return l;
 }
 
 void tp_set_handler_locale(tp_handler *h, const tp_locale *l)
@@ -251,7 +255,7 @@ static json_t *namespace_values(tp_handler *h, json_t *kwargs)
     return ns;
 }
 
-int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, tp_buf *out)
+static int render_string(tp_handler *h, const char *name, json_t *kwargs, tp_buf *out)
 {
     tp_app *app = h->app;
     tp_template_loader *l = loader(app);
@@ -275,6 +279,15 @@ int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, tp_buf *ou
         return -EINVAL;
     }
     return 0;
+}
+
+/* The template calls UI methods and modules (app code, which may finish h): h is held. */
+int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, tp_buf *out)
+{
+    tp__handler_hold(h);
+    int r = render_string(h, name, kwargs, out);
+    tp__handler_put(h);
+    return r;
 }
 
 /* ---- render(): the page plus the used modules' resources -------------------------------- */
@@ -396,10 +409,11 @@ static void resources_free(resources *rs)
 
 int tp_render(tp_handler *h, const char *name, json_t *kwargs)
 {
-    if (h->finished)
+    if (tp__handler_done(h))
         return -EALREADY;
+    tp__handler_hold(h); /* as tp_render_string, and for collect() after it */
     tp_buf page = {0};
-    int r = tp_render_string(h, name, kwargs, &page);
+    int r = render_string(h, name, kwargs, &page);
     resources rs = {0};
     if (r == 0) {
         collect(h, &rs);
@@ -413,6 +427,9 @@ int tp_render(tp_handler *h, const char *name, json_t *kwargs)
     resources_free(&rs);
     tp_buf_free(&page);
     if (r < 0)
-        return tp_send_error(h, 500), r;
-    return tp_finish(h);
+        tp_send_error(h, 500);
+    else
+        r = tp_finish(h);
+    tp__handler_put(h);
+    return r;
 }

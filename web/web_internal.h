@@ -5,6 +5,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "http/query.h"
 #include "web/app.h"
 
@@ -47,12 +51,56 @@ void tp__route_index_free(tp_route_index *ix);
 /* Frees app->static_files (NULL is fine); web/static/handler.c. */
 void tp_static_files_free(struct tp_static_files *sf);
 
+/* ---- the handler's life -----------------------------------------------------------------
+ * Where a handler is in Tornado's life cycle. Only tp__handler_to changes it, and it asserts
+ * that the step is one of these (its table):
+ *
+ *   NEW -> INIT_FAILED          initialize returned an error without finishing
+ *   NEW, INIT_FAILED -> PREPARING
+ *                               the request is complete (streamed body: its head is): the 405
+ *                               check, INIT_FAILED's 500, the XSRF check, then prepare
+ *   PREPARING -> PREPARED       prepare returned TP_OK (or there is none)
+ *   PREPARED -> IN_METHOD       the method is called
+ *   PREPARED -> HANDED_OVER     FallbackHandler: a handler of another app takes the request
+ *   IN_METHOD -> WAITING        the method returned TP_AGAIN: a callback owes tp_finish
+ *   NEW..WAITING -> FINISHED    tp_finish (itself or through tp_send_error, tp_redirect,
+ *                               tp_render...), tp_detach, the client leaving before the method,
+ *                               or the app's teardown (tp__handlers_drop)
+ *   FINISHED, HANDED_OVER -> RELEASED
+ *                               the last reference was put
+ *
+ * The client going away is an event, not a state: on_connection_close runs; a handler that
+ * only waits for its request (NEW, INIT_FAILED, or PREPARED while its body streams in) is then
+ * finished without a log line, as nothing was answered; a method on the stack finishes when it
+ * returns, and a WAITING handler still owes its tp_finish (its writes are dropped).
+ *
+ * References (nginx's r->count): one for the request, from tp__handler_new until the handler
+ * reaches FINISHED or HANDED_OVER (whoever makes that step puts it); one for each app function
+ * on the stack (CALL), so a method may call tp_finish and return safely; and one for each
+ * caller that still looks at h after running code that may finish it (the HTTP delegate's
+ * callbacks, tp_send_error, tp_render...). The put of the last one calls tp__handler_release,
+ * the only place where a handler leaves its app's live list and its request is finished
+ * (tp_http_finish frees the request arena, and h with it). */
+enum tp_handler_state {
+    HANDLER_NEW,         /* created; initialize ran; the request body may still be coming */
+    HANDLER_INIT_FAILED, /* initialize failed: 500 (after a 405 or 400) once prepare is due */
+    HANDLER_PREPARING,   /* the checks before the method and prepare are running */
+    HANDLER_PREPARED,    /* prepare returned: a streamed body goes to data_received */
+    HANDLER_IN_METHOD,   /* the method runs, then its return value is acted on */
+    HANDLER_WAITING,     /* the method returned TP_AGAIN; tp_finish comes from a callback */
+    HANDLER_FINISHED,    /* answered (or given up): no more output */
+    HANDLER_HANDED_OVER, /* FallbackHandler's request belongs to another handler now */
+    HANDLER_RELEASED,    /* out of the live list; request finished unless HANDED_OVER */
+};
+
 struct tp_handler {
     tp_handler *prev, *next; /* in app->live */
     tp_app *app;
     const tp_handler_class *cls;
     tp_request *req;
-    void *state;
+    enum tp_handler_state state; /* changed by tp__handler_to only */
+    unsigned refs;               /* tp__handler_hold / tp__handler_put */
+    void *state_data;            /* the class's per-request state (tp_handler_state) */
     void *route_data;
     tp_slice *path_args;
     size_t npath_args;
@@ -64,8 +112,10 @@ struct tp_handler {
     int file_fd; /* tp_write_file's file, sent after out; -1 when none (owned) */
     off_t file_off;
     size_t file_len;
-    bool finished, flushed, async, closed, released, init_failed, unanswered;
-    int depth; /* app functions of this handler on the stack */
+    /* The head went out (tp_flush): headers are fixed and the body is chunked from then on.
+     * Output state, not a life-cycle step: a handler may flush while PREPARING, IN_METHOD or
+     * WAITING alike (as nginx keeps r->header_sent beside r->count). */
+    bool flushed;
     const char *missing_argument;
     const char *bad_argument; /* an argument that is not UTF-8: 400 after the method */
     const char *bad_body;     /* why the body is not a valid form: 400 before prepare */
@@ -83,28 +133,71 @@ struct tp_handler {
     tp_args query_args, body_args, cookies;
 };
 
-/* Calls into app code are bracketed so that a tp_finish inside defers the release. */
+/* Moves h to state to, asserting that the step is one listed above (a table lookup and a
+ * branch; compiled out under NDEBUG). */
+static inline void tp__handler_to(tp_handler *h, enum tp_handler_state to)
+{
+#define S(x) (1u << HANDLER_##x)
+    static const uint16_t allowed[] = {
+        [HANDLER_NEW] = S(INIT_FAILED) | S(PREPARING) | S(FINISHED),
+        [HANDLER_INIT_FAILED] = S(PREPARING) | S(FINISHED),
+        [HANDLER_PREPARING] = S(PREPARED) | S(FINISHED),
+        [HANDLER_PREPARED] = S(IN_METHOD) | S(HANDED_OVER) | S(FINISHED),
+        [HANDLER_IN_METHOD] = S(WAITING) | S(FINISHED),
+        [HANDLER_WAITING] = S(FINISHED),
+        [HANDLER_FINISHED] = S(RELEASED),
+        [HANDLER_HANDED_OVER] = S(RELEASED),
+        [HANDLER_RELEASED] = 0,
+    };
+#undef S
+    assert(allowed[h->state] & (1u << to));
+    (void)allowed;
+    h->state = to;
+}
+
+/* True once h gives no more output: FINISHED, HANDED_OVER or RELEASED. */
+static inline bool tp__handler_done(const tp_handler *h)
+{
+    return h->state >= HANDLER_FINISHED;
+}
+
+/* The last reference is gone: takes h out of its app's live list and, unless it was handed
+ * over, finishes its request (which frees h). Called by tp__handler_put only. */
+void tp__handler_release(tp_handler *h);
+
+/* Takes a reference on h: it stays valid until the matching tp__handler_put. */
+static inline void tp__handler_hold(tp_handler *h)
+{
+    h->refs++;
+}
+
+/* Drops a reference; the last one releases h, which must not be used after. */
+static inline void tp__handler_put(tp_handler *h)
+{
+    assert(h->refs > 0);
+    if (--h->refs == 0)
+        tp__handler_release(h);
+}
+
+/* Calls into app code hold a reference, so a tp_finish inside defers the release. */
 #define CALL(h, expr)                                                                              \
     do {                                                                                           \
-        (h)->depth++;                                                                              \
+        tp__handler_hold(h);                                                                       \
         expr;                                                                                      \
-        (h)->depth--;                                                                              \
+        tp__handler_put(h);                                                                        \
     } while (0)
 
-/* Releases the handler if it is finished and no app function of it is on the stack; true
- * when it is finished. */
-bool tp__handler_settle(tp_handler *h);
 /* No control characters (CR, LF, DEL...): safe in a header or status line. */
 bool tp__safe_text(const char *s);
 /* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
 void tp__handler_conditional(tp_handler *h);
+/* etag.c: Tornado's check_etag_header, for handlers and static files alike: true when the
+ * If-None-Match value (its headers joined) starts with "*" or holds a tag equal to etag in
+ * the weak comparison (W/ ignored on both sides); false when either is empty. Tokens are
+ * found as re.findall(r'\*|(?:W/)?"[^"]*"') finds them, so junk between them is skipped. */
+bool tp__etag_matches(tp_slice if_none_match, tp_slice etag);
 /* handler_render.c: the app's locale registry (settings.locales or a default one). */
 struct tp_locales *tp__app_locales(tp_app *app);
-/* Takes h out of its app's list of live handlers. */
-void tp__handler_unlink(tp_handler *h);
-/* app.c: FallbackHandler's step: a new handler for h's request from app's routes runs it;
- * h is finished without answering (its request now belongs to the new handler). */
-void tp__handler_hand_over(tp_handler *h, tp_app *app);
 /* handler_args.c: parses the arguments; false after a 400 for a body that is not a valid
  * form. */
 bool tp__handler_parse_body(tp_handler *h);
@@ -112,16 +205,25 @@ bool tp__handler_parse_body(tp_handler *h);
 void tp__handler_capture_traceback(tp_handler *h, const char *what, int r);
 /* Closes a file given to tp_write_file and not sent yet. */
 void tp__handler_drop_file(tp_handler *h);
-/* Runs the method for the request (prepare first unless it already ran). */
-void tp__handler_execute(tp_handler *h, bool prepare_done);
-/* A handler for the request, in its arena. */
+/* tp_finish; log false leaves out the access log line (nothing was answered). -EALREADY if
+ * h is done. Puts the request's reference: h may be released on return. */
+int tp__handler_finish(tp_handler *h, bool log);
+/* The request is complete: body arguments, prepare (unless it ran), the method. The caller
+ * holds a reference. Returns the app a FallbackHandler hands the request to (h is then
+ * HANDED_OVER, released with the caller's reference), else NULL. */
+tp_app *tp__handler_execute(tp_handler *h);
+/* A NEW handler for the request, in its arena, linked in app's live list; initialize has
+ * run. It holds the request's reference and one for the caller, who puts it. */
 tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,
                             void *route_data);
-/* Drops every handler still waiting for its tp_finish (the app is going away). */
+/* Finishes every handler that has not finished (the app is going away): no app code runs,
+ * nothing is logged, their requests are finished. */
 void tp__handlers_drop(tp_app *app);
-/* The client went away: on_connection_close. */
+/* The client went away: on_connection_close, then a handler that only waited for its
+ * request is finished. */
 void tp__handler_connection_closed(tp_handler *h);
-/* Runs prepare alone (streaming bodies); false if the handler finished in it. */
+/* The steps up to and including prepare (run alone for a streamed body); false unless h is
+ * PREPARED after them. The caller holds a reference. */
 bool tp__handler_prepare(tp_handler *h);
 
 #endif

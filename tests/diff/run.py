@@ -642,6 +642,10 @@ def cases():
     get("etag-custom-200", "/setetag")
     add("etag-head-405", request("HEAD", "/etag"))
     get("etag-gzip-304", "/etag", "If-None-Match: " + body_tag, "Accept-Encoding: gzip")
+    # findall's first token decides "*": after junk or an unclosed quote it still counts
+    get("etag-star-after-junk-304", "/etag", "If-None-Match: , *")
+    get("etag-star-after-open-quote-304", "/etag", 'If-None-Match: "a*')
+    get("etag-star-not-first", "/etag", 'If-None-Match: "x", *')
 
     # static files
     mtime = int(os.stat(os.path.join(STATIC, "big.txt")).st_mtime)
@@ -663,6 +667,8 @@ def cases():
     get("static-inm-304", "/static/big.txt", "If-None-Match: " + stag)
     get("static-inm-and-ims", "/static/big.txt", 'If-None-Match: "other"',
         "If-Modified-Since: " + lm)
+    get("static-inm-star-after-open-quote-304", "/static/big.txt", 'If-None-Match: "a*')
+    get("static-inm-weak-list-304", "/static/big.txt", 'If-None-Match: "x",\tW/' + stag)
     get("static-dir-403", "/static/")
     get("static-subdir-403", "/static/sub")
     get("static-css", "/static/sub/style.css")

@@ -22,5 +22,7 @@ Suite *static_suite(void);
 Suite *form_suite(void);
 Suite *gzip_suite(void);
 Suite *template_suite(void);
+Suite *handler_suite(void);
+Suite *etag_suite(void);
 
 #endif

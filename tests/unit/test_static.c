@@ -220,36 +220,6 @@ START_TEST(in_root)
 }
 END_TEST
 
-/* Tornado's CacheTest cases, and the findall scanning details. */
-START_TEST(etag_match)
-{
-    static const struct {
-        const char *inm, *etag;
-        bool match;
-    } cases[] = {
-        {"*", "\"abc\"", true},
-        {"\"abc\"", "\"abc\"", true},
-        {"W/\"abc\"", "\"abc\"", true},
-        {"\"abc\"", "W/\"abc\"", true},
-        {"\"xyz\"", "\"abc\"", false},
-        {"\"xyz\", \"abc\"", "\"abc\"", true},
-        {"\"xyz\",W/\"abc\"", "\"abc\"", true},
-        {"\"xyz\", \"uvw\"", "\"abc\"", false},
-        {"\"xyz\", *", "\"abc\"", false},
-        {"junk *", "\"abc\"", true},
-        {"abc", "\"abc\"", false},
-        {"\"abc", "\"abc\"", false},
-        {"*", "", false},
-        {"", "\"abc\"", false},
-        {"W/abc, \"abc\"", "\"abc\"", true},
-    };
-    for (size_t i = 0; i < N(cases); i++)
-        ck_assert_msg(tp_static_etag_match(tp_slice_cstr(cases[i].inm),
-                                           tp_slice_cstr(cases[i].etag)) == cases[i].match,
-                      "If-None-Match '%s' vs %s", cases[i].inm, cases[i].etag);
-}
-END_TEST
-
 /* sha512 of "" and of 200,000 bytes "i % 251" (past several 64 KiB chunks), by hashlib. */
 START_TEST(hash_fd)
 {
@@ -283,7 +253,6 @@ Suite *static_suite(void)
     tcase_add_test(tc, abspath_table);
     tcase_add_test(tc, abspath_relative_and_nul);
     tcase_add_test(tc, in_root);
-    tcase_add_test(tc, etag_match);
     tcase_add_test(tc, hash_fd);
     suite_add_tcase(s, tc);
     return s;

@@ -237,10 +237,8 @@ static bool not_modified(tp_handler *h, const struct stat *st)
 {
     tp_request *req = tp_handler_request(h);
     tp_slice inm = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("If-None-Match"));
-    if (inm.n) {
-        tp_slice etag = tp_headers_get(&h->headers, TP_SLICE_LIT("Etag"));
-        return tp_static_etag_match(inm, etag);
-    }
+    if (inm.n)
+        return tp_check_etag_header(h); /* web/etag.c: the handlers' own matcher */
     tp_slice ims = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("If-Modified-Since"));
     time_t since;
     return ims.p && tp_http_date_parse(ims.p, ims.n, &since) && since >= st->st_mtime;

@@ -66,9 +66,6 @@ TP_API tp_slice tp_static_abspath(tp_arena *a, const char *root, tp_slice rel);
 /* Tornado's validate_absolute_path root test: abs + "/" starts with root_abs + "/" (root
  * "/" accepts everything). root_abs is an abspath result. */
 TP_API bool tp_static_in_root(tp_slice root_abs, tp_slice abs);
-/* Tornado's check_etag_header: If-None-Match tokens ("*", "x", W/"x") against etag (weak
- * comparison; "*" only as the first token). false when etag or the tokens are empty. */
-TP_API bool tp_static_etag_match(tp_slice if_none_match, tp_slice etag);
 /* SHA-512 hex of the first size bytes of fd, read with pread in 64 KiB chunks, into
  * out[TP_STATIC_HASH_LEN + 1]. 0, -EIO if the file is shorter, or -errno. */
 TP_API int tp_static_hash_fd(int fd, uint64_t size, char *out);

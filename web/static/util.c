@@ -1,7 +1,8 @@
 /* The pure parts of StaticFileHandler (web/static/static.h): Range parsing, Content-Type guessing,
- * path normalisation and the root test, If-None-Match matching, the content hash. Each one
- * follows the Python it stands for, named above it (tornado/web.py, tornado/httputil.py,
- * posixpath.py, mimetypes.py of Tornado 6.5 and Python 3.11). */
+ * path normalisation and the root test, the content hash. Each one follows the Python it
+ * stands for, named above it (tornado/web.py, tornado/httputil.py, posixpath.py, mimetypes.py
+ * of Tornado 6.5 and Python 3.11). If-None-Match is matched by web/etag.c, for handlers and
+ * static files alike. */
 #include "web/static/static.h"
 
 #include <errno.h>
@@ -330,56 +331,7 @@ bool tp_static_in_root(tp_slice root_abs, tp_slice abs)
     return true;
 }
 
-/* ---- validators -------------------------------------------------------------------------- */
-
-/* The next match of the regex \*|(?:W/)?"[^"]*" in s from *i (as re.findall scans). */
-static bool next_etag(tp_slice s, size_t *i, tp_slice *tok)
-{
-    for (; *i < s.n; (*i)++) {
-        size_t k = *i;
-        if (s.p[k] == '*') {
-            *tok = (tp_slice){s.p + k, 1};
-            *i = k + 1;
-            return true;
-        }
-        if (s.n - k >= 2 && s.p[k] == 'W' && s.p[k + 1] == '/')
-            k += 2;
-        if (k < s.n && s.p[k] == '"') {
-            const char *q = memchr(s.p + k + 1, '"', s.n - k - 1);
-            if (q) {
-                *tok = (tp_slice){s.p + *i, (size_t)(q + 1 - (s.p + *i))};
-                *i = (size_t)(q + 1 - s.p);
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-static tp_slice strip_weak(tp_slice t)
-{
-    if (t.n >= 2 && t.p[0] == 'W' && t.p[1] == '/')
-        t.p += 2, t.n -= 2;
-    return t;
-}
-
-/* RequestHandler.check_etag_header: "*" matches only as the first token; otherwise weak
- * comparison (W/ ignored on both sides) with each token. */
-bool tp_static_etag_match(tp_slice if_none_match, tp_slice etag)
-{
-    size_t i = 0;
-    tp_slice tok;
-    if (!etag.n || !next_etag(if_none_match, &i, &tok))
-        return false;
-    if (tok.n == 1 && tok.p[0] == '*')
-        return true;
-    tp_slice want = strip_weak(etag);
-    do {
-        if (tp_slice_eq(strip_weak(tok), want))
-            return true;
-    } while (next_etag(if_none_match, &i, &tok));
-    return false;
-}
+/* ---- the version hash -------------------------------------------------------------------- */
 
 /* StaticFileHandler.get_content_version: SHA-512 of the content, read in 64 KiB chunks. */
 int tp_static_hash_fd(int fd, uint64_t size, char *out)
