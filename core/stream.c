@@ -44,6 +44,7 @@ enum stream_flag {
     F_WANT_DISPATCH = 1 << 3, /* the hook hands buffered data to the reader */
     F_WANT_FLUSH = 1 << 4,    /* the hook writes the queued output */
     F_HOOK_QUEUED = 1 << 5,   /* the hook is in the loop's deferred queue */
+    F_IN_EVENT = 1 << 6,      /* on_event delivers a read: it does the wanted work itself */
 };
 
 enum read_kind { R_NONE, R_UNTIL, R_REGEX, R_BYTES, R_CLOSE };
@@ -191,7 +192,8 @@ static void want(tp_stream *s, unsigned flag)
     if (is_closed(s))
         return;
     s->flags |= (uint16_t)flag;
-    queue_hook(s);
+    if (!(s->flags & F_IN_EVENT))
+        queue_hook(s);
 }
 
 /* ---- the read buffer ----------------------------------------------------------------- */
@@ -703,14 +705,19 @@ static void on_event(tp_loop *loop, int fd, unsigned events, void *arg)
             fire_waiters(s, 0);
     }
     if (!is_closed(s) && (events & (TP_READ | TP_ERROR_EVENTS))) {
+        s->flags |= F_IN_EVENT;
         read_some(s);
+        s->flags &= (uint16_t)~F_IN_EVENT;
         /* Answer this client now rather than after every other ready fd was served: the
-         * same one write (all pipelined responses of this read), less latency. */
+         * same one write (all pipelined responses of this read), less latency, and no trip
+         * through the hook. */
         if (!is_closed(s) && tp_chain_segments(&s->out) && !(s->flags & F_WRITE_BLOCKED)) {
+            s->flags &= (uint16_t)~F_WANT_FLUSH;
             flush_now(s);
             after_flush(s);
-            return;
         }
+        if (!is_closed(s) && (s->flags & (F_WANT_FLUSH | F_WANT_DISPATCH)))
+            queue_hook(s); /* work wanted during the read that is still to do */
     }
     update_interest(s);
 }
