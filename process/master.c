@@ -213,6 +213,8 @@ static void start_failed(tp_master *m, const char *why)
 
 /* ---- control messages --------------------------------------------------------------------- */
 
+static void respawn_after_backoff(tp_master *m, int slot);
+
 static worker *replacement_for(const tp_master *m, const worker *old)
 {
     for (worker *w = m->workers; w; w = w->next)
@@ -262,7 +264,9 @@ static void on_ctl(tp_loop *loop, int fd, unsigned events, void *arg)
         w->recycled = true;
         tp_log_info("worker[%d] pid %d reached max_requests: starting its replacement", w->slot,
                     (int)w->pid);
-        tp__spawn(m, w->slot, m->current_gen);
+        /* A failed fork is retried as a respawn; the old worker serves until one is ready. */
+        if (!tp__spawn(m, w->slot, m->current_gen))
+            respawn_after_backoff(m, w->slot);
     }
 }
 
