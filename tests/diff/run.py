@@ -26,9 +26,11 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 
@@ -72,28 +74,36 @@ TORNADO_65 = {
 # it is ignored, so that one difference does not hide the others.
 GZIP_MTIME_CASES = {"gzip-ae-gzip"}
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import portfile  # noqa: E402  (port 0 and a port file)
+
 # ---- HTTP plumbing -------------------------------------------------------------------------
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def start(args, what, tmp, env=None):
+    """Starts a server that binds port 0 and writes its port to a port file
+    (tests/lib/portfile.py); returns (Popen, port file, stderr file): stderr goes to tmp, shown if
+    the server does not start."""
+    port_file = os.path.join(tmp, what + ".port")
+    err_path = os.path.join(tmp, what + ".stderr")
+    with open(err_path, "wb") as err:
+        p = subprocess.Popen(args(port_file), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                             stdout=err, stderr=err)
+    return p, port_file, err_path
 
 
-def wait_port(port, proc, what):
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit("%s exited early with %s" % (what, proc.returncode))
+def wait_started(p, port_file, err_path, what):
+    # Generous: a loaded machine (ASan build, other jobs) starts Python and Tornado slowly.
+    port = portfile.wait(port_file, p, 60)
+    if port is None:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
+            with open(err_path, "rb") as f:
+                err = f.read().decode("utf-8", "replace")[-2000:]
         except OSError:
-            time.sleep(0.05)
-    sys.exit("%s did not listen on %d" % (what, port))
+            err = ""
+        sys.exit("%s did not start (exit %r, no port in %s):\n%s"
+                 % (what, p.poll(), port_file, err))
+    return port
 
 
 class Response:
@@ -778,20 +788,18 @@ def main():
     if not os.access(binary, os.X_OK):
         sys.exit("%s missing: make BUILD=%s %s" % (binary, build, os.path.join(build, "tests/diffapp")))
     started = time.time()
-    py_port, c_port = free_port(), free_port()
     env = dict(os.environ, TP_DIFF_STATIC=STATIC)
+    tmp = tempfile.mkdtemp(prefix="tp-diff-")
     procs = []
     try:
-        py = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "twin.py"), str(py_port),
-                               STATIC], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-        procs.append(py)
-        c = subprocess.Popen([binary, "--port=%d" % c_port, "--address=127.0.0.1",
-                              "--logging=none"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        procs.append(c)
-        wait_port(py_port, py, "twin.py")
-        wait_port(c_port, c, "diffapp")
+        py = start(lambda pf: ["/usr/bin/python3", os.path.join(HERE, "twin.py"),
+                               "--port-file=" + pf, STATIC], "twin.py", tmp)
+        procs.append(py[0])
+        c = start(lambda pf: [binary, "--port=0", "--port-file=" + pf, "--address=127.0.0.1",
+                              "--logging=none"], "diffapp", tmp, env)
+        procs.append(c[0])
+        py_port = wait_started(*py, "twin.py")
+        c_port = wait_started(*c, "diffapp")
         answers, failed, allowed, total = {}, [], [], 0
         for name, raw in cases():
             if only and only not in name:
@@ -843,6 +851,7 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
