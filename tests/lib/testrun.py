@@ -59,6 +59,33 @@ def tcp_listeners():
                 yield int(f[1].rsplit(":", 1)[1], 16), int(f[9])
 
 
+def _tcp_sockets():
+    """(local port, remote port, state, rx queue, inode) of every TCP socket (/proc/net/tcp*)."""
+    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(fn) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) >= 10:
+                yield (int(f[1].rsplit(":", 1)[1], 16), int(f[2].rsplit(":", 1)[1], 16), f[3],
+                       int(f[4].split(":")[1], 16), int(f[9]))
+
+
+def server_read_all(sock):
+    """True once the server end of sock (a TCP connection this process made on loopback) was
+    accepted by the server and has read everything sent on it: its socket has an inode (an
+    accept made it a file) and an empty receive queue. Wait for this, not for a sleep, before
+    signalling a server that must have a request in hand."""
+    lport, rport = sock.getsockname()[1], sock.getpeername()[1]
+    for local, remote, state, rx, inode in _tcp_sockets():
+        if local == rport and remote == lport and state == "01":
+            return inode != 0 and rx == 0
+    return False
+
+
 def slow(fn):
     """A long load test: skipped with --quick."""
     fn.slow = True
