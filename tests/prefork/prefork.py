@@ -440,7 +440,7 @@ class Client:
     with Connection: close (then reopen); else one request per connection. A connection refused,
     an EOF or reset before a complete response, a timeout (read_timeout: generous, a loaded
     machine answers slowly) or a bad response is a failure; each failure records when the
-    request that failed was sent. For path /pid, each thread remembers which worker pid its
+    connection of the request that failed was opened. For path /pid, each thread remembers which worker pid its
     connection talks to, and pid_counts() says how many responses each pid gave."""
 
     def __init__(self, port, conns=1, path="/", keepalive=True, unix=None, accept=(b"v1", b"v2"),
@@ -451,7 +451,7 @@ class Client:
         self.stop_ev = threading.Event()
         self.deadline = time.monotonic() + max_seconds
         self.stats = [dict(sent=0, received=0, closes=0, failures=[], bodies=collections.Counter(),
-                           pid=None, pids=collections.Counter(), open=False, sent_at=None)
+                           pid=None, pids=collections.Counter(), open=False, conn_at=None)
                       for _ in range(conns)]
         self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
                         for i in range(conns)]
@@ -465,27 +465,26 @@ class Client:
         return self
 
     def _fail(self, st, what, e):
-        """Records (time, what, error, worker pid, send time of the failed request)."""
+        """Records (time, what, error, worker pid, when the connection was opened)."""
         st["failures"].append((time.monotonic(), what, "%s: %s" % (type(e).__name__, e)
                                if isinstance(e, BaseException) else str(e), st["pid"],
-                               st["sent_at"]))
+                               st["conn_at"]))
 
     def _run(self, i):
         st = self.stats[i]
         conn = None
         while not self.stop_ev.is_set() and time.monotonic() < self.deadline:
             if conn is None:
+                st["conn_at"] = time.monotonic()
                 try:
                     conn = connect(self.port, self.unix, self.read_timeout)
                 except OSError as e:
-                    st["sent_at"] = time.monotonic()
                     self._fail(st, "connect", e)
                     time.sleep(0.05)
                     continue
                 st["pid"] = None
                 st["open"] = True
             try:
-                st["sent_at"] = time.monotonic()
                 conn.send(self.req)
                 st["sent"] += 1
                 r = conn.read_response()

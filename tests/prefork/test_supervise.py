@@ -39,8 +39,8 @@ def test_crash_respawn_same_slot():
         finally:
             c.stop()
         # Only requests in flight on the crashed worker failed: at most one per connection,
-        # each failing after the crash and sent before the worker was gone (not a wall-clock
-        # window: a loaded machine may take long to notice).
+        # each failing after the crash, on a connection opened before the worker was gone (not
+        # a wall-clock window: a loaded machine may take long to notice).
         f = c.failures()
         late = [x for x in f if x[1] < t0 or x[5] is None or x[5] > t_dead]
         assert len(f) <= 2 and not late, \
@@ -141,7 +141,8 @@ def test_hung_worker_heartbeat_kill():
         m = s.wait_log(r"worker\[0\] pid %d missed its heartbeat for ([\d.]+) s" % w.pid, 30)
         dt = time.monotonic() - t0
         s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal (SIGABRT|SIGKILL)" % w.pid, 30)
-        assert float(m.group(1)) > 2, "aborted after %s s of silence with --worker-timeout=2" % (
+        # (logged with one decimal: 2.0 may be 2.04)
+        assert float(m.group(1)) >= 2, "aborted after %s s of silence with --worker-timeout=2" % (
             m.group(1))
         # At least the timeout (less the age of the last beat); at most 10 times it.
         assert 1.2 <= dt <= 20, "hung worker detected after %.1f s with --worker-timeout=2" % dt
