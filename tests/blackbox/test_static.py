@@ -139,7 +139,7 @@ def same(pair, path, headers=(), method="GET"):
     if ea:
         ta = email.utils.parsedate_to_datetime(ea).timestamp()
         tb = email.utils.parsedate_to_datetime(eb).timestamp()
-        assert abs(ta - tb) <= 5, (ea, eb)
+        assert abs(ta - tb) <= 60, (ea, eb)  # now + 10 years, at two requests' times
     return a
 
 
@@ -354,7 +354,7 @@ def test_versioned_urls():
             r = same(pair, path)
             assert r.header("Cache-Control") == "max-age=315360000", path
             expires = email.utils.parsedate_to_datetime(r.header("Expires")).timestamp()
-            assert abs(expires - (time.time() + 315360000)) < 10
+            assert abs(expires - (time.time() + 315360000)) < 60
         r = same(pair, "/static/hello.txt?w=1")
         assert not r.has("Cache-Control") and not r.has("Expires")
         r = same(pair, url, [("Range", "bytes=1-2")])
@@ -386,7 +386,7 @@ def test_hash_follows_file_changes():
 def test_big_file_by_sendfile():
     data = content("big.bin")
     with ours() as port:
-        with Conn(port, timeout=20) as c:
+        with Conn(port, timeout=60) as c:
             c.request("GET", "/static/big.bin")
             r = c.read_response()
             assert r.status == 200 and len(r.body) == BIG and r.body == data
