@@ -285,6 +285,10 @@ def decode_signed_v2(s):
 
 # ---- normalisation -------------------------------------------------------------------------
 
+# A time in an answer is "now" when it is within this many seconds of the request's sending:
+# generous, since a loaded machine may answer seconds later.
+NOW_SLACK = 60
+
 DATE_RE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
 XSRF2_RE = re.compile(r"2\|[0-9a-f]{8}\|(?:[0-9a-f]{2})+\|\d{1,12}")
 SIGNED2_RE = re.compile(r"2\|1:\d\|\d+:\d+\|\d+:[^|]*\|\d+:[A-Za-z0-9+/=]*\|[0-9a-f]{64}")
@@ -296,7 +300,7 @@ def norm_date(m, when):
     t = calendar.timegm(email.utils.parsedate(m.group(0)))
     delta = t - when
     days = round(delta / 86400)
-    if abs(delta - days * 86400) <= 5 and abs(days) < 20 * 366:
+    if abs(delta - days * 86400) <= NOW_SLACK and abs(days) < 20 * 366:
         return "<now%+dd>" % days
     return m.group(0)
 
@@ -325,7 +329,7 @@ def norm_xsrf_token(tok, ctx, resp_raw, when, problems):
         tss = ""
     elif ctx.req_xsrf and ctx.req_xsrf[2] is not None and ts == ctx.req_xsrf[2]:
         tss = " ts=request-cookie"
-    elif abs(ts - when) <= 5:
+    elif abs(ts - when) <= NOW_SLACK:
         tss = " ts=now"
     else:
         tss = " ts=%d" % ts
@@ -358,7 +362,7 @@ def normalise(resp, ctx, problems, check_mtime=False):
                 if d is None:
                     problems.append("signed value with a bad signature: %s" % m.group(0))
                     return "<bad signed %s>" % m.group(0)
-                ts = "now" if abs(d[2] - when) <= 5 else str(d[2])
+                ts = "now" if abs(d[2] - when) <= NOW_SLACK else str(d[2])
                 return "<signed v2 name=%s value=%r ts=%s>" % (d[0], d[1], ts)
 
             v = SIGNED2_RE.sub(signed, v)
@@ -371,7 +375,7 @@ def normalise(resp, ctx, problems, check_mtime=False):
             problems.append("gzip body without gzip magic")
         else:
             mtime = int.from_bytes(body[4:8], "little")
-            if check_mtime and abs(mtime - when) > 5:
+            if check_mtime and abs(mtime - when) > NOW_SLACK:
                 problems.append("gzip header MTIME %d is not the time of the request" % mtime)
             try:
                 plain = zlib.decompress(body, 16 + zlib.MAX_WBITS)
