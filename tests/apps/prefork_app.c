@@ -1,8 +1,12 @@
 /* The app the prefork tests reload: built as app_v1.so and app_v2.so (APP_VERSION), and as
- * broken variants (BROKEN=...) that must fail to boot. */
+ * broken variants (BROKEN=...) that must fail to boot. PREFORK_APP_INIT_MS=N in the
+ * environment makes a good app's init take N ms: a reload then lasts at least that long, so a
+ * test can send signals during one however slow the machine. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tp.h"
@@ -72,6 +76,13 @@ static int app_init(tp_app *app)
         pause();
     return 0;
 #else
+    const char *ms = getenv("PREFORK_APP_INIT_MS");
+    long n = ms ? atol(ms) : 0;
+    if (n > 0) {
+        struct timespec ts = {n / 1000, (n % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
     tp_app_route(app, "/", &version_h, NULL);
     tp_app_route(app, "/pid", &pid_h, NULL);
     tp_app_route(app, "/crash", &crash_h, NULL);

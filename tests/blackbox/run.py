@@ -6,7 +6,7 @@ Usage: python3 tests/blackbox/run.py --build=build [--quick] [-k substring] [-v]
 Imports every tests/blackbox/test_*.py and runs each test_* function (in file order). Tests
 that need special server options start their own server with harness.server(*flags); the
 others share one default server (harness.shared()). Each test has a watchdog timeout
-(default 30 s, @harness.timeout(N) to change it); @harness.slow tests are skipped with
+(default 120 s, @harness.timeout(N) to change it); @harness.slow tests are skipped with
 --quick. Prints one line per test, then exactly one summary line "N passed, M failed";
 exits 1 if anything failed.
 """
@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import testrun  # noqa: E402
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 120.0
 
 
 def main():

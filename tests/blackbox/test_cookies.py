@@ -13,7 +13,7 @@ TORNADO = "/usr/bin/python3"
 def _tornado(code):
     """Runs Python code with Debian's Tornado imported as w; returns its stdout line."""
     out = subprocess.run([TORNADO, "-c", "import tornado.web as w\n" + code],
-                         capture_output=True, text=True, timeout=20)
+                         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 

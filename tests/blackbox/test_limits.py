@@ -94,7 +94,7 @@ def test_max_body_size_zero():
 
 def test_large_body_within_default_limit():
     body = b"L" * (4 << 20)
-    with Conn(shared(), timeout=10) as c:
+    with Conn(shared(), timeout=60) as c:
         c.request("POST", "/echo", body=body)
         r = expect_ok(c.read_response())
         assert r.body == body

@@ -59,7 +59,7 @@ def _tornado(uri, headers, name="page.html"):
     out = subprocess.run(["/usr/bin/python3", "-c", TWIN, os.path.join(HERE, "templates"),
                           os.path.join(HERE, "locale"), uri, repr(dict(headers)), name,
                           os.path.join(HERE, "static_root")],
-                         capture_output=True, timeout=30)
+                         capture_output=True, timeout=60)
     assert out.returncode == 0, out.stderr.decode()
     return out.stdout
 

@@ -1,7 +1,7 @@
 """Process lifecycle and logging options."""
 import signal
-import time
 
+import testrun
 from harness import server, wait_stderr, final_stderr
 import http_client as hc
 from http_client import Conn, expect_ok
@@ -32,7 +32,10 @@ def test_sigterm_with_request_in_flight():
         slow.request("GET", "/async?ms=5000")
         streaming = Conn(port)
         streaming.send(b"POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
-        time.sleep(0.1)
+        # TERM only once the server has read all three (on a loaded machine it may not have)
+        for c in (waiting, slow, streaming):
+            testrun.wait_until(lambda: testrun.server_read_all(c.sock), 30,
+                               "the server reading a request")
     for c in (waiting, slow, streaming):
         c.close()
 

@@ -1,7 +1,12 @@
 #!/usr/bin/python3
 """The Python twin of tests/apps/diffapp.c, on tornado.web (Debian's python3-tornado).
 
+    /usr/bin/python3 tests/diff/twin.py --port-file=FILE [STATIC_DIR]
     /usr/bin/python3 tests/diff/twin.py PORT [STATIC_DIR]
+
+With --port-file it listens on a port the kernel picks (port 0) and writes it to FILE once
+listening (tests/lib/portfile.py), as diffapp does with --port=0 --port-file=FILE: that is
+how tests/diff/run.py starts it. A PORT number is for running it by hand.
 
 Every handler here has a C counterpart in diffapp.c with the same route, settings and
 output; tests/diff/run.py sends both the same requests and compares the answers. Keep the
@@ -360,9 +365,15 @@ def make_app(static_dir):
 
 
 def main():
-    port = int(sys.argv[1])
+    where = sys.argv[1]
     static_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "static")
-    make_app(static_dir).listen(port, address="127.0.0.1")
+    app = make_app(static_dir)
+    if where.startswith("--port-file="):
+        sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+        import portfile
+        portfile.listen_tornado(app, where.split("=", 1)[1])
+    else:
+        app.listen(int(where), address="127.0.0.1")
     tornado.ioloop.IOLoop.current().start()
 
 

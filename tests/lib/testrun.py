@@ -7,6 +7,11 @@ import signal
 import time
 import traceback
 
+import portfile
+
+# How a harness waits for a server to listen: tests/lib/portfile.py (port 0 and a port file).
+wait_port_file = portfile.wait
+
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
 
@@ -22,22 +27,22 @@ class ServerFailure(AssertionError):
     pass
 
 
-def wait_port_file(path, proc, timeout):
-    """The port a starting server wrote to path (--port-file), or None if proc exited or the
-    timeout passed first."""
+def wait_until(cond, timeout, what, interval=0.02):
+    """Polls cond() until it returns a true value, which is returned. After timeout seconds
+    raises AssertionError("WHAT: not within N s", with cond's last value; what may be a
+    function, called then, to describe the state at that moment). Tests wait for the
+    condition they check this way, never for a sleep or a fixed number of requests: the
+    deadline is only there to end a test whose condition never comes, so make it generous
+    (a loaded 2-core machine can be 10 times slower than an idle one)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open(path) as f:
-                txt = f.read().strip()
-        except OSError:
-            txt = ""
-        if txt.isdigit():
-            return int(txt)
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.01)
-    return None
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("%s: not within %.1f s (last: %r)"
+                                 % (what() if callable(what) else what, timeout, v))
+        time.sleep(interval)
 
 
 def tcp_listeners():
@@ -52,6 +57,33 @@ def tcp_listeners():
             f = line.split()
             if len(f) >= 10 and f[3] == "0A":
                 yield int(f[1].rsplit(":", 1)[1], 16), int(f[9])
+
+
+def _tcp_sockets():
+    """(local port, remote port, state, rx queue, inode) of every TCP socket (/proc/net/tcp*)."""
+    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(fn) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) >= 10:
+                yield (int(f[1].rsplit(":", 1)[1], 16), int(f[2].rsplit(":", 1)[1], 16), f[3],
+                       int(f[4].split(":")[1], 16), int(f[9]))
+
+
+def server_read_all(sock):
+    """True once the server end of sock (a TCP connection this process made on loopback) was
+    accepted by the server and has read everything sent on it: its socket has an inode (an
+    accept made it a file) and an empty receive queue. Wait for this, not for a sleep, before
+    signalling a server that must have a request in hand."""
+    lport, rport = sock.getsockname()[1], sock.getpeername()[1]
+    for local, remote, state, rx, inode in _tcp_sockets():
+        if local == rport and remote == lport and state == "01":
+            return inode != 0 and rx == 0
+    return False
 
 
 def slow(fn):

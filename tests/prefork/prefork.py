@@ -101,7 +101,7 @@ def spawn(args, **kw):
     return p
 
 
-def run_cmd(args, timeout=10.0, cwd=None):
+def run_cmd(args, timeout=30.0, cwd=None):
     """Runs a command to completion: (rc, stdout, stderr) as text. A command still running
     after timeout is killed (with every process it started) and the test fails."""
     p = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
@@ -134,6 +134,17 @@ def proc_stat(pid):
         return None
     rest = data[data.rfind(")") + 2:].split()
     return rest[0], int(rest[1]), int(rest[11]) + int(rest[12])
+
+
+def signal_pending(pid, sig):
+    """True while sig is pending for pid (/proc/PID/status SigPnd or ShdPnd): for a master
+    that reads its signals from a signalfd, False once it has read it."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            masks = [int(ln.split()[1], 16) for ln in f if ln.startswith(("SigPnd:", "ShdPnd:"))]
+    except (OSError, ValueError, IndexError):
+        return False
+    return any(m & (1 << (int(sig) - 1)) for m in masks)
 
 
 def cpu_ticks(pid):
@@ -253,7 +264,7 @@ def kill_tree(pid, popen=None):
                 os.kill(c, signal.SIGKILL)
             except OSError:
                 pass
-    wait_gone(tree, 3.0)
+    wait_gone(tree, 10.0)
     reap()
 
 
@@ -383,11 +394,11 @@ def app_mappings(pid):
 
 # -- HTTP ----------------------------------------------------------------------------------------
 
-def get(port, path="/", timeout=5.0):
+def get(port, path="/", timeout=30.0):
     return http_client.get(port, path, timeout=timeout)
 
 
-def body(port, path="/", timeout=5.0):
+def body(port, path="/", timeout=30.0):
     r = get(port, path, timeout)
     assert r.status == 200, "GET %s: %r" % (path, r)
     return r.body.decode("latin-1")
@@ -396,7 +407,7 @@ def body(port, path="/", timeout=5.0):
 class UnixConn(http_client.Conn):
     """http_client.Conn over a unix socket."""
 
-    def __init__(self, path, timeout=5.0):
+    def __init__(self, path, timeout=30.0):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(timeout)
         s.connect(path)
@@ -406,13 +417,13 @@ class UnixConn(http_client.Conn):
         self.eof = False
 
 
-def connect(port=None, unix=None, timeout=5.0):
+def connect(port=None, unix=None, timeout=30.0):
     if unix:
         return UnixConn(unix, timeout)
     return http_client.Conn(port, timeout)
 
 
-def read_after_response(conn, timeout=5.0):
+def read_after_response(conn, timeout=30.0):
     """After a final response: "fin" (clean EOF), "rst" (reset), "data" or "open"."""
     conn.sock.settimeout(timeout)
     try:
@@ -428,18 +439,20 @@ class Client:
     """Threads doing sequential requests, each on its own connection, counting every request
     sent and every response received. keepalive: reuse the connection until the server answers
     with Connection: close (then reopen); else one request per connection. A connection refused,
-    an EOF or reset before a complete response, a timeout or a bad response is a failure.
-    For path /pid, each thread remembers which worker pid its connection talks to."""
+    an EOF or reset before a complete response, a timeout (read_timeout: generous, a loaded
+    machine answers slowly) or a bad response is a failure; each failure records when the
+    connection of the request that failed was opened. For path /pid, each thread remembers which worker pid its
+    connection talks to, and pid_counts() says how many responses each pid gave."""
 
     def __init__(self, port, conns=1, path="/", keepalive=True, unix=None, accept=(b"v1", b"v2"),
-                 max_seconds=120.0, read_timeout=5.0):
+                 max_seconds=300.0, read_timeout=30.0):
         self.port, self.path, self.unix, self.accept = port, path, unix, accept
         self.keepalive = keepalive
         self.read_timeout = read_timeout
         self.stop_ev = threading.Event()
         self.deadline = time.monotonic() + max_seconds
         self.stats = [dict(sent=0, received=0, closes=0, failures=[], bodies=collections.Counter(),
-                           pid=None, pids=collections.Counter(), open=False)
+                           pid=None, pids=collections.Counter(), open=False, conn_at=None)
                       for _ in range(conns)]
         self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
                         for i in range(conns)]
@@ -453,14 +466,17 @@ class Client:
         return self
 
     def _fail(self, st, what, e):
+        """Records (time, what, error, worker pid, when the connection was opened)."""
         st["failures"].append((time.monotonic(), what, "%s: %s" % (type(e).__name__, e)
-                               if isinstance(e, BaseException) else str(e), st["pid"]))
+                               if isinstance(e, BaseException) else str(e), st["pid"],
+                               st["conn_at"]))
 
     def _run(self, i):
         st = self.stats[i]
         conn = None
         while not self.stop_ev.is_set() and time.monotonic() < self.deadline:
             if conn is None:
+                st["conn_at"] = time.monotonic()
                 try:
                     conn = connect(self.port, self.unix, self.read_timeout)
                 except OSError as e:
@@ -523,8 +539,8 @@ class Client:
             c.update(s["bodies"])
         return c
 
-    def wait_requests(self, n, timeout=5.0):
-        """Waits until every thread got n responses."""
+    def wait_requests(self, n, timeout=60.0):
+        """Waits until every thread got n responses (True), or timeout seconds (False)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if all(s["received"] >= n for s in self.stats):
@@ -532,11 +548,31 @@ class Client:
             time.sleep(0.01)
         return False
 
+    def wait_progress(self, n=5, timeout=60.0):
+        """Waits until every thread got n more responses than now: requests go on succeeding.
+        Raises AssertionError after timeout seconds."""
+        base = [s["received"] for s in self.stats]
+        testrun.wait_until(lambda: all(s["received"] >= b + n for s, b in zip(self.stats, base)),
+                           timeout, lambda: "%d more responses on each of %d connections (%s)"
+                           % (n, len(base), self.summary()), interval=0.01)
+
+    def pid_counts(self):
+        """{worker pid: responses} over every thread (path /pid)."""
+        for _ in range(100):
+            try:
+                c = collections.Counter()
+                for st in self.stats:
+                    c.update(dict(st["pids"]))
+                return c
+            except RuntimeError:  # a thread added a pid meanwhile
+                continue
+        raise AssertionError("cannot read the client's pid counts")
+
     def summary(self):
         f = self.failures()
         return ("sent %d, received %d, reopened after Connection: close %d, failures %d%s"
                 % (self.total("sent"), self.total("received"), self.total("closes"), len(f),
-                   "".join("\n  conn %d at %.3f: %s: %s (worker %s)" % x for x in f[:10])))
+                   "".join("\n  conn %d at %.3f: %s: %s (worker %s)" % x[:5] for x in f[:10])))
 
     def check_clean(self):
         assert not self.failures() and self.total("sent") == self.total("received"), \
@@ -556,11 +592,12 @@ def _opt_name(flag):
 class Server:
     """A tornado-prefork master started in a fresh temp dir on a copy of an app (app.so), with
     --address=127.0.0.1 --port=0 --port-file --pid-file --log-file (unless flags give them),
-    and extra_env added to its environment. Waits for the port file (written once the first
+    and extra_env added to its environment (TP_TEST_FAIL_FORKS for the master,
+    PREFORK_APP_INIT_MS for the test app). Waits for the port file (written once the first
     generation is READY)."""
 
     def __init__(self, *flags, app="app_v1.so", procs=2, prefix=(), wait=True,
-                 start_timeout=10.0, defaults=True, app_arg=None, dir_mode=None, extra_env=None):
+                 start_timeout=60.0, defaults=True, app_arg=None, dir_mode=None, extra_env=None):
         exe = binary()
         self.dir = tempfile.mkdtemp(prefix="tp-prefork-")
         if dir_mode is not None:
@@ -611,7 +648,7 @@ class Server:
             self.wait_started(start_timeout)
 
     # -- state --------------------------------------------------------------------------------
-    def wait_started(self, timeout=10.0):
+    def wait_started(self, timeout=60.0):
         self.port = testrun.wait_port_file(self.port_file, self.proc, timeout)
         if self.port is None:
             rc = self.proc.poll()
@@ -651,7 +688,7 @@ class Server:
         self.log_mark = len(self.log())
         return self.log_mark
 
-    def wait_log(self, regex, timeout=10.0, since=None, fail_regex=None):
+    def wait_log(self, regex, timeout=30.0, since=None, fail_regex=None):
         """Waits for a complete log line (after the mark) matching regex; returns the match.
         Raises if fail_regex matches first or on timeout."""
         rx = re.compile(regex)
@@ -717,7 +754,7 @@ class Server:
                 _seen.add(pid)
         return sorted(out, key=lambda w: (w.slot, w.gen))
 
-    def wait_workers(self, n, gen=None, timeout=10.0, slots=True):
+    def wait_workers(self, n, gen=None, timeout=30.0, slots=True):
         """Waits until the master has exactly n children, all titled workers (of generation
         gen if given) in slots 0..n-1; returns them."""
         deadline = time.monotonic() + timeout
@@ -767,7 +804,7 @@ class Server:
         shutil.copyfile(app_path(name), tmp)
         os.rename(tmp, self.app)
 
-    def hup(self, timeout=15.0):
+    def hup(self, timeout=60.0):
         """SIGHUP, then waits for the next "generation G serving" line; returns G. A "reload
         failed" line instead fails the test."""
         self.mark()
@@ -777,20 +814,29 @@ class Server:
             raise AssertionError("reload failed: %s" % self.log()[self.log_mark:][-1000:])
         return int(m.group(1))
 
-    def hup_expect_failure(self, timeout=15.0):
+    def hup_expect_failure(self, timeout=60.0):
         """SIGHUP, then waits for "reload failed at STAGE: REASON; still serving generation G";
         returns the match."""
         self.mark()
         self.signal(signal.SIGHUP)
         return self.wait_log(FAILED.pattern, timeout, fail_regex=SERVING.pattern)
 
-    def reload(self, name, timeout=15.0):
+    def reload(self, name, timeout=60.0):
         self.swap_app(name)
         return self.hup(timeout)
 
-    def settle(self, n=None, timeout=15.0):
-        """Waits until only the newest generation's workers remain."""
-        return self.wait_workers(self.procs if n is None else n, gen=self.gen(), timeout=timeout)
+    def settle(self, n=None, timeout=60.0):
+        """Waits until only the newest generation's workers remain (the newest at each look:
+        a reload still coalesced when this is called is waited for too); returns them."""
+        n = self.procs if n is None else n
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.wait_workers(n, gen=self.gen(), timeout=0.2)
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+
 
     def tree(self):
         return [self.pid] + descendants(self.pid)
@@ -800,7 +846,7 @@ class Server:
         if rep:
             raise ServerFailure("sanitizer report from the server:\n" + rep)
 
-    def stop(self, sig=None, timeout=15.0):
+    def stop(self, sig=None, timeout=30.0):
         """Sends sig (default TERM); the master must exit 0 within timeout, leave no process
         behind and write no sanitizer report. Returns the seconds it took."""
         sig = signal.SIGTERM if sig is None else sig
@@ -823,7 +869,7 @@ class Server:
             self.kill()
             raise ServerFailure(msg)
         dt = time.monotonic() - t0
-        left = wait_gone(pids[1:], 2.0)
+        left = wait_gone(pids[1:], 10.0)
         left = [(p, read_cmdline(p)) for p in left]
         for p, _ in left:
             if ours(p):
@@ -899,16 +945,15 @@ def server(*flags, **kw):
     s.stop()
 
 
-def start_fails(args, timeout=10.0):
+def start_fails(args, timeout=30.0):
     """Runs the server binary with args expecting it to exit by itself. Returns (rc, stderr
     lines, seconds); checks that no process is left behind."""
     before = set(p for p, _ in server_processes())
     t0 = time.monotonic()
     rc, out, err = run_cmd([binary()] + list(args), timeout=timeout)
     dt = time.monotonic() - t0
-    time.sleep(0.05)
     reap()
-    deadline = time.monotonic() + 1.0
+    deadline = time.monotonic() + 10.0
     while True:
         left = [(p, c) for p, c in server_processes() if p not in before]
         if not left or time.monotonic() > deadline:

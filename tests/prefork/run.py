@@ -4,7 +4,7 @@
 Usage: python3 tests/prefork/run.py --build=build [--quick] [-k substring] [-v]
 
 Imports every tests/prefork/test_*.py and runs each test_* function (in file order), each under
-a watchdog (default 60 s, @prefork.timeout(N) to change it). @prefork.slow tests (the 30-second
+a watchdog (default 180 s, @prefork.timeout(N) to change it). @prefork.slow tests (the 30-second
 wrk runs and the 200-reload test) are skipped with --quick. After each test every process it
 started is killed; at the end no process titled or named tornado-prefork may remain from this
 run (the runner is a child subreaper, so orphaned workers stay in its tree). Prints one line
@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import testrun  # noqa: E402
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 180.0
 
 
 def no_core_files():

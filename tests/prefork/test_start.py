@@ -9,7 +9,9 @@ import socket
 import tempfile
 import time
 
+import portfile
 import prefork
+import testrun
 from prefork import (server, app_path, binary, body, start_fails, check_one_error_line,
                      read_cmdline, TITLE_MASTER, LOG_LINE, SERVING)
 
@@ -31,16 +33,22 @@ def test_start_procs4_titles_and_files():
             "master title %r" % title
         with open(s.pid_file) as f:
             assert f.read().strip() == str(s.pid), "pid file does not hold the master's pid"
-        assert body(s.port) == "v1"
-        m = s.wait_log(SERVING.pattern, 2)
+        # Two requests on one keep-alive connection: once the second is answered, the worker
+        # has finished the loop iteration of the first, so its access line (were there one)
+        # is in the log.
+        with prefork.connect(s.port, timeout=30) as c:
+            for _ in range(2):
+                c.request("GET", "/")
+                r = c.read_response()
+                assert r.status == 200 and r.body == b"v1", r
+        m = s.wait_log(SERVING.pattern, 30)
         assert m.group(1) == "1" and m.group(2) == "4", m.group(0)
-        time.sleep(0.2)
         assert "GET /" not in s.log(), "access lines written with --no-access-log"
 
 
 def test_start_procs_auto_taskset_one_cpu():
     with server(procs="auto", prefix=("taskset", "-c", "0")) as s:
-        ws = s.wait_workers(1, gen=1, timeout=2)
+        ws = s.wait_workers(1, gen=1, timeout=30)
         assert ws[0].slot == 0
         assert body(s.port) == "v1"
 
@@ -48,19 +56,19 @@ def test_start_procs_auto_taskset_one_cpu():
 def test_start_procs_auto_all_cpus():
     n = len(os.sched_getaffinity(0))
     with server(procs="auto") as s:
-        s.wait_workers(n, gen=1, timeout=2)
+        s.wait_workers(n, gen=1, timeout=30)
 
 
 def test_start_log_format_and_worker_prefix():
     with server("--access-log", procs=2) as s:
+        # Fresh connections until both workers answered (which one accepts is the kernel's
+        # choice).
         seen = set()
-        deadline = time.monotonic() + 5
-        while len(seen) < 2 and time.monotonic() < deadline:
-            seen.add(body(s.port, "/pid"))
-        assert len(seen) == 2, "only workers %r answered within 5 s" % seen
+        testrun.wait_until(lambda: seen.add(body(s.port, "/pid")) or len(seen) == 2, 60,
+                           "an answer from each of the 2 workers", interval=0)
         log = s.log()
         for k in (0, 1):
-            s.wait_log(r"^\[[DIWEC] [^\]]*\] worker\[%d\] " % k, 3, since=0)
+            s.wait_log(r"^\[[DIWEC] [^\]]*\] worker\[%d\] " % k, 30, since=0)
         text = s.log()
         bad = [ln for ln in text.splitlines() if ln.strip() and not LOG_LINE.match(ln)]
         assert not bad, "log lines not in the Tornado format: %r" % bad[:5]
@@ -72,21 +80,15 @@ def test_start_pid_and_port_files_and_dash_underscore_options():
                 procs=2) as s:
         with open(s.port_file) as f:
             assert f.read().strip() == str(s.port)
-        s.wait_workers(2, gen=1, timeout=1)
+        s.wait_workers(2, gen=1, timeout=30)
         assert body(s.port) == "v1"
 
 
-def _free_port():
-    x = socket.socket()
-    x.bind(("127.0.0.1", 0))
-    port = x.getsockname()[1]
-    x.close()
-    return port
-
-
 def test_two_ports():
-    other = _free_port()
-    with server("--port=0", "--port=%d" % other, procs=2) as s:
+    # Two --port=0 would not do: the server gives every --port=0 the port its first listener
+    # got. The second port is one the kernel picked and that stays reserved for us.
+    with portfile.reserved_port() as other, server("--port=0", "--port=%d" % other,
+                                                   procs=2) as s:
         ports = prefork.listen_ports(s.pid)
         assert ports == {s.port, other}, \
             "the master listens on %r with --port=0 --port=%d (port file %d)" % (
@@ -95,15 +97,13 @@ def test_two_ports():
             assert body(p) == "v1"
         s.reload("app_v2.so")
         for p in ports:
-            deadline = time.monotonic() + 5
-            while body(p) != "v2" and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert body(p) == "v2", "port %d does not serve the new generation" % p
+            testrun.wait_until(lambda: body(p) == "v2", 30,
+                               "port %d serving the new generation" % p)
 
 
 def test_http_option_idle_connection_timeout():
     with server("--idle_connection_timeout=1", procs=2) as s:
-        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=15)
         t0 = time.monotonic()
         try:
             data = c.recv(100)
@@ -111,16 +111,17 @@ def test_http_option_idle_connection_timeout():
             data = b""
         dt = time.monotonic() - t0
         c.close()
-        assert data == b"" and 0.5 <= dt <= 3.5, \
+        # At least the timeout; at most 10 times it (a loaded machine is slow to wake us).
+        assert data == b"" and 0.5 <= dt <= 10, \
             "idle connection closed after %.1f s (got %r) with --idle_connection_timeout=1" % (
                 dt, data)
 
 
 def test_help_and_version():
-    rc, out, err = prefork.run_cmd([binary(), "--help"], timeout=5)
+    rc, out, err = prefork.run_cmd([binary(), "--help"], timeout=30)
     assert rc == 0, "--help exit %r: %r" % (rc, err[-300:])
     assert "procs" in out + err, "--help does not mention --procs: %r" % (out + err)[:500]
-    rc, out, err = prefork.run_cmd([binary(), "--version"], timeout=5)
+    rc, out, err = prefork.run_cmd([binary(), "--version"], timeout=30)
     assert rc == 0, "--version exit %r: %r" % (rc, err[-300:])
     assert re.search(r"\d", out + err), "--version prints no version: %r" % (out + err)
 
@@ -143,13 +144,13 @@ def test_bad_command_lines_exit_2():
     problems = []
     for what, args in BAD_COMMAND_LINES:
         full = ["--address=127.0.0.1"] + ([] if "--port" in args[0] else ["--port=0"]) + args
-        rc, lines, dt, _ = start_fails(full + [app], timeout=5)
+        rc, lines, dt, _ = start_fails(full + [app], timeout=30)
         try:
             check_one_error_line(rc, lines, 2, "%s (%s)" % (what, " ".join(args)))
         except AssertionError as e:
             problems.append(str(e))
     # No APP.so at all.
-    rc, lines, dt, _ = start_fails(["--address=127.0.0.1", "--port=0"], timeout=5)
+    rc, lines, dt, _ = start_fails(["--address=127.0.0.1", "--port=0"], timeout=30)
     try:
         check_one_error_line(rc, lines, 2, "no APP.so argument")
     except AssertionError as e:
@@ -170,16 +171,20 @@ def _bad_app_test(name):
                 import shutil
                 shutil.copyfile(app_path(name + ".so"), app)
             port_file = os.path.join(d, "port")
-            args = ["--address=127.0.0.1", "--port=0", "--procs=2", "--boot-timeout=2",
+            # A hanging init is ended by the boot timeout (2 s); every other failure is seen
+            # at once, so it gets a boot timeout it must not need (60 s).
+            boot = 2 if name == "broken_init_hangs" else 60
+            args = ["--address=127.0.0.1", "--port=0", "--procs=2", "--boot-timeout=%d" % boot,
                     "--port-file=" + port_file, "--pid-file=" + os.path.join(d, "pid"),
                     "--log-file=" + os.path.join(d, "log"), app]
-            rc, lines, dt, _ = start_fails(args, timeout=15)
+            rc, lines, dt, _ = start_fails(args, timeout=90)
             check_one_error_line(rc, lines, 1, "start with %s" % name)
             assert not os.path.exists(port_file), "port file written although the start failed"
             if name == "broken_init_hangs":
-                assert 1.5 <= dt <= 8, "init hangs: exit after %.1f s with --boot-timeout=2" % dt
+                assert 1.5 <= dt <= 20, "init hangs: exit after %.1f s with --boot-timeout=2" % dt
             else:
-                assert dt < 5, "%s: exit after %.1f s" % (name, dt)
+                assert dt < 30, "%s: exit after %.1f s, as if the boot timeout (%d s) had to " \
+                    "end it" % (name, dt, boot)
         finally:
             import shutil
             shutil.rmtree(d, ignore_errors=True)
@@ -200,7 +205,7 @@ def test_config_file():
                 "# a comment between options\nworker_timeout = 10\nboot_timeout = 10\n")
     try:
         with server("--config=" + cfg, procs=None) as s:
-            s.wait_workers(3, gen=1, timeout=2)
+            s.wait_workers(3, gen=1, timeout=30)
             assert body(s.port) == "v1"
     finally:
         import shutil
@@ -219,14 +224,14 @@ def test_config_file_errors():
             with open(cfg, "w") as f:
                 f.write("# bad\n" + text)
             rc, lines, dt, _ = start_fails(["--address=127.0.0.1", "--port=0",
-                                            "--config=" + cfg, app], timeout=5)
+                                            "--config=" + cfg, app], timeout=30)
             try:
                 check_one_error_line(rc, lines, (1, 2), "config with %s" % what)
             except AssertionError as e:
                 problems.append(str(e))
         rc, lines, dt, _ = start_fails(["--address=127.0.0.1", "--port=0",
                                         "--config=" + os.path.join(d, "missing.conf"), app],
-                                       timeout=5)
+                                       timeout=30)
         try:
             check_one_error_line(rc, lines, (1, 2), "missing config file")
         except AssertionError as e:
@@ -242,7 +247,7 @@ def test_user_group_unknown_refused():
     problems = []
     for flag in ("--user=tp-no-such-user-x9", "--group=tp-no-such-group-x9"):
         rc, lines, dt, _ = start_fails(["--address=127.0.0.1", "--port=0", flag, app],
-                                       timeout=5)
+                                       timeout=30)
         try:
             check_one_error_line(rc, lines, (1, 2), flag)
         except AssertionError as e:
@@ -260,7 +265,7 @@ def test_user_group_drop_privileges():
         raise prefork.Skip("no user nobody")
     # The temp dir must be readable by nobody (the master rereads app.so on reload).
     with server("--user=nobody", "--group=" + group, procs=2, dir_mode=0o755) as s:
-        ws = s.wait_workers(2, gen=1, timeout=2)
+        ws = s.wait_workers(2, gen=1, timeout=30)
         for w in ws:
             with open("/proc/%d/status" % w.pid) as f:
                 uids = [ln.split()[1:] for ln in f if ln.startswith(("Uid:", "Gid:"))]
@@ -277,7 +282,7 @@ def test_logging_warning_level():
         ws = s.wait_workers(2, gen=1)
         assert body(s.port) == "v1"
         os.kill(ws[0].pid, signal.SIGSEGV)
-        s.wait_respawn(0, ws[0].pid, 2)
-        s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal SIGSEGV" % ws[0].pid, 3, since=0)
+        s.wait_respawn(0, ws[0].pid, 30)
+        s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal SIGSEGV" % ws[0].pid, 30, since=0)
         info = [ln for ln in s.log().splitlines() if ln.startswith("[I ")]
         assert not info, "info lines with --logging=warning: %r" % info[:3]

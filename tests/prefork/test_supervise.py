@@ -1,12 +1,14 @@
 """Supervision: crash respawn in the same slot, backoff, hung workers, kill -9 of a worker or of
 the master, TTIN/TTOU, --max-requests (§9.9 rows 2, 3, 4, 14; §9.5)."""
 import os
+import re
 import signal
 import time
 
 import http_client
+import testrun
 from prefork import (server, Server, Client, connect, body, get, wait_gone, server_processes,
-                     cpu_ticks, read_after_response, timeout)
+                     cpu_ticks, read_after_response, signal_pending, timeout)
 
 
 def _expect_no_response(conn, what):
@@ -27,18 +29,20 @@ def test_crash_respawn_same_slot():
             s.mark()
             t0 = time.monotonic()
             os.kill(victim.pid, signal.SIGSEGV)
-            w = s.wait_respawn(0, victim.pid, 1.0)
+            assert not wait_gone([victim.pid], 30), "worker %d alive after SIGSEGV" % victim.pid
+            t_dead = time.monotonic()
+            w = s.wait_respawn(0, victim.pid, 30)
             assert w.gen == 1, w
-            s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal SIGSEGV" % victim.pid, 3)
-            time.sleep(0.3)
-            before = c.total("received")
-            time.sleep(0.5)
-            after = c.total("received")
+            s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal SIGSEGV" % victim.pid, 30)
+            # Requests go on succeeding after the crash.
+            c.wait_progress(5)
         finally:
             c.stop()
-        assert after > before, "requests stopped succeeding after the crash: " + c.summary()
+        # Only requests in flight on the crashed worker failed: at most one per connection,
+        # each failing after the crash, on a connection opened before the worker was gone (not
+        # a wall-clock window: a loaded machine may take long to notice).
         f = c.failures()
-        late = [x for x in f if x[1] > t0 + 1.0 or x[1] < t0 - 0.05]
+        late = [x for x in f if x[1] < t0 or x[5] is None or x[5] > t_dead]
         assert len(f) <= 2 and not late, \
             "more failures than the requests in flight on the killed worker: " + c.summary()
         assert body(s.port) == "v1"
@@ -53,46 +57,72 @@ def test_crash_in_handler_logs_last_request():
         _expect_no_response(conn, "GET /crash")
         conn.close()
         m = s.wait_log(r"worker\[(\d+)\] pid (\d+) gen 1 exited on signal SIGSEGV"
-                       r" \(last request: GET /crash\)", 3)
+                       r" \(last request: GET /crash\)", 30)
         slot, pid = int(m.group(1)), int(m.group(2))
-        s.wait_respawn(slot, pid, 1.0)
+        s.wait_respawn(slot, pid, 30)
         assert s.alive()
         assert body(s.port) == "v1"
 
 
-@timeout(60)
+def _chosen_delays(log, n):
+    """For each crash of worker[0] in the log, the respawn delay the master chose: the X of the
+    "respawning worker[0] in X s" line after it, 0 if the next line is another crash (or
+    none, for the last one: respawned at once). None until n crashes are logged."""
+    events = [("exit" if m.group(1) else float(m.group(2))) for m in re.finditer(
+        r"worker\[0\] pid \d+ gen 1 (exited on signal SIGSEGV)"
+        r"|respawning worker\[0\] in ([\d.]+) s", log)]
+    chosen = []
+    for k, e in enumerate(events):
+        if e == "exit":
+            nxt = events[k + 1] if k + 1 < len(events) else "exit"
+            chosen.append(0.0 if nxt == "exit" else nxt)
+    return chosen if len(chosen) == n else None
+
+
+@timeout(180)
 def test_crash_loop_backoff():
     """Seven crashes in a row of the only worker: respawn immediately, then after 0.1, 0.2, 0.4,
-    0.8, 1.6 and 3.2 s (+-20 % jitter, plus the boot); the master stays idle meanwhile. (The
-    10 s cap would take 25 s more: not waited for.)"""
+    0.8, 1.6 and 3.2 s (+-20 % jitter); the master stays idle meanwhile. (The 10 s cap would
+    take 25 s more: not waited for.) The delays the master chose are read from its log
+    ("respawning worker[0] in X s"), so the policy is checked exactly whatever the machine's
+    speed; the measured delays are checked against them: never shorter, and not grossly
+    longer (10 times, plus 3 s for the boot)."""
     with server(procs=1) as s:
         s.wait_workers(1, gen=1)
         delays = []
         ticks = None
         for i in range(7):
-            conn = connect(s.port, timeout=10)
+            conn = connect(s.port, timeout=60)
             conn.request("GET", "/crash")
             _expect_no_response(conn, "GET /crash #%d" % (i + 1))
             conn.close()
             t0 = time.monotonic()
             k0 = cpu_ticks(s.pid)
-            r = get(s.port, "/pid", timeout=20)
+            r = get(s.port, "/pid", timeout=120)
             delays.append(time.monotonic() - t0)
             if i == 6:
                 ticks = cpu_ticks(s.pid) - k0
             assert r.status == 200 and r.body.isdigit(), r
         shown = ", ".join("%.2f" % d for d in delays)
-        assert delays[0] < 1.0, "first respawn not immediate: delays %s s" % shown
+        chosen = testrun.wait_until(lambda: _chosen_delays(s.log(), 7), 30,
+                                    "7 crash lines in the log")
+        assert chosen[0] == 0, "first respawn not immediate: the master waited %.1f s" % chosen[0]
         for i in range(1, 7):
             nominal = 0.1 * 2 ** (i - 1)
-            assert 0.75 * nominal - 0.01 <= delays[i] <= 1.25 * nominal + 0.6, \
-                "respawn delay %d is %.2f s, expected %.1f s +-20%% (all: %s s)" % (
-                    i + 1, delays[i], nominal, shown)
+            # +-20 % jitter; the log rounds to 0.1 s
+            assert 0.8 * nominal - 0.051 <= chosen[i] <= 1.2 * nominal + 0.051, \
+                "respawn delay %d chosen %.1f s, expected %.1f s +-20%% (all: %r)" % (
+                    i + 1, chosen[i], nominal, chosen)
+        for i in range(7):
+            assert delays[i] >= chosen[i] - 0.06, \
+                "respawn %d after %.2f s, before the %.1f s the master chose (all: %s s)" % (
+                    i + 1, delays[i], chosen[i], shown)
+            assert delays[i] <= 10 * chosen[i] + 3.0, \
+                "respawn %d after %.2f s, the master chose %.1f s (all: %s s)" % (
+                    i + 1, delays[i], chosen[i], shown)
         assert ticks is not None and ticks <= 10, \
             "the master used %d clock ticks during a 3.2 s backoff" % ticks
         assert s.alive()
-        n = s.log().count("exited on signal SIGSEGV")
-        assert n == 7, "%d crash lines in the log for 7 crashes" % n
 
 
 FORK_FAILED = r"worker\[%d\] cannot fork: Resource temporarily unavailable"
@@ -147,22 +177,28 @@ def test_failed_ttin_fork_is_retried():
         assert body(s.port) == "v1"
 
 
-@timeout(40)
+@timeout(120)
 def test_hung_worker_heartbeat_kill():
     with server("--worker-timeout=2", procs=1) as s:
         w = s.wait_workers(1, gen=1)[0]
-        time.sleep(2.6)  # idle longer than the timeout: the idle heartbeat keeps it alive
+        # Idle longer than the timeout (a lower bound, which a slow machine only lengthens):
+        # the idle heartbeat keeps it alive.
+        time.sleep(2.6)
         assert s.slot_pid(0) == w.pid and "missed its heartbeat" not in s.log(), \
             "an idle worker was declared hung"
         s.mark()
-        conn = connect(s.port, timeout=15)
+        conn = connect(s.port, timeout=60)
         conn.request("GET", "/spin")
         t0 = time.monotonic()
-        s.wait_log(r"worker\[0\] pid %d missed its heartbeat" % w.pid, 8)
+        m = s.wait_log(r"worker\[0\] pid %d missed its heartbeat for ([\d.]+) s" % w.pid, 30)
         dt = time.monotonic() - t0
-        s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal (SIGABRT|SIGKILL)" % w.pid, 10)
-        assert 1.2 <= dt <= 4.5, "hung worker detected after %.1f s with --worker-timeout=2" % dt
-        nw = s.wait_respawn(0, w.pid, 3)
+        s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal (SIGABRT|SIGKILL)" % w.pid, 30)
+        # (logged with one decimal: 2.0 may be 2.04)
+        assert float(m.group(1)) >= 2, "aborted after %s s of silence with --worker-timeout=2" % (
+            m.group(1))
+        # At least the timeout (less the age of the last beat); at most 10 times it.
+        assert 1.2 <= dt <= 20, "hung worker detected after %.1f s with --worker-timeout=2" % dt
+        nw = s.wait_respawn(0, w.pid, 30)
         assert body(s.port, "/pid") == str(nw.pid)
         _expect_no_response(conn, "GET /spin")
         conn.close()
@@ -180,19 +216,15 @@ def test_kill9_worker_loses_only_its_requests():
             assert slot, "connection 0 talks to pid %r, not a worker %r" % (victim, ws)
             slot = slot[0]
             open_to_victim = sum(1 for st in ka.stats if st["pid"] == victim)
-            t0 = time.monotonic()
             os.kill(victim, signal.SIGKILL)
-            nw = s.wait_respawn(slot, victim, 2.0)
-            dt = time.monotonic() - t0
-            time.sleep(0.5)
-            mark = (ka.total("received"), fresh.total("received"))
-            time.sleep(0.5)
+            nw = s.wait_respawn(slot, victim, 30)
+            # Requests go on succeeding after the kill, on every connection.
+            ka.wait_progress(5)
+            fresh.wait_progress(5)
         finally:
             ka.stop()
             fresh.stop()
-        assert dt <= 2.0 and nw.gen == 1
-        assert ka.total("received") > mark[0] and fresh.total("received") > mark[1], \
-            "requests stopped after the kill: %s / %s" % (ka.summary(), fresh.summary())
+        assert nw.gen == 1
         kf, ff = ka.failures(), fresh.failures()
         wrong = [f for f in kf if f[4] != victim]
         assert not wrong, "keep-alive connections to the surviving worker failed: " + ka.summary()
@@ -202,7 +234,7 @@ def test_kill9_worker_loses_only_its_requests():
         assert len(kf) <= open_to_victim and len(kf) + len(ff) <= open_to_victim + 2, \
             "%d + %d failed requests, the client had %d keep-alive connections to the killed " \
             "worker: %s / %s" % (len(kf), len(ff), open_to_victim, ka.summary(), fresh.summary())
-        s.wait_log(r"worker\[%d\] pid %d gen 1 exited on signal SIGKILL" % (slot, victim), 2,
+        s.wait_log(r"worker\[%d\] pid %d gen 1 exited on signal SIGKILL" % (slot, victim), 30,
                    since=0)
 
 
@@ -215,9 +247,9 @@ def test_kill9_master_workers_exit():
         assert idle.read_response().status == 200
         pids = [w.pid for w in ws]
         os.kill(s.pid, signal.SIGKILL)
-        s.proc.wait(5)
+        s.proc.wait(30)
         t0 = time.monotonic()
-        left = wait_gone(pids, 5.0)
+        left = wait_gone(pids, 30.0)
         assert not left, "workers %r still running %.1f s after kill -9 of the master" % (
             left, time.monotonic() - t0)
         rest = server_processes()
@@ -232,39 +264,47 @@ def test_kill9_master_workers_exit():
 def test_ttin_ttou():
     with server(procs=2) as s:
         s.signal(signal.SIGTTIN)
-        s.wait_workers(3, gen=1, timeout=5)
+        s.wait_workers(3, gen=1)
         assert body(s.port) == "v1"
         for n in (2, 1):
             s.signal(signal.SIGTTOU)
-            s.wait_workers(n, gen=1, timeout=10)
-        s.signal(signal.SIGTTOU)  # minimum 1
-        time.sleep(1.0)
-        s.wait_workers(1, gen=1, timeout=1)
+            s.wait_workers(n, gen=1)
+        # A TTOU at the minimum (1) changes nothing. Once the master has read it (its
+        # signalfd emptied it), a TTIN must make 2 workers, not 1.
+        s.signal(signal.SIGTTOU)
+        testrun.wait_until(lambda: not signal_pending(s.pid, signal.SIGTTOU), 30,
+                           "the master reading SIGTTOU")
+        s.wait_workers(1, gen=1)
         assert s.alive()
         assert body(s.port) == "v1"
+        s.mark()
         s.signal(signal.SIGTTIN)
-        s.wait_workers(2, gen=1, timeout=5)
+        m = s.wait_log(r"workers: (\d+)")
+        assert m.group(1) == "2", "TTOU at 1 worker, then TTIN: %s" % m.group(0)
+        s.wait_workers(2, gen=1)
 
 
 def test_max_requests_recycles_without_errors():
+    """--max-requests=20 (+0..5 jitter): a worker that reached it gets a replacement and
+    leaves once the replacement is ready; clients see no error. A worker goes on serving until
+    its replacement is ready, so how many requests that takes depends on the machine's speed:
+    the client runs until a third worker pid has answered (and at least 150 requests were
+    made), with a generous deadline."""
     with server("--max-requests=20", "--max-requests-jitter=5", procs=2) as s:
         first = {w.pid for w in s.wait_workers(2, gen=1)}
         c = Client(s.port, conns=2, path="/pid", keepalive=True).start()
         try:
-            deadline = time.monotonic() + 20
-            while c.total("received") < 150 and time.monotonic() < deadline:
-                time.sleep(0.02)
+            testrun.wait_until(
+                lambda: c.failures() or (c.total("received") >= 150 and len(c.pid_counts()) >= 3),
+                120, lambda: "a replacement worker answering: %d responses per pid %r; log:\n%s"
+                % (c.total("received"), dict(c.pid_counts()), s.log_tail(10)))
         finally:
             c.stop()
         c.check_clean()
-        assert c.total("received") >= 150, c.summary()
-        counts = {}
-        for st in c.stats:
-            for pid, n in st["pids"].items():
-                counts[pid] = counts.get(pid, 0) + n
-        assert len(counts) >= 3, "no worker was replaced after 150 requests with " \
-            "--max-requests=20: responses per pid %r" % counts
-        ws = s.wait_workers(2, gen=1, timeout=10)
+        counts = c.pid_counts()
+        assert len(counts) >= 3, "no worker was replaced with --max-requests=20: responses " \
+            "per pid %r" % counts
+        ws = s.wait_workers(2, gen=1)
         final = {w.pid for w in ws}
         assert final != first
         early = {p: n for p, n in counts.items() if p not in final and n < 20}

@@ -14,18 +14,29 @@ from prefork import (server, Client, UnixConn, body, listen_inodes, socket_fds, 
 
 
 def _wrk_through_reloads(flags=(), procs=2, pipeline=0):
+    """wrk (64 connections) through 20 reloads about a second apart: no socket error and no
+    non-2xx answer. Each reload is waited for (its "generation G serving" line), and the next
+    HUP waits until at most one older generation is still draining, so all 20 happen however
+    slow the machine is; wrk runs until 2 s after the last one, then SIGINT makes it stop and
+    print its results."""
     with server(*flags, procs=procs) as s:
         s.wait_workers(procs, gen=1)
-        p = wrk(s.port, seconds=30, conns=64, threads=2, pipeline=pipeline)
+        p = wrk(s.port, seconds=900, conns=64, threads=2, pipeline=pipeline)
         v = "v1"
         try:
-            time.sleep(2)
+            time.sleep(2)  # pacing: traffic before the first reload
             for _ in range(20):
                 v = "v2" if v == "v1" else "v1"
+                testrun.wait_until(lambda: len({w.gen for w in s.workers()}) <= 2, 60,
+                                   lambda: "at most one old generation draining (workers %r)"
+                                   % s.workers())
                 s.swap_app("app_%s.so" % v)
-                s.signal(signal.SIGHUP)
-                time.sleep(1.0)
+                s.hup()
+                time.sleep(1.0)  # pacing
+            time.sleep(2)  # traffic after the last reload
         finally:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
             out = wrk_result(p, 60)
         bad = [ln for ln in out.splitlines() if "Socket errors" in ln or "Non-2xx" in ln]
         assert not bad, "wrk through 20 reloads:\n" + out
@@ -37,37 +48,34 @@ def _wrk_through_reloads(flags=(), procs=2, pipeline=0):
         # master once read the beat after its clock and the difference wrapped)
         assert "missed its heartbeat" not in log, s.log_tail()
         assert s.alive()
-        assert s.gen() >= 11, "only %d generations for 20 HUPs one second apart" % s.gen()
-        s.settle(timeout=20)
-        deadline = time.monotonic() + 5
-        while body(s.port) != v and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert body(s.port) == v, "the last reload (%s) is not served" % v
+        assert s.gen() == 21, "%d generations for 20 reloads" % s.gen()
+        s.settle()
+        testrun.wait_until(lambda: body(s.port) == v, 60, "the last reload (%s) served" % v)
         print("     wrk: %s requests, %d generations, %s" % (
             m.group(1), s.gen(), " ".join(ln.strip() for ln in out.splitlines()
                                           if "Requests/sec" in ln)), flush=True)
 
 
 @slow
-@timeout(90)
+@timeout(600)
 def test_wrk_20_reloads():
     _wrk_through_reloads()
 
 
 @slow
-@timeout(90)
+@timeout(600)
 def test_wrk_20_reloads_reuseport():
     _wrk_through_reloads(("--reuseport",))
 
 
 @slow
-@timeout(90)
+@timeout(600)
 def test_wrk_20_reloads_pipelined():
     _wrk_through_reloads(pipeline=16)
 
 
 @slow
-@timeout(90)
+@timeout(600)
 def test_wrk_20_reloads_procs1():
     _wrk_through_reloads(procs=1)
 
@@ -121,7 +129,7 @@ def test_unix_socket():
             try:
                 assert cl.wait_requests(2), cl.summary()
                 s.reload("app_v2.so")
-                deadline = time.monotonic() + 5
+                deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
                     with UnixConn(path) as c:
                         c.request("GET", "/")
@@ -129,8 +137,8 @@ def test_unix_socket():
                             break
                     time.sleep(0.02)
                 else:
-                    raise AssertionError("the unix socket still serves v1 after the reload")
-                time.sleep(0.3)
+                    raise AssertionError("the unix socket still serves v1 60 s after the reload")
+                cl.wait_progress(2)
             finally:
                 cl.stop()
             cl.check_clean()

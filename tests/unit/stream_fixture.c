@@ -13,6 +13,15 @@ struct stream_fx F;
 
 struct stream_fx F;
 
+/* fx_when's pending step. */
+static struct {
+    bool (*cond)(void);
+    tp_fn then;
+    void *arg;
+    double deadline;
+    bool armed;
+} when;
+
 void mark(char c)
 {
     size_t n = strlen(F.trace);
@@ -37,6 +46,7 @@ void fx_init(const tp_stream_opts *opts)
 {
     int sv[2];
     memset(&F, 0, sizeof(F));
+    when.armed = false;
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     F.loop = tp_loop_new();
     ck_assert_ptr_nonnull(F.loop);
@@ -92,7 +102,7 @@ static void nothing(tp_loop *loop, void *arg)
 void run(tp_fn start, void *arg)
 {
     start(F.loop, arg);
-    ck_assert_int_eq(tp_loop_run_sync(F.loop, nothing, NULL, 5), 0);
+    ck_assert_int_eq(tp_loop_run_sync(F.loop, nothing, NULL, 20), 0);
 }
 
 void peer_send(const char *s)
@@ -112,6 +122,29 @@ void close_peer_cb(tp_loop *loop, void *arg)
     (void)loop, (void)arg;
     close(F.peer);
     F.peer = -1;
+}
+
+static void when_poll(tp_loop *loop, void *arg)
+{
+    (void)arg;
+    if (when.cond()) {
+        when.armed = false;
+        when.then(loop, when.arg);
+        return;
+    }
+    ck_assert_msg(tp__monotonic() < when.deadline, "fx_when: the condition did not hold in 10 s");
+    tp_loop_call_later(loop, 0.001, when_poll, NULL);
+}
+
+void fx_when(bool (*cond)(void), tp_fn then, void *arg)
+{
+    ck_assert(!when.armed);
+    when.cond = cond;
+    when.then = then;
+    when.arg = arg;
+    when.deadline = tp__monotonic() + 10;
+    when.armed = true;
+    tp_loop_call_later(F.loop, 0.001, when_poll, NULL);
 }
 
 int slice_is(tp_slice s, const char *want)

@@ -29,13 +29,18 @@ void fx_init(const tp_stream_opts *opts);
 void spin_once(void);
 /* Closes what the test left open, checks the close callback ran once and nothing is left. */
 void fx_done(void);
-/* Calls start, then runs the loop (at most 5 s) until a callback stops it. */
+/* Calls start, then runs the loop (at most 20 s) until a callback stops it. */
 void run(tp_fn start, void *arg);
 /* The peer sends s (all of it). send_cb: the same from a loop callback (arg is s). */
 void peer_send(const char *s);
 void send_cb(tp_loop *loop, void *arg);
 /* The peer closes its end. */
 void close_peer_cb(tp_loop *loop, void *arg);
+/* Runs then(loop, arg) from the loop once cond() holds (looked at every millisecond): a step of
+ * the peer that must come after something the stream does (it read what was sent, it shut its
+ * side down), where a fixed delay would race the stream on a loaded machine. Fails the test
+ * if cond() does not hold within 10 s. One at a time; then may start the next. */
+void fx_when(bool (*cond)(void), tp_fn then, void *arg);
 /* True if s holds exactly want. */
 int slice_is(tp_slice s, const char *want);
 #define ck_assert_slice(s, want)                                                                   \

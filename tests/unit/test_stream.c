@@ -32,6 +32,11 @@ static void until_first(tp_stream *s, int status, tp_slice d, void *arg)
     ck_assert_str_eq(F.trace, "1"); /* satisfiable at once, but never run inline */
 }
 
+static bool buffered_6(void)
+{
+    return F.s && tp_stream_buffered(F.s) == 6;
+}
+
 static void until_check_then_send(tp_loop *loop, void *arg)
 {
     (void)loop, (void)arg;
@@ -45,9 +50,10 @@ static void until_check_then_send(tp_loop *loop, void *arg)
 static void until_start(tp_loop *loop, void *arg)
 {
     (void)arg;
+    (void)loop;
     ck_assert_int_eq(tp_stream_read_until(F.s, TP_SLICE_LIT("\r\n\r\n"), 0, until_first, NULL), 0);
     peer_send("abc\r\n\r");
-    tp_loop_call_later(loop, 0.03, until_check_then_send, NULL);
+    fx_when(buffered_6, until_check_then_send, NULL);
 }
 
 START_TEST(read_until_split_delimiter)
@@ -127,6 +133,11 @@ static void regex_head(tp_stream *s, int status, tp_slice d, void *arg)
     ck_assert_int_eq(tp_stream_read_bytes(s, 4, false, regex_body, NULL), 0);
 }
 
+static bool buffered_10(void)
+{
+    return F.s && tp_stream_buffered(F.s) == 10;
+}
+
 static void regex_start(tp_loop *loop, void *arg)
 {
     (void)arg;
@@ -134,8 +145,9 @@ static void regex_start(tp_loop *loop, void *arg)
     ck_assert(!tp_stream_reading(F.s));
     ck_assert_int_eq(tp_stream_read_until_regex(F.s, "\r?\n\r?\n", 0, regex_head, NULL), 0);
     ck_assert(tp_stream_reading(F.s));
+    (void)loop;
     peer_send("GET\nA: b\r\n");
-    tp_loop_call_later(loop, 0.02, send_cb, "\r\nBODY");
+    fx_when(buffered_10, send_cb, "\r\nBODY"); /* the head in two reads */
 }
 
 START_TEST(read_until_regex)
@@ -203,6 +215,11 @@ static void bytes_exact(tp_stream *s, int status, tp_slice d, void *arg)
     ck_assert_int_eq(tp_stream_read_bytes(s, 1, true, bytes_partial, NULL), 0);
 }
 
+static bool buffered_3(void)
+{
+    return F.s && tp_stream_buffered(F.s) == 3;
+}
+
 static void bytes_check_then_send(tp_loop *loop, void *arg)
 {
     (void)loop, (void)arg;
@@ -215,9 +232,10 @@ static void bytes_check_then_send(tp_loop *loop, void *arg)
 static void bytes_start(tp_loop *loop, void *arg)
 {
     (void)arg;
+    (void)loop;
     ck_assert_int_eq(tp_stream_read_bytes(F.s, 6, false, bytes_exact, NULL), 0);
     peer_send("abc");
-    tp_loop_call_later(loop, 0.03, bytes_check_then_send, NULL);
+    fx_when(buffered_3, bytes_check_then_send, NULL);
 }
 
 START_TEST(read_bytes_exact_and_partial)
@@ -383,13 +401,30 @@ static void data_check_paused(tp_loop *loop, void *arg)
     ck_assert_int_eq(data_calls, 1); /* called from the loop, not from resume */
 }
 
-static void data_start(tp_loop *loop, void *arg)
+/* The stream reads on while its handler is paused: " world" joins "llo" in its buffer. */
+static bool buffered_9(void)
+{
+    return F.s && tp_stream_buffered(F.s) == 9;
+}
+
+static bool first_data_call(void)
+{
+    return data_calls == 1;
+}
+
+static void send_world(tp_loop *loop, void *arg)
 {
     (void)arg;
+    send_cb(loop, " world");
+    fx_when(buffered_9, data_check_paused, NULL);
+}
+
+static void data_start(tp_loop *loop, void *arg)
+{
+    (void)loop, (void)arg;
     ck_assert_int_eq(tp_stream_set_data_handler(F.s, data_fn, &data_calls), 0);
     peer_send("hello");
-    tp_loop_call_later(loop, 0.03, send_cb, " world");
-    tp_loop_call_later(loop, 0.08, data_check_paused, NULL);
+    fx_when(first_data_call, send_world, NULL);
 }
 
 START_TEST(data_handler_pause_resume)
