@@ -377,6 +377,7 @@ static void reap(tp_master *m)
         forget(m, w);
     }
     tp__gen_release_unused(m);
+    tp__reload_start_pending(m); /* one deferred while two old generations drained */
     if (m->stopping && !m->workers)
         tp_loop_stop(m->loop);
 }

@@ -93,8 +93,12 @@ const char *tp__snapshot_of(const tp_master *m, unsigned gen);
 
 /* ---- reload.c ---- */
 
-/* Starts a reload (HUP, autoreload) unless stopping; coalesced while one runs. Logs why. */
+/* Starts a reload (HUP, autoreload) unless stopping; coalesced while one runs or while two
+ * old generations drain. Logs why. */
 void tp__reload_start(tp_master *m, const char *why);
+/* Starts the coalesced reload, if one is pending and nothing holds it back any more (called
+ * when a reload ends and when a drained generation is gone). */
+void tp__reload_start_pending(tp_master *m);
 /* A worker of the reloading generation is READY: canary done, or one more of the rest. */
 void tp__reload_worker_ready(tp_master *m, worker *w);
 /* The reload failed at stage (w: the failed worker, or NULL): rollback, old one serving. */

@@ -80,15 +80,20 @@ void tp__reload_start(tp_master *m, const char *why)
         tp__reload_worker_failed(m, NULL, "fork");
 }
 
+void tp__reload_start_pending(tp_master *m)
+{
+    if (m->reload_pending && m->reload == R_IDLE && !m->starting && old_generations(m) < 2) {
+        m->reload_pending = false;
+        tp__reload_start(m, "coalesced");
+    }
+}
+
 static void reload_done(tp_master *m)
 {
     m->reload = R_IDLE;
     tp__gen_release_unused(m);
     tp__sd_notify("READY=1");
-    if (m->reload_pending) {
-        m->reload_pending = false;
-        tp__reload_start(m, "coalesced");
-    }
+    tp__reload_start_pending(m);
 }
 
 static void commit(tp_master *m)
@@ -140,10 +145,7 @@ void tp__reload_worker_failed(tp_master *m, worker *w, const char *stage)
     m->reload_gen = 0;
     tp__gen_release_unused(m);
     tp__sd_notify("READY=1");
-    if (m->reload_pending) {
-        m->reload_pending = false;
-        tp__reload_start(m, "coalesced");
-    }
+    tp__reload_start_pending(m);
 }
 
 void tp__reload_check_deadline(tp_master *m)
