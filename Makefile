@@ -107,27 +107,59 @@ test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
-# left out), then the poll backend's unit tests.
+# left out), then the poll backend's unit tests. Every step prints "suite NAME: N.N s"
+# (tests/lib/timed.sh); the list is printed again at the end, with the wall-clock total.
+# `make test-quick` is the edit-compile-test loop: the unit tests, then the quick black-box
+# sets of the normal build, both at once (-j2, output kept per suite); README.md says how
+# long each target takes.
+TIMED = sh tests/lib/timed.sh
+# The build a suite ran on, in its name: [build], [asan], [poll].
+SUITE_TAG = [$(notdir $(BUILD))]
+SUITE_TIMES_FILE := build/suite-times.txt
+# Shell fragments: start the list and the clock; print both and pass the status on.
+TIMES_START = mkdir -p build && : > $(SUITE_TIMES_FILE) && t0=$$(date +%s) && \
+  export SUITE_TIMES=$(CURDIR)/$(SUITE_TIMES_FILE)
+TIMES_END = rc=$$?; echo "make $@: durations"; cat $(SUITE_TIMES_FILE); \
+  echo "wall clock: $$(( $$(date +%s) - t0 )) s"; \
+  if [ $$rc = 0 ]; then echo "make $@: all suites passed"; else exit $$rc; fi
+
 test:
 	@sh tools/deps.sh --test
-	$(MAKE) test-build
-	$(MAKE) test-run
-	$(MAKE) fuzz-replay
-	$(MAKE) ASAN=1 test-build
-	$(MAKE) ASAN=1 test-run BLACKBOX_QUICK=1
-	$(MAKE) POLLER=poll test-build
-	$(MAKE) POLLER=poll test-unit
-	@echo "make test: all suites passed"
+	@$(TIMES_START); \
+	  $(TIMED) "build [build]" $(MAKE) test-build && \
+	  $(MAKE) test-run && \
+	  $(TIMED) "fuzz-replay (with its build)" $(MAKE) fuzz-replay && \
+	  $(TIMED) "build [asan]" $(MAKE) ASAN=1 test-build && \
+	  $(MAKE) ASAN=1 test-run BLACKBOX_QUICK=1 && \
+	  $(TIMED) "build [poll]" $(MAKE) POLLER=poll test-build && \
+	  $(MAKE) POLLER=poll test-unit; \
+	  $(TIMES_END)
+
+test-quick:
+	@$(TIMES_START); \
+	  $(TIMED) "build $(SUITE_TAG)" $(MAKE) test-build && \
+	  $(TIMED) "unit $(SUITE_TAG)" env CK_DEFAULT_TIMEOUT=60 $(BUILD)/tests/unit && \
+	  $(MAKE) -j2 --output-sync=target --no-print-directory quick-blackbox quick-prefork; \
+	  $(TIMES_END)
+
+quick-blackbox:
+	@$(TIMED) "blackbox --quick $(SUITE_TAG)" \
+	  python3 tests/blackbox/run.py --build=$(BUILD) --quick
+quick-prefork:
+	@$(TIMED) "prefork --quick $(SUITE_TAG)" \
+	  python3 tests/prefork/run.py --build=$(BUILD) --quick
 
 test-unit: test-build
-	CK_DEFAULT_TIMEOUT=20 $(BUILD)/tests/unit
+	$(TIMED) "unit $(SUITE_TAG)" env CK_DEFAULT_TIMEOUT=60 $(BUILD)/tests/unit
 
 test-run: test-unit
-	python3 tests/blackbox/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
-	python3 tests/prefork/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
-	python3 tests/diff/run.py --build=$(BUILD)
-	python3 tests/locale/run.py --build=$(BUILD)
-	python3 tests/template/run.py --build=$(BUILD)
+	$(TIMED) "blackbox$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
+	  python3 tests/blackbox/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+	$(TIMED) "prefork$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
+	  python3 tests/prefork/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+	$(TIMED) "diff $(SUITE_TAG)" python3 tests/diff/run.py --build=$(BUILD)
+	$(TIMED) "locale $(SUITE_TAG)" python3 tests/locale/run.py --build=$(BUILD)
+	$(TIMED) "template $(SUITE_TAG)" python3 tests/template/run.py --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -173,7 +205,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps test test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
+.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
 -include $(shell find $(BUILD)/obj $(BUILD)/tests/prefork -name '*.d' 2>/dev/null)
 .SECONDARY:
 
