@@ -1,4 +1,4 @@
-/* tp_locale: web/locale.h driven by JSON lines, for tests/locale/run.py. Each stdin line is
+/* tp_locale: web/locale/locale.h driven by JSON lines, for tests/locale/run.py. Each stdin line is
  * one call, e.g. {"op":"format_date","locale":"en_US","date":1367174100,"now":...}; each
  * stdout line is {"r": result} or {"error": true} (where Tornado raises). A "locale" field
  * names the locale as tornado.locale.get(code) finds it. */

@@ -1,4 +1,4 @@
-/* web/locale.h: Tornado's tornado/test/locale_test.py re-created (CSV with and without BOMs,
+/* web/locale/locale.h: Tornado's tornado/test/locale_test.py re-created (CSV with and without BOMs,
  * gettext with plurals and pgettext, format_date relative/shorter/full, format_day, list,
  * friendly_number, LOCALE_NAMES), plus get_closest, get_browser_locale, Plural-Forms as
  * Python's gettext evaluates them, and the loaders' refusals. Translation files are written

@@ -1,4 +1,4 @@
-/* tornado.template in C (web/template.h): Tornado's own tornado/test/template_test.py
+/* tornado.template in C (web/template/template.h): Tornado's own tornado/test/template_test.py
  * re-created case by case (TemplateTest, StackTraceTest, ParseErrorDetailTest,
  * AutoEscapeTest, TemplateLoaderTest), plus the C API's contracts: nothing written on a
  * failed render, reset, cycles, registered functions and their errors. */
