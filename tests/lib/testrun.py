@@ -47,16 +47,9 @@ def wait_until(cond, timeout, what, interval=0.02):
 
 def tcp_listeners():
     """(port, socket inode) of every listening TCP socket, IPv4 and IPv6 (/proc/net/tcp*)."""
-    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(fn) as f:
-                lines = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if len(f) >= 10 and f[3] == "0A":
-                yield int(f[1].rsplit(":", 1)[1], 16), int(f[9])
+    for port, _, state, _, inode in _tcp_sockets():
+        if state == "0A":
+            yield port, inode
 
 
 def _tcp_sockets():
