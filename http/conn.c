@@ -694,41 +694,36 @@ static int body_check(tp_request *req, size_t n, char pre[24], size_t *pre_n)
     return tp__frame_body(&x->resp, req, n, pre, pre_n);
 }
 
-int tp_http_write_body(tp_request *req, const void *p, size_t n)
-{
-    tp_stream *s = req->conn->stream;
-    char pre[24];
-    size_t pre_n;
-    int r = body_check(req, n, pre, &pre_n);
-    if (r)
-        return r > 0 ? 0 : r;
-    req->bytes_out += n;
-    if (pre_n)
-        tp_stream_write(s, pre, pre_n, NULL, NULL);
-    r = tp_stream_write(s, p, n, NULL, NULL);
-    if (pre_n && r == 0)
-        r = tp_stream_write(s, "\r\n", 2, NULL, NULL);
-    return r;
-}
-
-int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd)
+/* Queues n body bytes, memory (p) or a file (fd >= 0), framed as a chunk when chunked. */
+static int write_framed(tp_request *req, const void *p, int fd, off_t off, size_t n, bool close_fd)
 {
     tp_stream *s = req->conn->stream;
     char pre[24];
     size_t pre_n;
     int r = body_check(req, n, pre, &pre_n);
     if (r) {
-        if (close_fd)
+        if (fd >= 0 && close_fd)
             close(fd);
         return r > 0 ? 0 : r;
     }
     req->bytes_out += n;
     if (pre_n)
         tp_stream_write(s, pre, pre_n, NULL, NULL);
-    r = tp_stream_sendfile(s, fd, off, n, close_fd, NULL, NULL);
+    r = fd >= 0 ? tp_stream_sendfile(s, fd, off, n, close_fd, NULL, NULL)
+                : tp_stream_write(s, p, n, NULL, NULL);
     if (pre_n && r == 0)
         r = tp_stream_write(s, "\r\n", 2, NULL, NULL);
     return r;
+}
+
+int tp_http_write_body(tp_request *req, const void *p, size_t n)
+{
+    return write_framed(req, p, -1, 0, n, false);
+}
+
+int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd)
+{
+    return write_framed(req, NULL, fd, off, n, close_fd);
 }
 
 bool tp_http_client_gone(const tp_request *req)

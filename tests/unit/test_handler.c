@@ -290,40 +290,38 @@ static reply read_reply(conn *c)
     return r;
 }
 
-static const char GET_ROOT[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+/* GET path on c; the reply goes to replies[i]. */
+static void get(conn *c, const char *path, int i)
+{
+    char req[128];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    send_str(c, req);
+    replies[i] = read_reply(c);
+}
 
 static void two_hellos(conn *c)
 {
-    send_str(c, GET_ROOT);
-    replies[0] = read_reply(c);
-    send_str(c, GET_ROOT);
-    replies[1] = read_reply(c);
+    get(c, "/", 0);
+    get(c, "/", 1);
 }
 
 static void init_then_hello(conn *c)
 {
-    send_str(c, "GET /init HTTP/1.1\r\nHost: x\r\n\r\n");
-    replies[0] = read_reply(c);
-    send_str(c, GET_ROOT);
-    replies[1] = read_reply(c);
+    get(c, "/init", 0);
+    get(c, "/", 1);
 }
 
 static void async_error_then_hello(conn *c)
 {
-    send_str(c, "GET /async-error HTTP/1.1\r\nHost: x\r\n\r\n");
-    replies[0] = read_reply(c);
-    send_str(c, GET_ROOT);
-    replies[1] = read_reply(c);
+    get(c, "/async-error", 0);
+    get(c, "/", 1);
 }
 
 static void fallback_then_hello(conn *c)
 {
-    send_str(c, "GET /fb/in HTTP/1.1\r\nHost: x\r\n\r\n");
-    replies[0] = read_reply(c);
-    send_str(c, "GET /fb/none HTTP/1.1\r\nHost: x\r\n\r\n");
-    replies[1] = read_reply(c);
-    send_str(c, GET_ROOT);
-    replies[2] = read_reply(c);
+    get(c, "/fb/in", 0);
+    get(c, "/fb/none", 1);
+    get(c, "/", 2);
 }
 
 /* Resets the connection once the head of the waiting handler's response has come (a FIN
