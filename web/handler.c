@@ -105,6 +105,12 @@ static tp_method_fn method_fn(tp_handler *h, bool *supported)
             return fn;
         }
     }
+    for (const tp_extra_method *e = h->cls->extra_methods; e && e->name; e++) {
+        if (tp_slice_eq(m, tp_slice_cstr(e->name))) {
+            *supported = true; /* in SUPPORTED_METHODS: a NULL fn is a 405 from the method */
+            return e->fn;
+        }
+    }
     *supported = false;
     return NULL;
 }

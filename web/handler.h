@@ -28,6 +28,13 @@ struct tp_form_file;
  * a 500. */
 typedef int (*tp_method_fn)(tp_handler *h);
 
+/* One HTTP method beyond the seven (Tornado's extended SUPPORTED_METHODS): its name, exact
+ * and case-sensitive ("PROPFIND"), and its function (NULL: 405). */
+typedef struct tp_extra_method {
+    const char *name;
+    tp_method_fn fn;
+} tp_extra_method;
+
 enum tp_handler_flags {
     TP_STREAM_REQUEST_BODY = 1 << 0, /* body goes to data_received; prepare runs first */
     TP_NO_ETAG = 1 << 1,             /* no automatic Etag (Tornado: compute_etag returns None) */
@@ -57,6 +64,9 @@ typedef struct tp_handler_class {
     /* The user's locale code (Tornado's get_user_locale), or NULL for the browser's
      * (Accept-Language). */
     const char *(*get_user_locale)(tp_handler *h);
+    /* More methods (PURGE, PROPFIND, MKCOL...), a table ended by {NULL, NULL}, or NULL. A
+     * method neither here nor among the seven gets 405. */
+    const tp_extra_method *extra_methods;
 } tp_handler_class;
 
 /* The request (method, uri, headers, body, remote_ip...). */
@@ -183,5 +193,12 @@ TP_API int tp_send_error(tp_handler *h, int status);
 TP_API int tp_redirect(tp_handler *h, const char *url, bool permanent);
 /* Resets headers and body to the defaults (Tornado's clear()). */
 TP_API void tp_clear(tp_handler *h);
+
+/* ---- issue 11: arguments as text, request extras, cookies, signed values, header values --- */
+
+/* request.full_url(): protocol + "://" + host + uri, in the request arena. */
+TP_API const char *tp_full_url(tp_handler *h);
+
+/* ---- end of issue 11's block ----------------------------------------------------------- */
 
 #endif

@@ -474,6 +474,47 @@ static int default_prepare(tp_handler *h)
 
 static const tp_handler_class default_cls = {.name = "Default", .prepare = default_prepare};
 
+/* ---- issue 11: arguments as text, request extras, cookies, signed values, header values -- */
+
+static int fullurl_get(tp_handler *h)
+{
+    return tp_write_str(h, tp_full_url(h)), TP_OK;
+}
+
+static const tp_handler_class fullurl_cls = {.name = "FullUrl", .get = fullurl_get};
+
+static int extra_get(tp_handler *h)
+{
+    return tp_write_str(h, "GET /extra"), TP_OK;
+}
+
+static int extra_purge(tp_handler *h)
+{
+    const char *a = tp_get_argument(h, "a", "(none)");
+    if (a)
+        tp_writef(h, "PURGE /extra a=%s", a);
+    return TP_OK;
+}
+
+static int extra_propfind(tp_handler *h)
+{
+    tp_set_status(h, 207, NULL);
+    return tp_write_str(h, "PROPFIND /extra"), TP_OK;
+}
+
+static const tp_extra_method extra_methods[] = {
+    {"PURGE", extra_purge}, {"PROPFIND", extra_propfind}, {NULL, NULL}};
+static const tp_handler_class extra_cls = {
+    .name = "Extra", .flags = TP_NO_XSRF_CHECK, .get = extra_get, .extra_methods = extra_methods};
+static const tp_handler_class extra_xsrf_cls = {
+    .name = "ExtraXsrf", .get = extra_get, .extra_methods = extra_methods};
+
+static const tp_route_spec issue11_routes[] = {
+    {"/fullurl", &fullurl_cls, NULL, NULL, NULL},
+    {"/extra", &extra_cls, NULL, NULL, NULL},
+    {"/extra_xsrf", &extra_xsrf_cls, NULL, NULL, NULL},
+};
+
 /* ---- the app ---------------------------------------------------------------------------- */
 
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
@@ -541,6 +582,9 @@ static int diffapp_init(tp_app *app)
         if (tp_app_add_route(app, &r) < 0)
             return -1;
     }
+    for (size_t i = 0; i < sizeof(issue11_routes) / sizeof(issue11_routes[0]); i++)
+        if (tp_app_add_route(app, &issue11_routes[i]) < 0)
+            return -1;
     return tp_app_add_static(app, root, NULL);
 }
 

@@ -766,6 +766,21 @@ def cases():
     get("fallback-inner-404", "/fb/other")
     get("fallback-gzip", "/fb/inner/x?n=1", "Accept-Encoding: gzip")
     add("fallback-post-403", request("POST", "/fb/inner/x", [], ""))
+
+    # ---- issue 11: arguments as text, request extras, cookies, signed values, header values
+    get("fullurl", "/fullurl")
+    get("fullurl-query", "/fullurl?a=1&b=%20#frag")
+    add("fullurl-host-port", request("GET", "/fullurl?x", host="diff.test:8080"))
+    add("fullurl-http10-no-host", b"GET /fullurl HTTP/1.0\r\n\r\n")
+    get("extra-get", "/extra")
+    add("extra-purge", request("PURGE", "/extra?a=1"))
+    add("extra-purge-body", request("PURGE", "/extra", [FORM], "a=body"))
+    add("extra-propfind-207", request("PROPFIND", "/extra", body=""))
+    add("extra-undeclared-405", request("MKCOL", "/extra"))
+    add("extra-lowercase-405", request("purge", "/extra"))
+    add("extra-post-405", request("POST", "/extra", body=""))
+    add("extra-elsewhere-405", request("PURGE", "/methods2"))
+    add("extra-xsrf-403", request("PURGE", "/extra_xsrf"))
     return C
 
 

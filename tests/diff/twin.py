@@ -314,6 +314,39 @@ class Default(RequestHandler):
         self.finish()
 
 
+# ---- issue 11: arguments as text, request extras, cookies, signed values, header values ----
+
+
+class FullUrl(RequestHandler):
+    def get(self):
+        self.write(self.request.full_url())
+
+
+class Extra(NoXsrf):
+    SUPPORTED_METHODS = RequestHandler.SUPPORTED_METHODS + ("PURGE", "PROPFIND")
+
+    def get(self):
+        self.write("GET /extra")
+
+    def purge(self):
+        self.write("PURGE /extra a=%s" % self.get_argument("a", "(none)"))
+
+    def propfind(self):
+        self.set_status(207)
+        self.write("PROPFIND /extra")
+
+
+class ExtraXsrf(Extra):
+    check_xsrf_cookie = RequestHandler.check_xsrf_cookie
+
+
+ISSUE11_ROUTES = [
+    (r"/fullurl", FullUrl),
+    (r"/extra", Extra),
+    (r"/extra_xsrf", ExtraXsrf),
+]
+
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -352,7 +385,7 @@ def make_app(static_dir):
             (r"/gz", Gz),
             (r"/gzflush", GzFlush),
             (r"/fb/.*", FallbackHandler, {"fallback": inner}),
-        ],
+        ] + ISSUE11_ROUTES,
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
         login_url="/login",

@@ -1,0 +1,13 @@
+/* Values a handler formats from the request or for the response: request.full_url() and
+ * set_header/add_header with int and datetime values (Tornado's _convert_header_value). */
+#include <stdio.h>
+
+#include "http/date.h"
+#include "web/web_internal.h"
+
+const char *tp_full_url(tp_handler *h)
+{
+    tp_request *req = h->req;
+    return tp_arena_printf(&req->arena, "%.*s://%.*s%.*s", TP_SLICE_FMT(req->protocol),
+                           TP_SLICE_FMT(req->host), TP_SLICE_FMT(req->uri));
+}
