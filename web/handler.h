@@ -196,6 +196,34 @@ TP_API void tp_clear(tp_handler *h);
 
 /* ---- issue 11: arguments as text, request extras, cookies, signed values, header values --- */
 
+/* Where an argument is looked up: request.arguments (query then body), query_arguments,
+ * body_arguments, or request.files (tp_argument_names only). */
+enum tp_arg_source { TP_ARGS_ALL, TP_ARGS_QUERY, TP_ARGS_BODY, TP_ARGS_FILES };
+enum tp_arg_flags {
+    TP_ARG_NO_STRIP = 1 << 0, /* Tornado's strip=False: whitespace around the value kept */
+    TP_ARG_REQUIRED = 1 << 1, /* no default: a missing argument answers 400 after the method */
+};
+/* Tornado's _get_argument(name, default, source, strip): the last value of name in src,
+ * decoded as tp_get_argument. def when absent; with TP_ARG_REQUIRED NULL and a 400
+ * ("Missing argument name") once the method returns. Request arena. */
+TP_API const char *tp_get_argument_ex(tp_handler *h, enum tp_arg_source src, const char *name,
+                                      const char *def, unsigned flags);
+/* Tornado's _get_arguments(name, source, strip): every value of name in src (query ones
+ * first). Stores up to max in out; returns how many there are. */
+TP_API size_t tp_get_arguments_ex(tp_handler *h, enum tp_arg_source src, const char *name,
+                                  unsigned flags, const char **out, size_t max);
+/* get_query_argument(name) / get_body_argument(name) without a default: NULL and a 400
+ * (MissingArgumentError) once the method returns when name is absent from that source. */
+TP_API const char *tp_get_query_argument_required(tp_handler *h, const char *name);
+TP_API const char *tp_get_body_argument_required(tp_handler *h, const char *name);
+/* The names of request.arguments, query_arguments, body_arguments or files (src), each once,
+ * in Tornado's dict order (first appearance, query before body). Names are decoded text
+ * (percent, '+', UTF-8): a name that is not UTF-8 gives 0 here, and NULL or 0 from every
+ * argument getter, and a 400 once the method returns. Stores up to max in out (request
+ * arena); returns how many there are. */
+TP_API size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out,
+                                size_t max);
+
 /* request.full_url(): protocol + "://" + host + uri, in the request arena. */
 TP_API const char *tp_full_url(tp_handler *h);
 

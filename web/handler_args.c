@@ -1,12 +1,24 @@
 /* Request arguments as RequestHandler sees them: query arguments, then the body's
  * (urlencoded or multipart, http/form.c), files; every value decoded as Tornado's
- * decode_argument does (UTF-8 or 400, control characters to spaces, stripped). */
+ * decode_argument does (UTF-8 or 400, control characters to spaces, stripped unless asked
+ * not to). Names are text too: percent-decoded with '+' as space and UTF-8 checked, so one
+ * name reached through the query, a urlencoded body and a multipart body is one argument. */
 #include <string.h>
 
 #include "core/log.h"
 #include "core/utf8.h"
 #include "http/form.h"
 #include "web/web_internal.h"
+
+/* The first name of args that is not UTF-8 (Tornado keeps names as latin-1 text; we
+ * decode them as values are decoded, see docs/differences-from-tornado.md), or NULL. */
+static const tp_arg *bad_name(const tp_args *args)
+{
+    for (size_t i = 0; i < args->n; i++)
+        if (!tp_utf8_valid(args->v[i].name))
+            return &args->v[i];
+    return NULL;
+}
 
 /* Parses query and body once. A body that is not a valid form is logged and answered with
  * 400 before prepare (tp__handler_parse_body). */
@@ -17,15 +29,28 @@ static void parse_args(tp_handler *h)
     h->args_parsed = true;
     tp_request *req = h->req;
     tp_parse_qs(&req->arena, req->query, &h->query_args);
-    if (!req->body.n || req->stream_body)
-        return;
-    tp_slice ct = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Content-Type"));
-    tp_slice ce = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Content-Encoding"));
-    const char *err = NULL;
-    h->files = tp_arena_calloc(&req->arena, sizeof(*h->files));
-    if (tp_form_parse_body(&req->arena, ct.p ? ct : TP_SLICE_LIT(""), req->body, ce, NULL,
-                           &h->body_args, h->files, &err) < 0)
-        h->bad_body = err ? err : "invalid form";
+    if (req->body.n && !req->stream_body) {
+        tp_slice ct = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Content-Type"));
+        tp_slice ce = tp_headers_get_joined(&req->headers, TP_SLICE_LIT("Content-Encoding"));
+        const char *err = NULL;
+        h->files = tp_arena_calloc(&req->arena, sizeof(*h->files));
+        if (tp_form_parse_body(&req->arena, ct.p ? ct : TP_SLICE_LIT(""), req->body, ce, NULL,
+                               &h->body_args, h->files, &err) < 0)
+            h->bad_body = err ? err : "invalid form";
+    }
+    h->bad_arg_name = bad_name(&h->query_args) != NULL || bad_name(&h->body_args) != NULL;
+}
+
+/* parse_args for the argument API: false (and a 400 once the method returns) when a name
+ * is not UTF-8, as any lookup has to read every name. */
+static bool args_ok(tp_handler *h)
+{
+    parse_args(h);
+    if (!h->bad_arg_name)
+        return true;
+    if (!h->bad_argument)
+        h->bad_argument = "an argument name";
+    return false;
 }
 
 bool tp__handler_parse_body(tp_handler *h)
@@ -39,9 +64,9 @@ bool tp__handler_parse_body(tp_handler *h)
     return false;
 }
 
-/* decode_argument + the control-character replacement + strip; NULL (and a 400 once the
- * method returns) for a value that is not UTF-8. */
-static const char *decode(tp_handler *h, const char *name, tp_slice v)
+/* decode_argument + the control-character replacement + strip (unless TP_ARG_NO_STRIP);
+ * NULL (and a 400 once the method returns) for a value that is not UTF-8. */
+static const char *decode(tp_handler *h, const char *name, tp_slice v, unsigned flags)
 {
     char *out = tp_arena_alloc(&h->req->arena, v.n + 1);
     for (size_t i = 0; i < v.n;) {
@@ -56,54 +81,77 @@ static const char *decode(tp_handler *h, const char *name, tp_slice v)
         memcpy(out + i, ctl ? " " : v.p + i, len);
         i += len;
     }
-    tp_slice s = tp_py_strip(tp_slice_make(out, v.n));
+    tp_slice s = tp_slice_make(out, v.n);
+    if (!(flags & TP_ARG_NO_STRIP))
+        s = tp_py_strip(s);
     out[s.p - out + s.n] = '\0';
     return s.p;
 }
 
-static const char *last(tp_handler *h, const tp_args *args, const char *name, const char *def)
+/* The last value of name in src: the body's wins over the query's for TP_ARGS_ALL
+ * (request.arguments lists the query values first). */
+static tp_slice last_raw(tp_handler *h, enum tp_arg_source src, const char *name)
 {
-    tp_slice v = tp_args_get_last(args, tp_slice_cstr(name));
-    return v.p ? decode(h, name, v) : def;
+    tp_slice v = TP_SLICE_NULL, n = tp_slice_cstr(name);
+    if (src != TP_ARGS_QUERY)
+        v = tp_args_get_last(&h->body_args, n);
+    if (!v.p && src != TP_ARGS_BODY)
+        v = tp_args_get_last(&h->query_args, n);
+    return v;
+}
+
+const char *tp_get_argument_ex(tp_handler *h, enum tp_arg_source src, const char *name,
+                               const char *def, unsigned flags)
+{
+    if (!args_ok(h) || src == TP_ARGS_FILES)
+        return NULL;
+    tp_slice v = last_raw(h, src, name);
+    if (v.p)
+        return decode(h, name, v, flags);
+    if (!(flags & TP_ARG_REQUIRED))
+        return def;
+    if (!h->missing_argument && !h->bad_argument)
+        h->missing_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
+    return NULL;
 }
 
 const char *tp_get_query_argument(tp_handler *h, const char *name, const char *def)
 {
-    parse_args(h);
-    return last(h, &h->query_args, name, def);
+    return tp_get_argument_ex(h, TP_ARGS_QUERY, name, def, 0);
 }
 
 const char *tp_get_body_argument(tp_handler *h, const char *name, const char *def)
 {
-    parse_args(h);
-    return last(h, &h->body_args, name, def);
+    return tp_get_argument_ex(h, TP_ARGS_BODY, name, def, 0);
 }
 
-/* request.arguments is the query arguments followed by the body's: the body wins. */
 const char *tp_get_argument(tp_handler *h, const char *name, const char *def)
 {
-    parse_args(h);
-    tp_slice v = tp_args_get_last(&h->body_args, tp_slice_cstr(name));
-    if (!v.p)
-        v = tp_args_get_last(&h->query_args, tp_slice_cstr(name));
-    return v.p ? decode(h, name, v) : def;
+    return tp_get_argument_ex(h, TP_ARGS_ALL, name, def, 0);
 }
 
 const char *tp_get_argument_required(tp_handler *h, const char *name)
 {
-    const char *v = tp_get_argument(h, name, NULL);
-    if (!v && !h->missing_argument && !h->bad_argument)
-        h->missing_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
-    return v;
+    return tp_get_argument_ex(h, TP_ARGS_ALL, name, NULL, TP_ARG_REQUIRED);
 }
 
-static size_t collect(tp_handler *h, const tp_args *args, const char *name, const char **out,
-                      size_t max, size_t k)
+const char *tp_get_query_argument_required(tp_handler *h, const char *name)
+{
+    return tp_get_argument_ex(h, TP_ARGS_QUERY, name, NULL, TP_ARG_REQUIRED);
+}
+
+const char *tp_get_body_argument_required(tp_handler *h, const char *name)
+{
+    return tp_get_argument_ex(h, TP_ARGS_BODY, name, NULL, TP_ARG_REQUIRED);
+}
+
+static size_t collect(tp_handler *h, const tp_args *args, const char *name, unsigned flags,
+                      const char **out, size_t max, size_t k)
 {
     for (size_t i = 0; i < args->n; i++) {
         if (!tp_slice_eq(args->v[i].name, tp_slice_cstr(name)))
             continue;
-        const char *v = decode(h, name, args->v[i].value);
+        const char *v = decode(h, name, args->v[i].value, flags);
         if (k < max && v)
             out[k] = v;
         k += v != NULL;
@@ -111,27 +159,70 @@ static size_t collect(tp_handler *h, const tp_args *args, const char *name, cons
     return k;
 }
 
+size_t tp_get_arguments_ex(tp_handler *h, enum tp_arg_source src, const char *name, unsigned flags,
+                           const char **out, size_t max)
+{
+    if (!args_ok(h) || src == TP_ARGS_FILES)
+        return 0;
+    size_t k = src == TP_ARGS_BODY ? 0 : collect(h, &h->query_args, name, flags, out, max, 0);
+    return src == TP_ARGS_QUERY ? k : collect(h, &h->body_args, name, flags, out, max, k);
+}
+
 size_t tp_get_arguments(tp_handler *h, const char *name, const char **out, size_t max)
 {
-    parse_args(h);
-    size_t k = collect(h, &h->query_args, name, out, max, 0);
-    return collect(h, &h->body_args, name, out, max, k);
+    return tp_get_arguments_ex(h, TP_ARGS_ALL, name, 0, out, max);
 }
 
 size_t tp_get_query_arguments(tp_handler *h, const char *name, const char **out, size_t max)
 {
-    parse_args(h);
-    return collect(h, &h->query_args, name, out, max, 0);
+    return tp_get_arguments_ex(h, TP_ARGS_QUERY, name, 0, out, max);
 }
 
 size_t tp_get_body_arguments(tp_handler *h, const char *name, const char **out, size_t max)
 {
-    parse_args(h);
-    return collect(h, &h->body_args, name, out, max, 0);
+    return tp_get_arguments_ex(h, TP_ARGS_BODY, name, 0, out, max);
 }
 
 size_t tp_get_files(tp_handler *h, const char *name, const tp_form_file **out, size_t max)
 {
     parse_args(h);
     return h->files ? tp_form_files_get(h->files, tp_slice_cstr(name), out, max) : 0;
+}
+
+/* ---- names in Tornado's dict order ------------------------------------------------------- */
+
+/* Adds name to out[0..*k) unless it is there already (a dict's first insertion fixes its
+ * place). Quadratic in the number of names, which the parsers bound (query and body
+ * limits, max_parts). */
+static void add_name(tp_handler *h, tp_slice name, const char **out, size_t max, size_t *k,
+                     tp_slice *seen)
+{
+    for (size_t i = 0; i < *k; i++)
+        if (tp_slice_eq(seen[i], name))
+            return;
+    seen[*k] = name;
+    if (*k < max)
+        out[*k] = tp_arena_strndup(&h->req->arena, name.p, name.n);
+    (*k)++;
+}
+
+size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out, size_t max)
+{
+    parse_args(h);
+    if (src != TP_ARGS_FILES && !args_ok(h))
+        return 0;
+    size_t total = 0, k = 0;
+    const tp_args *lists[2] = {src == TP_ARGS_QUERY || src == TP_ARGS_ALL ? &h->query_args : NULL,
+                               src == TP_ARGS_BODY || src == TP_ARGS_ALL ? &h->body_args : NULL};
+    const tp_form_files *files = src == TP_ARGS_FILES ? h->files : NULL;
+    for (size_t l = 0; l < 2; l++)
+        total += lists[l] ? lists[l]->n : 0;
+    total += files ? files->n : 0;
+    tp_slice *seen = tp_arena_alloc(&h->req->arena, (total + 1) * sizeof(*seen));
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; lists[l] && i < lists[l]->n; i++)
+            add_name(h, lists[l]->v[i].name, out, max, &k, seen);
+    for (size_t i = 0; files && i < files->n; i++)
+        add_name(h, files->v[i].name, out, max, &k, seen);
+    return k;
 }

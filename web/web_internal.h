@@ -127,6 +127,7 @@ struct tp_handler {
     const char *traceback; /* debug mode: the 500 page's text (serve_traceback) */
     tp_app *hand_to;       /* FallbackHandler: the app that takes the request after prepare */
     bool args_parsed, cookies_parsed, user_known;
+    bool bad_arg_name;          /* handler_args.c: a query or body argument name is not UTF-8 */
     const char *current_user;   /* get_current_user's answer, once known */
     struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
     const char *xsrf_token;     /* what pages get (masked per request in version 2) */

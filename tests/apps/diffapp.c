@@ -476,6 +476,83 @@ static const tp_handler_class default_cls = {.name = "Default", .prepare = defau
 
 /* ---- issue 11: arguments as text, request extras, cookies, signed values, header values -- */
 
+static void write_bracketed(tp_handler *h, const char **v, size_t n)
+{
+    for (size_t i = 0; i < n && i < 64; i++)
+        tp_writef(h, "%s[%s]", i ? "|" : "", v[i]);
+}
+
+static void argnames_source(tp_handler *h, const char *label, enum tp_arg_source src)
+{
+    const char *names[64], *v[64];
+    size_t n = tp_argument_names(h, src, names, 64);
+    tp_writef(h, "%s:", label);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        tp_writef(h, " %s=", names[i]);
+        write_bracketed(h, v, tp_get_arguments_ex(h, src, names[i], TP_ARG_NO_STRIP, v, 64));
+    }
+    tp_write_str(h, "\n");
+}
+
+static void argnames_files(tp_handler *h)
+{
+    const char *names[64];
+    size_t n = tp_argument_names(h, TP_ARGS_FILES, names, 64);
+    tp_write_str(h, "files:");
+    for (size_t i = 0; i < n && i < 64; i++) {
+        const tp_form_file *f[32];
+        size_t nf = tp_get_files(h, names[i], f, 32);
+        tp_writef(h, " %s=", names[i]);
+        for (size_t j = 0; j < nf && j < 32; j++)
+            tp_writef(h, "%s[%.*s]", j ? "|" : "", TP_SLICE_FMT(f[j]->filename));
+    }
+    tp_write_str(h, "\n");
+}
+
+static int argnames_show(tp_handler *h)
+{
+    argnames_source(h, "arguments", TP_ARGS_ALL);
+    argnames_source(h, "query", TP_ARGS_QUERY);
+    argnames_source(h, "body", TP_ARGS_BODY);
+    argnames_files(h);
+    static const char *const names[] = {"a", "b"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *n = names[i];
+        const char *arg = tp_get_argument_ex(h, TP_ARGS_ALL, n, "(none)", TP_ARG_NO_STRIP);
+        const char *q = tp_get_argument_ex(h, TP_ARGS_QUERY, n, "(none)", TP_ARG_NO_STRIP);
+        const char *b = tp_get_argument_ex(h, TP_ARGS_BODY, n, "(none)", TP_ARG_NO_STRIP);
+        const char *st = tp_get_argument(h, n, "(none)");
+        if (!arg || !q || !b || !st)
+            return TP_OK; /* not UTF-8: 400 once we return */
+        tp_writef(h, "%s: arg=[%s] q=[%s] body=[%s] stripped=[%s]\n", n, arg, q, b, st);
+    }
+    return TP_OK;
+}
+
+static const tp_handler_class argnames_cls = {.name = "ArgNames",
+                                              .flags = TP_NO_XSRF_CHECK,
+                                              .get = argnames_show,
+                                              .post = argnames_show,
+                                              .put = argnames_show};
+
+static int required_src_show(tp_handler *h)
+{
+    const char *src = tp_get_argument_required(h, "src");
+    if (!src)
+        return TP_OK;
+    bool query = strcmp(src, "query") == 0;
+    const char *v = query ? tp_get_query_argument_required(h, "name")
+                          : tp_get_body_argument_required(h, "name");
+    if (v)
+        tp_writef(h, "%s name=[%s]", query ? "query" : "body", v);
+    return TP_OK;
+}
+
+static const tp_handler_class required_src_cls = {.name = "RequiredSource",
+                                                  .flags = TP_NO_XSRF_CHECK,
+                                                  .get = required_src_show,
+                                                  .post = required_src_show};
+
 static int fullurl_get(tp_handler *h)
 {
     return tp_write_str(h, tp_full_url(h)), TP_OK;
@@ -510,6 +587,8 @@ static const tp_handler_class extra_xsrf_cls = {
     .name = "ExtraXsrf", .get = extra_get, .extra_methods = extra_methods};
 
 static const tp_route_spec issue11_routes[] = {
+    {"/argnames", &argnames_cls, NULL, NULL, NULL},
+    {"/required_src", &required_src_cls, NULL, NULL, NULL},
     {"/fullurl", &fullurl_cls, NULL, NULL, NULL},
     {"/extra", &extra_cls, NULL, NULL, NULL},
     {"/extra_xsrf", &extra_xsrf_cls, NULL, NULL, NULL},

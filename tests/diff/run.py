@@ -768,6 +768,25 @@ def cases():
     add("fallback-post-403", request("POST", "/fb/inner/x", [], ""))
 
     # ---- issue 11: arguments as text, request extras, cookies, signed values, header values
+    get("argnames-query-order", "/argnames?b=1&a=%20x%20&b=2&c=&a=+y+")
+    add("argnames-query-body-order", request("POST", "/argnames?b=q1&a=q2", [FORM],
+                                             "c=1&a=%20b1%20&d=&b=b2"))
+    add("argnames-multipart-order", request("POST", "/argnames?z=1&a=q", [MP], multipart([
+        ('form-data; name="m"', None, " mp1 "), ('form-data; name="f"; filename="f1"', None, "x"),
+        ('form-data; name="a"', None, "\tmp\t"), ('form-data; name="g"; filename="g1"', None, "y"),
+        ('form-data; name="f"; filename="f2"', None, "z"), ('form-data; name="m"', None, "mp2")])))
+    add("argnames-multipart-utf8-name", request("POST", "/argnames", [MP], multipart([
+        ('form-data; name="\u00e9"', None, "v1"), ('form-data; name="\u00e9"', None, "v2")])))
+    get("argnames-plus-and-escapes", "/argnames?a+b=1&a%20b=2&%61=3")
+    get("argnames-nostrip-control", "/argnames?a=%01x%09%0A&b=%C2%A0y%C2%A0")
+    get("argnames-nostrip-invalid-400", "/argnames?a=%FF")
+    get("argnames-none", "/argnames")
+    get("required-src-query", "/required_src?src=query&name=%20q%20")
+    get("required-src-query-missing-400", "/required_src?src=query")
+    add("required-src-query-in-body-400", request("POST", "/required_src?src=query", [FORM],
+                                                  "name=b"))
+    add("required-src-body", request("POST", "/required_src?src=body", [FORM], "name=b"))
+    get("required-src-body-in-query-400", "/required_src?src=body&name=q")
     get("fullurl", "/fullurl")
     get("fullurl-query", "/fullurl?a=1&b=%20#frag")
     add("fullurl-host-port", request("GET", "/fullurl?x", host="diff.test:8080"))

@@ -317,6 +317,45 @@ class Default(RequestHandler):
 # ---- issue 11: arguments as text, request extras, cookies, signed values, header values ----
 
 
+def _bracket(vals):
+    return "|".join("[%s]" % v for v in vals)
+
+
+class ArgNames(NoXsrf):
+    """Names of each argument dict in order, values unstripped (strip=False)."""
+
+    def _show(self):
+        r = self.request
+        for label, d, getter in (("arguments", r.arguments, self.get_arguments),
+                                 ("query", r.query_arguments, self.get_query_arguments),
+                                 ("body", r.body_arguments, self.get_body_arguments)):
+            self.write("%s:" % label)
+            for k in d:
+                self.write(" %s=%s" % (k, _bracket(getter(k, strip=False))))
+            self.write("\n")
+        self.write("files:")
+        for k, fs in r.files.items():
+            self.write(" %s=%s" % (k, _bracket(f["filename"] for f in fs)))
+        self.write("\n")
+        for n in ("a", "b"):
+            self.write("%s: arg=[%s] q=[%s] body=[%s] stripped=[%s]\n" % (
+                n, self.get_argument(n, "(none)", strip=False),
+                self.get_query_argument(n, "(none)", strip=False),
+                self.get_body_argument(n, "(none)", strip=False), self.get_argument(n, "(none)")))
+
+    get = post = put = _show
+
+
+class RequiredSource(NoXsrf):
+    def _show(self):
+        if self.get_argument("src") == "query":
+            self.write("query name=[%s]" % self.get_query_argument("name"))
+        else:
+            self.write("body name=[%s]" % self.get_body_argument("name"))
+
+    get = post = _show
+
+
 class FullUrl(RequestHandler):
     def get(self):
         self.write(self.request.full_url())
@@ -341,6 +380,8 @@ class ExtraXsrf(Extra):
 
 
 ISSUE11_ROUTES = [
+    (r"/argnames", ArgNames),
+    (r"/required_src", RequiredSource),
     (r"/fullurl", FullUrl),
     (r"/extra", Extra),
     (r"/extra_xsrf", ExtraXsrf),
