@@ -227,6 +227,22 @@ TP_API size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const cha
 /* request.full_url(): protocol + "://" + host + uri, in the request arena. */
 TP_API const char *tp_full_url(tp_handler *h);
 
+/* request.cookies as (name, value) pairs in Tornado's order (first appearance; a repeated
+ * name has its last value; names Python's cookie jar refuses are left out). Stores up to max
+ * in names and values (request arena); returns how many there are. */
+TP_API size_t tp_get_cookies(tp_handler *h, const char **names, const char **values, size_t max);
+/* Tornado's handler create_signed_value(name, value, version): value (n bytes, any bytes)
+ * signed with the app's cookie_secret, version 0 meaning 2, a key table's key_version. The
+ * NUL-terminated text in the request arena, or NULL without a secret or for version 1 with a
+ * key table or a version other than 1 or 2. */
+TP_API const char *tp_create_signed_value(tp_handler *h, const char *name, const void *value,
+                                          size_t n, int version);
+/* get_signed_cookie(name, max_age_days, min_version): as tp_get_signed_cookie, refusing
+ * values of a version below min_version (0 means 1). The value may hold NUL bytes: its
+ * length goes to *n (n may be NULL); it is NUL-terminated too. NULL when refused. */
+TP_API const char *tp_get_signed_cookie_ex(tp_handler *h, const char *name, double max_age_days,
+                                           int min_version, size_t *n);
+
 /* ---- end of issue 11's block ----------------------------------------------------------- */
 
 #endif

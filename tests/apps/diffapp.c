@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tp.h"
 
@@ -586,12 +587,78 @@ static const tp_handler_class extra_cls = {
 static const tp_handler_class extra_xsrf_cls = {
     .name = "ExtraXsrf", .get = extra_get, .extra_methods = extra_methods};
 
+static int cookie_list_get(tp_handler *h)
+{
+    const char *names[64], *values[64];
+    size_t n = tp_get_cookies(h, names, values, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        tp_writef(h, "%s=[%s]\n", names[i], values[i]);
+    return TP_OK;
+}
+
+static const tp_handler_class cookie_list_cls = {.name = "CookieList", .get = cookie_list_get};
+
+/* With check=1: the value's shape and what decoding it gives back, instead of the value
+ * itself (a version 1 value holds the time, which the comparison cannot normalise). */
+static int signed_create_get(tp_handler *h)
+{
+    const char *name = tp_get_argument(h, "name", "c");
+    const char *value = tp_get_argument(h, "value", "");
+    const char *ver = tp_get_argument(h, "version", "0");
+    if (!name || !value || !ver)
+        return TP_OK; /* not UTF-8: 400 once we return */
+    int version = atoi(ver);
+    const char *v = tp_create_signed_value(h, name, value, strlen(value), version);
+    if (!v)
+        return TP_ERROR;
+    if (!tp_get_argument(h, "check", NULL)) {
+        tp_set_cookie(h, name, v, NULL);
+        return tp_write_str(h, "created"), TP_OK;
+    }
+    tp_slice back;
+    tp_secret secret = {.secret = TP_SLICE_LIT(COOKIE_SECRET)};
+    if (tp_signed_value_decode(tp_handler_arena(h), &secret, tp_slice_cstr(name), tp_slice_cstr(v),
+                               31, time(NULL), 1, &back) < 0)
+        return TP_ERROR;
+    size_t fields = 1;
+    for (const char *p = v; *p; p++)
+        fields += *p == '|';
+    const char *bar = strchr(v, '|');
+    tp_writef(h, "fields=%zu v1payload=%.*s back=%.*s", fields, version == 1 ? (int)(bar - v) : 1,
+              version == 1 ? v : "-", TP_SLICE_FMT(back));
+    return TP_OK;
+}
+
+static const tp_handler_class signed_create_cls = {.name = "SignedCreate",
+                                                   .get = signed_create_get};
+
+static int signed_min_get(tp_handler *h)
+{
+    const char *name = tp_get_argument(h, "name", "c");
+    const char *min = tp_get_argument(h, "min", "1");
+    if (!name || !min)
+        return TP_OK;
+    size_t n;
+    const char *v = tp_get_signed_cookie_ex(h, name, 31, atoi(min), &n);
+    if (!v)
+        return tp_write_str(h, "(invalid)"), TP_OK;
+    tp_writef(h, "len=%zu hex=", n);
+    for (size_t i = 0; i < n; i++)
+        tp_writef(h, "%02x", (unsigned char)v[i]);
+    return TP_OK;
+}
+
+static const tp_handler_class signed_min_cls = {.name = "SignedMin", .get = signed_min_get};
+
 static const tp_route_spec issue11_routes[] = {
     {"/argnames", &argnames_cls, NULL, NULL, NULL},
     {"/required_src", &required_src_cls, NULL, NULL, NULL},
     {"/fullurl", &fullurl_cls, NULL, NULL, NULL},
     {"/extra", &extra_cls, NULL, NULL, NULL},
     {"/extra_xsrf", &extra_xsrf_cls, NULL, NULL, NULL},
+    {"/cookie_list", &cookie_list_cls, NULL, NULL, NULL},
+    {"/signed_create", &signed_create_cls, NULL, NULL, NULL},
+    {"/signed_min", &signed_min_cls, NULL, NULL, NULL},
 };
 
 /* ---- the app ---------------------------------------------------------------------------- */

@@ -800,6 +800,26 @@ def cases():
     add("extra-post-405", request("POST", "/extra", body=""))
     add("extra-elsewhere-405", request("PURGE", "/methods2"))
     add("extra-xsrf-403", request("PURGE", "/extra_xsrf"))
+    get("cookie-list", "/cookie_list", 'Cookie: b=1; a="q\\"x"; b=2; /=bad; c=; path=p; d')
+    get("cookie-list-none", "/cookie_list")
+    get("cookie-list-spaces", "/cookie_list", "Cookie:  z = 1 ;y=2;;x=\"a b\"")
+    get("signed-create", "/signed_create?name=sc&value=hello")
+    get("signed-create-v2", "/signed_create?name=sc&value=v&version=2")
+    get("signed-create-check-v1", "/signed_create?name=sc&value=hello&version=1&check=1")
+    get("signed-create-check-v2", "/signed_create?name=sc&value=h%C3%A9&check=1")
+    add("signed-create-roundtrip", lambda ans: request(
+        "GET", "/signed_min?name=sc&min=2",
+        ["Cookie: sc=" + ans["signed-create"]["c"].cookie("sc")]))
+    add("signed-create-roundtrip-py", lambda ans: request(
+        "GET", "/signed_min?name=sc&min=2",
+        ["Cookie: sc=" + ans["signed-create"]["py"].cookie("sc")]))
+    v1 = signed_v1("c", "one")
+    v2bin = signed_v2("c", "a\x00b\u00e9")
+    get("signed-min-v1-min1", "/signed_min?min=1", "Cookie: c=" + v1)
+    get("signed-min-v1-min2", "/signed_min?min=2", "Cookie: c=" + v1)
+    get("signed-min-v2-min2", "/signed_min?min=2", "Cookie: c=" + signed_v2("c", "two"))
+    get("signed-min-binary", "/signed_min?min=2", "Cookie: c=" + v2bin)
+    get("signed-min-wrong-name", "/signed_min?name=d&min=1", "Cookie: d=" + v2bin)
     return C
 
 

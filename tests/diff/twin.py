@@ -379,12 +379,47 @@ class ExtraXsrf(Extra):
     check_xsrf_cookie = RequestHandler.check_xsrf_cookie
 
 
+class CookieList(RequestHandler):
+    def get(self):
+        for k, m in self.request.cookies.items():
+            self.write("%s=[%s]\n" % (k, m.value))
+
+
+class SignedCreate(RequestHandler):
+    def get(self):
+        name = self.get_argument("name", "c")
+        version = int(self.get_argument("version", "0")) or None
+        v = self.create_signed_value(name, self.get_argument("value", ""), version=version)
+        if self.get_argument("check", None):
+            s = v.decode()
+            back = tornado.web.decode_signed_value(COOKIE_SECRET, name, s, min_version=1)
+            fields = s.split("|")
+            self.write("fields=%d v1payload=%s back=%s" % (
+                len(fields), fields[0] if version == 1 else "-", back.decode()))
+            return
+        self.set_cookie(name, v)
+        self.write("created")
+
+
+class SignedMin(RequestHandler):
+    def get(self):
+        name = self.get_argument("name", "c")
+        v = _get_signed(self, name, min_version=int(self.get_argument("min", "1")))
+        if v is None:
+            self.write("(invalid)")
+        else:
+            self.write("len=%d hex=%s" % (len(v), v.hex()))
+
+
 ISSUE11_ROUTES = [
     (r"/argnames", ArgNames),
     (r"/required_src", RequiredSource),
     (r"/fullurl", FullUrl),
     (r"/extra", Extra),
     (r"/extra_xsrf", ExtraXsrf),
+    (r"/cookie_list", CookieList),
+    (r"/signed_create", SignedCreate),
+    (r"/signed_min", SignedMin),
 ]
 
 
