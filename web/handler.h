@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -242,6 +243,13 @@ TP_API const char *tp_create_signed_value(tp_handler *h, const char *name, const
  * length goes to *n (n may be NULL); it is NUL-terminated too. NULL when refused. */
 TP_API const char *tp_get_signed_cookie_ex(tp_handler *h, const char *name, double max_age_days,
                                            int min_version, size_t *n);
+
+/* set_header/add_header with an int (decimal) or a time (HTTP-date, "Sun, 06 Nov 1994
+ * 08:49:37 GMT"), as Tornado's _convert_header_value. 0, or tp_set_header's errors. */
+TP_API int tp_set_header_int(tp_handler *h, const char *name, long long value);
+TP_API int tp_add_header_int(tp_handler *h, const char *name, long long value);
+TP_API int tp_set_header_date(tp_handler *h, const char *name, time_t t);
+TP_API int tp_add_header_date(tp_handler *h, const char *name, time_t t);
 
 /* ---- end of issue 11's block ----------------------------------------------------------- */
 

@@ -650,6 +650,20 @@ static int signed_min_get(tp_handler *h)
 
 static const tp_handler_class signed_min_cls = {.name = "SignedMin", .get = signed_min_get};
 
+static int header_values_get(tp_handler *h)
+{
+    tp_set_header_int(h, "X-Int", 42);
+    tp_add_header_int(h, "X-Int", 1);
+    tp_set_header_int(h, "X-Neg", -7);
+    tp_set_header_date(h, "X-Date", 784111777);
+    tp_add_header_date(h, "X-Date", 0);
+    tp_set_header_int(h, "X-Big", 9223372036854775807LL);
+    return tp_write_str(h, "header values"), TP_OK;
+}
+
+static const tp_handler_class header_values_cls = {.name = "HeaderValues",
+                                                   .get = header_values_get};
+
 static const tp_route_spec issue11_routes[] = {
     {"/argnames", &argnames_cls, NULL, NULL, NULL},
     {"/required_src", &required_src_cls, NULL, NULL, NULL},
@@ -659,6 +673,7 @@ static const tp_route_spec issue11_routes[] = {
     {"/cookie_list", &cookie_list_cls, NULL, NULL, NULL},
     {"/signed_create", &signed_create_cls, NULL, NULL, NULL},
     {"/signed_min", &signed_min_cls, NULL, NULL, NULL},
+    {"/header_values", &header_values_cls, NULL, NULL, NULL},
 };
 
 /* ---- the app ---------------------------------------------------------------------------- */

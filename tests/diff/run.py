@@ -820,6 +820,7 @@ def cases():
     get("signed-min-v2-min2", "/signed_min?min=2", "Cookie: c=" + signed_v2("c", "two"))
     get("signed-min-binary", "/signed_min?min=2", "Cookie: c=" + v2bin)
     get("signed-min-wrong-name", "/signed_min?name=d&min=1", "Cookie: d=" + v2bin)
+    get("header-values", "/header_values")
     return C
 
 

@@ -411,6 +411,18 @@ class SignedMin(RequestHandler):
             self.write("len=%d hex=%s" % (len(v), v.hex()))
 
 
+class HeaderValues(RequestHandler):
+    def get(self):
+        utc = datetime.timezone.utc
+        self.set_header("X-Int", 42)
+        self.add_header("X-Int", 1)
+        self.set_header("X-Neg", -7)
+        self.set_header("X-Date", datetime.datetime(1994, 11, 6, 8, 49, 37, tzinfo=utc))
+        self.add_header("X-Date", datetime.datetime.fromtimestamp(0, utc))
+        self.set_header("X-Big", 9223372036854775807)
+        self.write("header values")
+
+
 ISSUE11_ROUTES = [
     (r"/argnames", ArgNames),
     (r"/required_src", RequiredSource),
@@ -420,6 +432,7 @@ ISSUE11_ROUTES = [
     (r"/cookie_list", CookieList),
     (r"/signed_create", SignedCreate),
     (r"/signed_min", SignedMin),
+    (r"/header_values", HeaderValues),
 ]
 
 
