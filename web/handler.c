@@ -181,6 +181,8 @@ bool tp__handler_prepare(tp_handler *h)
         tp_send_error(h, 500);
         return false;
     }
+    if (!tp__path_args_check(h))
+        return false;
     if (h->app->settings.xsrf_cookies && !(h->cls->flags & TP_NO_XSRF_CHECK) &&
         !is_get_or_head(h) && !tp_slice_eq(h->req->method, TP_SLICE_LIT("OPTIONS")) &&
         tp_check_xsrf_cookie(h) < 0)

@@ -79,7 +79,9 @@ TP_API void *tp_handler_state(tp_handler *h);
 TP_API void *tp_handler_route_data(tp_handler *h);
 /* The request arena: memory freed with the request. */
 TP_API tp_arena *tp_handler_arena(tp_handler *h);
-/* Path argument i (a regex group of the route, percent-decoded), or a NULL slice. */
+/* Path argument i (a regex group of the route, percent-decoded, a raw byte >= 0x80 read as
+ * latin-1, as Tornado's _unquote_or_none; UTF-8, else a 400 came before prepare), or a NULL
+ * slice for a group that did not match. */
 TP_API tp_slice tp_path_arg(tp_handler *h, size_t i);
 TP_API size_t tp_path_arg_count(tp_handler *h);
 

@@ -41,6 +41,9 @@ struct tp_app {
  * none matches. */
 const tp_route *tp__routes_match(tp_app *app, tp_request *req, tp_slice **args, size_t *nargs);
 void tp__routes_free(tp_app *app);
+/* routes.c: decode_argument of h's path arguments: false after a 400 ("Invalid unicode in
+ * url") when one is not UTF-8. */
+bool tp__path_args_check(tp_handler *h);
 /* route_index.c: the routes that can match path (those whose literal prefix it starts
  * with), as indexes in table order in *out (valid until the next call). Rebuilds the index
  * when routes were added. */

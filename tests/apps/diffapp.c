@@ -664,6 +664,21 @@ static int header_values_get(tp_handler *h)
 static const tp_handler_class header_values_cls = {.name = "HeaderValues",
                                                    .get = header_values_get};
 
+/* len is Python's len(str): code points, not bytes. */
+static int pathcap_get(tp_handler *h)
+{
+    tp_slice a = tp_path_arg(h, 0);
+    size_t chars = 0;
+    for (size_t i = 0; i < a.n; i++)
+        chars += ((unsigned char)a.p[i] & 0xc0) != 0x80;
+    tp_write_str(h, "a=[");
+    tp_write(h, a.p, a.n);
+    tp_writef(h, "] len=%zu", chars);
+    return TP_OK;
+}
+
+static const tp_handler_class pathcap_cls = {.name = "PathCap", .get = pathcap_get};
+
 static const tp_route_spec issue11_routes[] = {
     {"/argnames", &argnames_cls, NULL, NULL, NULL},
     {"/required_src", &required_src_cls, NULL, NULL, NULL},
@@ -674,6 +689,7 @@ static const tp_route_spec issue11_routes[] = {
     {"/signed_create", &signed_create_cls, NULL, NULL, NULL},
     {"/signed_min", &signed_min_cls, NULL, NULL, NULL},
     {"/header_values", &header_values_cls, NULL, NULL, NULL},
+    {"/pathcap/([^/]*)", &pathcap_cls, NULL, NULL, NULL},
 };
 
 /* ---- the app ---------------------------------------------------------------------------- */

@@ -821,6 +821,18 @@ def cases():
     get("signed-min-binary", "/signed_min?min=2", "Cookie: c=" + v2bin)
     get("signed-min-wrong-name", "/signed_min?name=d&min=1", "Cookie: d=" + v2bin)
     get("header-values", "/header_values")
+    get("pathcap-ascii", "/pathcap/abc")
+    get("pathcap-escaped-utf8", "/pathcap/caf%C3%A9")
+    get("pathcap-slash", "/pathcap/a%2Fb")
+    get("pathcap-plus", "/pathcap/a+b%2B")
+    get("pathcap-nul", "/pathcap/%00x")
+    get("pathcap-empty", "/pathcap/")
+    get("pathcap-invalid-400", "/pathcap/%FF")
+    get("pathcap-truncated-400", "/pathcap/x%C3")
+    get("pathcap-surrogate-400", "/pathcap/%ED%A0%80")
+    get("pathcap-raw-utf8", "/pathcap/caf\u00c3\u00a9")  # raw bytes C3 A9: read as latin-1
+    get("pathcap-raw-ff", "/pathcap/\u00ff")
+    get("pathcap-raw-mixed", "/pathcap/\u00e9%C3%A9")
     return C
 
 

@@ -423,6 +423,11 @@ class HeaderValues(RequestHandler):
         self.write("header values")
 
 
+class PathCap(RequestHandler):
+    def get(self, a):
+        self.write("a=[%s] len=%d" % (a, len(a)))
+
+
 ISSUE11_ROUTES = [
     (r"/argnames", ArgNames),
     (r"/required_src", RequiredSource),
@@ -433,6 +438,7 @@ ISSUE11_ROUTES = [
     (r"/signed_create", SignedCreate),
     (r"/signed_min", SignedMin),
     (r"/header_values", HeaderValues),
+    (r"/pathcap/([^/]*)", PathCap),
 ]
 
 
