@@ -3,6 +3,7 @@
  * decode_argument does (UTF-8 or 400, control characters to spaces, stripped unless asked
  * not to). Names are text too: percent-decoded with '+' as space and UTF-8 checked, so one
  * name reached through the query, a urlencoded body and a multipart body is one argument. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -191,19 +192,43 @@ size_t tp_get_files(tp_handler *h, const char *name, const tp_form_file **out, s
 
 /* ---- names in Tornado's dict order ------------------------------------------------------- */
 
-/* Adds name to out[0..*k) unless it is there already (a dict's first insertion fixes its
- * place). Quadratic in the number of names, which the parsers bound (query and body
- * limits, max_parts). */
-static void add_name(tp_handler *h, tp_slice name, const char **out, size_t max, size_t *k,
-                     tp_slice *seen)
+typedef struct name_at {
+    tp_slice name;
+    size_t pos; /* where it appears among all the names */
+} name_at;
+
+/* By name, then by position: the first of a run of equal names is its first appearance. */
+static int by_name(const void *a, const void *b)
 {
-    for (size_t i = 0; i < *k; i++)
-        if (tp_slice_eq(seen[i], name))
-            return;
-    seen[*k] = name;
-    if (*k < max)
-        out[*k] = tp_arena_strndup(&h->req->arena, name.p, name.n);
-    (*k)++;
+    const name_at *x = a, *y = b;
+    size_t n = x->name.n < y->name.n ? x->name.n : y->name.n;
+    int c = n ? memcmp(x->name.p, y->name.p, n) : 0;
+    if (c == 0 && x->name.n != y->name.n)
+        c = x->name.n < y->name.n ? -1 : 1;
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The names in v[0..n) (in order of appearance) each once, in the place of their first
+ * appearance, as a dict's keys are: a sort (n log n, whatever the number of names a body
+ * brings), not a scan per name. */
+static size_t first_appearances(tp_handler *h, name_at *v, size_t n, const char **out, size_t max)
+{
+    bool *first = tp_arena_calloc(&h->req->arena, n + 1);
+    tp_slice *names = tp_arena_alloc(&h->req->arena, (n + 1) * sizeof(*names));
+    for (size_t i = 0; i < n; i++)
+        names[i] = v[i].name;
+    qsort(v, n, sizeof(*v), by_name);
+    for (size_t i = 0; i < n; i++)
+        first[v[i].pos] = i == 0 || !tp_slice_eq(v[i].name, v[i - 1].name);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!first[i])
+            continue;
+        if (k < max)
+            out[k] = tp_arena_strndup(&h->req->arena, names[i].p, names[i].n);
+        k++;
+    }
+    return k;
 }
 
 size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out, size_t max)
@@ -211,18 +236,16 @@ size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out
     parse_args(h);
     if (src != TP_ARGS_FILES && !args_ok(h))
         return 0;
-    size_t total = 0, k = 0;
     const tp_args *lists[2] = {src == TP_ARGS_QUERY || src == TP_ARGS_ALL ? &h->query_args : NULL,
                                src == TP_ARGS_BODY || src == TP_ARGS_ALL ? &h->body_args : NULL};
     const tp_form_files *files = src == TP_ARGS_FILES ? h->files : NULL;
+    size_t n = 0, total = (lists[0] ? lists[0]->n : 0) + (lists[1] ? lists[1]->n : 0) +
+                          (files ? files->n : 0);
+    name_at *v = tp_arena_alloc(&h->req->arena, (total + 1) * sizeof(*v));
     for (size_t l = 0; l < 2; l++)
-        total += lists[l] ? lists[l]->n : 0;
-    total += files ? files->n : 0;
-    tp_slice *seen = tp_arena_alloc(&h->req->arena, (total + 1) * sizeof(*seen));
-    for (size_t l = 0; l < 2; l++)
-        for (size_t i = 0; lists[l] && i < lists[l]->n; i++)
-            add_name(h, lists[l]->v[i].name, out, max, &k, seen);
-    for (size_t i = 0; files && i < files->n; i++)
-        add_name(h, files->v[i].name, out, max, &k, seen);
-    return k;
+        for (size_t i = 0; lists[l] && i < lists[l]->n; i++, n++)
+            v[n] = (name_at){lists[l]->v[i].name, n};
+    for (size_t i = 0; files && i < files->n; i++, n++)
+        v[n] = (name_at){files->v[i].name, n};
+    return first_appearances(h, v, n, out, max);
 }

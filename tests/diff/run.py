@@ -778,6 +778,8 @@ def cases():
     add("argnames-multipart-utf8-name", request("POST", "/argnames", [MP], multipart([
         ('form-data; name="\u00e9"', None, "v1"), ('form-data; name="\u00e9"', None, "v2")])))
     get("argnames-plus-and-escapes", "/argnames?a+b=1&a%20b=2&%61=3")
+    add("argnames-many-repeats", request("POST", "/argnames?ab=1&a=2&=e&aa=3&b=4&a=5&ab=6&ba=",
+                                         [FORM], "c=1&a=7&=f&ab=8&cc=&c=9&a%20=x&b=0"))
     get("argnames-nostrip-control", "/argnames?a=%01x%09%0A&b=%C2%A0y%C2%A0")
     get("argnames-nostrip-invalid-400", "/argnames?a=%FF")
     get("argnames-none", "/argnames")
