@@ -21,4 +21,15 @@ for layer in "$@"; do
     fi
 done
 [ "$status" = 0 ] && echo "check-layers: $* in order, no upward include"
+# An app needs nothing but include/tp.h: the test apps and the examples include no library
+# header by its path (their own headers, such as examples/blog/store.h, are fine).
+pattern=$(printf '%s\n' "$@" | sed 's|.*|"&/|' | paste -sd'|')
+hits=$(grep -rnE "^#[[:space:]]*include[[:space:]]+($pattern)" tests/apps examples --include='*.[ch]')
+if [ -n "$hits" ]; then
+    echo "check-layers: an app includes a library header instead of tp.h:"
+    echo "$hits"
+    status=1
+else
+    echo "check-layers: tests/apps and examples include the library through tp.h only"
+fi
 exit $status

@@ -105,6 +105,12 @@ static tp_method_fn method_fn(tp_handler *h, bool *supported)
             return fn;
         }
     }
+    for (const tp_extra_method *e = h->cls->extra_methods; e && e->name; e++) {
+        if (tp_slice_eq(m, tp_slice_cstr(e->name))) {
+            *supported = true; /* in SUPPORTED_METHODS: a NULL fn is a 405 from the method */
+            return e->fn;
+        }
+    }
     *supported = false;
     return NULL;
 }
@@ -175,6 +181,8 @@ bool tp__handler_prepare(tp_handler *h)
         tp_send_error(h, 500);
         return false;
     }
+    if (!tp__path_args_check(h))
+        return false;
     if (h->app->settings.xsrf_cookies && !(h->cls->flags & TP_NO_XSRF_CHECK) &&
         !is_get_or_head(h) && !tp_slice_eq(h->req->method, TP_SLICE_LIT("OPTIONS")) &&
         tp_check_xsrf_cookie(h) < 0)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,13 @@ struct tp_form_file;
  * finish itself), TP_AGAIN when it will call tp_finish later from a callback, or TP_ERROR for
  * a 500. */
 typedef int (*tp_method_fn)(tp_handler *h);
+
+/* One HTTP method beyond the seven (Tornado's extended SUPPORTED_METHODS): its name, exact
+ * and case-sensitive ("PROPFIND"), and its function (NULL: 405). */
+typedef struct tp_extra_method {
+    const char *name;
+    tp_method_fn fn;
+} tp_extra_method;
 
 enum tp_handler_flags {
     TP_STREAM_REQUEST_BODY = 1 << 0, /* body goes to data_received; prepare runs first */
@@ -57,6 +65,9 @@ typedef struct tp_handler_class {
     /* The user's locale code (Tornado's get_user_locale), or NULL for the browser's
      * (Accept-Language). */
     const char *(*get_user_locale)(tp_handler *h);
+    /* More methods (PURGE, PROPFIND, MKCOL...), a table ended by {NULL, NULL}, or NULL. A
+     * method neither here nor among the seven gets 405. */
+    const tp_extra_method *extra_methods;
 } tp_handler_class;
 
 /* The request (method, uri, headers, body, remote_ip...). */
@@ -68,7 +79,9 @@ TP_API void *tp_handler_state(tp_handler *h);
 TP_API void *tp_handler_route_data(tp_handler *h);
 /* The request arena: memory freed with the request. */
 TP_API tp_arena *tp_handler_arena(tp_handler *h);
-/* Path argument i (a regex group of the route, percent-decoded), or a NULL slice. */
+/* Path argument i (a regex group of the route, percent-decoded, a raw byte >= 0x80 read as
+ * latin-1, as Tornado's _unquote_or_none; UTF-8, else a 400 came before prepare), or a NULL
+ * slice for a group that did not match. */
 TP_API tp_slice tp_path_arg(tp_handler *h, size_t i);
 TP_API size_t tp_path_arg_count(tp_handler *h);
 
@@ -183,5 +196,63 @@ TP_API int tp_send_error(tp_handler *h, int status);
 TP_API int tp_redirect(tp_handler *h, const char *url, bool permanent);
 /* Resets headers and body to the defaults (Tornado's clear()). */
 TP_API void tp_clear(tp_handler *h);
+
+/* ---- issue 11: arguments as text, request extras, cookies, signed values, header values --- */
+
+/* Where an argument is looked up: request.arguments (query then body), query_arguments,
+ * body_arguments, or request.files (tp_argument_names only). */
+enum tp_arg_source { TP_ARGS_ALL, TP_ARGS_QUERY, TP_ARGS_BODY, TP_ARGS_FILES };
+enum tp_arg_flags {
+    TP_ARG_NO_STRIP = 1 << 0, /* Tornado's strip=False: whitespace around the value kept */
+    TP_ARG_REQUIRED = 1 << 1, /* no default: a missing argument answers 400 after the method */
+};
+/* Tornado's _get_argument(name, default, source, strip): the last value of name in src,
+ * decoded as tp_get_argument. def when absent; with TP_ARG_REQUIRED NULL and a 400
+ * ("Missing argument name") once the method returns. Request arena. */
+TP_API const char *tp_get_argument_ex(tp_handler *h, enum tp_arg_source src, const char *name,
+                                      const char *def, unsigned flags);
+/* Tornado's _get_arguments(name, source, strip): every value of name in src (query ones
+ * first). Stores up to max in out; returns how many there are. */
+TP_API size_t tp_get_arguments_ex(tp_handler *h, enum tp_arg_source src, const char *name,
+                                  unsigned flags, const char **out, size_t max);
+/* get_query_argument(name) / get_body_argument(name) without a default: NULL and a 400
+ * (MissingArgumentError) once the method returns when name is absent from that source. */
+TP_API const char *tp_get_query_argument_required(tp_handler *h, const char *name);
+TP_API const char *tp_get_body_argument_required(tp_handler *h, const char *name);
+/* The names of request.arguments, query_arguments, body_arguments or files (src), each once,
+ * in Tornado's dict order (first appearance, query before body). Names are decoded text
+ * (percent, '+', UTF-8): a name that is not UTF-8 gives 0 here, and NULL or 0 from every
+ * argument getter, and a 400 once the method returns. Stores up to max in out (request
+ * arena); returns how many there are. */
+TP_API size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out,
+                                size_t max);
+
+/* request.full_url(): protocol + "://" + host + uri, in the request arena. */
+TP_API const char *tp_full_url(tp_handler *h);
+
+/* request.cookies as (name, value) pairs in Tornado's order (first appearance; a repeated
+ * name has its last value; names Python's cookie jar refuses are left out). Stores up to max
+ * in names and values (request arena); returns how many there are. */
+TP_API size_t tp_get_cookies(tp_handler *h, const char **names, const char **values, size_t max);
+/* Tornado's handler create_signed_value(name, value, version): value (n bytes, any bytes)
+ * signed with the app's cookie_secret, version 0 meaning 2, a key table's key_version. The
+ * NUL-terminated text in the request arena, or NULL without a secret or for version 1 with a
+ * key table or a version other than 1 or 2. */
+TP_API const char *tp_create_signed_value(tp_handler *h, const char *name, const void *value,
+                                          size_t n, int version);
+/* get_signed_cookie(name, max_age_days, min_version): as tp_get_signed_cookie, refusing
+ * values of a version below min_version (0 means 1). The value may hold NUL bytes: its
+ * length goes to *n (n may be NULL); it is NUL-terminated too. NULL when refused. */
+TP_API const char *tp_get_signed_cookie_ex(tp_handler *h, const char *name, double max_age_days,
+                                           int min_version, size_t *n);
+
+/* set_header/add_header with an int (decimal) or a time (HTTP-date, "Sun, 06 Nov 1994
+ * 08:49:37 GMT"), as Tornado's _convert_header_value. 0, or tp_set_header's errors. */
+TP_API int tp_set_header_int(tp_handler *h, const char *name, long long value);
+TP_API int tp_add_header_int(tp_handler *h, const char *name, long long value);
+TP_API int tp_set_header_date(tp_handler *h, const char *name, time_t t);
+TP_API int tp_add_header_date(tp_handler *h, const char *name, time_t t);
+
+/* ---- end of issue 11's block ----------------------------------------------------------- */
 
 #endif

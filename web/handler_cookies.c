@@ -95,15 +95,54 @@ int tp_set_signed_cookie(tp_handler *h, const char *name, const char *value,
     return tp_set_cookie(h, name, signed_value.p, attrs);
 }
 
-const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days)
+/* No cookie_secret: Tornado's require_setting raises (a 500); here the callers answer NULL or
+ * -EINVAL. */
+static const tp_secret *secret_of(tp_handler *h)
+{
+    const tp_secret *secret = &h->app->settings.cookie_secret;
+    return secret->secret.n || secret->nkeys ? secret : NULL;
+}
+
+const char *tp_create_signed_value(tp_handler *h, const char *name, const void *value, size_t n,
+                                   int version)
+{
+    tp_slice out;
+    const tp_secret *secret = secret_of(h);
+    if (!secret ||
+        tp_signed_value_create(&h->req->arena, secret, tp_slice_cstr(name), tp_slice_make(value, n),
+                               version ? version : 2, time(NULL), &out) < 0)
+        return NULL;
+    return out.p;
+}
+
+const char *tp_get_signed_cookie_ex(tp_handler *h, const char *name, double max_age_days,
+                                    int min_version, size_t *n)
 {
     tp_slice value;
-    const tp_secret *secret = &h->app->settings.cookie_secret;
+    const tp_secret *secret = secret_of(h);
     const char *raw = tp_get_cookie(h, name, NULL);
-    if (!raw || (!secret->secret.n && !secret->nkeys))
+    if (!raw || !secret)
         return NULL;
     if (tp_signed_value_decode(&h->req->arena, secret, tp_slice_cstr(name), tp_slice_cstr(raw),
-                               max_age_days > 0 ? max_age_days : 31, time(NULL), 0, &value) < 0)
+                               max_age_days > 0 ? max_age_days : 31, time(NULL), min_version,
+                               &value) < 0)
         return NULL;
+    if (n)
+        *n = value.n;
     return value.p;
+}
+
+const char *tp_get_signed_cookie(tp_handler *h, const char *name, double max_age_days)
+{
+    return tp_get_signed_cookie_ex(h, name, max_age_days, 0, NULL);
+}
+
+size_t tp_get_cookies(tp_handler *h, const char **names, const char **values, size_t max)
+{
+    const tp_args *all = cookies(h);
+    for (size_t i = 0; i < all->n && i < max; i++) {
+        names[i] = all->v[i].name.p;
+        values[i] = all->v[i].value.p;
+    }
+    return all->n;
 }

@@ -97,6 +97,30 @@ static bool matches(tp_app *app, const pcre2_code *re, tp_slice subject)
     return pcre2_match(re, (PCRE2_SPTR)subject.p, subject.n, 0, 0, app->md, NULL) >= 0;
 }
 
+/* Tornado reads the request target as latin-1 text and _unquote_or_none encodes a group as
+ * UTF-8 before percent-decoding it: a raw byte >= 0x80 becomes that code point's UTF-8 (raw
+ * "\xc3\xa9" is captured as "\u00c3\u00a9"), so only percent-escapes can give bytes that are
+ * not UTF-8. Matching bytes without PCRE2_UTF is matching latin-1 characters. */
+static tp_slice latin1_to_utf8(tp_arena *a, tp_slice raw)
+{
+    size_t high = 0;
+    for (size_t i = 0; i < raw.n; i++)
+        high += (unsigned char)raw.p[i] >= 0x80;
+    if (!high)
+        return raw;
+    char *out = tp_arena_alloc(a, raw.n + high), *w = out;
+    for (size_t i = 0; i < raw.n; i++) {
+        unsigned char c = (unsigned char)raw.p[i];
+        if (c < 0x80) {
+            *w++ = (char)c;
+        } else {
+            *w++ = (char)(0xc0 | c >> 6);
+            *w++ = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    return tp_slice_make(out, raw.n + high);
+}
+
 /* The path groups of the last match, percent-decoded ('+' stays), unmatched ones NULL. */
 static void take_args(tp_app *app, const tp_route *r, tp_request *req, tp_slice **args,
                       size_t *nargs)
@@ -112,8 +136,39 @@ static void take_args(tp_app *app, const tp_route *r, tp_request *req, tp_slice 
             continue;
         }
         tp_slice raw = {req->path.p + ov[2 * (k + 1)], ov[2 * (k + 1) + 1] - ov[2 * (k + 1)]};
-        (*args)[k] = tp_url_unescape(&req->arena, raw, false);
+        (*args)[k] = tp_url_unescape(&req->arena, latin1_to_utf8(&req->arena, raw), false);
     }
+}
+
+/* decode_argument of the path arguments: "Invalid unicode in url: b'...'" as Python's repr
+ * of the first 40 bytes. */
+static void log_bad_path_arg(tp_handler *h, tp_slice v)
+{
+    tp_buf b = {0};
+    for (size_t i = 0; i < v.n && i < 40; i++) {
+        unsigned char c = (unsigned char)v.p[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
+            tp_buf_append(&b, &v.p[i], 1);
+        else
+            tp_buf_appendf(&b, "\\x%02x", c);
+    }
+    tp_log_warning("400 %.*s %.*s (%.*s): Invalid unicode in url: b'%.*s'",
+                   TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri),
+                   TP_SLICE_FMT(h->req->remote_ip), (int)b.len, tp_buf_data(&b));
+    tp_buf_free(&b);
+}
+
+bool tp__path_args_check(tp_handler *h)
+{
+    for (size_t i = 0; i < h->npath_args; i++) {
+        tp_slice v = h->path_args[i];
+        if (v.p && !tp_utf8_valid(v)) {
+            log_bad_path_arg(h, v);
+            tp_send_error(h, 400);
+            return false;
+        }
+    }
+    return true;
 }
 
 const tp_route *tp__routes_match(tp_app *app, tp_request *req, tp_slice **args, size_t *nargs)

@@ -41,6 +41,9 @@ struct tp_app {
  * none matches. */
 const tp_route *tp__routes_match(tp_app *app, tp_request *req, tp_slice **args, size_t *nargs);
 void tp__routes_free(tp_app *app);
+/* routes.c: decode_argument of h's path arguments: false after a 400 ("Invalid unicode in
+ * url") when one is not UTF-8. */
+bool tp__path_args_check(tp_handler *h);
 /* route_index.c: the routes that can match path (those whose literal prefix it starts
  * with), as indexes in table order in *out (valid until the next call). Rebuilds the index
  * when routes were added. */
@@ -127,6 +130,7 @@ struct tp_handler {
     const char *traceback; /* debug mode: the 500 page's text (serve_traceback) */
     tp_app *hand_to;       /* FallbackHandler: the app that takes the request after prepare */
     bool args_parsed, cookies_parsed, user_known;
+    bool bad_arg_name;          /* handler_args.c: a query or body argument name is not UTF-8 */
     const char *current_user;   /* get_current_user's answer, once known */
     struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
     const char *xsrf_token;     /* what pages get (masked per request in version 2) */

@@ -11,8 +11,7 @@
 
 #include <jansson.h>
 
-#include "core/alloc.h"
-#include "core/log.h"
+#include "tp.h"
 
 /* A file larger than this is not read (a demo store; a real one would use a database). */
 #define STORE_FILE_MAX (64L << 20)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "core/slice.h"
+#include "tp.h"
 
 #define BLOG_TITLE_MAX 200    /* bytes of a title */
 #define BLOG_BODY_MAX  100000 /* bytes of a body */

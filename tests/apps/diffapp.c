@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tp.h"
 
@@ -474,6 +475,223 @@ static int default_prepare(tp_handler *h)
 
 static const tp_handler_class default_cls = {.name = "Default", .prepare = default_prepare};
 
+/* ---- issue 11: arguments as text, request extras, cookies, signed values, header values -- */
+
+static void write_bracketed(tp_handler *h, const char **v, size_t n)
+{
+    for (size_t i = 0; i < n && i < 64; i++)
+        tp_writef(h, "%s[%s]", i ? "|" : "", v[i]);
+}
+
+static void argnames_source(tp_handler *h, const char *label, enum tp_arg_source src)
+{
+    const char *names[64], *v[64];
+    size_t n = tp_argument_names(h, src, names, 64);
+    tp_writef(h, "%s:", label);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        tp_writef(h, " %s=", names[i]);
+        write_bracketed(h, v, tp_get_arguments_ex(h, src, names[i], TP_ARG_NO_STRIP, v, 64));
+    }
+    tp_write_str(h, "\n");
+}
+
+static void argnames_files(tp_handler *h)
+{
+    const char *names[64];
+    size_t n = tp_argument_names(h, TP_ARGS_FILES, names, 64);
+    tp_write_str(h, "files:");
+    for (size_t i = 0; i < n && i < 64; i++) {
+        const tp_form_file *f[32];
+        size_t nf = tp_get_files(h, names[i], f, 32);
+        tp_writef(h, " %s=", names[i]);
+        for (size_t j = 0; j < nf && j < 32; j++)
+            tp_writef(h, "%s[%.*s]", j ? "|" : "", TP_SLICE_FMT(f[j]->filename));
+    }
+    tp_write_str(h, "\n");
+}
+
+static int argnames_show(tp_handler *h)
+{
+    argnames_source(h, "arguments", TP_ARGS_ALL);
+    argnames_source(h, "query", TP_ARGS_QUERY);
+    argnames_source(h, "body", TP_ARGS_BODY);
+    argnames_files(h);
+    static const char *const names[] = {"a", "b"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *n = names[i];
+        const char *arg = tp_get_argument_ex(h, TP_ARGS_ALL, n, "(none)", TP_ARG_NO_STRIP);
+        const char *q = tp_get_argument_ex(h, TP_ARGS_QUERY, n, "(none)", TP_ARG_NO_STRIP);
+        const char *b = tp_get_argument_ex(h, TP_ARGS_BODY, n, "(none)", TP_ARG_NO_STRIP);
+        const char *st = tp_get_argument(h, n, "(none)");
+        if (!arg || !q || !b || !st)
+            return TP_OK; /* not UTF-8: 400 once we return */
+        tp_writef(h, "%s: arg=[%s] q=[%s] body=[%s] stripped=[%s]\n", n, arg, q, b, st);
+    }
+    return TP_OK;
+}
+
+static const tp_handler_class argnames_cls = {.name = "ArgNames",
+                                              .flags = TP_NO_XSRF_CHECK,
+                                              .get = argnames_show,
+                                              .post = argnames_show,
+                                              .put = argnames_show};
+
+static int required_src_show(tp_handler *h)
+{
+    const char *src = tp_get_argument_required(h, "src");
+    if (!src)
+        return TP_OK;
+    bool query = strcmp(src, "query") == 0;
+    const char *v = query ? tp_get_query_argument_required(h, "name")
+                          : tp_get_body_argument_required(h, "name");
+    if (v)
+        tp_writef(h, "%s name=[%s]", query ? "query" : "body", v);
+    return TP_OK;
+}
+
+static const tp_handler_class required_src_cls = {.name = "RequiredSource",
+                                                  .flags = TP_NO_XSRF_CHECK,
+                                                  .get = required_src_show,
+                                                  .post = required_src_show};
+
+static int fullurl_get(tp_handler *h)
+{
+    return tp_write_str(h, tp_full_url(h)), TP_OK;
+}
+
+static const tp_handler_class fullurl_cls = {.name = "FullUrl", .get = fullurl_get};
+
+static int extra_get(tp_handler *h)
+{
+    return tp_write_str(h, "GET /extra"), TP_OK;
+}
+
+static int extra_purge(tp_handler *h)
+{
+    const char *a = tp_get_argument(h, "a", "(none)");
+    if (a)
+        tp_writef(h, "PURGE /extra a=%s", a);
+    return TP_OK;
+}
+
+static int extra_propfind(tp_handler *h)
+{
+    tp_set_status(h, 207, NULL);
+    return tp_write_str(h, "PROPFIND /extra"), TP_OK;
+}
+
+static const tp_extra_method extra_methods[] = {
+    {"PURGE", extra_purge}, {"PROPFIND", extra_propfind}, {NULL, NULL}};
+static const tp_handler_class extra_cls = {
+    .name = "Extra", .flags = TP_NO_XSRF_CHECK, .get = extra_get, .extra_methods = extra_methods};
+static const tp_handler_class extra_xsrf_cls = {
+    .name = "ExtraXsrf", .get = extra_get, .extra_methods = extra_methods};
+
+static int cookie_list_get(tp_handler *h)
+{
+    const char *names[64], *values[64];
+    size_t n = tp_get_cookies(h, names, values, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        tp_writef(h, "%s=[%s]\n", names[i], values[i]);
+    return TP_OK;
+}
+
+static const tp_handler_class cookie_list_cls = {.name = "CookieList", .get = cookie_list_get};
+
+/* With check=1: the value's shape and what decoding it gives back, instead of the value
+ * itself (a version 1 value holds the time, which the comparison cannot normalise). */
+static int signed_create_get(tp_handler *h)
+{
+    const char *name = tp_get_argument(h, "name", "c");
+    const char *value = tp_get_argument(h, "value", "");
+    const char *ver = tp_get_argument(h, "version", "0");
+    if (!name || !value || !ver)
+        return TP_OK; /* not UTF-8: 400 once we return */
+    int version = atoi(ver);
+    const char *v = tp_create_signed_value(h, name, value, strlen(value), version);
+    if (!v)
+        return TP_ERROR;
+    if (!tp_get_argument(h, "check", NULL)) {
+        tp_set_cookie(h, name, v, NULL);
+        return tp_write_str(h, "created"), TP_OK;
+    }
+    tp_slice back;
+    tp_secret secret = {.secret = TP_SLICE_LIT(COOKIE_SECRET)};
+    if (tp_signed_value_decode(tp_handler_arena(h), &secret, tp_slice_cstr(name), tp_slice_cstr(v),
+                               31, time(NULL), 1, &back) < 0)
+        return TP_ERROR;
+    size_t fields = 1;
+    for (const char *p = v; *p; p++)
+        fields += *p == '|';
+    const char *bar = strchr(v, '|');
+    tp_writef(h, "fields=%zu v1payload=%.*s back=%.*s", fields, version == 1 ? (int)(bar - v) : 1,
+              version == 1 ? v : "-", TP_SLICE_FMT(back));
+    return TP_OK;
+}
+
+static const tp_handler_class signed_create_cls = {.name = "SignedCreate",
+                                                   .get = signed_create_get};
+
+static int signed_min_get(tp_handler *h)
+{
+    const char *name = tp_get_argument(h, "name", "c");
+    const char *min = tp_get_argument(h, "min", "1");
+    if (!name || !min)
+        return TP_OK;
+    size_t n;
+    const char *v = tp_get_signed_cookie_ex(h, name, 31, atoi(min), &n);
+    if (!v)
+        return tp_write_str(h, "(invalid)"), TP_OK;
+    tp_writef(h, "len=%zu hex=", n);
+    for (size_t i = 0; i < n; i++)
+        tp_writef(h, "%02x", (unsigned char)v[i]);
+    return TP_OK;
+}
+
+static const tp_handler_class signed_min_cls = {.name = "SignedMin", .get = signed_min_get};
+
+static int header_values_get(tp_handler *h)
+{
+    tp_set_header_int(h, "X-Int", 42);
+    tp_add_header_int(h, "X-Int", 1);
+    tp_set_header_int(h, "X-Neg", -7);
+    tp_set_header_date(h, "X-Date", 784111777);
+    tp_add_header_date(h, "X-Date", 0);
+    tp_set_header_int(h, "X-Big", 9223372036854775807LL);
+    return tp_write_str(h, "header values"), TP_OK;
+}
+
+static const tp_handler_class header_values_cls = {.name = "HeaderValues",
+                                                   .get = header_values_get};
+
+/* len is Python's len(str): code points, not bytes. */
+static int pathcap_get(tp_handler *h)
+{
+    tp_slice a = tp_path_arg(h, 0);
+    size_t chars = 0;
+    for (size_t i = 0; i < a.n; i++)
+        chars += ((unsigned char)a.p[i] & 0xc0) != 0x80;
+    tp_write_str(h, "a=[");
+    tp_write(h, a.p, a.n);
+    tp_writef(h, "] len=%zu", chars);
+    return TP_OK;
+}
+
+static const tp_handler_class pathcap_cls = {.name = "PathCap", .get = pathcap_get};
+
+static const tp_route_spec issue11_routes[] = {
+    {"/argnames", &argnames_cls, NULL, NULL, NULL},
+    {"/required_src", &required_src_cls, NULL, NULL, NULL},
+    {"/fullurl", &fullurl_cls, NULL, NULL, NULL},
+    {"/extra", &extra_cls, NULL, NULL, NULL},
+    {"/extra_xsrf", &extra_xsrf_cls, NULL, NULL, NULL},
+    {"/cookie_list", &cookie_list_cls, NULL, NULL, NULL},
+    {"/signed_create", &signed_create_cls, NULL, NULL, NULL},
+    {"/signed_min", &signed_min_cls, NULL, NULL, NULL},
+    {"/header_values", &header_values_cls, NULL, NULL, NULL},
+    {"/pathcap/([^/]*)", &pathcap_cls, NULL, NULL, NULL},
+};
+
 /* ---- the app ---------------------------------------------------------------------------- */
 
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
@@ -541,6 +759,9 @@ static int diffapp_init(tp_app *app)
         if (tp_app_add_route(app, &r) < 0)
             return -1;
     }
+    for (size_t i = 0; i < sizeof(issue11_routes) / sizeof(issue11_routes[0]); i++)
+        if (tp_app_add_route(app, &issue11_routes[i]) < 0)
+            return -1;
     return tp_app_add_static(app, root, NULL);
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "tp.h"
-#include "web/static/static.h"
 
 static tp_static_opts index_opts = {.default_filename = "index.html"};
 

@@ -417,6 +417,46 @@ static tp_app *make_login_app(const char *prefix, const char *login_url, bool xs
     return tp_app_route(y, pattern, &secret, NULL) < 0 ? NULL : y;
 }
 
+/* ---- issue 11: /kv/, an app whose cookie_secret is a key table (key_version 1) ----------- */
+
+static const tp_secret_key kv_keys[] = {{0, TP_SLICE_LIT("kv-old")}, {1, TP_SLICE_LIT("kv-new")}};
+
+/* /kv/create?value=V[&version=N]: create_signed_value("kv", V); /kv/get: the "kv" cookie
+ * (min_version 2), its length and bytes. "(none)" when refused. */
+static int kv_get(tp_handler *h)
+{
+    tp_slice what = tp_path_arg(h, 0);
+    const char *value = tp_get_argument(h, "value", "");
+    const char *version = tp_get_argument(h, "version", "0");
+    if (!value || !version)
+        return TP_OK;
+    const char *v;
+    size_t n = 0;
+    if (tp_slice_eq(what, TP_SLICE_LIT("create")))
+        n = (v = tp_create_signed_value(h, "kv", value, strlen(value), atoi(version))) ? strlen(v)
+                                                                                       : 0;
+    else
+        v = tp_get_signed_cookie_ex(h, "kv", 31, 2, &n);
+    if (!v)
+        return tp_write_str(h, "(none)"), TP_OK;
+    return tp_write(h, v, n), TP_OK;
+}
+
+static const tp_handler_class kv_cls = {.name = "KeyVersion", .get = kv_get};
+
+static int add_kv_app(tp_app *app)
+{
+    static tp_app *kv;
+    if (!kv) {
+        kv = tp_app_new();
+        tp_app_settings_of(kv)->cookie_secret =
+            (tp_secret){.keys = kv_keys, .nkeys = 2, .key_version = 1};
+        if (tp_app_route(kv, "/kv/(create|get)", &kv_cls, NULL) < 0)
+            return -1;
+    }
+    return tp_app_route(app, "/kv/.*", &tp_fallback_handler, kv);
+}
+
 static const tp_redirect_opts redir_opts = {.url = "/target/{0}?x=1"};
 static const tp_redirect_opts redir_frag = {.url = "/frag/{0}?a=1#top"};
 static const tp_redirect_opts redir_bad_index = {.url = "/t/{2}"};
@@ -631,7 +671,7 @@ static int testapp_init(tp_app *app)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (tp_app_route(app, routes[i].pattern, routes[i].cls, NULL) < 0)
             return -1;
-    return 0;
+    return add_kv_app(app);
 }
 
 TP_APP("testapp", testapp_init, NULL);

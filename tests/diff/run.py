@@ -766,6 +766,75 @@ def cases():
     get("fallback-inner-404", "/fb/other")
     get("fallback-gzip", "/fb/inner/x?n=1", "Accept-Encoding: gzip")
     add("fallback-post-403", request("POST", "/fb/inner/x", [], ""))
+
+    # ---- issue 11: arguments as text, request extras, cookies, signed values, header values
+    get("argnames-query-order", "/argnames?b=1&a=%20x%20&b=2&c=&a=+y+")
+    add("argnames-query-body-order", request("POST", "/argnames?b=q1&a=q2", [FORM],
+                                             "c=1&a=%20b1%20&d=&b=b2"))
+    add("argnames-multipart-order", request("POST", "/argnames?z=1&a=q", [MP], multipart([
+        ('form-data; name="m"', None, " mp1 "), ('form-data; name="f"; filename="f1"', None, "x"),
+        ('form-data; name="a"', None, "\tmp\t"), ('form-data; name="g"; filename="g1"', None, "y"),
+        ('form-data; name="f"; filename="f2"', None, "z"), ('form-data; name="m"', None, "mp2")])))
+    add("argnames-multipart-utf8-name", request("POST", "/argnames", [MP], multipart([
+        ('form-data; name="\u00e9"', None, "v1"), ('form-data; name="\u00e9"', None, "v2")])))
+    get("argnames-plus-and-escapes", "/argnames?a+b=1&a%20b=2&%61=3")
+    add("argnames-many-repeats", request("POST", "/argnames?ab=1&a=2&=e&aa=3&b=4&a=5&ab=6&ba=",
+                                         [FORM], "c=1&a=7&=f&ab=8&cc=&c=9&a%20=x&b=0"))
+    get("argnames-nostrip-control", "/argnames?a=%01x%09%0A&b=%C2%A0y%C2%A0")
+    get("argnames-nostrip-invalid-400", "/argnames?a=%FF")
+    get("argnames-none", "/argnames")
+    get("required-src-query", "/required_src?src=query&name=%20q%20")
+    get("required-src-query-missing-400", "/required_src?src=query")
+    add("required-src-query-in-body-400", request("POST", "/required_src?src=query", [FORM],
+                                                  "name=b"))
+    add("required-src-body", request("POST", "/required_src?src=body", [FORM], "name=b"))
+    get("required-src-body-in-query-400", "/required_src?src=body&name=q")
+    get("fullurl", "/fullurl")
+    get("fullurl-query", "/fullurl?a=1&b=%20#frag")
+    add("fullurl-host-port", request("GET", "/fullurl?x", host="diff.test:8080"))
+    add("fullurl-http10-no-host", b"GET /fullurl HTTP/1.0\r\n\r\n")
+    get("extra-get", "/extra")
+    add("extra-purge", request("PURGE", "/extra?a=1"))
+    add("extra-purge-body", request("PURGE", "/extra", [FORM], "a=body"))
+    add("extra-propfind-207", request("PROPFIND", "/extra", body=""))
+    add("extra-undeclared-405", request("MKCOL", "/extra"))
+    add("extra-lowercase-405", request("purge", "/extra"))
+    add("extra-post-405", request("POST", "/extra", body=""))
+    add("extra-elsewhere-405", request("PURGE", "/methods2"))
+    add("extra-xsrf-403", request("PURGE", "/extra_xsrf"))
+    get("cookie-list", "/cookie_list", 'Cookie: b=1; a="q\\"x"; b=2; /=bad; c=; path=p; d')
+    get("cookie-list-none", "/cookie_list")
+    get("cookie-list-spaces", "/cookie_list", "Cookie:  z = 1 ;y=2;;x=\"a b\"")
+    get("signed-create", "/signed_create?name=sc&value=hello")
+    get("signed-create-v2", "/signed_create?name=sc&value=v&version=2")
+    get("signed-create-check-v1", "/signed_create?name=sc&value=hello&version=1&check=1")
+    get("signed-create-check-v2", "/signed_create?name=sc&value=h%C3%A9&check=1")
+    add("signed-create-roundtrip", lambda ans: request(
+        "GET", "/signed_min?name=sc&min=2",
+        ["Cookie: sc=" + ans["signed-create"]["c"].cookie("sc")]))
+    add("signed-create-roundtrip-py", lambda ans: request(
+        "GET", "/signed_min?name=sc&min=2",
+        ["Cookie: sc=" + ans["signed-create"]["py"].cookie("sc")]))
+    v1 = signed_v1("c", "one")
+    v2bin = signed_v2("c", "a\x00b\u00e9")
+    get("signed-min-v1-min1", "/signed_min?min=1", "Cookie: c=" + v1)
+    get("signed-min-v1-min2", "/signed_min?min=2", "Cookie: c=" + v1)
+    get("signed-min-v2-min2", "/signed_min?min=2", "Cookie: c=" + signed_v2("c", "two"))
+    get("signed-min-binary", "/signed_min?min=2", "Cookie: c=" + v2bin)
+    get("signed-min-wrong-name", "/signed_min?name=d&min=1", "Cookie: d=" + v2bin)
+    get("header-values", "/header_values")
+    get("pathcap-ascii", "/pathcap/abc")
+    get("pathcap-escaped-utf8", "/pathcap/caf%C3%A9")
+    get("pathcap-slash", "/pathcap/a%2Fb")
+    get("pathcap-plus", "/pathcap/a+b%2B")
+    get("pathcap-nul", "/pathcap/%00x")
+    get("pathcap-empty", "/pathcap/")
+    get("pathcap-invalid-400", "/pathcap/%FF")
+    get("pathcap-truncated-400", "/pathcap/x%C3")
+    get("pathcap-surrogate-400", "/pathcap/%ED%A0%80")
+    get("pathcap-raw-utf8", "/pathcap/caf\u00c3\u00a9")  # raw bytes C3 A9: read as latin-1
+    get("pathcap-raw-ff", "/pathcap/\u00ff")
+    get("pathcap-raw-mixed", "/pathcap/\u00e9%C3%A9")
     return C
 
 

@@ -314,6 +314,134 @@ class Default(RequestHandler):
         self.finish()
 
 
+# ---- issue 11: arguments as text, request extras, cookies, signed values, header values ----
+
+
+def _bracket(vals):
+    return "|".join("[%s]" % v for v in vals)
+
+
+class ArgNames(NoXsrf):
+    """Names of each argument dict in order, values unstripped (strip=False)."""
+
+    def _show(self):
+        r = self.request
+        for label, d, getter in (("arguments", r.arguments, self.get_arguments),
+                                 ("query", r.query_arguments, self.get_query_arguments),
+                                 ("body", r.body_arguments, self.get_body_arguments)):
+            self.write("%s:" % label)
+            for k in d:
+                self.write(" %s=%s" % (k, _bracket(getter(k, strip=False))))
+            self.write("\n")
+        self.write("files:")
+        for k, fs in r.files.items():
+            self.write(" %s=%s" % (k, _bracket(f["filename"] for f in fs)))
+        self.write("\n")
+        for n in ("a", "b"):
+            self.write("%s: arg=[%s] q=[%s] body=[%s] stripped=[%s]\n" % (
+                n, self.get_argument(n, "(none)", strip=False),
+                self.get_query_argument(n, "(none)", strip=False),
+                self.get_body_argument(n, "(none)", strip=False), self.get_argument(n, "(none)")))
+
+    get = post = put = _show
+
+
+class RequiredSource(NoXsrf):
+    def _show(self):
+        if self.get_argument("src") == "query":
+            self.write("query name=[%s]" % self.get_query_argument("name"))
+        else:
+            self.write("body name=[%s]" % self.get_body_argument("name"))
+
+    get = post = _show
+
+
+class FullUrl(RequestHandler):
+    def get(self):
+        self.write(self.request.full_url())
+
+
+class Extra(NoXsrf):
+    SUPPORTED_METHODS = RequestHandler.SUPPORTED_METHODS + ("PURGE", "PROPFIND")
+
+    def get(self):
+        self.write("GET /extra")
+
+    def purge(self):
+        self.write("PURGE /extra a=%s" % self.get_argument("a", "(none)"))
+
+    def propfind(self):
+        self.set_status(207)
+        self.write("PROPFIND /extra")
+
+
+class ExtraXsrf(Extra):
+    check_xsrf_cookie = RequestHandler.check_xsrf_cookie
+
+
+class CookieList(RequestHandler):
+    def get(self):
+        for k, m in self.request.cookies.items():
+            self.write("%s=[%s]\n" % (k, m.value))
+
+
+class SignedCreate(RequestHandler):
+    def get(self):
+        name = self.get_argument("name", "c")
+        version = int(self.get_argument("version", "0")) or None
+        v = self.create_signed_value(name, self.get_argument("value", ""), version=version)
+        if self.get_argument("check", None):
+            s = v.decode()
+            back = tornado.web.decode_signed_value(COOKIE_SECRET, name, s, min_version=1)
+            fields = s.split("|")
+            self.write("fields=%d v1payload=%s back=%s" % (
+                len(fields), fields[0] if version == 1 else "-", back.decode()))
+            return
+        self.set_cookie(name, v)
+        self.write("created")
+
+
+class SignedMin(RequestHandler):
+    def get(self):
+        name = self.get_argument("name", "c")
+        v = _get_signed(self, name, min_version=int(self.get_argument("min", "1")))
+        if v is None:
+            self.write("(invalid)")
+        else:
+            self.write("len=%d hex=%s" % (len(v), v.hex()))
+
+
+class HeaderValues(RequestHandler):
+    def get(self):
+        utc = datetime.timezone.utc
+        self.set_header("X-Int", 42)
+        self.add_header("X-Int", 1)
+        self.set_header("X-Neg", -7)
+        self.set_header("X-Date", datetime.datetime(1994, 11, 6, 8, 49, 37, tzinfo=utc))
+        self.add_header("X-Date", datetime.datetime.fromtimestamp(0, utc))
+        self.set_header("X-Big", 9223372036854775807)
+        self.write("header values")
+
+
+class PathCap(RequestHandler):
+    def get(self, a):
+        self.write("a=[%s] len=%d" % (a, len(a)))
+
+
+ISSUE11_ROUTES = [
+    (r"/argnames", ArgNames),
+    (r"/required_src", RequiredSource),
+    (r"/fullurl", FullUrl),
+    (r"/extra", Extra),
+    (r"/extra_xsrf", ExtraXsrf),
+    (r"/cookie_list", CookieList),
+    (r"/signed_create", SignedCreate),
+    (r"/signed_min", SignedMin),
+    (r"/header_values", HeaderValues),
+    (r"/pathcap/([^/]*)", PathCap),
+]
+
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -352,7 +480,7 @@ def make_app(static_dir):
             (r"/gz", Gz),
             (r"/gzflush", GzFlush),
             (r"/fb/.*", FallbackHandler, {"fallback": inner}),
-        ],
+        ] + ISSUE11_ROUTES,
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
         login_url="/login",
