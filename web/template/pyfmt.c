@@ -228,27 +228,36 @@ static int conv_text(tpl_render *r, tp_buf *b, const fmt_spec *sp, const tpl_val
     return 0;
 }
 
+static size_t utf8_encode(char *w, uint32_t c)
+{
+    if (c < 0x80)
+        return w[0] = (char)c, 1;
+    size_t n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    for (size_t i = n - 1; i > 0; i--, c >>= 6)
+        w[i] = (char)(0x80 | (c & 0x3f));
+    w[0] = (char)((0xf00 >> n) | c); /* 110xxxxx, 1110xxxx, 11110xxx */
+    return n;
+}
+
 static int conv_char(tpl_render *r, tp_buf *b, const fmt_spec *sp, const tpl_val *v)
 {
     char w[4];
-    tp_slice s = v->t == TV_STR ? v->s : tp_slice_make(w, 0);
-    if (v->t == TV_STR ? tpl_utf8_count(s.p, s.n) != 1 : v->t != TV_INT && v->t != TV_BOOL)
+    tp_slice s = tp_slice_make(w, 0);
+    if (v->t == TV_STR && tpl_utf8_count(v->s.p, v->s.n) == 1) {
+        s = v->s;
+    } else if (v->t == TV_INT || v->t == TV_BOOL) {
+        int64_t c = v->t == TV_INT ? v->i : v->b;
+        if (c < 0 || c > 0x10ffff)
+            return tpl_raise(r, EX_OVERFLOW, "%%c arg not in range(0x110000)");
+        if (c >= 0xd800 && c <= 0xdfff) /* Python: UnicodeEncodeError writing it out */
+            return tpl_raise(r, EX_VALUE,
+                             "'utf-8' codec can't encode character '\\u%04x': surrogates not "
+                             "allowed",
+                             (unsigned)c);
+        s.n = utf8_encode(w, (uint32_t)c);
+    } else {
         return tpl_raise(r, EX_TYPE, "%%c requires int or char");
-    int64_t c = v->t == TV_INT ? v->i : v->b;
-    if (v->t != TV_STR && (c < 0 || c > 0x10ffff))
-        return tpl_raise(r, EX_OVERFLOW, "%%c arg not in range(0x110000)");
-    if (v->t != TV_STR && c >= 0xd800 && c <= 0xdfff) /* Python: UnicodeEncodeError on output */
-        return tpl_raise(r, EX_VALUE,
-                         "'utf-8' codec can't encode character '\\u%04x': surrogates not allowed",
-                         (unsigned)c);
-    if (v->t != TV_STR)
-        s.n = c < 0x80    ? (w[0] = (char)c, 1)
-              : c < 0x800 ? (w[0] = (char)(0xc0 | c >> 6), w[1] = (char)(0x80 | (c & 0x3f)), 2)
-              : c < 0x10000
-                  ? (w[0] = (char)(0xe0 | c >> 12), w[1] = (char)(0x80 | (c >> 6 & 0x3f)),
-                     w[2] = (char)(0x80 | (c & 0x3f)), 3)
-                  : (w[0] = (char)(0xf0 | c >> 18), w[1] = (char)(0x80 | (c >> 12 & 0x3f)),
-                     w[2] = (char)(0x80 | (c >> 6 & 0x3f)), w[3] = (char)(0x80 | (c & 0x3f)), 4);
+    }
     fmt_spec one = *sp;
     one.prec = -1; /* %c ignores the precision */
     put_text(b, &one, s);
