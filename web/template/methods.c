@@ -10,6 +10,7 @@
 #include <wctype.h>
 
 #include "web/template/internal.h"
+#include "web/template/pynum.h"
 
 static tpl_val sval(tp_slice s)
 {
@@ -68,30 +69,6 @@ static locale_t utf8_locale(void)
     return loc;
 }
 
-static size_t put_cp(char *w, uint32_t c)
-{
-    if (c < 0x80)
-        return w[0] = (char)c, 1;
-    if (c < 0x800)
-        return w[0] = (char)(0xc0 | c >> 6), w[1] = (char)(0x80 | (c & 0x3f)), 2;
-    if (c < 0x10000)
-        return w[0] = (char)(0xe0 | c >> 12), w[1] = (char)(0x80 | (c >> 6 & 0x3f)),
-               w[2] = (char)(0x80 | (c & 0x3f)), 3;
-    return w[0] = (char)(0xf0 | c >> 18), w[1] = (char)(0x80 | (c >> 12 & 0x3f)),
-           w[2] = (char)(0x80 | (c >> 6 & 0x3f)), w[3] = (char)(0x80 | (c & 0x3f)), 4;
-}
-
-static size_t get_cp(const unsigned char *p, size_t n, uint32_t *c)
-{
-    size_t len = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-    if (len > n)
-        len = 1;
-    *c = len == 1 ? p[0] : p[0] & (0x7fu >> len);
-    for (size_t i = 1; i < len; i++)
-        *c = *c << 6 | (p[i] & 0x3f);
-    return len;
-}
-
 /* mode 0 upper, 1 lower, 2 title, 3 capitalize. */
 static int m_case(tpl_render *r, tp_slice s, int mode, tpl_val *out)
 {
@@ -101,12 +78,12 @@ static int m_case(tpl_render *r, tp_slice s, int mode, tpl_val *out)
     bool start = true, first = true;
     for (size_t i = 0; i < s.n;) {
         uint32_t c;
-        i += get_cp((const unsigned char *)s.p + i, s.n - i, &c);
+        i += tpl_cp_decode(s.p + i, s.n - i, &c);
         bool up = mode == 0 || (mode == 2 && start) || (mode == 3 && first);
         wint_t m = loc ? (up ? towupper_l((wint_t)c, loc) : towlower_l((wint_t)c, loc))
                        : (c < 0x80 ? (wint_t)(up ? toupper((int)c) : tolower((int)c)) : c);
         bool alpha = loc ? iswalpha_l((wint_t)c, loc) : isalpha((int)(c & 0x7f));
-        k += put_cp(w + k, (uint32_t)m);
+        k += tpl_cp_encode(w + k, (uint32_t)m);
         start = !alpha;
         first = false;
     }

@@ -96,17 +96,6 @@ static int conv_text(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tp
     return 0;
 }
 
-static size_t utf8_encode(char *w, uint32_t c)
-{
-    if (c < 0x80)
-        return w[0] = (char)c, 1;
-    size_t n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    for (size_t i = n - 1; i > 0; i--, c >>= 6)
-        w[i] = (char)(0x80 | (c & 0x3f));
-    w[0] = (char)((0xf00 >> n) | c); /* 110xxxxx, 1110xxxx, 11110xxx */
-    return n;
-}
-
 static int conv_char(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tpl_val *v)
 {
     char w[4];
@@ -122,7 +111,7 @@ static int conv_char(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tp
                              "'utf-8' codec can't encode character '\\u%04x': surrogates not "
                              "allowed",
                              (unsigned)c);
-        s.n = utf8_encode(w, (uint32_t)c);
+        s.n = tpl_cp_encode(w, (uint32_t)c);
     } else {
         return tpl_raise(r, EX_TYPE, "%%c requires int or char");
     }

@@ -7,20 +7,28 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "core/utf8.h"
 #include "web/template/pynum.h"
 
 #define LIMB 1000000000u /* base of the big integer in tpl_trunc_digits */
 
 size_t tpl_cp_decode(const char *s, size_t n, uint32_t *cp)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-    if (len > n)
-        len = 1;
-    *cp = len == 1 ? p[0] : p[0] & (0x7fu >> len);
-    for (size_t i = 1; i < len; i++)
-        *cp = *cp << 6 | (p[i] & 0x3f);
+    size_t len = tp_utf8_decode((const unsigned char *)s, n, cp);
+    if (len == 0)
+        *cp = (unsigned char)s[0], len = 1;
     return len;
+}
+
+size_t tpl_cp_encode(char *w, uint32_t c)
+{
+    if (c < 0x80)
+        return w[0] = (char)c, 1;
+    size_t n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    for (size_t i = n - 1; i > 0; i--, c >>= 6)
+        w[i] = (char)(0x80 | (c & 0x3f));
+    w[0] = (char)((0xf00 >> n) | c); /* 110xxxxx, 1110xxxx, 11110xxx */
+    return n;
 }
 
 /* |d| = mant * 2^e is multiplied out in base-10^9 limbs (at most 35 for 2^1024). */

@@ -1,15 +1,18 @@
 /* Python's number conversions shared by the template builtins and `str % args`: exact
- * decimal digits of a double, int(str, base) and round(). Internal to web/template. */
+ * decimal digits of a double, int(str, base) and round(); and the code point helpers of
+ * the template's str code. Internal to web/template. */
 #ifndef TP_WEB_TEMPLATE_PYNUM_H
 #define TP_WEB_TEMPLATE_PYNUM_H
 
 #include "web/template/internal.h"
 
-#define TPL_DIGITS_MAX 320
+/* Decodes the UTF-8 code point at s (n > 0 bytes); returns its length (1 for a bad byte,
+ * whose value is then *cp). */
+size_t tpl_cp_decode(const char *s, size_t n, uint32_t *cp);
+/* Writes c (at most U+10FFFF) as UTF-8 at w (4 bytes of room); returns the length. */
+size_t tpl_cp_encode(char *w, uint32_t c);
 
-/* Decodes the UTF-8 code point at s (n > 0 bytes); returns its length (1 for a bad byte). */
-size_t tpl_cp_decode(const char *s, size_t n,
-                     uint32_t *cp); /* digits of the largest double (309) with room to spare */
+#define TPL_DIGITS_MAX 320 /* digits of the largest double (309) with room to spare */
 
 /* The decimal digits of trunc(|d|) for a finite d, exact (1e300 has 301 digits, as Python's
  * int(1e300) prints them); returns their count. out holds TPL_DIGITS_MAX bytes, no NUL. */
