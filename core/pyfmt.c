@@ -60,9 +60,9 @@ static int star_width(const tp_pyfmt_args *args, tp_pyfmt_spec *sp)
     int rc = args->star(args->ctx, &sp->width);
     if (rc < 0)
         return rc;
-    if (sp->width < 0) {
+    if (sp->width < 0) { /* CPython negates INT64_MIN into itself: no width */
         sp->left = true;
-        sp->width = sp->width < -INT64_MAX ? INT64_MAX : -sp->width;
+        sp->width = sp->width < -INT64_MAX ? -1 : -sp->width;
     }
     return 0;
 }

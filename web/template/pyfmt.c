@@ -62,8 +62,12 @@ static int check_size(tpl_render *r, const tp_pyfmt_spec *sp, bool numeric)
 
 /* ---- conversions ---------------------------------------------------------------------- */
 
+/* Each conversion checks the size limit where Python would start building the padded
+ * string: after the value's own errors. */
 static int conv_text(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tpl_val *v)
 {
+    if (check_size(r, sp, false) < 0)
+        return -1;
     if (v->t == TV_STR && sp->conv == 's') {
         tp_pyfmt_text(b, sp, v->s);
         return 0;
@@ -117,6 +121,8 @@ static int conv_char(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tp
     }
     tp_pyfmt_spec one = *sp;
     one.prec = -1; /* %c ignores the precision */
+    if (check_size(r, &one, false) < 0)
+        return -1;
     tp_pyfmt_text(b, &one, s);
     return 0;
 }
@@ -159,6 +165,8 @@ static int conv_int(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tpl
         neg = x < 0;
         digits = tp_pyfmt_digits(buf, neg ? 0 - (uint64_t)x : (uint64_t)x, sp->conv);
     }
+    if (check_size(r, sp, true) < 0)
+        return -1;
     tp_pyfmt_number(b, sp, neg, digits);
     return 0;
 }
@@ -167,6 +175,8 @@ static int conv_float(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const t
 {
     if (v->t != TV_FLOAT && v->t != TV_INT && v->t != TV_BOOL)
         return tpl_raise(r, EX_TYPE, "must be real number, not %s", tpl_type_name(v));
+    if (check_size(r, sp, true) < 0)
+        return -1;
     double d = v->t == TV_FLOAT ? v->d : v->t == TV_INT ? (double)v->i : v->b;
     int prec = sp->prec < 0 ? 6 : (int)sp->prec;
     bool plain = sp->width < 0 && !sp->plus && !sp->space && !sp->alt;
@@ -194,20 +204,20 @@ static int fmt_convert(tpl_render *r, tp_buf *b, fmt_state *st, tp_slice fmt,
     switch (sp->conv) {
     case 's':
     case 'r':
-    case 'a': return check_size(r, sp, false) < 0 ? -1 : conv_text(r, b, sp, &v);
-    case 'c': return check_size(r, sp, false) < 0 ? -1 : conv_char(r, b, sp, &v);
+    case 'a': return conv_text(r, b, sp, &v);
+    case 'c': return conv_char(r, b, sp, &v);
     case 'd':
     case 'i':
     case 'u':
     case 'x':
     case 'X':
-    case 'o': return check_size(r, sp, true) < 0 ? -1 : conv_int(r, b, sp, &v);
+    case 'o': return conv_int(r, b, sp, &v);
     case 'e':
     case 'E':
     case 'f':
     case 'F':
     case 'g':
-    case 'G': return check_size(r, sp, true) < 0 ? -1 : conv_float(r, b, sp, &v);
+    case 'G': return conv_float(r, b, sp, &v);
     }
     uint32_t c = sp->conv;
     return tpl_raise(r, EX_VALUE, "unsupported format character '%c' (0x%x) at index %zu",
