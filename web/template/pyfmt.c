@@ -62,6 +62,27 @@ static int check_size(tpl_render *r, const tp_pyfmt_spec *sp, bool numeric)
 
 /* ---- conversions ---------------------------------------------------------------------- */
 
+/* ascii(): a repr with its non-ASCII code points escaped, in the render arena. */
+static tp_slice ascii_escape(tpl_render *r, tp_slice s)
+{
+    char *w = tp_arena_alloc(&r->arena, s.n * 4 + 1); /* a byte becomes 4 at most */
+    size_t k = 0;
+    for (size_t i = 0; i < s.n;) {
+        uint32_t c;
+        size_t n = tpl_cp_decode(s.p + i, s.n - i, &c);
+        if (c < 0x80)
+            w[k++] = s.p[i];
+        else
+            k += (size_t)sprintf(w + k,
+                                 c < 0x100     ? "\\x%02x"
+                                 : c < 0x10000 ? "\\u%04x"
+                                               : "\\U%08x",
+                                 c);
+        i += n;
+    }
+    return tp_slice_make(w, k);
+}
+
 /* Each conversion checks the size limit where Python would start building the padded
  * string: after the value's own errors. */
 static int conv_text(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tpl_val *v)
@@ -78,24 +99,8 @@ static int conv_text(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tp
     else
         tpl_repr(r, &r->scratch, v);
     tp_slice s = tpl_buf_slice(&r->scratch);
-    if (sp->conv == 'a') { /* ascii(): the repr with non-ASCII code points escaped */
-        char *w = tp_arena_alloc(&r->arena, s.n * 4 + 1); /* a byte becomes 4 at most */
-        size_t k = 0;
-        for (size_t i = 0; i < s.n;) {
-            uint32_t c;
-            size_t n = tpl_cp_decode(s.p + i, s.n - i, &c);
-            if (c < 0x80)
-                w[k++] = s.p[i];
-            else
-                k += (size_t)sprintf(w + k,
-                                     c < 0x100     ? "\\x%02x"
-                                     : c < 0x10000 ? "\\u%04x"
-                                                   : "\\U%08x",
-                                     c);
-            i += n;
-        }
-        s = tp_slice_make(w, k);
-    }
+    if (sp->conv == 'a')
+        s = ascii_escape(r, s);
     tp_pyfmt_text(b, sp, s);
     return 0;
 }
