@@ -713,6 +713,33 @@ START_TEST(reload_keeps_locales)
 }
 END_TEST
 
+/* tp_locale_pyformat: core/pyfmt's flags, widths and precisions (results from Python 3.11);
+ * what Python refuses is -EINVAL. */
+START_TEST(pyformat_specs)
+{
+    static const char *const ok[][2] = {
+        {"%(n)5d|%(n)-5d|%(n)05d|%(n)+.4d", "  -42|-42  |-0042|-0042"},
+        {"%(w)#x|%(w)#08X|%(w)o|%(s)3s|%(s)-3s|%(s).0s|",
+         "0xff|0X0000FF|377|  \xc3\xa9|\xc3\xa9  ||"},
+        {"%(n)s%%%(w)i", "-42%255"},
+    };
+    static const char *const bad[] = {"%(s)d", "%(x)s", "%s", "%(n)*d", "%(n", "%(n)", "%(n)y"};
+    tp_pyarg args[] = {
+        {"n", true, -42, {0}}, {"w", true, 255, {0}}, {"s", false, 0, S("\xc3\xa9")}};
+    tp_arena a;
+    tp_arena_init(&a, 0);
+    tp_slice out;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_int_eq(tp_locale_pyformat(&a, tp_slice_cstr(ok[i][0]), args, 3, &out), 0);
+        ck_str(out, ok[i][1]);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(tp_locale_pyformat(&a, tp_slice_cstr(bad[i]), args, 3, &out) == -EINVAL, "%s",
+                      bad[i]);
+    tp_arena_destroy(&a);
+}
+END_TEST
+
 START_TEST(format_errors)
 {
     make_dir();
@@ -771,6 +798,7 @@ Suite *locale_suite(void)
     tcase_add_test(tc, csv_refused);
     tcase_add_test(tc, reload_keeps_locales);
     tcase_add_test(tc, format_errors);
+    tcase_add_test(tc, pyformat_specs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -502,6 +502,69 @@ START_TEST(test_fixed_format_matches_printf)
 }
 END_TEST
 
+/* Where templates stop short of Python on purpose (docs/templates.md): 64-bit ints, the size
+ * limit of a format width, and %c of a surrogate (Python fails later, writing it as UTF-8). */
+START_TEST(test_py_number_limits)
+{
+    static const char *const cases[][2] = {
+        {"int('9223372036854775808')",
+         "OverflowError: integer overflow (template ints are 64-bit)"},
+        {"int('-8000000000000001', 16)",
+         "OverflowError: integer overflow (template ints are 64-bit)"},
+        {"int(1e300)", "OverflowError: integer overflow (template ints are 64-bit)"},
+        {"round(9.3e18)", "OverflowError: integer overflow (template ints are 64-bit)"},
+        {"round(9223372036854775807, -1)",
+         "OverflowError: integer overflow (template ints are 64-bit)"},
+        {"round(-9223372036854775807 - 1, -19)",
+         "OverflowError: integer overflow (template ints are 64-bit)"},
+        {"round(-9223372036854775807 - 1, -18)", "-9000000000000000000"},
+        {"round(-9223372036854775807 - 1, -9223372036854775807 - 1)", "0"},
+        {"'%*s' % (-16777217, 'x')",
+         "RuntimeError: format width over the template limit of 16777216"},
+        {"'%16777217c' % -1", "OverflowError: %c arg not in range(0x110000)"},
+        {"'%16777217d' % 'a'", "TypeError: %d format: a real number is required, not str"},
+        {"'%16777217d' % 1", "RuntimeError: format width over the template limit of 16777216"},
+        {"'%.16777217f' % 1.0",
+         "RuntimeError: format precision over the template limit of 16777216"},
+        {"len('%.16777217s' % 'ab')", "2"},
+        {"len('%16777216d' % 1)", "16777216"},
+        {"'%c' % 0xd800",
+         "ValueError: 'utf-8' codec can't encode character '\\ud800': surrogates not allowed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char tpl[256];
+        snprintf(tpl, sizeof tpl,
+                 "{%% autoescape None %%}{%% try %%}{{ %s }}{%% except Exception as e %%}{{ e "
+                 "}}{%% end %%}",
+                 cases[i][0]);
+        const char *got = render_string(tpl, NULL), *want = strchr(cases[i][1], ':');
+        want = want ? want + 2 : cases[i][1];
+        ck_assert_msg(!strcmp(got, want), "%s: got %s want %s", cases[i][0], got, want);
+        snprintf(tpl, sizeof tpl, "{%% autoescape None %%}{{ %s }}", cases[i][0]);
+        if (want != cases[i][1]) /* the exception's class too, uncaught */
+            ck_assert_msg(!strncmp(render_string(tpl, NULL) + 4, cases[i][1], strlen(cases[i][1])),
+                          "%s: %s", cases[i][0], render_string(tpl, NULL));
+    }
+}
+END_TEST
+
+/* '%d' % x of a float past 64 bits prints its exact integer value: glibc's %.0f is exact. */
+START_TEST(test_int_format_exact_digits)
+{
+    char want[400], ctx[64];
+    srand(11);
+    for (int i = 0; i < 3000; i++) {
+        int e = 63 + rand() % (1024 - 63);
+        double d = ldexp(1.0 + (double)rand() / RAND_MAX, e - 1) * (i % 2 ? -1 : 1);
+        if (i == 0)
+            d = 1.7976931348623157e308;
+        snprintf(want, sizeof want, "%.0f", d);
+        snprintf(ctx, sizeof ctx, "{\"x\": %.17e}", d);
+        ck_assert_str_eq(render_string("{{ '%d' % x }}", ctx), want);
+    }
+}
+END_TEST
+
 Suite *template_suite(void)
 {
     Suite *s = suite_create("template");
@@ -526,6 +589,8 @@ Suite *template_suite(void)
     tcase_add_test(tc, test_cycles_and_runtime_errors);
     tcase_add_test(tc, test_expressions);
     tcase_add_test(tc, test_fixed_format_matches_printf);
+    tcase_add_test(tc, test_py_number_limits);
+    tcase_add_test(tc, test_int_format_exact_digits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "core/escape.h"
 #include "web/template/internal.h"
+#include "web/template/pynum.h"
 
 #define MAX_MATERIALIZE (4u << 20) /* items list(), sorted() and friends may build */
 
@@ -537,39 +538,56 @@ static int bad_literal(tpl_render *r, const char *what, const tpl_val *v)
     return tpl_raise(r, EX_VALUE, "%s%.*s", what, (int)r->scratch.len, tpl_buf_str(&r->scratch));
 }
 
+/* int(x=0, /, base=10) with CPython 3.11's argument checks. */
+static int int_args(tpl_render *r, const tpl_args *a, const tpl_val **x, const tpl_val **base)
+{
+    if (a->n + a->nkw > 2)
+        return tpl_raise(r, EX_TYPE, "int() takes at most 2 arguments (%d given)", a->n + a->nkw);
+    for (int i = 0; i < a->nkw; i++)
+        if (!tp_slice_eq(a->kwn[i], TP_SLICE_LIT("base")))
+            return tpl_raise(r, EX_TYPE, "'%.*s' is an invalid keyword argument for int()",
+                             TP_SLICE_FMT(a->kwn[i]));
+    *x = a->n ? &a->v[0] : NULL;
+    *base = a->n > 1 ? &a->v[1] : kwarg(a, "base");
+    if (*base && !*x)
+        return tpl_raise(r, EX_TYPE, "int() missing string argument");
+    return 0;
+}
+
+static int int_of_float(tpl_render *r, double d, tpl_val *out)
+{
+    if (isnan(d) || isinf(d))
+        return tpl_raise(r, isnan(d) ? EX_VALUE : EX_OVERFLOW, "cannot convert float %s to integer",
+                         isnan(d) ? "NaN" : "infinity");
+    if (fabs(d) >= 9.2233720368547758e18)
+        return tpl_raise(r, EX_OVERFLOW, "integer overflow (template ints are 64-bit)");
+    *out = TPL_INT((int64_t)d);
+    return 0;
+}
+
 static int f_int(tpl_render *r, const tpl_args *a, tpl_val *out)
 {
-    if (nargs(r, a, "int", 0, 1) < 0 || kw_check(r, a, "int", NULL) < 0)
+    const tpl_val *v = NULL, *bv = NULL;
+    int64_t base = 10;
+    if (int_args(r, a, &v, &bv) < 0 || (bv && to_int(r, bv, &base) < 0))
         return -1;
-    const tpl_val *v = a->n ? &a->v[0] : NULL;
+    if (bv && ((base != 0 && base < 2) || base > 36))
+        return tpl_raise(r, EX_VALUE, "int() base must be >= 2 and <= 36, or 0");
+    if (bv && v->t != TV_STR)
+        return tpl_raise(r, EX_TYPE, "int() can't convert non-string with explicit base");
     if (!v || v->t == TV_INT || v->t == TV_BOOL) {
         *out = TPL_INT(!v ? 0 : v->t == TV_INT ? v->i : v->b);
         return 0;
     }
-    if (v->t == TV_FLOAT) {
-        if (isnan(v->d) || isinf(v->d))
-            return tpl_raise(r, isnan(v->d) ? EX_VALUE : EX_OVERFLOW,
-                             "cannot convert float %s to integer",
-                             isnan(v->d) ? "NaN" : "infinity");
-        if (fabs(v->d) >= 9.2233720368547758e18)
-            return tpl_raise(r, EX_OVERFLOW, "integer overflow (template ints are 64-bit)");
-        *out = TPL_INT((int64_t)v->d);
-        return 0;
-    }
+    if (v->t == TV_FLOAT)
+        return int_of_float(r, v->d, out);
     if (v->t != TV_STR)
         return tpl_raise(r, EX_TYPE,
                          "int() argument must be a string, a bytes-like object or a real number, "
                          "not '%s'",
                          tpl_type_name(v));
-    char *t = numeric_text(r, v->s), *end;
-    errno = 0;
-    long long x = t && *t && !py_isspace(*t) ? strtoll(t, &end, 10) : 0;
-    if (!t || !*t || py_isspace(*t) || *end)
-        return bad_literal(r, "invalid literal for int() with base 10: ", v);
-    if (errno)
-        return tpl_raise(r, EX_OVERFLOW, "integer overflow (template ints are 64-bit)");
-    *out = TPL_INT(x);
-    return 0;
+    out->t = TV_INT;
+    return tpl_int_from_str(r, v->s, (int)base, &out->i);
 }
 
 static int f_float(tpl_render *r, const tpl_args *a, tpl_val *out)
@@ -617,8 +635,7 @@ static int f_abs(tpl_render *r, const tpl_args *a, tpl_val *out)
     return 0;
 }
 
-/* round(x) rounds half to even into an int; round(x, n) rounds the exact binary value to n
- * decimals, as Python's correctly rounded dtoa does. */
+/* round(x) rounds half to even into an int; round(x, n) is pynum.c's, exact as CPython's. */
 static int f_round(tpl_render *r, const tpl_args *a, tpl_val *out)
 {
     static const char *const kw[] = {"ndigits", NULL};
@@ -627,31 +644,16 @@ static int f_round(tpl_render *r, const tpl_args *a, tpl_val *out)
     if (nargs(r, a, "round", 1, 2) < 0 || kw_check(r, a, "round", kw) < 0 ||
         (nd && nd->t != TV_NONE && to_int(r, nd, &digits) < 0))
         return -1;
+    bool none = !nd || nd->t == TV_NONE;
     if (v->t == TV_INT || v->t == TV_BOOL) {
-        *out = TPL_INT(v->t == TV_INT ? v->i : v->b);
-        return 0;
+        out->t = TV_INT;
+        return tpl_round_int(r, v->t == TV_INT ? v->i : v->b, none ? 0 : digits, &out->i);
     }
     if (v->t != TV_FLOAT)
         return tpl_raise(r, EX_TYPE, "type %s doesn't define __round__ method", tpl_type_name(v));
-    if (!nd || nd->t == TV_NONE) {
-        double x = nearbyint(v->d);
-        if (isnan(x) || isinf(x) || fabs(x) >= 9.2233720368547758e18)
-            return tpl_raise(r, EX_OVERFLOW, "cannot convert float to integer");
-        *out = TPL_INT((int64_t)x);
-        return 0;
-    }
-    char tmp[400];
-    if (digits > 300 || digits < -300 || isnan(v->d) || isinf(v->d)) {
-        *out = *v;
-        return 0;
-    }
-    if (digits >= 0) {
-        snprintf(tmp, sizeof tmp, "%.*f", (int)digits, v->d);
-        *out = (tpl_val){.t = TV_FLOAT, .d = strtod(tmp, NULL)};
-    } else {
-        double p = pow(10.0, (double)-digits);
-        *out = (tpl_val){.t = TV_FLOAT, .d = nearbyint(v->d / p) * p};
-    }
+    if (none)
+        return int_of_float(r, nearbyint(v->d), out);
+    *out = (tpl_val){.t = TV_FLOAT, .d = tpl_round_float(v->d, digits)};
     return 0;
 }
 

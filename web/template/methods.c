@@ -1,6 +1,5 @@
 /* Built-in methods of str, dict, list and tuple values (the common ones; see
- * docs/templates.md), and printf-style `str % args` formatting. Case mapping is Unicode's simple
- * one. */
+ * docs/templates.md); `str % args` is pyfmt.c. Case mapping is Unicode's simple one. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <locale.h>
@@ -11,6 +10,7 @@
 #include <wctype.h>
 
 #include "web/template/internal.h"
+#include "web/template/pynum.h"
 
 static tpl_val sval(tp_slice s)
 {
@@ -69,30 +69,6 @@ static locale_t utf8_locale(void)
     return loc;
 }
 
-static size_t put_cp(char *w, uint32_t c)
-{
-    if (c < 0x80)
-        return w[0] = (char)c, 1;
-    if (c < 0x800)
-        return w[0] = (char)(0xc0 | c >> 6), w[1] = (char)(0x80 | (c & 0x3f)), 2;
-    if (c < 0x10000)
-        return w[0] = (char)(0xe0 | c >> 12), w[1] = (char)(0x80 | (c >> 6 & 0x3f)),
-               w[2] = (char)(0x80 | (c & 0x3f)), 3;
-    return w[0] = (char)(0xf0 | c >> 18), w[1] = (char)(0x80 | (c >> 12 & 0x3f)),
-           w[2] = (char)(0x80 | (c >> 6 & 0x3f)), w[3] = (char)(0x80 | (c & 0x3f)), 4;
-}
-
-static size_t get_cp(const unsigned char *p, size_t n, uint32_t *c)
-{
-    size_t len = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-    if (len > n)
-        len = 1;
-    *c = len == 1 ? p[0] : p[0] & (0x7fu >> len);
-    for (size_t i = 1; i < len; i++)
-        *c = *c << 6 | (p[i] & 0x3f);
-    return len;
-}
-
 /* mode 0 upper, 1 lower, 2 title, 3 capitalize. */
 static int m_case(tpl_render *r, tp_slice s, int mode, tpl_val *out)
 {
@@ -102,12 +78,12 @@ static int m_case(tpl_render *r, tp_slice s, int mode, tpl_val *out)
     bool start = true, first = true;
     for (size_t i = 0; i < s.n;) {
         uint32_t c;
-        i += get_cp((const unsigned char *)s.p + i, s.n - i, &c);
+        i += tpl_cp_decode(s.p + i, s.n - i, &c);
         bool up = mode == 0 || (mode == 2 && start) || (mode == 3 && first);
         wint_t m = loc ? (up ? towupper_l((wint_t)c, loc) : towlower_l((wint_t)c, loc))
                        : (c < 0x80 ? (wint_t)(up ? toupper((int)c) : tolower((int)c)) : c);
         bool alpha = loc ? iswalpha_l((wint_t)c, loc) : isalpha((int)(c & 0x7f));
-        k += put_cp(w + k, (uint32_t)m);
+        k += tpl_cp_encode(w + k, (uint32_t)m);
         start = !alpha;
         first = false;
     }
@@ -368,169 +344,4 @@ int tpl_call_method(tpl_render *r, const tpl_val *obj, tp_slice name, const tpl_
     case TV_TUPLE: return seq_method(r, obj, name, a, out);
     default: return 1;
     }
-}
-
-/* ---- str % args ----------------------------------------------------------------------- */
-
-typedef struct fmt_state {
-    const tpl_val *args;
-    size_t nargs, next;
-    json_t *map;
-} fmt_state;
-
-static int fmt_next_arg(tpl_render *r, fmt_state *st, tp_slice key, tpl_val *v)
-{
-    if (key.p) {
-        json_t *j = st->map ? json_object_getn(st->map, key.p, key.n) : NULL;
-        if (!st->map)
-            return tpl_raise(r, EX_TYPE, "format requires a mapping");
-        if (!j)
-            return tpl_raise(r, EX_KEY, "'%.*s'", TP_SLICE_FMT(key));
-        tpl_from_json(j, v);
-        return 0;
-    }
-    if (st->next >= st->nargs)
-        return tpl_raise(r, EX_TYPE, "not enough arguments for format string");
-    *v = st->args[st->next++];
-    return 0;
-}
-
-static int fmt_number(tpl_render *r, tp_buf *b, char conv, const char *flags, int width, int prec,
-                      const tpl_val *v)
-{
-    char spec[32];
-    bool isint = strchr("diuxXoc", conv) != NULL;
-    if (v->t != TV_INT && v->t != TV_BOOL && v->t != TV_FLOAT)
-        return tpl_raise(r, EX_TYPE, "%%%c format: %s is required, not %s", conv,
-                         isint && conv != 'd' && conv != 'i' && conv != 'u' ? "an integer"
-                         : isint                                            ? "a real number"
-                                                                            : "must be real number",
-                         tpl_type_name(v));
-    if (isint && v->t == TV_FLOAT && conv != 'd' && conv != 'i' && conv != 'u')
-        return tpl_raise(r, EX_TYPE, "%%%c format: an integer is required, not float", conv);
-    if (isint) {
-        int64_t x = v->t == TV_FLOAT ? (int64_t)v->d : v->t == TV_INT ? v->i : v->b;
-        if (conv == 'c') {
-            tp_buf_append(b, &(char){(char)x}, 1);
-            return 0;
-        }
-        char c = conv == 'x' || conv == 'X' || conv == 'o' ? conv : 'd';
-        if (c == 'd' && prec < 0 && !flags[0] && !width) {
-            tpl_format_int(b, x);
-            return 0;
-        }
-        if (prec < 0) {
-            snprintf(spec, sizeof spec, "%%%s*ll%c", flags, c);
-            tp_buf_appendf(b, spec, width, (long long)x);
-        } else {
-            snprintf(spec, sizeof spec, "%%%s*.*ll%c", flags, c);
-            tp_buf_appendf(b, spec, width, prec, (long long)x);
-        }
-        return 0;
-    }
-    double d = v->t == TV_FLOAT ? v->d : v->t == TV_INT ? (double)v->i : v->b;
-    if ((conv == 'f' || conv == 'F') && !flags[0] && !width &&
-        tpl_format_fixed(b, d, prec < 0 ? 6 : prec))
-        return 0;
-    snprintf(spec, sizeof spec, "%%%s*.*%c", flags, conv);
-    tp_buf_appendf(b, spec, width, prec < 0 ? 6 : prec, d);
-    return 0;
-}
-
-static void fmt_text(tpl_render *r, tp_buf *b, char conv, bool left, int width, int prec,
-                     const tpl_val *v)
-{
-    tp_buf_clear(&r->scratch);
-    if (conv == 's')
-        tpl_str(r, &r->scratch, v);
-    else
-        tpl_repr(r, &r->scratch, v);
-    tp_slice s = tpl_buf_slice(&r->scratch);
-    if (prec >= 0 && (size_t)prec < s.n)
-        s.n = (size_t)prec;
-    int pad = width - (int)tpl_utf8_count(s.p, s.n);
-    for (int i = 0; !left && i < pad; i++)
-        tp_buf_append(b, " ", 1);
-    tp_buf_append(b, s.p, s.n);
-    for (int i = 0; left && i < pad; i++)
-        tp_buf_append(b, " ", 1);
-}
-
-static int read_int(const char **p, const char *end)
-{
-    int v = 0;
-    while (*p < end && **p >= '0' && **p <= '9' && v < 100000)
-        v = v * 10 + (*(*p)++ - '0');
-    return v;
-}
-
-/* One conversion after '%'. */
-static int fmt_one(tpl_render *r, tp_buf *b, fmt_state *st, const char **pp, const char *end,
-                   const char *base)
-{
-    const char *p = *pp;
-    tp_slice key = TP_SLICE_NULL;
-    if (p < end && *p == '(') {
-        const char *q = memchr(p, ')', (size_t)(end - p));
-        if (!q)
-            return tpl_raise(r, EX_VALUE, "incomplete format key");
-        key = tp_slice_make(p + 1, (size_t)(q - p - 1));
-        p = q + 1;
-    }
-    char flags[8];
-    size_t nf = 0;
-    while (p < end && (*p == '-' || *p == '+' || *p == ' ' || *p == '#' || *p == '0') &&
-           nf < sizeof flags - 1)
-        flags[nf++] = *p++;
-    flags[nf] = '\0';
-    int width = read_int(&p, end), prec = -1;
-    if (p < end && *p == '.')
-        p++, prec = read_int(&p, end);
-    if (p >= end)
-        return tpl_raise(r, EX_VALUE, "incomplete format");
-    char conv = *p++;
-    *pp = p;
-    if (conv == '%') {
-        tp_buf_append(b, "%", 1);
-        return 0;
-    }
-    if (!strchr("sradiuxXoeEfFgGc", conv))
-        return tpl_raise(r, EX_VALUE, "unsupported format character '%c' (0x%x) at index %zu", conv,
-                         (unsigned char)conv, (size_t)(p - 1 - base));
-    tpl_val v;
-    if (fmt_next_arg(r, st, key, &v) < 0)
-        return -1;
-    if (conv == 's' || conv == 'r' || conv == 'a') {
-        fmt_text(r, b, conv == 's' ? 's' : 'r', strchr(flags, '-') != NULL, width, prec, &v);
-        return 0;
-    }
-    return fmt_number(r, b, conv == 'u' ? 'd' : conv, flags, width, prec, &v);
-}
-
-int tpl_str_format(tpl_render *r, tp_slice fmt, const tpl_val *args, tpl_val *out)
-{
-    fmt_state st = {.args = args, .nargs = 1};
-    if (args->t == TV_TUPLE)
-        st.args = args->tup->v, st.nargs = args->tup->n;
-    if (args->t == TV_DICT)
-        st.map = args->j;
-    tp_buf *b = &r->fmtbuf;
-    tp_buf_clear(b);
-    const char *p = fmt.p, *end = fmt.p + fmt.n;
-    int rc = 0;
-    while (p < end && rc == 0) {
-        const char *q = memchr(p, '%', (size_t)(end - p));
-        if (!q) {
-            tp_buf_append(b, p, (size_t)(end - p));
-            break;
-        }
-        tp_buf_append(b, p, (size_t)(q - p));
-        p = q + 1;
-        rc = fmt_one(r, b, &st, &p, end, fmt.p);
-    }
-    if (rc == 0 && !st.map && st.next < st.nargs)
-        rc = tpl_raise(r, EX_TYPE, "not all arguments converted during string formatting");
-    if (rc == 0)
-        *out = tpl_str_val(r, tpl_buf_str(b), b->len);
-    return rc;
 }
