@@ -58,6 +58,9 @@ ALLOWED = {
     # RFC 9112 §3.2: a request with no Host or several Host fields gets a 400.
     "host-duplicate": "two Host headers: 400 (RFC 9112)",
     "host-none": "HTTP/1.1 without Host: 400 (RFC 9112)",
+    # issue 11, HTTP: HEAD on a class without head runs get (RFC 9110 §9.3.2); diffapp's
+    # main app sets head_requires_head_method (Tornado's 405), its /fb/ inner app does not.
+    "fallback-head-runs-get": "HEAD without a head method runs get (Tornado: 405)",
 }
 
 # Where Debian's Tornado 6.2 and Tornado 6.5 differ, the suite follows 6.5: these
@@ -766,6 +769,8 @@ def cases():
     get("fallback-inner-404", "/fb/other")
     get("fallback-gzip", "/fb/inner/x?n=1", "Accept-Encoding: gzip")
     add("fallback-post-403", request("POST", "/fb/inner/x", [], ""))
+    # issue 11, HTTP: HEAD without head (the inner app has no head_requires_head_method)
+    add("fallback-head-runs-get", request("HEAD", "/fb/inner/x"))
     return C
 
 
