@@ -315,7 +315,7 @@ void tp__handler_connection_closed(tp_handler *h)
     if (h->cls->on_connection_close)
         CALL(h, h->cls->on_connection_close(h));
     /* A method on the stack finishes h when it returns; a WAITING handler still owes its
-     * tp_finish (its writes are dropped). */
+     * tp_finish (its writes are dropped after a reset, delivered after a FIN). */
     if (waits_for_request(h))
         tp__handler_finish(h, false); /* nothing was answered: no access log line */
     tp__handler_put(h);
