@@ -528,7 +528,7 @@ int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg)
         return -EBUSY;
     s->data_fn = fn;
     s->data_arg = arg;
-    s->flags &= (uint16_t)~F_PAUSED;
+    s->flags &= (uint16_t) ~(F_PAUSED | F_EOF_TOLD); /* a new handler has heard nothing */
     if (fn && (s->rlen || (s->flags & F_EOF)))
         want(s, F_WANT_DISPATCH);
     update_interest(s);
