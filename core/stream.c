@@ -45,6 +45,7 @@ enum stream_flag {
     F_WANT_FLUSH = 1 << 4,    /* the hook writes the queued output */
     F_HOOK_QUEUED = 1 << 5,   /* the hook is in the loop's deferred queue */
     F_IN_EVENT = 1 << 6,      /* on_event delivers a read: it does the wanted work itself */
+    F_EOF_TOLD = 1 << 7,      /* the data handler was called with eof */
 };
 
 enum read_kind { R_NONE, R_UNTIL, R_REGEX, R_BYTES, R_CLOSE };
@@ -359,6 +360,13 @@ static bool try_read(tp_stream *s)
     return true;
 }
 
+/* The peer shut down its side and the data handler has not heard of it: a paused handler is
+ * called for that once (see tp_stream_pause). */
+static bool eof_news(const tp_stream *s)
+{
+    return (s->flags & (F_EOF | F_EOF_TOLD)) == F_EOF;
+}
+
 /* Hands buffered data to whoever reads: pending reads (repeatedly, as each callback may start
  * the next read) or the data handler (once per call). */
 static void deliver(tp_stream *s)
@@ -374,10 +382,12 @@ static void deliver(tp_stream *s)
             }
             return;
         }
-        if (s->data_fn && !(s->flags & F_PAUSED) && !is_closed(s)) {
+        if (s->data_fn && !is_closed(s) && (!(s->flags & F_PAUSED) || eof_news(s))) {
             tp_slice d = current(s);
             if (!d.n && !eof)
                 return;
+            if (eof)
+                s->flags |= F_EOF_TOLD;
             size_t used = s->data_fn(s, d, eof, s->data_arg);
             consume(s, used > d.n ? d.n : used);
             return;
@@ -518,7 +528,7 @@ int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg)
         return -EBUSY;
     s->data_fn = fn;
     s->data_arg = arg;
-    s->flags &= (uint16_t)~F_PAUSED;
+    s->flags &= (uint16_t) ~(F_PAUSED | F_EOF_TOLD); /* a new handler has heard nothing */
     if (fn && (s->rlen || (s->flags & F_EOF)))
         want(s, F_WANT_DISPATCH);
     update_interest(s);

@@ -62,7 +62,9 @@ TP_API int tp_stream_read_until_close(tp_stream *s, tp_read_fn fn, void *arg);
 /* Raw mode: fn sees the data from now on (replacing any earlier handler; -EBUSY while a
  * Tornado-style read is pending). NULL stops it. */
 TP_API int tp_stream_set_data_handler(tp_stream *s, tp_data_fn fn, void *arg);
-/* Stops calling the data handler (bytes keep being buffered up to read_chunk_size). */
+/* Stops calling the data handler with data: bytes keep being buffered up to read_chunk_size
+ * (then reading stops). The peer's EOF, if it is read meanwhile, is still reported once: the
+ * handler is called with eof true (and the buffered bytes, which it may leave). */
 TP_API void tp_stream_pause(tp_stream *s);
 /* Calls the data handler again (before the loop sleeps if bytes are buffered). */
 TP_API void tp_stream_resume(tp_stream *s);

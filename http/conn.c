@@ -39,6 +39,7 @@ enum conn_flag {
     CF_IN_DATA = 1 << 2,     /* inside the stream's data callback */
     CF_ADDR_INET = 1 << 3,   /* addr is an IPv4 address (4 bytes) */
     CF_ADDR_INET6 = 1 << 4,  /* addr is an IPv6 address */
+    CF_TOLD = 1 << 5,        /* the delegate heard that the client left (request in flight) */
 };
 
 /* 80 bytes: one jemalloc size class for each idle keep-alive connection. */
@@ -247,20 +248,28 @@ static bool writable(const tp_http_conn *c)
     return c->state == CONN_BODY || c->state == CONN_HANDLER;
 }
 
+/* The delegate learns that the client left the request in flight, once per request (a FIN,
+ * then a reset, is one departure). */
+static void tell_client_left(tp_http_conn *c, tp_http_server *srv)
+{
+    c->flags |= CF_TOLD;
+    conn_ref(c); /* the delegate may finish the request in there */
+    srv->delegate.connection_closed(c->req, srv->ctx);
+    conn_unref(c);
+}
+
 /* To CLOSING or GONE: from then on the client is gone for the request in flight (its writes
- * are dropped), and the delegate is told once, so it can clean up and call tp_http_finish. */
+ * are dropped), and the delegate is told, so it can clean up and call tp_http_finish. */
 static void client_left(tp_http_conn *c, enum conn_state to)
 {
     tp_http_server *srv = c->server;
-    bool tell = c->req && writable(c) && srv && srv->delegate.connection_closed;
+    bool tell =
+        c->req && writable(c) && srv && srv->delegate.connection_closed && !(c->flags & CF_TOLD);
     if (c->state == to)
         return;
     set_state(c, to);
-    if (tell) {
-        conn_ref(c); /* the delegate may finish the request in there */
-        srv->delegate.connection_closed(c->req, srv->ctx);
-        conn_unref(c);
-    }
+    if (tell)
+        tell_client_left(c, srv);
 }
 
 /* No more requests: what is queued goes out, then the stream closes (after `linger` seconds
@@ -513,7 +522,7 @@ static bool start_request(tp_http_conn *c, const char *head, size_t len)
     tp_exchange *x = xchg(req);
     c->req = req;
     conn_ref(c); /* the request's, until tp_http_finish */
-    c->flags = (uint8_t)((c->flags & ~CF_KEEP_ALIVE) |
+    c->flags = (uint8_t)((c->flags & ~(CF_KEEP_ALIVE | CF_TOLD)) |
                          (decide_keep_alive(c, req) && !srv->draining ? CF_KEEP_ALIVE : 0));
     srv->requests++;
     set_state(c, tp__body_pending(&x->body) ? CONN_BODY : CONN_HANDLER);
@@ -611,24 +620,42 @@ static ssize_t next_head(tp_http_conn *c, tp_stream *s, tp_slice rest, bool eof)
     return start_request(c, rest.p, (size_t)r) ? r : -1;
 }
 
-/* The stream's data callback: as many requests as the buffer holds, one after another. */
-static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
+/* Serves the requests in d from offset used on, one after another, until one is in the
+ * handler's hands or more bytes are needed; returns the new offset. */
+static size_t serve_buffered(tp_http_conn *c, tp_stream *s, tp_slice d, size_t used, bool eof)
 {
-    tp_http_conn *c = arg;
-    size_t used = 0;
-    conn_ref(c); /* a request finished and detached in here must not free c under us */
-    c->flags |= CF_IN_DATA;
     while (c->stream && (c->state == CONN_HEAD || c->state == CONN_BODY)) {
         tp_slice rest = {d.p + used, d.n - used};
         bool body = c->state == CONN_BODY;
         ssize_t k = body ? feed_body(c, rest, eof) : next_head(c, s, rest, eof);
-        if (k < 0) {
-            used = d.n;
-            break;
-        }
+        if (k < 0)
+            return d.n;
         used += (size_t)k;
         if (body ? c->state == CONN_BODY : k == 0)
             break;
+    }
+    return used;
+}
+
+/* The stream's data callback: as many requests as the buffer holds, one after another. The
+ * stream is paused while a request is in the handler's hands, and calls this once more if
+ * the client shuts down its side meanwhile (eof): the delegate hears of it at once (Tornado's
+ * on_connection_close) while the response can still be written, to a half-closed client. If
+ * that finishes the request, the requests the client sent before its FIN are served. */
+static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
+{
+    tp_http_conn *c = arg;
+    size_t used = 0;
+    if (c->flags & CF_OUTPUT_WAIT)
+        return 0; /* on_drained resumes the stream, and this sees the EOF then */
+    conn_ref(c);  /* a request finished and detached in here must not free c under us */
+    c->flags |= CF_IN_DATA;
+    for (;;) {
+        used = serve_buffered(c, s, d, used, eof);
+        if (!eof || c->state != CONN_HANDLER || (c->flags & CF_TOLD) ||
+            !c->server->delegate.connection_closed)
+            break;
+        tell_client_left(c, c->server);
     }
     c->flags &= (uint8_t)~CF_IN_DATA;
     if (c->stream && (c->state == CONN_HANDLER || (c->flags & CF_OUTPUT_WAIT)))

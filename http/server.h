@@ -38,7 +38,9 @@ typedef struct tp_http_delegate {
     int (*data_received)(tp_request *req, tp_slice chunk, void *ctx);
     /* The body is complete: produce the response now or later, ending in tp_http_finish. */
     void (*request_complete)(tp_request *req, void *ctx);
-    /* The client went away before the response was finished (tp_http_finish is still due). */
+    /* The client went away before the response was finished: a reset or failed write (the
+     * response's writes are dropped from then on), or a FIN (a half-closed client still gets
+     * what is written). Once per request; tp_http_finish is still due. */
     void (*connection_closed)(tp_request *req, void *ctx);
 } tp_http_delegate;
 

@@ -53,6 +53,9 @@ typedef struct tp_app_settings {
     const tp_ui_module *const *ui_modules; /* ui_modules */
     size_t n_ui_modules;
     tp_locales *locales; /* translations for tp_handler_locale (NULL: en_US, none) */
+    /* HEAD on a class with get and no head runs get and sends its head without the body
+     * (RFC 9110 §9.3.2); true restores Tornado's 405 for such a HEAD. */
+    bool head_requires_head_method;
 } tp_app_settings;
 
 /* A new application with no routes. Free with tp_app_free. */

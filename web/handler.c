@@ -82,6 +82,14 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
     return h;
 }
 
+/* HEAD on a class without head runs its get (nginx, Go and Flask do the same): the framer
+ * drops the body of a HEAD response, so the head carries the Content-Length (or, after a
+ * flush, neither length nor chunking) that the GET would have had. */
+static tp_method_fn implicit_head(const tp_handler *h)
+{
+    return h->app->settings.head_requires_head_method ? NULL : h->cls->get;
+}
+
 static tp_method_fn method_fn(tp_handler *h, bool *supported)
 {
     static const struct {
@@ -102,6 +110,8 @@ static tp_method_fn method_fn(tp_handler *h, bool *supported)
             *supported = true;
             tp_method_fn fn;
             memcpy(&fn, (const char *)h->cls + methods[i].off, sizeof(fn));
+            if (!fn && methods[i].off == offsetof(tp_handler_class, head))
+                fn = implicit_head(h);
             return fn;
         }
     }
@@ -313,7 +323,7 @@ void tp__handler_connection_closed(tp_handler *h)
     if (h->cls->on_connection_close)
         CALL(h, h->cls->on_connection_close(h));
     /* A method on the stack finishes h when it returns; a WAITING handler still owes its
-     * tp_finish (its writes are dropped). */
+     * tp_finish (its writes are dropped after a reset, delivered after a FIN). */
     if (waits_for_request(h))
         tp__handler_finish(h, false); /* nothing was answered: no access log line */
     tp__handler_put(h);

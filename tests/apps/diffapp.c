@@ -752,6 +752,9 @@ static int diffapp_init(tp_app *app)
     s->login_url = "/login";
     s->compress_response = true;
     s->default_handler_class = &default_cls;
+    /* issue 11, HTTP: Tornado's 405 for HEAD without head here (the cases *-head-405); the
+     * inner app of /fb/ keeps the default, HEAD runs get (case fallback-head-runs-get). */
+    s->head_requires_head_method = true;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         tp_route_spec r = routes[i];
         if (r.cls == &tp_fallback_handler)

@@ -582,6 +582,176 @@ static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
 static const tp_handler_class inject = {.name = "Inject", .get = inject_get};
 static const tp_handler_class head = {.name = "Head", .get = head_get, .head = head_get};
 
+/* ---- issue 11, HTTP: HEAD without head, absolute-form targets, long polls ----------------- */
+
+/* /h/method: the method the handler saw, as a header and as the body. */
+static int hmethod_get(tp_handler *h)
+{
+    tp_slice m = tp_handler_request(h)->method;
+    const char *ms = tp_arena_printf(tp_handler_arena(h), "%.*s", TP_SLICE_FMT(m));
+    tp_set_header(h, "X-Method", ms);
+    return tp_writef(h, "method=%s", ms), TP_OK;
+}
+
+static int hempty_get(tp_handler *h)
+{
+    (void)h;
+    return TP_OK;
+}
+
+/* /h/text and /hz/text (gzip on): 5,500 bytes of text. */
+static int htext_get(tp_handler *h)
+{
+    tp_set_header(h, "Content-Type", "text/plain");
+    for (int i = 0; i < 100; i++)
+        tp_writef(h, "line %04d of the text body, the same for GET and HEAD.\n", i);
+    return TP_OK;
+}
+
+static const tp_handler_class hmethod = {.name = "HMethod", .get = hmethod_get};
+static const tp_handler_class hempty = {.name = "HEmpty", .get = hempty_get};
+static const tp_handler_class htext = {.name = "HText", .get = htext_get};
+static const tp_handler_class hflush = {.name = "HFlush", .get = flush_get};
+
+/* /target: the request as routed (an absolute-form target is routed by its path). */
+static int target_get(tp_handler *h)
+{
+    tp_request *req = tp_handler_request(h);
+    tp_writef(h, "uri=%.*s\npath=%.*s\nquery=%.*s\nhost=%.*s\nhost_name=%.*s\nprotocol=%.*s\n",
+              TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->path), TP_SLICE_FMT(req->query),
+              TP_SLICE_FMT(req->host), TP_SLICE_FMT(req->host_name), TP_SLICE_FMT(req->protocol));
+    return TP_OK;
+}
+
+static const tp_handler_class target = {.name = "Target", .get = target_get};
+
+/* Long polls: /poll?id=ID[&keep=1] waits until /poll/wake?id=ID answers it. The client
+ * leaving calls on_connection_close, which records ID in /poll/stats and, without keep,
+ * drops the waiter (finishes it); with keep=1 the waiter stays, so a wake still answers a
+ * client that only shut down its sending side. */
+typedef struct poll_waiter {
+    char id[32];
+    tp_handler *h;
+    bool keep;
+} poll_waiter;
+
+static poll_waiter poll_waiters[64];
+static char poll_closed[4096];
+static size_t poll_closed_len;
+
+static poll_waiter *poll_find(tp_handler *h, const char *id)
+{
+    for (size_t i = 0; i < sizeof(poll_waiters) / sizeof(poll_waiters[0]); i++)
+        if (h ? poll_waiters[i].h == h : poll_waiters[i].h && !strcmp(poll_waiters[i].id, id))
+            return &poll_waiters[i];
+    return NULL;
+}
+
+static int poll_get(tp_handler *h)
+{
+    poll_waiter *w = NULL;
+    for (size_t i = 0; !w && i < sizeof(poll_waiters) / sizeof(poll_waiters[0]); i++)
+        if (!poll_waiters[i].h)
+            w = &poll_waiters[i];
+    if (!w)
+        return tp_send_error(h, 503), TP_OK;
+    snprintf(w->id, sizeof(w->id), "%s", tp_get_argument(h, "id", "?"));
+    w->keep = tp_get_argument(h, "keep", NULL) != NULL;
+    w->h = h;
+    return TP_AGAIN;
+}
+
+static void poll_closed_cb(tp_handler *h)
+{
+    poll_waiter *w = poll_find(h, NULL);
+    if (!w)
+        return;
+    if (poll_closed_len + sizeof(w->id) + 2 < sizeof(poll_closed))
+        poll_closed_len +=
+            (size_t)snprintf(poll_closed + poll_closed_len, sizeof(poll_closed) - poll_closed_len,
+                             "%s%s", poll_closed_len ? "," : "", w->id);
+    if (!w->keep)
+        tp_finish(h); /* on_finish frees the slot */
+}
+
+static void poll_finished(tp_handler *h)
+{
+    poll_waiter *w = poll_find(h, NULL);
+    if (w)
+        *w = (poll_waiter){{0}, NULL, false};
+}
+
+static int poll_wake_get(tp_handler *h)
+{
+    poll_waiter *w = poll_find(NULL, tp_get_argument(h, "id", "?"));
+    if (!w)
+        return tp_write_str(h, "none"), TP_OK;
+    tp_handler *waiter = w->h;
+    tp_writef(waiter, "woken %s", w->id);
+    tp_finish(waiter);
+    return tp_write_str(h, "ok"), TP_OK;
+}
+
+/* "waiting=ID,ID closed=ID,ID" */
+static int poll_stats_get(tp_handler *h)
+{
+    tp_write_str(h, "waiting=");
+    bool first = true;
+    for (size_t i = 0; i < sizeof(poll_waiters) / sizeof(poll_waiters[0]); i++) {
+        if (poll_waiters[i].h) {
+            tp_writef(h, "%s%s", first ? "" : ",", poll_waiters[i].id);
+            first = false;
+        }
+    }
+    return tp_writef(h, " closed=%s", poll_closed), TP_OK;
+}
+
+static const tp_handler_class poll = {.name = "Poll",
+                                      .get = poll_get,
+                                      .on_connection_close = poll_closed_cb,
+                                      .on_finish = poll_finished};
+static const tp_handler_class poll_wake = {.name = "PollWake", .get = poll_wake_get};
+static const tp_handler_class poll_stats = {.name = "PollStats", .get = poll_stats_get};
+
+/* /hz/: gzip on; /h405/: Tornado's 405 for HEAD without head. */
+static tp_app *make_head_app(const char *prefix, bool gzip, bool head_405)
+{
+    tp_app *a = tp_app_new();
+    tp_app_settings *st = tp_app_settings_of(a);
+    st->compress_response = gzip;
+    st->head_requires_head_method = head_405;
+    char pattern[32];
+    snprintf(pattern, sizeof(pattern), "%s/text", prefix);
+    if (tp_app_route(a, pattern, &htext, NULL) < 0)
+        return NULL;
+    snprintf(pattern, sizeof(pattern), "%s/flush", prefix);
+    return tp_app_route(a, pattern, &hflush, NULL) < 0 ? NULL : a;
+}
+
+static int http11_routes(tp_app *app)
+{
+    static tp_app *hz, *h405;
+    if ((!hz && !(hz = make_head_app("/hz", true, false))) ||
+        (!h405 && !(h405 = make_head_app("/h405", false, true))))
+        return -1;
+    const tp_route_spec routes[] = {
+        {.pattern = "/h/method", .cls = &hmethod},
+        {.pattern = "/h/empty", .cls = &hempty},
+        {.pattern = "/h/text", .cls = &htext},
+        {.pattern = "/h/flush", .cls = &hflush},
+        {.pattern = "/hz/.*", .cls = &tp_fallback_handler, .data = hz},
+        {.pattern = "/h405/.*", .cls = &tp_fallback_handler, .data = h405},
+        {.pattern = "/target", .cls = &target},
+        {.pattern = "/poll", .cls = &poll},
+        {.pattern = "/poll/wake", .cls = &poll_wake},
+        {.pattern = "/poll/stats", .cls = &poll_stats},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (tp_app_add_route(app, &routes[i]) < 0)
+            return -1;
+    return 0;
+}
+
 static int testapp_init(tp_app *app)
 {
     static const struct {
@@ -671,7 +841,9 @@ static int testapp_init(tp_app *app)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (tp_app_route(app, routes[i].pattern, routes[i].cls, NULL) < 0)
             return -1;
-    return add_kv_app(app);
+    if (add_kv_app(app) < 0)
+        return -1;
+    return http11_routes(app);
 }
 
 TP_APP("testapp", testapp_init, NULL);

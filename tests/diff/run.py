@@ -58,6 +58,12 @@ ALLOWED = {
     # RFC 9112 §3.2: a request with no Host or several Host fields gets a 400.
     "host-duplicate": "two Host headers: 400 (RFC 9112)",
     "host-none": "HTTP/1.1 without Host: 400 (RFC 9112)",
+    # issue 11, HTTP: HEAD on a class without head runs get (RFC 9110 §9.3.2); diffapp's
+    # main app sets head_requires_head_method (Tornado's 405), its /fb/ inner app does not.
+    "fallback-head-runs-get": "HEAD without a head method runs get (Tornado: 405)",
+    # issue 11, HTTP: an absolute-form target is routed by its path (RFC 9112 §3.2.2);
+    # Tornado routes the whole URL as a path: 404.
+    "absolute-form-target": "absolute-form target routed by its path (Tornado: 404)",
 }
 
 # Where Debian's Tornado 6.2 and Tornado 6.5 differ, the suite follows 6.5: these
@@ -835,6 +841,10 @@ def cases():
     get("pathcap-raw-utf8", "/pathcap/caf\u00c3\u00a9")  # raw bytes C3 A9: read as latin-1
     get("pathcap-raw-ff", "/pathcap/\u00ff")
     get("pathcap-raw-mixed", "/pathcap/\u00e9%C3%A9")
+
+    # issue 11, HTTP: HEAD without head (the inner app has no head_requires_head_method)
+    add("fallback-head-runs-get", request("HEAD", "/fb/inner/x"))
+    add("absolute-form-target", request("GET", "http://%s/methods?a=1" % HOST))
     return C
 
 

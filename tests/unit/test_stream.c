@@ -439,6 +439,75 @@ START_TEST(data_handler_pause_resume)
 }
 END_TEST
 
+/* issue 11: a paused data handler still hears of the peer's EOF, once, with the buffered
+ * bytes; what it consumes then is gone, and a resume delivers the rest with eof again. */
+static int eof_calls;
+
+static size_t paused_eof_fn(tp_stream *s, tp_slice d, bool eof, void *arg)
+{
+    (void)arg;
+    eof_calls++;
+    if (eof_calls == 1) {
+        ck_assert_slice(d, "abc");
+        ck_assert(!eof);
+        tp_stream_pause(s);
+        return 0;
+    }
+    ck_assert(eof);
+    if (eof_calls == 2) {
+        ck_assert_slice(d, "abcde"); /* called while paused: the EOF is news */
+        return 1;
+    }
+    ck_assert_int_eq(eof_calls, 3);
+    ck_assert_slice(d, "bcde");
+    tp_stream_close(s);
+    return d.n;
+}
+
+static bool eof_told(void)
+{
+    return eof_calls == 2;
+}
+
+static void resume_after_eof(tp_loop *loop, void *arg)
+{
+    (void)loop, (void)arg;
+    ck_assert_uint_eq(tp_stream_buffered(F.s), 4);
+    tp_stream_resume(F.s);
+}
+
+static bool paused_once(void)
+{
+    return eof_calls == 1;
+}
+
+static void send_rest_and_shut(tp_loop *loop, void *arg)
+{
+    (void)loop, (void)arg;
+    peer_send("de");
+    ck_assert_int_eq(shutdown(F.peer, SHUT_WR), 0);
+    fx_when(eof_told, resume_after_eof, NULL);
+}
+
+static void paused_eof_start(tp_loop *loop, void *arg)
+{
+    (void)loop, (void)arg;
+    ck_assert_int_eq(tp_stream_set_data_handler(F.s, paused_eof_fn, NULL), 0);
+    peer_send("abc");
+    fx_when(paused_once, send_rest_and_shut, NULL);
+}
+
+START_TEST(data_handler_paused_hears_eof_once)
+{
+    eof_calls = 0;
+    fx_init(NULL);
+    run(paused_eof_start, NULL);
+    ck_assert_int_eq(eof_calls, 3);
+    ck_assert_str_eq(F.trace, "C");
+    fx_done();
+}
+END_TEST
+
 static size_t data_after_read_fn(tp_stream *s, tp_slice d, bool eof, void *arg)
 {
     (void)eof, (void)arg;
@@ -518,6 +587,7 @@ Suite *stream_suite(void)
     tcase_add_test(tc, read_until_close);
     tcase_add_test(tc, second_read_is_busy);
     tcase_add_test(tc, data_handler_pause_resume);
+    tcase_add_test(tc, data_handler_paused_hears_eof_once);
     tcase_add_test(tc, data_handler_sees_buffered_bytes);
     tcase_add_test(tc, max_buffer_size_nobufs);
     suite_add_tcase(s, tc);
