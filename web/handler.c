@@ -73,6 +73,7 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
     if (cls->state_size)
         h->state_data = tp_arena_calloc(&req->arena, cls->state_size);
     default_headers(h);
+    tp_headers_init(&h->new_cookies, &req->arena);
     if (cls->initialize) {
         int r;
         CALL(h, r = cls->initialize(h, route_data));
@@ -395,7 +396,8 @@ int tp_set_header(tp_handler *h, const char *name, const char *value)
 {
     int r = check_header(h, name, value);
     if (r == 0)
-        tp_headers_set(&h->headers, header_name(h, name), tp_slice_cstr(value));
+        tp_headers_set_ref(&h->headers, header_name(h, name),
+                           tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(value)));
     return r;
 }
 
@@ -403,7 +405,8 @@ int tp_add_header(tp_handler *h, const char *name, const char *value)
 {
     int r = check_header(h, name, value);
     if (r == 0)
-        tp_headers_add(&h->headers, header_name(h, name), tp_slice_cstr(value));
+        tp_headers_add_ref(&h->headers, header_name(h, name),
+                           tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(value)));
     return r;
 }
 

@@ -113,9 +113,18 @@ static int send_file(tp_handler *h)
     return tp_http_sendfile(h->req, fd, h->file_off, n, true);
 }
 
+/* Tornado's flush() adds the cookies set with set_cookie after the transforms, with
+ * add_header: after the other headers (with any Set-Cookie an app added itself). */
+static void add_cookies(tp_handler *h)
+{
+    for (size_t i = 0; i < h->new_cookies.n; i++)
+        tp_headers_add_ref(&h->headers, h->new_cookies.v[i].name, h->new_cookies.v[i].value);
+}
+
 static int write_head(tp_handler *h)
 {
     h->flushed = true;
+    add_cookies(h);
     int r = tp_http_write_head(h->req, h->status, h->reason, &h->headers);
     if (r == -EINVAL)
         tp_log_error("invalid response head for %.*s %.*s", TP_SLICE_FMT(h->req->method),

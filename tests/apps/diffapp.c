@@ -474,6 +474,35 @@ static int default_prepare(tp_handler *h)
 
 static const tp_handler_class default_cls = {.name = "Default", .prepare = default_prepare};
 
+/* ---- issue 11, response side: header order, Etag for 200 only, reasons, redirects, errors */
+
+static int order_get(tp_handler *h)
+{
+    const char *op = tp_get_argument(h, "op", "");
+    tp_set_header(h, "X-First", "1");
+    tp_set_cookie(h, "c1", "v1", NULL);
+    tp_add_header(h, "X-Multi", "a");
+    tp_set_header(h, "X-Second", "2");
+    tp_add_header(h, "X-Multi", "b");
+    tp_set_header(h, "Content-Type", "text/plain");
+    tp_set_header(h, "X-First", "one");
+    tp_clear_header(h, "X-Second");
+    tp_set_header(h, "X-Second", "again");
+    tp_set_cookie(h, "c2", "v2", NULL);
+    tp_set_cookie(h, "c1", "v1b", NULL);
+    if (!strcmp(op, "error"))
+        return tp_send_error(h, 404), TP_OK;
+    if (!strcmp(op, "flush")) {
+        tp_write_str(h, "x");
+        tp_flush(h);
+    }
+    for (int i = atoi(tp_get_argument(h, "n", "1")); i > 0; i--)
+        tp_write_str(h, "order ");
+    return TP_OK;
+}
+
+static const tp_handler_class order_cls = {.name = "Order", .get = order_get};
+
 /* ---- the app ---------------------------------------------------------------------------- */
 
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
@@ -519,6 +548,8 @@ static int diffapp_init(tp_app *app)
         {"/gzflush", &gzflush_cls, NULL, NULL, NULL},
         {"/fb/.*", &tp_fallback_handler, NULL, NULL, NULL},
         {"/host", &hosta_cls, NULL, NULL, "example\\.com"},
+        /* issue 11, response side */
+        {"/order", &order_cls, NULL, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

@@ -5,8 +5,8 @@ tests/diff/twin.py on Debian's python3-tornado.
     python3 tests/diff/run.py [--build=build/diff] [-v] [-k SUBSTRING]
 
 Both apps get the same raw HTTP/1.1 requests (one fresh connection each) and must answer
-the same status, reason, headers (names case-insensitive, order-insensitive multiset; Date
-and Server ignored) and body. Values that are random by nature are normalised after their
+the same status, reason, headers (an ordered list compared line by line: names
+case-insensitive, Date and Server left out, order kept) and body. Values that are random by nature are normalised after their
 shape and meaning are checked: XSRF tokens (unmasked and compared with the cookie they
 belong to), signed cookies (signature verified with the shared secret, value decoded), dates
 near "now" (cookie expiry of clear_cookie, static Expires) and the gzip header's mtime (the
@@ -139,52 +139,60 @@ def read_exact(f, n):
     return data
 
 
+def read_response(f, method, when):
+    line = f.readline()
+    if not line:
+        return Response(0, "(connection closed)", [], b"", b"", False, when)
+    m = re.match(rb"HTTP/1\.[01] (\d{3})(?: (.*))?\r?\n$", line)
+    if not m:
+        return Response(0, "(bad status line %r)" % line, [], b"", b"", False, when)
+    status, reason = int(m.group(1)), (m.group(2) or b"").decode("latin-1")
+    headers = []
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = line.decode("latin-1").partition(":")
+        headers.append((k.strip(), v.strip()))
+    r = Response(status, reason, headers, b"", b"", False, when)
+    if method == b"HEAD" or status in (204, 304) or status < 200:
+        return r
+    if (r.header("Transfer-Encoding") or "").lower() == "chunked":
+        r.chunked = True
+        body = b""
+        while True:
+            size = int(f.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while f.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            body += read_exact(f, size)
+            f.readline()
+        r.raw_body = body
+    elif r.header("Content-Length") is not None:
+        r.raw_body = read_exact(f, int(r.header("Content-Length")))
+    else:
+        r.raw_body = f.read()
+    r.body = r.raw_body
+    return r
+
+
 def send(port, raw, timeout=10):
+    """The response to raw; for a list of requests (a keep-alive case), the list of their
+    responses, each request sent on the same connection once the previous one is answered."""
     when = time.time()
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = []
     try:
-        s.sendall(raw)
         f = s.makefile("rb")
-        line = f.readline()
-        if not line:
-            return Response(0, "(connection closed)", [], b"", b"", False, when)
-        m = re.match(rb"HTTP/1\.[01] (\d{3})(?: (.*))?\r?\n$", line)
-        if not m:
-            return Response(0, "(bad status line %r)" % line, [], b"", b"", False, when)
-        status, reason = int(m.group(1)), (m.group(2) or b"").decode("latin-1")
-        headers = []
-        while True:
-            line = f.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            k, _, v = line.decode("latin-1").partition(":")
-            headers.append((k.strip(), v.strip()))
-        r = Response(status, reason, headers, b"", b"", False, when)
-        method = raw.split(b" ", 1)[0]
-        if method == b"HEAD" or status in (204, 304) or status < 200:
-            return r
-        if (r.header("Transfer-Encoding") or "").lower() == "chunked":
-            r.chunked = True
-            body = b""
-            while True:
-                size = int(f.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while f.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                body += read_exact(f, size)
-                f.readline()
-            r.raw_body = body
-        elif r.header("Content-Length") is not None:
-            r.raw_body = read_exact(f, int(r.header("Content-Length")))
-        else:
-            r.raw_body = f.read()
-        r.body = r.raw_body
-        return r
+        for one in (raw if isinstance(raw, list) else [raw]):
+            s.sendall(one)
+            out.append(read_response(f, one.split(b" ", 1)[0], when))
     except (OSError, ValueError) as e:
-        return Response(0, "(error: %s)" % e, [], b"", b"", False, when)
+        out.append(Response(0, "(error: %s)" % e, [], b"", b"", False, when))
     finally:
         s.close()
+    return out if isinstance(raw, list) else out[0]
 
 
 def request(method, path, headers=(), body=None, host=HOST):
@@ -337,7 +345,8 @@ def norm_xsrf_token(tok, ctx, resp_raw, when, problems):
 
 
 def normalise(resp, ctx, problems, check_mtime=False):
-    """The text compared: status line, sorted headers, body, with random parts replaced."""
+    """The text compared: status line, headers in the order sent, body, with random parts
+    replaced."""
     when = resp.when
     resp_raw = None
     for v in resp.all("Set-Cookie"):
@@ -368,7 +377,6 @@ def normalise(resp, ctx, problems, check_mtime=False):
             v = SIGNED2_RE.sub(signed, v)
         v = DATE_RE.sub(lambda m: norm_date(m, when), v) if lk in ("set-cookie", "expires") else v
         headers.append("%s: %s" % (lk, v))
-    headers.sort()
     body = resp.body
     if resp.header("Content-Encoding") == "gzip" and body:
         if len(body) < 10 or body[:2] != b"\x1f\x8b":
@@ -766,6 +774,27 @@ def cases():
     get("fallback-inner-404", "/fb/other")
     get("fallback-gzip", "/fb/inner/x?n=1", "Accept-Encoding: gzip")
     add("fallback-post-403", request("POST", "/fb/inner/x", [], ""))
+
+    # ---- issue 11, response side: header order (dict semantics, Set-Cookie last, the
+    # connection's Connection and Transfer-Encoding), HTTP/1.0 and keep-alive
+    get("order-plain", "/order")
+    get("order-flush", "/order?op=flush")
+    get("order-close", "/order", "Connection: close")
+    get("order-close-flush", "/order?op=flush", "Connection: close")
+    get("order-gzip", "/order?n=300", "Accept-Encoding: gzip")
+    get("order-gzip-flush-close", "/order?op=flush&n=300", "Accept-Encoding: gzip",
+        "Connection: close")
+    get("order-send-error-keeps-cookies", "/order?op=error")
+    add("order-http10", b"GET /order HTTP/1.0\r\nHost: diff.test\r\n\r\n")
+    add("order-http10-keep-alive", [
+        b"GET /order HTTP/1.0\r\nHost: diff.test\r\nConnection: keep-alive\r\n\r\n",
+        b"GET /order?n=2 HTTP/1.0\r\nHost: diff.test\r\nConnection: keep-alive\r\n\r\n"])
+    add("order-keep-alive", [request("GET", "/order"), request("GET", "/order?op=flush"),
+                             request("GET", "/cookie/set?name=a&value=1"),
+                             request("GET", "/order?op=error"),
+                             request("GET", "/headers", ["Connection: close"])])
+    add("order-keep-alive-head", [request("HEAD", "/static/hello.txt"),
+                                  request("GET", "/static/hello.txt")])
     return C
 
 
@@ -824,10 +853,19 @@ def main():
             total += 1
             rp, rc = send(py_port, raw), send(c_port, raw)
             answers[name] = {"py": rp, "c": rc}
-            ctx = Ctx(raw)
             probs_p, probs_c = [], []
             mt = name in GZIP_MTIME_CASES
-            np_, nc = normalise(rp, ctx, probs_p, mt), normalise(rc, ctx, probs_c, mt)
+            if isinstance(raw, list):  # keep-alive: the answers one after the other
+                np_ = "\n---- next response\n".join(
+                    normalise(r, Ctx(q), probs_p, mt) for r, q in zip(rp, raw))
+                nc = "\n---- next response\n".join(
+                    normalise(r, Ctx(q), probs_c, mt) for r, q in zip(rc, raw))
+                if len(rp) != len(rc):
+                    probs_c.append("%d answers, Tornado gave %d" % (len(rc), len(rp)))
+                raw = b"".join(raw)
+            else:
+                ctx = Ctx(raw)
+                np_, nc = normalise(rp, ctx, probs_p, mt), normalise(rc, ctx, probs_c, mt)
             for old, new in TORNADO_65.get(name, []):
                 np_ = np_.replace(old, new)
             np_ += "".join("\n!! %s" % p for p in probs_p)

@@ -314,6 +314,34 @@ class Default(RequestHandler):
         self.finish()
 
 
+# ---- issue 11, response side: header order, Etag for 200 only, reasons, redirects, errors ----
+
+
+class Order(RequestHandler):
+    """Python dict semantics of the response headers, Set-Cookie after the rest."""
+
+    def get(self):
+        op = self.get_argument("op", "")
+        self.set_header("X-First", "1")
+        self.set_cookie("c1", "v1")
+        self.add_header("X-Multi", "a")
+        self.set_header("X-Second", "2")
+        self.add_header("X-Multi", "b")
+        self.set_header("Content-Type", "text/plain")
+        self.set_header("X-First", "one")
+        self.clear_header("X-Second")
+        self.set_header("X-Second", "again")
+        self.set_cookie("c2", "v2")
+        self.set_cookie("c1", "v1b")
+        if op == "error":
+            self.send_error(404)
+            return
+        if op == "flush":
+            self.write("x")
+            self.flush()
+        self.write("order " * int(self.get_argument("n", "1")))
+
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -352,6 +380,8 @@ def make_app(static_dir):
             (r"/gz", Gz),
             (r"/gzflush", GzFlush),
             (r"/fb/.*", FallbackHandler, {"fallback": inner}),
+            # issue 11, response side
+            (r"/order", Order),
         ],
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
