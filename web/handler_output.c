@@ -348,11 +348,13 @@ int tp_send_error(tp_handler *h, int status)
     tp_clear(h);
     tp_set_status(h, status, NULL);
     int r = TP_OK;
-    if (h->cls->write_error)
+    if (status == 304) /* Tornado 6.5: a 304 gets no page (and finish() drops the body) */
+        ;
+    else if (h->cls->write_error)
         CALL(h, r = h->cls->write_error(h, status));
     else
         default_write_error(h, status);
-    if (r != TP_OK && !tp__handler_done(h)) {
+    if (r != TP_OK && status != 304 && !tp__handler_done(h)) {
         tp_clear(h);
         tp_set_status(h, status, NULL);
         default_write_error(h, status);

@@ -503,6 +503,28 @@ static int order_get(tp_handler *h)
 
 static const tp_handler_class order_cls = {.name = "Order", .get = order_get};
 
+static int status_only_get(tp_handler *h)
+{
+    tp_set_status(h, atoi(tp_get_argument(h, "code", "200")), NULL);
+    const char *body = tp_get_argument(h, "body", NULL);
+    if (body && *body)
+        tp_write_str(h, body);
+    return TP_OK;
+}
+
+static const tp_handler_class status_only_cls = {.name = "StatusOnly", .get = status_only_get};
+
+static int senderror_write_error(tp_handler *h, int status)
+{
+    char code[16];
+    snprintf(code, sizeof(code), "%d", status);
+    tp_set_header(h, "X-Write-Error", code);
+    return tp_write_str(h, "page"), TP_OK;
+}
+
+static const tp_handler_class senderror_write_cls = {
+    .name = "SendErrorWrite", .get = senderror_get, .write_error = senderror_write_error};
+
 /* ---- the app ---------------------------------------------------------------------------- */
 
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
@@ -550,6 +572,8 @@ static int diffapp_init(tp_app *app)
         {"/host", &hosta_cls, NULL, NULL, "example\\.com"},
         /* issue 11, response side */
         {"/order", &order_cls, NULL, NULL, NULL},
+        {"/status_only", &status_only_cls, NULL, NULL, NULL},
+        {"/senderror_write", &senderror_write_cls, NULL, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

@@ -795,6 +795,15 @@ def cases():
                              request("GET", "/headers", ["Connection: close"])])
     add("order-keep-alive-head", [request("HEAD", "/static/hello.txt"),
                                   request("GET", "/static/hello.txt")])
+    # the automatic Etag (and its 304) for a 200 only
+    for code in (200, 201, 202, 304, 404, 410):
+        get("etag-status-%d" % code, "/status_only?code=%d&body=%s" % (
+            code, "" if code == 304 else "b"), "If-None-Match: *")
+        get("etag-status-%d-no-inm" % code, "/status_only?code=%d&body=%s" % (
+            code, "" if code == 304 else "b"))
+    add("etag-status-201-head", request("HEAD", "/status_only?code=201", ["If-None-Match: *"]))
+    get("send-error-304-no-page", "/senderror_write?code=304")
+    get("send-error-404-write-error", "/senderror_write?code=404")
     return C
 
 

@@ -342,6 +342,24 @@ class Order(RequestHandler):
         self.write("order " * int(self.get_argument("n", "1")))
 
 
+class StatusOnly(RequestHandler):
+    """A status set by the handler, a body or none: the automatic Etag is for a 200 only."""
+
+    def get(self):
+        self.set_status(int(self.get_argument("code")))
+        if self.get_argument("body", None):
+            self.write(self.get_argument("body"))
+
+
+class SendErrorWrite(RequestHandler):
+    def get(self):
+        self.send_error(int(self.get_argument("code")))
+
+    def write_error(self, status_code, **kwargs):
+        self.set_header("X-Write-Error", str(status_code))
+        self.write("page")
+
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -382,6 +400,8 @@ def make_app(static_dir):
             (r"/fb/.*", FallbackHandler, {"fallback": inner}),
             # issue 11, response side
             (r"/order", Order),
+            (r"/status_only", StatusOnly),
+            (r"/senderror_write", SendErrorWrite),
         ],
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
