@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "http/date.h"
 #include "core/escape.h"
 #include "web/web_internal.h"
@@ -353,10 +354,23 @@ size_t tp_path_arg_count(tp_handler *h)
 
 bool tp__safe_text(const char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+    return tp_http_valid_header_value(tp_slice_cstr(s));
+}
+
+/* Tornado 6.5's set_status keeps a reason that is a reason-phrase of RFC 9112 (HTAB, SP,
+ * visible ASCII, obs-text; its characters are those of a str, so U+0080..U+00FF) without
+ * '<'; anything else, the empty string included, becomes "Unknown" (CVE-2025-67724). Our
+ * reason is UTF-8 text: a byte sequence that is not is refused too. */
+static bool valid_reason(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0, k; i < n; i += k) {
+        uint32_t c;
+        k = tp_utf8_decode((const unsigned char *)s + i, n - i, &c);
+        if (!k || c == '<' || c == 0x7f || c > 0xff || (c < 0x20 && c != '\t'))
             return false;
-    return true;
+    }
+    return n > 0;
 }
 
 int tp_set_status(tp_handler *h, int status, const char *reason)
@@ -364,9 +378,8 @@ int tp_set_status(tp_handler *h, int status, const char *reason)
     if (status < 100 || status > 999)
         return -EINVAL;
     h->status = status;
-    /* Reason phrases reach the status line and the error page: anything that could split
-     * the line or carry markup becomes "Unknown" (Tornado 6.5, CVE-2025-67724). */
-    if (reason && (!tp__safe_text(reason) || strchr(reason, '<')))
+    /* Reason phrases reach the status line and the error page. */
+    if (reason && !valid_reason(reason))
         reason = "Unknown";
     h->reason = reason ? tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(reason)) : TP_SLICE_NULL;
     return 0;

@@ -140,12 +140,15 @@ TP_API int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, str
  * template error sends a 500 instead. 0 or -errno. */
 TP_API int tp_render(tp_handler *h, const char *name, json_t *kwargs);
 
-/* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
- * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */
+/* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes). A
+ * reason Tornado 6.5 refuses (empty, not UTF-8, '<', a control character but HTAB, DEL, a
+ * character above U+00FF) becomes "Unknown". 0, or -EINVAL for a code outside 100..999. */
 TP_API int tp_set_status(tp_handler *h, int status, const char *reason);
 TP_API int tp_get_status(tp_handler *h);
-/* Sets, adds or removes a response header. Values with CR, LF or other control characters
- * are refused with -EINVAL (header injection). 0 or -EINVAL; -EALREADY after flush. */
+/* Sets, adds or removes a response header. Set replaces in place (the name keeps its place),
+ * add goes after the values of that name, as Tornado's HTTPHeaders. A value's bytes must be
+ * HTAB, SP, visible ASCII or 0x80-0xFF (Tornado 6.5): CR, LF, DEL and other controls give
+ * -EINVAL (header injection). 0 or -EINVAL; -EALREADY after flush. */
 TP_API int tp_set_header(tp_handler *h, const char *name, const char *value);
 TP_API int tp_add_header(tp_handler *h, const char *name, const char *value);
 TP_API int tp_clear_header(tp_handler *h, const char *name);

@@ -190,7 +190,8 @@ static inline void tp__handler_put(tp_handler *h)
         tp__handler_put(h);                                                                        \
     } while (0)
 
-/* No control characters (CR, LF, DEL...): safe in a header or status line. */
+/* A header value Tornado 6.5 accepts (_VALID_HEADER_CHARS over the bytes): HTAB, SP,
+ * visible ASCII and bytes 0x80-0xFF; no CR, LF, DEL or other control character. */
 bool tp__safe_text(const char *s);
 /* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
 void tp__handler_conditional(tp_handler *h);

@@ -522,6 +522,34 @@ static int senderror_write_error(tp_handler *h, int status)
     return tp_write_str(h, "page"), TP_OK;
 }
 
+/* The bytes of a hex string, NUL-terminated, in the request arena (NULL for odd input). */
+static const char *from_hex(tp_handler *h, const char *hex)
+{
+    size_t n = strlen(hex) / 2;
+    char *out = tp_arena_alloc(tp_handler_arena(h), n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return NULL;
+        out[i] = (char)v;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static int hval_get(tp_handler *h)
+{
+    const char *reason = tp_get_argument(h, "reason", NULL);
+    if (reason)
+        tp_set_status(h, atoi(tp_get_argument(h, "code", "200")), from_hex(h, reason));
+    const char *v = tp_get_argument(h, "v", NULL);
+    if (v && tp_set_header(h, "X-V", from_hex(h, v)) < 0)
+        return TP_ERROR; /* Tornado raises ValueError("Unsafe header value") */
+    return tp_write_str(h, "value ok"), TP_OK;
+}
+
+static const tp_handler_class hval_cls = {.name = "HeaderValue", .get = hval_get};
+
 static const tp_handler_class senderror_write_cls = {
     .name = "SendErrorWrite", .get = senderror_get, .write_error = senderror_write_error};
 
@@ -574,6 +602,7 @@ static int diffapp_init(tp_app *app)
         {"/order", &order_cls, NULL, NULL, NULL},
         {"/status_only", &status_only_cls, NULL, NULL, NULL},
         {"/senderror_write", &senderror_write_cls, NULL, NULL, NULL},
+        {"/hval", &hval_cls, NULL, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

@@ -360,6 +360,21 @@ class SendErrorWrite(RequestHandler):
         self.write("page")
 
 
+class HeaderValue(RequestHandler):
+    """A reason (UTF-8 in hex) and an X-V header value (bytes in hex), set as given: the
+    query cannot carry every control character through get_argument."""
+
+    def get(self):
+        reason = self.get_argument("reason", None)
+        if reason is not None:
+            self.set_status(int(self.get_argument("code", "200")),
+                            bytes.fromhex(reason).decode("utf-8", "surrogateescape"))
+        value = self.get_argument("v", None)
+        if value is not None:
+            self.set_header("X-V", bytes.fromhex(value))
+        self.write("value ok")
+
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -402,6 +417,7 @@ def make_app(static_dir):
             (r"/order", Order),
             (r"/status_only", StatusOnly),
             (r"/senderror_write", SendErrorWrite),
+            (r"/hval", HeaderValue),
         ],
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
