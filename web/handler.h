@@ -182,8 +182,12 @@ TP_API bool tp_finished(tp_handler *h);
 /* Sends an error response through write_error and finishes. If headers were already flushed
  * the connection is closed instead (the response cannot change any more). */
 TP_API int tp_send_error(tp_handler *h, int status);
-/* Redirect with Location (301 if permanent else 302) and finish. */
+/* Redirect with Location (301 if permanent else 302) and finish. 0, -EALREADY after flush,
+ * -EINVAL for a url with bytes a header value cannot hold (nothing is sent then). */
 TP_API int tp_redirect(tp_handler *h, const char *url, bool permanent);
+/* Tornado's redirect(url, status=status): any status 300..399 (else -EINVAL, Tornado's
+ * assertion), the rest as tp_redirect. */
+TP_API int tp_redirect_status(tp_handler *h, const char *url, int status);
 /* Resets headers and body to the defaults (Tornado's clear()). */
 TP_API void tp_clear(tp_handler *h);
 

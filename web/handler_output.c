@@ -365,13 +365,18 @@ int tp_send_error(tp_handler *h, int status)
     return 0;
 }
 
-int tp_redirect(tp_handler *h, const char *url, bool permanent)
+int tp_redirect_status(tp_handler *h, const char *url, int status)
 {
     if (h->flushed)
         return -EALREADY;
-    if (!tp__safe_text(url))
-        return -EINVAL;
-    tp_set_status(h, permanent ? 301 : 302, NULL);
+    if (status < 300 || status > 399 || !tp__safe_text(url))
+        return -EINVAL; /* Tornado: AssertionError, ValueError("Unsafe header value") */
+    tp_set_status(h, status, NULL);
     tp_set_header(h, "Location", url);
     return tp_finish(h);
+}
+
+int tp_redirect(tp_handler *h, const char *url, bool permanent)
+{
+    return tp_redirect_status(h, url, permanent ? 301 : 302);
 }

@@ -197,6 +197,9 @@ static int redirect_get(tp_handler *h)
     const char *to = tp_get_argument_required(h, "to");
     if (!to)
         return TP_OK;
+    const char *status = tp_get_argument(h, "status", NULL); /* issue 11 */
+    if (status && *status)
+        return tp_redirect_status(h, to, atoi(status)) < 0 ? TP_ERROR : TP_OK;
     if (tp_redirect(h, to, !strcmp(tp_get_argument(h, "perm", "0"), "1")) < 0)
         return TP_ERROR;
     return TP_OK;

@@ -85,6 +85,9 @@ TORNADO_65 = {
     "hval-del": [("200 OK\ncontent-type: text/html; charset=UTF-8\nx-v: a\x7fb\n"
                   "etag: \"%s\"\n" % hashlib.sha1(b"value ok").hexdigest() +
                   "content-length: 8\nvary: Accept-Encoding\n\nvalue ok", PAGE_500)],
+    "redirect-status-308-tab": [(PAGE_500, "308 Permanent Redirect\ncontent-type: text/html; "
+                                           "charset=UTF-8\nlocation: /a\tb\ncontent-length: 0\n"
+                                           "vary: Accept-Encoding\n\n")],
 }
 
 # The gzip header's MTIME (Tornado: time.time()) is compared in these cases only; elsewhere
@@ -821,6 +824,13 @@ def cases():
     add("etag-status-201-head", request("HEAD", "/status_only?code=201", ["If-None-Match: *"]))
     get("send-error-304-no-page", "/senderror_write?code=304")
     get("send-error-404-write-error", "/senderror_write?code=404")
+    # redirect(url, status=...): any 3xx, else Tornado's assertion (500)
+    for code in (300, 301, 302, 303, 304, 305, 307, 308, 399, 200, 299, 400, 500):
+        get("redirect-status-%d" % code, "/redirect?to=/x&status=%d" % code)
+    get("redirect-status-307-perm", "/redirect?to=/x&status=307&perm=1")
+    get("redirect-status-303-cr-500", "/redirect?to=/a%0Db&status=303")
+    get("redirect-status-308-tab", "/redirect?to=/a%09b&status=308")
+
     # reason phrases (Tornado 6.5's rule) and header values (_VALID_HEADER_CHARS), as bytes
     def hexa(t):
         return (t.encode("utf-8") if isinstance(t, str) else t).hex()

@@ -127,7 +127,9 @@ class Flush(RequestHandler):
 
 class Redirect(RequestHandler):
     def get(self):
-        self.redirect(self.get_argument("to"), permanent=self.get_argument("perm", "0") == "1")
+        status = self.get_argument("status", None)  # issue 11: redirect(url, status=...)
+        self.redirect(self.get_argument("to"), permanent=self.get_argument("perm", "0") == "1",
+                      status=int(status) if status else None)
 
 
 class SendError(RequestHandler):
