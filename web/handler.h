@@ -182,6 +182,21 @@ TP_API bool tp_finished(tp_handler *h);
 /* Sends an error response through write_error and finishes. If headers were already flushed
  * the connection is closed instead (the response cannot change any more). */
 TP_API int tp_send_error(tp_handler *h, int status);
+/* send_error(status, reason=reason): the reason (checked as tp_set_status does; NULL: the
+ * standard one) goes on the status line and the default page. 0 or -EALREADY. */
+TP_API int tp_send_error_reason(tp_handler *h, int status, const char *reason);
+/* raise HTTPError(status, log_message, *args, reason=reason) from a method (reason NULL or
+ * "": the standard one, as Tornado takes a falsy reason as none). Unless log_fmt is
+ * NULL, logs the warning "STATUS METHOD URI (IP): message" as Tornado and keeps the message
+ * for write_error (tp_error_log_message); then tp_send_error_reason. The method then returns
+ * TP_OK. 0 or -EALREADY. */
+TP_API int tp_http_error(tp_handler *h, int status, const char *reason, const char *log_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The reason phrase of the response (the one sent: tp_set_status's check applied), for
+ * write_error as Tornado's self._reason. Valid until the request is finished. */
+TP_API const char *tp_get_reason(tp_handler *h);
+/* In write_error: the formatted log message of the tp_http_error being written, or NULL. */
+TP_API const char *tp_error_log_message(tp_handler *h);
 /* Redirect with Location (301 if permanent else 302) and finish. 0, -EALREADY after flush,
  * -EINVAL for a url with bytes a header value cannot hold (nothing is sent then). */
 TP_API int tp_redirect(tp_handler *h, const char *url, bool permanent);

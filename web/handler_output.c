@@ -336,7 +336,7 @@ static int default_write_error(tp_handler *h, int status)
 }
 
 /* write_error may finish h itself (as Tornado's often do): h is held until we are done. */
-int tp_send_error(tp_handler *h, int status)
+int tp_send_error_reason(tp_handler *h, int status, const char *reason)
 {
     if (tp__handler_done(h))
         return -EALREADY;
@@ -346,7 +346,7 @@ int tp_send_error(tp_handler *h, int status)
     }
     tp__handler_hold(h);
     tp_clear(h);
-    tp_set_status(h, status, NULL);
+    tp_set_status(h, status, reason);
     int r = TP_OK;
     if (status == 304) /* Tornado 6.5: a 304 gets no page (and finish() drops the body) */
         ;
@@ -356,13 +356,51 @@ int tp_send_error(tp_handler *h, int status)
         default_write_error(h, status);
     if (r != TP_OK && status != 304 && !tp__handler_done(h)) {
         tp_clear(h);
-        tp_set_status(h, status, NULL);
+        tp_set_status(h, status, reason);
         default_write_error(h, status);
     }
     if (!tp__handler_done(h))
         tp_finish(h);
     tp__handler_put(h);
     return 0;
+}
+
+int tp_send_error(tp_handler *h, int status)
+{
+    return tp_send_error_reason(h, status, NULL);
+}
+
+/* Tornado's log_exception for an HTTPError with a log_message: gen_log.warning("%d %s: " +
+ * log_message, status, _request_summary(), *args), from web.py. */
+int tp_http_error(tp_handler *h, int status, const char *reason, const char *log_fmt, ...)
+{
+    if (tp__handler_done(h))
+        return -EALREADY;
+    if (log_fmt) {
+        va_list ap;
+        va_start(ap, log_fmt);
+        tp_buf b = {0};
+        tp_buf_vappendf(&b, log_fmt, ap);
+        va_end(ap);
+        h->error_log_message = tp_arena_strndup(&h->req->arena, tp_buf_data(&b), b.len);
+        tp_buf_free(&b);
+        tp_request *req = h->req;
+        tp_log_write(TP_LOG_WARNING, "web.c", __LINE__, "%d %.*s %.*s (%.*s): %s", status,
+                     TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri),
+                     TP_SLICE_FMT(req->remote_ip), h->error_log_message);
+    }
+    /* send_error takes exception.reason only when it is truthy: "" is the standard one */
+    return tp_send_error_reason(h, status, reason && *reason ? reason : NULL);
+}
+
+const char *tp_get_reason(tp_handler *h)
+{
+    return h->reason.p ? h->reason.p : tp_http_reason(h->status);
+}
+
+const char *tp_error_log_message(tp_handler *h)
+{
+    return h->error_log_message;
 }
 
 int tp_redirect_status(tp_handler *h, const char *url, int status)

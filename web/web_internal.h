@@ -134,6 +134,7 @@ struct tp_handler {
     /* issue 11 (response headers): set_cookie's Set-Cookie values, one per name (Tornado's
      * _new_cookie): tp_clear keeps them; added after the other headers when the head goes. */
     tp_headers new_cookies;
+    const char *error_log_message; /* tp_http_error's message, for write_error */
 };
 
 /* Moves h to state to, asserting that the step is one listed above (a table lookup and a

@@ -553,6 +553,42 @@ static int hval_get(tp_handler *h)
 
 static const tp_handler_class hval_cls = {.name = "HeaderValue", .get = hval_get};
 
+static int httperror_get(tp_handler *h)
+{
+    tp_write_str(h, "discarded");
+    int code = atoi(tp_get_argument(h, "code", "500"));
+    const char *reason = tp_get_argument(h, "reason", NULL);
+    const char *msg = tp_get_argument(h, "msg", "0");
+    if (*tp_get_argument(h, "send", ""))
+        tp_send_error_reason(h, code, reason);
+    else if (!strcmp(msg, "1"))
+        tp_http_error(h, code, reason, "custom log %s and %s", tp_get_argument(h, "a", ""),
+                      tp_get_argument(h, "b", ""));
+    else if (!strcmp(msg, "2"))
+        tp_http_error(h, code, reason, "plain log message");
+    else
+        tp_http_error(h, code, reason, NULL);
+    return TP_OK;
+}
+
+static int httperror_write_error(tp_handler *h, int status)
+{
+    if (*tp_get_argument(h, "default", "")) {
+        /* the default page, as Tornado's write_error writes it */
+        tp_slice r = tp_xhtml_escape(tp_handler_arena(h), tp_slice_cstr(tp_get_reason(h)));
+        tp_writef(h, "<html><title>%d: %.*s</title><body>%d: %.*s</body></html>", status,
+                  TP_SLICE_FMT(r), status, TP_SLICE_FMT(r));
+        return TP_OK;
+    }
+    const char *log = tp_error_log_message(h);
+    tp_writef(h, "status=%d get_status=%d reason=%s log=%s\n", status, tp_get_status(h),
+              tp_get_reason(h), log ? log : "None");
+    return TP_OK;
+}
+
+static const tp_handler_class httperror_cls = {
+    .name = "RaiseHTTPError", .get = httperror_get, .write_error = httperror_write_error};
+
 static const tp_handler_class senderror_write_cls = {
     .name = "SendErrorWrite", .get = senderror_get, .write_error = senderror_write_error};
 
@@ -606,6 +642,7 @@ static int diffapp_init(tp_app *app)
         {"/status_only", &status_only_cls, NULL, NULL, NULL},
         {"/senderror_write", &senderror_write_cls, NULL, NULL, NULL},
         {"/hval", &hval_cls, NULL, NULL, NULL},
+        {"/httperror", &httperror_cls, NULL, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

@@ -428,6 +428,43 @@ def normalise(resp, ctx, problems, check_mtime=False):
     return "\n".join(lines) + "\n" + text
 
 
+# ---- log lines -----------------------------------------------------------------------------
+
+# Cases whose log lines (those naming the request's target) are compared too: both sides log
+# in Tornado's format ("[W 261204 21:57:48 web:2255] message"); the time, the source line and
+# the request time of the access log line are left out.
+LOG_CASES = {"httperror-code_404_msg_1_a_x_b_7", "httperror-code_404_msg_1_a_x_b_7_reason_Custom_Thing",
+             "httperror-code_418_msg_2_reason_Short_and_Stout", "httperror-code_503",
+             "httperror-code_400_send_1_reason_Bad_Thing", "httperror-code_299_msg_1_a_25s_b_25d"}
+LOG_LINE_RE = re.compile(r"^\[([A-Z]) \d{6} \d\d:\d\d:\d\d (\w+):\d+\] (.*)$")
+
+
+def log_size(path):
+    return os.path.getsize(path)
+
+
+def log_lines(path, offset, raw, timeout=30):
+    """The log lines after offset that name raw's target, normalised, once the access log
+    line (which ends a request's lines) is there; "(no access log line)" after timeout."""
+    target = raw.split(b" ", 2)[1].decode("latin-1")
+    deadline = time.time() + timeout
+    while True:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+        lines = []
+        for line in text.splitlines():
+            m = LOG_LINE_RE.match(line)
+            if m and (" %s " % target) in m.group(3):
+                lines.append("%s %s: %s" % (m.group(1), m.group(2),
+                                            re.sub(r" \d+\.\d+ms$", " <time>ms", m.group(3))))
+        if any(line.endswith("<time>ms") for line in lines):
+            return "\n".join(lines)
+        if time.time() > deadline:
+            return "\n".join(lines + ["(no access log line)"])
+        time.sleep(0.02)
+
+
 # ---- the cases -----------------------------------------------------------------------------
 
 
@@ -824,6 +861,19 @@ def cases():
     add("etag-status-201-head", request("HEAD", "/status_only?code=201", ["If-None-Match: *"]))
     get("send-error-304-no-page", "/senderror_write?code=304")
     get("send-error-404-write-error", "/senderror_write?code=404")
+    # send_error(reason=...) and HTTPError(status, log_message, *args, reason=...), read by
+    # write_error (status, reason, log message) or shown on the default page
+    for q in ("code=404&msg=1&a=x&b=7", "code=404&msg=1&a=x&b=7&reason=Custom+Thing",
+              "code=418&msg=2&reason=Short+and+Stout", "code=503", "code=599",
+              "code=404&reason=a%3Cb", "code=404&reason=%C3%A9t%C3%A9", "code=404&reason=",
+              "code=400&send=1&reason=Bad+Thing", "code=500&send=1", "code=404&send=1&reason=%09x",
+              "code=404&send=1&reason=",
+              "code=299&msg=1&a=%25s&b=%25d"):
+        for default in ("", "&default=1"):
+            get("httperror-%s%s" % (re.sub(r"\W+", "_", q), default and "-default"),
+                "/httperror?" + q + default)
+    get("httperror-gzip", "/httperror?code=404&reason=Gz&default=1", "Accept-Encoding: gzip")
+
     # redirect(url, status=...): any 3xx, else Tornado's assertion (500)
     for code in (300, 301, 302, 303, 304, 305, 307, 308, 399, 200, 299, 400, 500):
         get("redirect-status-%d" % code, "/redirect?to=/x&status=%d" % code)
@@ -889,11 +939,15 @@ def main():
                                "--port-file=" + pf, STATIC], "twin.py", tmp, py_env)
         procs.append(py[0])
         c = start(lambda pf: [binary, "--port=0", "--port-file=" + pf, "--address=127.0.0.1",
-                              "--logging=none"], "diffapp", tmp, env)
+                              "--logging=info"], "diffapp", tmp, env)
         procs.append(c[0])
         py_port = wait_started(*py, "twin.py")
         c_port = wait_started(*c, "diffapp")
         answers, failed, allowed, total = {}, [], [], 0
+        names = {n for n, _ in cases()}
+        unknown = [n for n in list(LOG_CASES) + list(ALLOWED) + list(TORNADO_65) if n not in names]
+        if unknown:
+            sys.exit("LOG_CASES, ALLOWED or TORNADO_65 name no case: " + ", ".join(unknown))
         for name, raw in cases():
             if only and only not in name:
                 continue
@@ -905,6 +959,7 @@ def main():
                         failed.append((name, "cannot build the request: %r" % e))
                     continue
             total += 1
+            logs_before = (log_size(py[2]), log_size(c[2]))
             rp, rc = send(py_port, raw), send(c_port, raw)
             answers[name] = {"py": rp, "c": rc}
             probs_p, probs_c = [], []
@@ -922,6 +977,9 @@ def main():
                 np_, nc = normalise(rp, ctx, probs_p, mt), normalise(rc, ctx, probs_c, mt)
             for old, new in TORNADO_65.get(name, []) if not tornado_dir else []:
                 np_ = np_.replace(old, new)
+            if name in LOG_CASES:
+                np_ += "\n---- log\n" + log_lines(py[2], logs_before[0], raw)
+                nc += "\n---- log\n" + log_lines(c[2], logs_before[1], raw)
             np_ += "".join("\n!! %s" % p for p in probs_p)
             nc += "".join("\n!! %s" % p for p in probs_c)
             if verbose:

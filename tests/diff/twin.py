@@ -18,8 +18,8 @@ import sys
 
 import tornado.ioloop
 import tornado.web
-from tornado.web import (ErrorHandler, FallbackHandler, RedirectHandler, RequestHandler,
-                         addslash, authenticated, removeslash, url)
+from tornado.web import (ErrorHandler, FallbackHandler, HTTPError, RedirectHandler,
+                         RequestHandler, addslash, authenticated, removeslash, url)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COOKIE_SECRET = "diff-secret-shared-by-both"
@@ -377,6 +377,37 @@ class HeaderValue(RequestHandler):
         self.write("value ok")
 
 
+class RaiseHTTPError(RequestHandler):
+    """HTTPError with a reason and a log message (msg=1: with arguments, msg=2: without), or
+    send_error(reason=...) (send=1); write_error shows what it can read (default=1: the
+    default page)."""
+
+    def get(self):
+        self.write("discarded")
+        code = int(self.get_argument("code"))
+        reason = self.get_argument("reason", None)
+        if self.get_argument("send", None):
+            self.send_error(code, reason=reason)
+            return
+        msg = self.get_argument("msg", "0")
+        if msg == "1":
+            raise HTTPError(code, "custom log %s and %s", self.get_argument("a", ""),
+                            self.get_argument("b", ""), reason=reason)
+        if msg == "2":
+            raise HTTPError(code, "plain log message", reason=reason)
+        raise HTTPError(code, reason=reason)
+
+    def write_error(self, status_code, **kwargs):
+        if self.get_argument("default", None):
+            return super().write_error(status_code, **kwargs)
+        e = kwargs.get("exc_info", (None, None, None))[1]
+        log = None
+        if isinstance(e, HTTPError) and e.log_message:
+            log = e.log_message % e.args if e.args else e.log_message
+        self.write("status=%d get_status=%d reason=%s log=%s\n" % (
+            status_code, self.get_status(), self._reason, log))
+
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -420,6 +451,7 @@ def make_app(static_dir):
             (r"/status_only", StatusOnly),
             (r"/senderror_write", SendErrorWrite),
             (r"/hval", HeaderValue),
+            (r"/httperror", RaiseHTTPError),
         ],
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
@@ -436,6 +468,9 @@ def main():
     where = sys.argv[1]
     static_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "static")
     app = make_app(static_dir)
+    # issue 11: Tornado's log format on stderr, as the C app's (run.py compares LOG_CASES)
+    import tornado.log
+    tornado.log.enable_pretty_logging()
     if where.startswith("--port-file="):
         sys.path.insert(0, os.path.join(HERE, "..", "lib"))
         import portfile
