@@ -597,6 +597,8 @@ static const tp_handler_class senderror_write_cls = {
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
 static tp_redirect_opts redirect_temp = {.url = "/t?x={0}", .temporary = true};
 static tp_error_opts gone = {.status = 410};
+static tp_redirect_opts redirect_fragment = {.url = "/t?x={0}&y=#frag", .temporary = true};
+static tp_redirect_opts redirect_absolute = {.url = "http://other.test/t/{0}", .temporary = true};
 static tp_app *inner_app;
 
 static int diffapp_init(tp_app *app)
@@ -643,6 +645,8 @@ static int diffapp_init(tp_app *app)
         {"/senderror_write", &senderror_write_cls, NULL, NULL, NULL},
         {"/hval", &hval_cls, NULL, NULL, NULL},
         {"/httperror", &httperror_cls, NULL, NULL, NULL},
+        {"/rf/(.*)", &tp_redirect_handler, &redirect_fragment, NULL, NULL},
+        {"/ra/(.*)", &tp_redirect_handler, &redirect_absolute, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

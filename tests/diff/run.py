@@ -874,6 +874,20 @@ def cases():
                 "/httperror?" + q + default)
     get("httperror-gzip", "/httperror?code=404&reason=Gz&default=1", "Accept-Encoding: gzip")
 
+    # RedirectHandler: url_concat(url, qs_to_qsl(request.query_arguments)): the target's
+    # query re-encoded (blanks kept), the request's arguments grouped by name, blank values
+    # dropped, names as latin-1 text encoded to UTF-8, values as bytes
+    for i, q in enumerate(("a=&b=1", "a", "a=&b=", "x=1&y=2&x=3&y=&z", "a=1;b=2", "a=%FF&b=%C3%A9",
+                           "%C3%A9=1", "a+b=c+d", "a=x&a=&a=y&b=1&a=z", "=x&=y", "a=%2&b=%zz",
+                           "&&a=1&&", "a=%26%3D%23&b=~._-*!'()", "q=1%2B1%3D2", "x=a#b")):
+        for route in ("/r/12/abc", "/rt/foo", "/rf/foo", "/ra/foo"):
+            get("redirecthandler-qs%d%s" % (i, route[:3].replace("/", "-")), route + "?" + q)
+    for i, arg in enumerate(("a%26b", "a%2Bb", "a%25zz", "%C3%A9", "a%3Db", "a+b", "a%23b",
+                             "a%3Fb")):
+        get("redirecthandler-arg%d" % i, "/rt/%s?c=1" % arg)
+        get("redirecthandler-arg%d-noquery" % i, "/rt/%s" % arg)
+        get("redirecthandler-arg%d-fragment" % i, "/rf/%s?c=1" % arg)
+
     # redirect(url, status=...): any 3xx, else Tornado's assertion (500)
     for code in (300, 301, 302, 303, 304, 305, 307, 308, 399, 200, 299, 400, 500):
         get("redirect-status-%d" % code, "/redirect?to=/x&status=%d" % code)

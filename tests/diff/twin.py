@@ -452,6 +452,8 @@ def make_app(static_dir):
             (r"/senderror_write", SendErrorWrite),
             (r"/hval", HeaderValue),
             (r"/httperror", RaiseHTTPError),
+            (r"/rf/(.*)", RedirectHandler, {"url": "/t?x={0}&y=#frag", "permanent": False}),
+            (r"/ra/(.*)", RedirectHandler, {"url": "http://other.test/t/{0}", "permanent": False}),
         ],
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
