@@ -29,6 +29,13 @@ static size_t insert_at(const tp_headers *h, tp_slice name)
     return h->n;
 }
 
+void tp_headers_append_ref(tp_headers *h, tp_slice name, tp_slice value)
+{
+    if (h->n == h->cap)
+        grow(h);
+    h->v[h->n++] = (tp_http_header){name, value};
+}
+
 void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value)
 {
     if (h->n == h->cap)

@@ -29,6 +29,9 @@ TP_API void tp_headers_adopt(tp_headers *h, tp_http_header *v, size_t n);
 TP_API void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value);
 /* tp_headers_add without copying: name and value must outlive h (literals, arena data). */
 TP_API void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value);
+/* tp_headers_add_ref for a name h does not hold (else its values would be split): appends
+ * without looking, for the fields every response gets. */
+TP_API void tp_headers_append_ref(tp_headers *h, tp_slice name, tp_slice value);
 /* Replaces every field of that name with one, at the place of the first (at the end for a
  * new name), as HTTPHeaders' h[name] = value. Copies name and value into the arena. */
 TP_API void tp_headers_set(tp_headers *h, tp_slice name, tp_slice value);

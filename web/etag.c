@@ -78,7 +78,9 @@ static void set_etag(tp_handler *h)
     tp_hex_encode(md, SHA_DIGEST_LENGTH, v + 1);
     v[2 * SHA_DIGEST_LENGTH + 1] = '"';
     v[2 * SHA_DIGEST_LENGTH + 2] = '\0';
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Etag"), (tp_slice){v, 2 * SHA_DIGEST_LENGTH + 2});
+    /* the caller saw no Etag */
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Etag"),
+                          (tp_slice){v, 2 * SHA_DIGEST_LENGTH + 2});
 }
 
 void tp__handler_conditional(tp_handler *h)

@@ -51,9 +51,9 @@ void tp__handlers_drop(tp_app *app)
 static void default_headers(tp_handler *h)
 {
     tp_headers_init(&h->headers, &h->req->arena);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Server"), h->app->server_header);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
-                       TP_SLICE_LIT("text/html; charset=UTF-8"));
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Server"), h->app->server_header);
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
+                          TP_SLICE_LIT("text/html; charset=UTF-8"));
 }
 
 tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,

@@ -124,7 +124,8 @@ static void add_cookies(tp_handler *h)
 static int write_head(tp_handler *h)
 {
     h->flushed = true;
-    add_cookies(h);
+    if (h->new_cookies.n)
+        add_cookies(h);
     int r = tp_http_write_head(h->req, h->status, h->reason, &h->headers);
     if (r == -EINVAL)
         tp_log_error("invalid response head for %.*s %.*s", TP_SLICE_FMT(h->req->method),
@@ -255,7 +256,7 @@ static void set_length(tp_handler *h)
         *--p = (char)('0' + v % 10);
     while (v /= 10);
     tp_slice len = tp_arena_slice_dup(&h->req->arena, (tp_slice){p, (size_t)(digits + 24 - p)});
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len);
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len); /* absent: above */
 }
 
 int tp__handler_finish(tp_handler *h, bool log)

@@ -495,6 +495,8 @@ static int order_get(tp_handler *h)
     tp_set_cookie(h, "c1", "v1b", NULL);
     if (!strcmp(op, "error"))
         return tp_send_error(h, 404), TP_OK;
+    if (!strcmp(op, "conn"))
+        tp_set_header(h, "Connection", "x-app");
     if (!strcmp(op, "flush")) {
         tp_write_str(h, "x");
         tp_flush(h);

@@ -338,6 +338,8 @@ class Order(RequestHandler):
         if op == "error":
             self.send_error(404)
             return
+        if op == "conn":
+            self.set_header("Connection", "x-app")
         if op == "flush":
             self.write("x")
             self.flush()
