@@ -342,7 +342,7 @@ int tp_send_error_reason(tp_handler *h, int status, const char *reason)
     if (tp__handler_done(h))
         return -EALREADY;
     if (h->flushed) {
-        tp_log_error("Cannot send error response after headers written");
+        tp__web_log(TP_LOG_ERROR, "Cannot send error response after headers written");
         return tp_finish(h);
     }
     tp__handler_hold(h);
@@ -386,9 +386,8 @@ int tp_http_error(tp_handler *h, int status, const char *reason, const char *log
         h->error_log_message = tp_arena_strndup(&h->req->arena, tp_buf_data(&b), b.len);
         tp_buf_free(&b);
         tp_request *req = h->req;
-        tp_log_write(TP_LOG_WARNING, "web.c", __LINE__, "%d %.*s %.*s (%.*s): %s", status,
-                     TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri),
-                     TP_SLICE_FMT(req->remote_ip), h->error_log_message);
+        tp__web_log(TP_LOG_WARNING, "%d %.*s %.*s (%.*s): %s", status, TP_SLICE_FMT(req->method),
+                    TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip), h->error_log_message);
     }
     /* send_error takes exception.reason only when it is truthy: "" is the standard one */
     return tp_send_error_reason(h, status, reason && *reason ? reason : NULL);

@@ -191,6 +191,9 @@ static inline void tp__handler_put(tp_handler *h)
         tp__handler_put(h);                                                                        \
     } while (0)
 
+/* A log line from the web layer under Tornado's module name ("[W 261204 21:57:48 web:388]"),
+ * as tornado/web.py's gen_log and app_log lines have it. */
+#define tp__web_log(level, ...) tp_log_write((level), "web.c", __LINE__, __VA_ARGS__)
 /* A header value Tornado 6.5 accepts (_VALID_HEADER_CHARS over the bytes): HTAB, SP,
  * visible ASCII and bytes 0x80-0xFF; no CR, LF, DEL or other control character. */
 bool tp__safe_text(const char *s);

@@ -432,10 +432,12 @@ def normalise(resp, ctx, problems, check_mtime=False):
 
 # Cases whose log lines (those naming the request's target) are compared too: both sides log
 # in Tornado's format ("[W 261204 21:57:48 web:2255] message"); the time, the source line and
-# the request time of the access log line are left out.
+# the request time of the access log line are left out. A case's target must be its own (no
+# other case sends it): a late line of another request would be taken for one of its own.
 LOG_CASES = {"httperror-code_404_msg_1_a_x_b_7", "httperror-code_404_msg_1_a_x_b_7_reason_Custom_Thing",
              "httperror-code_418_msg_2_reason_Short_and_Stout", "httperror-code_503",
-             "httperror-code_400_send_1_reason_Bad_Thing", "httperror-code_299_msg_1_a_25s_b_25d"}
+             "httperror-code_400_send_1_reason_Bad_Thing", "httperror-code_299_msg_1_a_25s_b_25d",
+             "static-dir-403", "static-traversal-403", "static-absolute-403"}
 LOG_LINE_RE = re.compile(r"^\[([A-Z]) \d{6} \d\d:\d\d:\d\d (\w+):\d+\] (.*)$")
 
 
