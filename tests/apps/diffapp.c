@@ -495,6 +495,10 @@ static int order_get(tp_handler *h)
     tp_set_cookie(h, "c1", "v1b", NULL);
     if (!strcmp(op, "error"))
         return tp_send_error(h, 404), TP_OK;
+    if (!strcmp(op, "raise"))
+        return TP_ERROR;
+    if (!strcmp(op, "httperror"))
+        return tp_http_error(h, 403, "Not You", NULL), TP_OK;
     if (!strcmp(op, "conn"))
         tp_set_header(h, "Connection", "x-app");
     if (!strcmp(op, "flush")) {

@@ -844,6 +844,8 @@ def cases():
     get("order-gzip-flush-close", "/order?op=flush&n=300", "Accept-Encoding: gzip",
         "Connection: close")
     get("order-send-error-keeps-cookies", "/order?op=error")
+    get("order-500-keeps-cookies", "/order?op=raise")
+    get("order-httperror-keeps-cookies", "/order?op=httperror", "Accept-Encoding: gzip")
     get("order-app-connection-close", "/order?op=conn", "Connection: close")
     add("order-app-connection-http10-keep-alive",
         b"GET /order?op=conn HTTP/1.0\r\nHost: diff.test\r\nConnection: keep-alive\r\n\r\n")

@@ -338,6 +338,10 @@ class Order(RequestHandler):
         if op == "error":
             self.send_error(404)
             return
+        if op == "raise":
+            raise Exception("boom")
+        if op == "httperror":
+            raise HTTPError(403, reason="Not You")
         if op == "conn":
             self.set_header("Connection", "x-app")
         if op == "flush":
