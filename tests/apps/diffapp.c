@@ -482,6 +482,8 @@ static const tp_handler_class default_cls = {.name = "Default", .prepare = defau
 static int order_get(tp_handler *h)
 {
     const char *op = tp_get_argument(h, "op", "");
+    if (!strcmp(op, "manual")) /* an app's own Set-Cookie: the cookies join its group */
+        tp_add_header(h, "Set-Cookie", "m=1");
     tp_set_header(h, "X-First", "1");
     tp_set_cookie(h, "c1", "v1", NULL);
     tp_add_header(h, "X-Multi", "a");

@@ -845,6 +845,7 @@ def cases():
         "Connection: close")
     get("order-send-error-keeps-cookies", "/order?op=error")
     get("order-500-keeps-cookies", "/order?op=raise")
+    get("order-manual-set-cookie", "/order?op=manual")
     get("order-httperror-keeps-cookies", "/order?op=httperror", "Accept-Encoding: gzip")
     get("order-app-connection-close", "/order?op=conn", "Connection: close")
     add("order-app-connection-http10-keep-alive",

@@ -324,6 +324,8 @@ class Order(RequestHandler):
 
     def get(self):
         op = self.get_argument("op", "")
+        if op == "manual":  # an app's own Set-Cookie: the cookies join its group
+            self.add_header("Set-Cookie", "m=1")
         self.set_header("X-First", "1")
         self.set_cookie("c1", "v1")
         self.add_header("X-Multi", "a")
