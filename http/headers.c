@@ -19,25 +19,61 @@ static void grow(tp_headers *h)
     h->v = tp_arena_grow(h->arena, h->v, h->n, &h->cap, h->n + 1, sizeof(*h->v), 8);
 }
 
-void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value)
+/* Where a field of that name goes: after the last one of the same name (HTTPHeaders keeps
+ * a name's values together, at the place of its first), else at the end. */
+static size_t insert_at(const tp_headers *h, tp_slice name)
 {
-    if (h->n == h->cap)
-        grow(h);
-    h->v[h->n++] =
-        (tp_http_header){tp_arena_slice_dup(h->arena, name), tp_arena_slice_dup(h->arena, value)};
+    for (size_t i = h->n; i > 0; i--)
+        if (tp_slice_caseeq(h->v[i - 1].name, name))
+            return i;
+    return h->n;
 }
 
-void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value)
+void tp_headers_append_ref(tp_headers *h, tp_slice name, tp_slice value)
 {
     if (h->n == h->cap)
         grow(h);
     h->v[h->n++] = (tp_http_header){name, value};
 }
 
+void tp_headers_add_ref(tp_headers *h, tp_slice name, tp_slice value)
+{
+    if (h->n == h->cap)
+        grow(h);
+    size_t at = insert_at(h, name);
+    if (at < h->n)
+        memmove(h->v + at + 1, h->v + at, (h->n - at) * sizeof(*h->v));
+    h->v[at] = (tp_http_header){name, value};
+    h->n++;
+}
+
+void tp_headers_add(tp_headers *h, tp_slice name, tp_slice value)
+{
+    tp_headers_add_ref(h, tp_arena_slice_dup(h->arena, name), tp_arena_slice_dup(h->arena, value));
+}
+
+/* As HTTPHeaders' h[name] = value: the first field of that name takes the value in its
+ * place and the others go; a new name goes at the end. */
+void tp_headers_set_ref(tp_headers *h, tp_slice name, tp_slice value)
+{
+    size_t i = 0;
+    while (i < h->n && !tp_slice_caseeq(h->v[i].name, name))
+        i++;
+    if (i == h->n) {
+        tp_headers_add_ref(h, name, value);
+        return;
+    }
+    h->v[i] = (tp_http_header){name, value};
+    size_t k = i + 1;
+    for (size_t j = i + 1; j < h->n; j++)
+        if (!tp_slice_caseeq(h->v[j].name, name))
+            h->v[k++] = h->v[j];
+    h->n = k;
+}
+
 void tp_headers_set(tp_headers *h, tp_slice name, tp_slice value)
 {
-    tp_headers_remove(h, name);
-    tp_headers_add(h, name, value);
+    tp_headers_set_ref(h, tp_arena_slice_dup(h->arena, name), tp_arena_slice_dup(h->arena, value));
 }
 
 size_t tp_headers_remove(tp_headers *h, tp_slice name)

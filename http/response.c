@@ -134,6 +134,40 @@ static int decide(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int s
     return 0;
 }
 
+/* The fields the connection adds, as HTTP1Connection.write_headers sets them with
+ * headers[name] = value: in place of an app's field of that name, else at the end,
+ * Connection before Transfer-Encoding. */
+enum { ADDED_CONNECTION = 1, ADDED_TE = 2 };
+
+static void put_field(tp_buf *b, tp_slice name, tp_slice value)
+{
+    put(b, name.p, name.n);
+    PUT_LIT(b, ": ");
+    put(b, value.p, value.n);
+    PUT_LIT(b, "\r\n");
+}
+
+/* Writes the fields with conn (if not NULL) and the chunked Transfer-Encoding (if te) in
+ * place of the app's own; returns which of the two were written so (ADDED_*). */
+static unsigned write_fields(tp_buf *out, const tp_headers *headers, tp_slice conn, bool te)
+{
+    unsigned done = 0;
+    for (size_t i = 0; i < headers->n; i++) {
+        tp_slice name = headers->v[i].name, value = headers->v[i].value;
+        unsigned which = conn.p && tp_slice_caseeq(name, TP_SLICE_LIT("Connection"))
+                             ? ADDED_CONNECTION
+                         : te && tp_slice_caseeq(name, TP_SLICE_LIT("Transfer-Encoding")) ? ADDED_TE
+                                                                                          : 0;
+        if (which & done)
+            continue; /* one field per name, as headers[name] = value leaves */
+        if (which)
+            value = which == ADDED_CONNECTION ? conn : TP_SLICE_LIT("chunked");
+        done |= which;
+        put_field(out, name, value);
+    }
+    return done;
+}
+
 int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int status,
                    tp_slice reason, const tp_headers *headers, tp_buf *out)
 {
@@ -142,21 +176,27 @@ int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int 
     int r = decide(f, ctx, req, status, headers);
     if (r < 0)
         return r;
+    tp_slice conn = TP_SLICE_NULL;
+    if (!ctx->keep_alive && (req->version_minor >= 1 || ctx->asked_keep_alive))
+        conn = TP_SLICE_LIT("close");
+    else if (ctx->keep_alive && req->version_minor == 0)
+        conn = TP_SLICE_LIT("Keep-Alive");
     tp_buf_reserve(out, 512); /* usually the whole head: the puts below then only copy */
     status_line(out, status, reason);
-    if (headers)
-        tp_headers_write(headers, out);
+    unsigned done = 0;
+    if (headers && (conn.p || f->chunked))
+        done = write_fields(out, headers, conn, f->chunked);
+    else if (headers)
+        tp_headers_write(headers, out); /* the usual keep-alive response with a length */
     if (!headers || !tp_headers_get(headers, TP_SLICE_LIT("Date")).p) {
         PUT_LIT(out, "Date: ");
         put(out, tp_http_date_now(), TP_HTTP_DATE_LEN);
         PUT_LIT(out, "\r\n");
     }
-    if (f->chunked)
+    if (conn.p && !(done & ADDED_CONNECTION))
+        put_field(out, TP_SLICE_LIT("Connection"), conn);
+    if (f->chunked && !(done & ADDED_TE))
         PUT_LIT(out, "Transfer-Encoding: chunked\r\n");
-    if (!ctx->keep_alive && (req->version_minor >= 1 || ctx->asked_keep_alive))
-        PUT_LIT(out, "Connection: close\r\n");
-    else if (ctx->keep_alive && req->version_minor == 0)
-        PUT_LIT(out, "Connection: Keep-Alive\r\n");
     PUT_LIT(out, "\r\n");
     f->head_written = true;
     return 0;

@@ -78,7 +78,9 @@ static void set_etag(tp_handler *h)
     tp_hex_encode(md, SHA_DIGEST_LENGTH, v + 1);
     v[2 * SHA_DIGEST_LENGTH + 1] = '"';
     v[2 * SHA_DIGEST_LENGTH + 2] = '\0';
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Etag"), (tp_slice){v, 2 * SHA_DIGEST_LENGTH + 2});
+    /* the caller saw no Etag */
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Etag"),
+                          (tp_slice){v, 2 * SHA_DIGEST_LENGTH + 2});
 }
 
 void tp__handler_conditional(tp_handler *h)
@@ -88,9 +90,10 @@ void tp__handler_conditional(tp_handler *h)
     /* A file body is not in memory (its handler sets its own Etag); TP_NO_ETAG is Tornado's
      * compute_etag returning None. */
     bool auto_etag = h->file_fd < 0 && !(h->cls->flags & TP_NO_ETAG);
-    /* As Tornado's finish(): only an Etag computed here is checked against If-None-Match
-     * (a handler that sets its own Etag does its own conditional logic). */
-    if ((h->status != 200 && h->status != 304) || !get || !auto_etag ||
+    /* As Tornado's finish(): a 200 only (a handler's own 304, a 201 or a 404 get none), and
+     * only an Etag computed here is checked against If-None-Match (a handler that sets its
+     * own Etag does its own conditional logic). */
+    if (h->status != 200 || !get || !auto_etag ||
         tp_headers_get(&h->headers, TP_SLICE_LIT("Etag")).p)
         return;
     set_etag(h);

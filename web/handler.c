@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "http/date.h"
 #include "core/escape.h"
 #include "web/web_internal.h"
@@ -50,9 +51,9 @@ void tp__handlers_drop(tp_app *app)
 static void default_headers(tp_handler *h)
 {
     tp_headers_init(&h->headers, &h->req->arena);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Server"), h->app->server_header);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
-                       TP_SLICE_LIT("text/html; charset=UTF-8"));
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Server"), h->app->server_header);
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
+                          TP_SLICE_LIT("text/html; charset=UTF-8"));
 }
 
 tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,
@@ -73,6 +74,7 @@ tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class
     if (cls->state_size)
         h->state_data = tp_arena_calloc(&req->arena, cls->state_size);
     default_headers(h);
+    tp_headers_init(&h->new_cookies, &req->arena);
     if (cls->initialize) {
         int r;
         CALL(h, r = cls->initialize(h, route_data));
@@ -370,10 +372,23 @@ size_t tp_path_arg_count(tp_handler *h)
 
 bool tp__safe_text(const char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+    return tp_http_valid_header_value(tp_slice_cstr(s));
+}
+
+/* Tornado 6.5's set_status keeps a reason that is a reason-phrase of RFC 9112 (HTAB, SP,
+ * visible ASCII, obs-text; its characters are those of a str, so U+0080..U+00FF) without
+ * '<'; anything else, the empty string included, becomes "Unknown" (CVE-2025-67724). Our
+ * reason is UTF-8 text: a byte sequence that is not is refused too. */
+static bool valid_reason(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0, k; i < n; i += k) {
+        uint32_t c;
+        k = tp_utf8_decode((const unsigned char *)s + i, n - i, &c);
+        if (!k || c == '<' || c == 0x7f || c > 0xff || (c < 0x20 && c != '\t'))
             return false;
-    return true;
+    }
+    return n > 0;
 }
 
 int tp_set_status(tp_handler *h, int status, const char *reason)
@@ -381,9 +396,8 @@ int tp_set_status(tp_handler *h, int status, const char *reason)
     if (status < 100 || status > 999)
         return -EINVAL;
     h->status = status;
-    /* Reason phrases reach the status line and the error page: anything that could split
-     * the line or carry markup becomes "Unknown" (Tornado 6.5, CVE-2025-67724). */
-    if (reason && (!tp__safe_text(reason) || strchr(reason, '<')))
+    /* Reason phrases reach the status line and the error page. */
+    if (reason && !valid_reason(reason))
         reason = "Unknown";
     h->reason = reason ? tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(reason)) : TP_SLICE_NULL;
     return 0;
@@ -413,7 +427,8 @@ int tp_set_header(tp_handler *h, const char *name, const char *value)
 {
     int r = check_header(h, name, value);
     if (r == 0)
-        tp_headers_set(&h->headers, header_name(h, name), tp_slice_cstr(value));
+        tp_headers_set_ref(&h->headers, header_name(h, name),
+                           tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(value)));
     return r;
 }
 
@@ -421,7 +436,8 @@ int tp_add_header(tp_handler *h, const char *name, const char *value)
 {
     int r = check_header(h, name, value);
     if (r == 0)
-        tp_headers_add(&h->headers, header_name(h, name), tp_slice_cstr(value));
+        tp_headers_add_ref(&h->headers, header_name(h, name),
+                           tp_arena_slice_dup(&h->req->arena, tp_slice_cstr(value)));
     return r;
 }
 

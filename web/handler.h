@@ -153,12 +153,15 @@ TP_API int tp_render_string(tp_handler *h, const char *name, json_t *kwargs, str
  * template error sends a 500 instead. 0 or -errno. */
 TP_API int tp_render(tp_handler *h, const char *name, json_t *kwargs);
 
-/* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes).
- * 0, or -EINVAL for a code outside 100..599 or a reason with control characters. */
+/* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes). A
+ * reason Tornado 6.5 refuses (empty, not UTF-8, '<', a control character but HTAB, DEL, a
+ * character above U+00FF) becomes "Unknown". 0, or -EINVAL for a code outside 100..999. */
 TP_API int tp_set_status(tp_handler *h, int status, const char *reason);
 TP_API int tp_get_status(tp_handler *h);
-/* Sets, adds or removes a response header. Values with CR, LF or other control characters
- * are refused with -EINVAL (header injection). 0 or -EINVAL; -EALREADY after flush. */
+/* Sets, adds or removes a response header. Set replaces in place (the name keeps its place),
+ * add goes after the values of that name, as Tornado's HTTPHeaders. A value's bytes must be
+ * HTAB, SP, visible ASCII or 0x80-0xFF (Tornado 6.5): CR, LF, DEL and other controls give
+ * -EINVAL (header injection). 0 or -EINVAL; -EALREADY after flush. */
 TP_API int tp_set_header(tp_handler *h, const char *name, const char *value);
 TP_API int tp_add_header(tp_handler *h, const char *name, const char *value);
 TP_API int tp_clear_header(tp_handler *h, const char *name);
@@ -192,8 +195,27 @@ TP_API bool tp_finished(tp_handler *h);
 /* Sends an error response through write_error and finishes. If headers were already flushed
  * the connection is closed instead (the response cannot change any more). */
 TP_API int tp_send_error(tp_handler *h, int status);
-/* Redirect with Location (301 if permanent else 302) and finish. */
+/* send_error(status, reason=reason): the reason (checked as tp_set_status does; NULL: the
+ * standard one) goes on the status line and the default page. 0 or -EALREADY. */
+TP_API int tp_send_error_reason(tp_handler *h, int status, const char *reason);
+/* raise HTTPError(status, log_message, *args, reason=reason) from a method (reason NULL or
+ * "": the standard one, as Tornado takes a falsy reason as none). Unless log_fmt is
+ * NULL, logs the warning "STATUS METHOD URI (IP): message" as Tornado and keeps the message
+ * for write_error (tp_error_log_message); then tp_send_error_reason. The method then returns
+ * TP_OK. 0 or -EALREADY. */
+TP_API int tp_http_error(tp_handler *h, int status, const char *reason, const char *log_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The reason phrase of the response (the one sent: tp_set_status's check applied), for
+ * write_error as Tornado's self._reason. Valid until the request is finished. */
+TP_API const char *tp_get_reason(tp_handler *h);
+/* In write_error: the formatted log message of the tp_http_error being written, or NULL. */
+TP_API const char *tp_error_log_message(tp_handler *h);
+/* Redirect with Location (301 if permanent else 302) and finish. 0, -EALREADY after flush,
+ * -EINVAL for a url with bytes a header value cannot hold (nothing is sent then). */
 TP_API int tp_redirect(tp_handler *h, const char *url, bool permanent);
+/* Tornado's redirect(url, status=status): any status 300..399 (else -EINVAL, Tornado's
+ * assertion), the rest as tp_redirect. */
+TP_API int tp_redirect_status(tp_handler *h, const char *url, int status);
 /* Resets headers and body to the defaults (Tornado's clear()). */
 TP_API void tp_clear(tp_handler *h);
 

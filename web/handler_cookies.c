@@ -32,7 +32,7 @@ const char *tp_get_cookie(tp_handler *h, const char *name, const char *def)
 /* One Set-Cookie per name, the last one set wins (Tornado keeps them in a dict). */
 static void drop_set_cookie(tp_handler *h, tp_slice name)
 {
-    tp_headers *hd = &h->headers;
+    tp_headers *hd = &h->new_cookies;
     size_t k = 0;
     for (size_t i = 0; i < hd->n; i++) {
         tp_http_header *e = &hd->v[i];
@@ -54,7 +54,7 @@ int tp_set_cookie(tp_handler *h, const char *name, const char *value, const tp_c
     if (r < 0)
         return r;
     drop_set_cookie(h, n);
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Set-Cookie"), out);
+    tp_headers_add_ref(&h->new_cookies, TP_SLICE_LIT("Set-Cookie"), out);
     return 0;
 }
 

@@ -113,9 +113,19 @@ static int send_file(tp_handler *h)
     return tp_http_sendfile(h->req, fd, h->file_off, n, true);
 }
 
+/* Tornado's flush() adds the cookies set with set_cookie after the transforms, with
+ * add_header: after the other headers (with any Set-Cookie an app added itself). */
+static void add_cookies(tp_handler *h)
+{
+    for (size_t i = 0; i < h->new_cookies.n; i++)
+        tp_headers_add_ref(&h->headers, h->new_cookies.v[i].name, h->new_cookies.v[i].value);
+}
+
 static int write_head(tp_handler *h)
 {
     h->flushed = true;
+    if (h->new_cookies.n)
+        add_cookies(h);
     int r = tp_http_write_head(h->req, h->status, h->reason, &h->headers);
     if (r == -EINVAL)
         tp_log_error("invalid response head for %.*s %.*s", TP_SLICE_FMT(h->req->method),
@@ -246,7 +256,7 @@ static void set_length(tp_handler *h)
         *--p = (char)('0' + v % 10);
     while (v /= 10);
     tp_slice len = tp_arena_slice_dup(&h->req->arena, (tp_slice){p, (size_t)(digits + 24 - p)});
-    tp_headers_add_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len);
+    tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len); /* absent: above */
 }
 
 int tp__handler_finish(tp_handler *h, bool log)
@@ -327,25 +337,27 @@ static int default_write_error(tp_handler *h, int status)
 }
 
 /* write_error may finish h itself (as Tornado's often do): h is held until we are done. */
-int tp_send_error(tp_handler *h, int status)
+int tp_send_error_reason(tp_handler *h, int status, const char *reason)
 {
     if (tp__handler_done(h))
         return -EALREADY;
     if (h->flushed) {
-        tp_log_error("Cannot send error response after headers written");
+        tp__web_log(TP_LOG_ERROR, "Cannot send error response after headers written");
         return tp_finish(h);
     }
     tp__handler_hold(h);
     tp_clear(h);
-    tp_set_status(h, status, NULL);
+    tp_set_status(h, status, reason);
     int r = TP_OK;
-    if (h->cls->write_error)
+    if (status == 304) /* Tornado 6.5: a 304 gets no page (and finish() drops the body) */
+        ;
+    else if (h->cls->write_error)
         CALL(h, r = h->cls->write_error(h, status));
     else
         default_write_error(h, status);
-    if (r != TP_OK && !tp__handler_done(h)) {
+    if (r != TP_OK && status != 304 && !tp__handler_done(h)) {
         tp_clear(h);
-        tp_set_status(h, status, NULL);
+        tp_set_status(h, status, reason);
         default_write_error(h, status);
     }
     if (!tp__handler_done(h))
@@ -354,13 +366,55 @@ int tp_send_error(tp_handler *h, int status)
     return 0;
 }
 
-int tp_redirect(tp_handler *h, const char *url, bool permanent)
+int tp_send_error(tp_handler *h, int status)
+{
+    return tp_send_error_reason(h, status, NULL);
+}
+
+/* Tornado's log_exception for an HTTPError with a log_message: gen_log.warning("%d %s: " +
+ * log_message, status, _request_summary(), *args), from web.py. */
+int tp_http_error(tp_handler *h, int status, const char *reason, const char *log_fmt, ...)
+{
+    if (tp__handler_done(h))
+        return -EALREADY;
+    if (log_fmt) {
+        va_list ap;
+        va_start(ap, log_fmt);
+        tp_buf b = {0};
+        tp_buf_vappendf(&b, log_fmt, ap);
+        va_end(ap);
+        h->error_log_message = tp_arena_strndup(&h->req->arena, tp_buf_data(&b), b.len);
+        tp_buf_free(&b);
+        tp_request *req = h->req;
+        tp__web_log(TP_LOG_WARNING, "%d %.*s %.*s (%.*s): %s", status, TP_SLICE_FMT(req->method),
+                    TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip), h->error_log_message);
+    }
+    /* send_error takes exception.reason only when it is truthy: "" is the standard one */
+    return tp_send_error_reason(h, status, reason && *reason ? reason : NULL);
+}
+
+const char *tp_get_reason(tp_handler *h)
+{
+    return h->reason.p ? h->reason.p : tp_http_reason(h->status);
+}
+
+const char *tp_error_log_message(tp_handler *h)
+{
+    return h->error_log_message;
+}
+
+int tp_redirect_status(tp_handler *h, const char *url, int status)
 {
     if (h->flushed)
         return -EALREADY;
-    if (!tp__safe_text(url))
-        return -EINVAL;
-    tp_set_status(h, permanent ? 301 : 302, NULL);
+    if (status < 300 || status > 399 || !tp__safe_text(url))
+        return -EINVAL; /* Tornado: AssertionError, ValueError("Unsafe header value") */
+    tp_set_status(h, status, NULL);
     tp_set_header(h, "Location", url);
     return tp_finish(h);
+}
+
+int tp_redirect(tp_handler *h, const char *url, bool permanent)
+{
+    return tp_redirect_status(h, url, permanent ? 301 : 302);
 }

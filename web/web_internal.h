@@ -135,6 +135,10 @@ struct tp_handler {
     struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
     const char *xsrf_token;     /* what pages get (masked per request in version 2) */
     tp_args query_args, body_args, cookies;
+    /* issue 11 (response headers): set_cookie's Set-Cookie values, one per name (Tornado's
+     * _new_cookie): tp_clear keeps them; added after the other headers when the head goes. */
+    tp_headers new_cookies;
+    const char *error_log_message; /* tp_http_error's message, for write_error */
 };
 
 /* Moves h to state to, asserting that the step is one listed above (a table lookup and a
@@ -191,7 +195,11 @@ static inline void tp__handler_put(tp_handler *h)
         tp__handler_put(h);                                                                        \
     } while (0)
 
-/* No control characters (CR, LF, DEL...): safe in a header or status line. */
+/* A log line from the web layer under Tornado's module name ("[W 261204 21:57:48 web:388]"),
+ * as tornado/web.py's gen_log and app_log lines have it. */
+#define tp__web_log(level, ...) tp_log_write((level), "web.c", __LINE__, __VA_ARGS__)
+/* A header value Tornado 6.5 accepts (_VALID_HEADER_CHARS over the bytes): HTAB, SP,
+ * visible ASCII and bytes 0x80-0xFF; no CR, LF, DEL or other control character. */
 bool tp__safe_text(const char *s);
 /* etag.c: the automatic Etag, and 304 when If-None-Match matches it (before the head). */
 void tp__handler_conditional(tp_handler *h);

@@ -198,6 +198,9 @@ static int redirect_get(tp_handler *h)
     const char *to = tp_get_argument_required(h, "to");
     if (!to)
         return TP_OK;
+    const char *status = tp_get_argument(h, "status", NULL); /* issue 11 */
+    if (status && *status)
+        return tp_redirect_status(h, to, atoi(status)) < 0 ? TP_ERROR : TP_OK;
     if (tp_redirect(h, to, !strcmp(tp_get_argument(h, "perm", "0"), "1")) < 0)
         return TP_ERROR;
     return TP_OK;
@@ -691,12 +694,136 @@ static const tp_route_spec issue11_routes[] = {
     {"/header_values", &header_values_cls, NULL, NULL, NULL},
     {"/pathcap/([^/]*)", &pathcap_cls, NULL, NULL, NULL},
 };
+/* ---- issue 11, response side: header order, Etag for 200 only, reasons, redirects, errors */
+
+static int order_get(tp_handler *h)
+{
+    const char *op = tp_get_argument(h, "op", "");
+    if (!strcmp(op, "manual")) /* an app's own Set-Cookie: the cookies join its group */
+        tp_add_header(h, "Set-Cookie", "m=1");
+    tp_set_header(h, "X-First", "1");
+    tp_set_cookie(h, "c1", "v1", NULL);
+    tp_add_header(h, "X-Multi", "a");
+    tp_set_header(h, "X-Second", "2");
+    tp_add_header(h, "X-Multi", "b");
+    tp_set_header(h, "Content-Type", "text/plain");
+    tp_set_header(h, "X-First", "one");
+    tp_clear_header(h, "X-Second");
+    tp_set_header(h, "X-Second", "again");
+    tp_set_cookie(h, "c2", "v2", NULL);
+    tp_set_cookie(h, "c1", "v1b", NULL);
+    if (!strcmp(op, "error"))
+        return tp_send_error(h, 404), TP_OK;
+    if (!strcmp(op, "raise"))
+        return TP_ERROR;
+    if (!strcmp(op, "httperror"))
+        return tp_http_error(h, 403, "Not You", NULL), TP_OK;
+    if (!strcmp(op, "conn"))
+        tp_set_header(h, "Connection", "x-app");
+    if (!strcmp(op, "flush")) {
+        tp_write_str(h, "x");
+        tp_flush(h);
+    }
+    for (int i = atoi(tp_get_argument(h, "n", "1")); i > 0; i--)
+        tp_write_str(h, "order ");
+    return TP_OK;
+}
+
+static const tp_handler_class order_cls = {.name = "Order", .get = order_get};
+
+static int status_only_get(tp_handler *h)
+{
+    tp_set_status(h, atoi(tp_get_argument(h, "code", "200")), NULL);
+    const char *body = tp_get_argument(h, "body", NULL);
+    if (body && *body)
+        tp_write_str(h, body);
+    return TP_OK;
+}
+
+static const tp_handler_class status_only_cls = {.name = "StatusOnly", .get = status_only_get};
+
+static int senderror_write_error(tp_handler *h, int status)
+{
+    char code[16];
+    snprintf(code, sizeof(code), "%d", status);
+    tp_set_header(h, "X-Write-Error", code);
+    return tp_write_str(h, "page"), TP_OK;
+}
+
+/* The bytes of a hex string, NUL-terminated, in the request arena (NULL for odd input). */
+static const char *from_hex(tp_handler *h, const char *hex)
+{
+    size_t n = strlen(hex) / 2;
+    char *out = tp_arena_alloc(tp_handler_arena(h), n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return NULL;
+        out[i] = (char)v;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static int hval_get(tp_handler *h)
+{
+    const char *reason = tp_get_argument(h, "reason", NULL);
+    if (reason)
+        tp_set_status(h, atoi(tp_get_argument(h, "code", "200")), from_hex(h, reason));
+    const char *v = tp_get_argument(h, "v", NULL);
+    if (v && tp_set_header(h, "X-V", from_hex(h, v)) < 0)
+        return TP_ERROR; /* Tornado raises ValueError("Unsafe header value") */
+    return tp_write_str(h, "value ok"), TP_OK;
+}
+
+static const tp_handler_class hval_cls = {.name = "HeaderValue", .get = hval_get};
+
+static int httperror_get(tp_handler *h)
+{
+    tp_write_str(h, "discarded");
+    int code = atoi(tp_get_argument(h, "code", "500"));
+    const char *reason = tp_get_argument(h, "reason", NULL);
+    const char *msg = tp_get_argument(h, "msg", "0");
+    if (*tp_get_argument(h, "send", ""))
+        tp_send_error_reason(h, code, reason);
+    else if (!strcmp(msg, "1"))
+        tp_http_error(h, code, reason, "custom log %s and %s", tp_get_argument(h, "a", ""),
+                      tp_get_argument(h, "b", ""));
+    else if (!strcmp(msg, "2"))
+        tp_http_error(h, code, reason, "plain log message");
+    else
+        tp_http_error(h, code, reason, NULL);
+    return TP_OK;
+}
+
+static int httperror_write_error(tp_handler *h, int status)
+{
+    if (*tp_get_argument(h, "default", "")) {
+        /* the default page, as Tornado's write_error writes it */
+        tp_slice r = tp_xhtml_escape(tp_handler_arena(h), tp_slice_cstr(tp_get_reason(h)));
+        tp_writef(h, "<html><title>%d: %.*s</title><body>%d: %.*s</body></html>", status,
+                  TP_SLICE_FMT(r), status, TP_SLICE_FMT(r));
+        return TP_OK;
+    }
+    const char *log = tp_error_log_message(h);
+    tp_writef(h, "status=%d get_status=%d reason=%s log=%s\n", status, tp_get_status(h),
+              tp_get_reason(h), log ? log : "None");
+    return TP_OK;
+}
+
+static const tp_handler_class httperror_cls = {
+    .name = "RaiseHTTPError", .get = httperror_get, .write_error = httperror_write_error};
+
+static const tp_handler_class senderror_write_cls = {
+    .name = "SendErrorWrite", .get = senderror_get, .write_error = senderror_write_error};
 
 /* ---- the app ---------------------------------------------------------------------------- */
 
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
 static tp_redirect_opts redirect_temp = {.url = "/t?x={0}", .temporary = true};
 static tp_error_opts gone = {.status = 410};
+static tp_redirect_opts redirect_fragment = {.url = "/t?x={0}&y=#frag", .temporary = true};
+static tp_redirect_opts redirect_absolute = {.url = "http://other.test/t/{0}", .temporary = true};
 static tp_app *inner_app;
 
 static int diffapp_init(tp_app *app)
@@ -737,6 +864,14 @@ static int diffapp_init(tp_app *app)
         {"/gzflush", &gzflush_cls, NULL, NULL, NULL},
         {"/fb/.*", &tp_fallback_handler, NULL, NULL, NULL},
         {"/host", &hosta_cls, NULL, NULL, "example\\.com"},
+        /* issue 11, response side */
+        {"/order", &order_cls, NULL, NULL, NULL},
+        {"/status_only", &status_only_cls, NULL, NULL, NULL},
+        {"/senderror_write", &senderror_write_cls, NULL, NULL, NULL},
+        {"/hval", &hval_cls, NULL, NULL, NULL},
+        {"/httperror", &httperror_cls, NULL, NULL, NULL},
+        {"/rf/(.*)", &tp_redirect_handler, &redirect_fragment, NULL, NULL},
+        {"/ra/(.*)", &tp_redirect_handler, &redirect_absolute, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

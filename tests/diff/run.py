@@ -2,17 +2,21 @@
 """Differential suite: tests/apps/diffapp.c (tornado-prefork) against its twin
 tests/diff/twin.py on Debian's python3-tornado.
 
-    python3 tests/diff/run.py [--build=build/diff] [-v] [-k SUBSTRING]
+    python3 tests/diff/run.py [--build=build/diff] [-v] [-k SUBSTRING] [--tornado=DIR]
 
 Both apps get the same raw HTTP/1.1 requests (one fresh connection each) and must answer
-the same status, reason, headers (names case-insensitive, order-insensitive multiset; Date
-and Server ignored) and body. Values that are random by nature are normalised after their
+the same status, reason, headers (an ordered list compared line by line: names
+case-insensitive, Date and Server left out, order kept) and body. Values that are random by nature are normalised after their
 shape and meaning are checked: XSRF tokens (unmasked and compared with the cookie they
 belong to), signed cookies (signature verified with the shared secret, value decoded), dates
 near "now" (cookie expiry of clear_cookie, static Expires) and the gzip header's mtime (the
 rest of the gzip stream is compared byte for byte). Requests built from an earlier answer
 (a signed cookie or XSRF token made by one side) are sent to both sides too, so a value made
 by Tornado is checked by the C app and the other way round.
+
+--tornado=DIR runs the twin on the Tornado package found in DIR (a source tree's parent of
+tornado/, e.g. `git archive v6.5.7 tornado | tar -x -C DIR`) instead of Debian's, and skips the
+TORNADO_65 rewrites: a check that those rewrites say what Tornado 6.5 answers.
 
 Exit status 1 on any mismatch that is not in ALLOWED below (each entry must also be listed,
 with its reason, in docs/differences-from-tornado.md).
@@ -66,6 +70,11 @@ ALLOWED = {
     "absolute-form-target": "absolute-form target routed by its path (Tornado: 404)",
 }
 
+# Tornado's 500 page as normalise() writes it.
+PAGE_500 = ("500 Internal Server Error\ncontent-type: text/html; charset=UTF-8\n"
+            "content-length: 93\nvary: Accept-Encoding\n\n<html><title>500: Internal Server "
+            "Error</title><body>500: Internal Server Error</body></html>")
+
 # Where Debian's Tornado 6.2 and Tornado 6.5 differ, the suite follows 6.5: these
 # replacements turn 6.2's answer into 6.5's before the comparison (case name -> list of
 # (6.2 text, 6.5 text)). Each is listed in DOC too.
@@ -74,6 +83,17 @@ TORNADO_65 = {
     "send-error-418": [("&#39;", "&#x27;"), ("content-length: 83", "content-length: 85")],
     # 6.3's set_cookie skips a falsy max_age (6.2 wrote Max-Age=0).
     "cookie-set-max-age-0": [("; Max-Age=0", "")],
+    # issue 11: 6.5's _VALID_HEADER_CHARS ([\x09\x20-\x7e\x80-\xff]) accepts a tab in a header
+    # value (6.2 refused [\x00-\x1f]: ValueError, 500) and refuses DEL (6.2 let it through).
+    "hval-tab": [(PAGE_500, "200 OK\ncontent-type: text/html; charset=UTF-8\nx-v: a\tb\n"
+                            "etag: \"%s\"\n" % hashlib.sha1(b"value ok").hexdigest() +
+                            "content-length: 8\nvary: Accept-Encoding\n\nvalue ok")],
+    "hval-del": [("200 OK\ncontent-type: text/html; charset=UTF-8\nx-v: a\x7fb\n"
+                  "etag: \"%s\"\n" % hashlib.sha1(b"value ok").hexdigest() +
+                  "content-length: 8\nvary: Accept-Encoding\n\nvalue ok", PAGE_500)],
+    "redirect-status-308-tab": [(PAGE_500, "308 Permanent Redirect\ncontent-type: text/html; "
+                                           "charset=UTF-8\nlocation: /a\tb\ncontent-length: 0\n"
+                                           "vary: Accept-Encoding\n\n")],
 }
 
 # The gzip header's MTIME (Tornado: time.time()) is compared in these cases only; elsewhere
@@ -145,52 +165,60 @@ def read_exact(f, n):
     return data
 
 
+def read_response(f, method, when):
+    line = f.readline()
+    if not line:
+        return Response(0, "(connection closed)", [], b"", b"", False, when)
+    m = re.match(rb"HTTP/1\.[01] (\d{3})(?: ([^\r\n]*))?\r?\n$", line)
+    if not m:
+        return Response(0, "(bad status line %r)" % line, [], b"", b"", False, when)
+    status, reason = int(m.group(1)), (m.group(2) or b"").decode("latin-1")
+    headers = []
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = line.decode("latin-1").partition(":")
+        headers.append((k.strip(), v.strip()))
+    r = Response(status, reason, headers, b"", b"", False, when)
+    if method == b"HEAD" or status in (204, 304) or status < 200:
+        return r
+    if (r.header("Transfer-Encoding") or "").lower() == "chunked":
+        r.chunked = True
+        body = b""
+        while True:
+            size = int(f.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while f.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            body += read_exact(f, size)
+            f.readline()
+        r.raw_body = body
+    elif r.header("Content-Length") is not None:
+        r.raw_body = read_exact(f, int(r.header("Content-Length")))
+    else:
+        r.raw_body = f.read()
+    r.body = r.raw_body
+    return r
+
+
 def send(port, raw, timeout=10):
+    """The response to raw; for a list of requests (a keep-alive case), the list of their
+    responses, each request sent on the same connection once the previous one is answered."""
     when = time.time()
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = []
     try:
-        s.sendall(raw)
         f = s.makefile("rb")
-        line = f.readline()
-        if not line:
-            return Response(0, "(connection closed)", [], b"", b"", False, when)
-        m = re.match(rb"HTTP/1\.[01] (\d{3})(?: (.*))?\r?\n$", line)
-        if not m:
-            return Response(0, "(bad status line %r)" % line, [], b"", b"", False, when)
-        status, reason = int(m.group(1)), (m.group(2) or b"").decode("latin-1")
-        headers = []
-        while True:
-            line = f.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            k, _, v = line.decode("latin-1").partition(":")
-            headers.append((k.strip(), v.strip()))
-        r = Response(status, reason, headers, b"", b"", False, when)
-        method = raw.split(b" ", 1)[0]
-        if method == b"HEAD" or status in (204, 304) or status < 200:
-            return r
-        if (r.header("Transfer-Encoding") or "").lower() == "chunked":
-            r.chunked = True
-            body = b""
-            while True:
-                size = int(f.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while f.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                body += read_exact(f, size)
-                f.readline()
-            r.raw_body = body
-        elif r.header("Content-Length") is not None:
-            r.raw_body = read_exact(f, int(r.header("Content-Length")))
-        else:
-            r.raw_body = f.read()
-        r.body = r.raw_body
-        return r
+        for one in (raw if isinstance(raw, list) else [raw]):
+            s.sendall(one)
+            out.append(read_response(f, one.split(b" ", 1)[0], when))
     except (OSError, ValueError) as e:
-        return Response(0, "(error: %s)" % e, [], b"", b"", False, when)
+        out.append(Response(0, "(error: %s)" % e, [], b"", b"", False, when))
     finally:
         s.close()
+    return out if isinstance(raw, list) else out[0]
 
 
 def request(method, path, headers=(), body=None, host=HOST):
@@ -343,7 +371,8 @@ def norm_xsrf_token(tok, ctx, resp_raw, when, problems):
 
 
 def normalise(resp, ctx, problems, check_mtime=False):
-    """The text compared: status line, sorted headers, body, with random parts replaced."""
+    """The text compared: status line, headers in the order sent, body, with random parts
+    replaced."""
     when = resp.when
     resp_raw = None
     for v in resp.all("Set-Cookie"):
@@ -374,7 +403,6 @@ def normalise(resp, ctx, problems, check_mtime=False):
             v = SIGNED2_RE.sub(signed, v)
         v = DATE_RE.sub(lambda m: norm_date(m, when), v) if lk in ("set-cookie", "expires") else v
         headers.append("%s: %s" % (lk, v))
-    headers.sort()
     body = resp.body
     if resp.header("Content-Encoding") == "gzip" and body:
         if len(body) < 10 or body[:2] != b"\x1f\x8b":
@@ -404,6 +432,45 @@ def normalise(resp, ctx, problems, check_mtime=False):
     if resp.chunked:
         lines.insert(1, "(chunked)")
     return "\n".join(lines) + "\n" + text
+
+
+# ---- log lines -----------------------------------------------------------------------------
+
+# Cases whose log lines (those naming the request's target) are compared too: both sides log
+# in Tornado's format ("[W 261204 21:57:48 web:2255] message"); the time, the source line and
+# the request time of the access log line are left out. A case's target must be its own (no
+# other case sends it): a late line of another request would be taken for one of its own.
+LOG_CASES = {"httperror-code_404_msg_1_a_x_b_7", "httperror-code_404_msg_1_a_x_b_7_reason_Custom_Thing",
+             "httperror-code_418_msg_2_reason_Short_and_Stout", "httperror-code_503",
+             "httperror-code_400_send_1_reason_Bad_Thing", "httperror-code_299_msg_1_a_25s_b_25d",
+             "static-dir-403", "static-traversal-403", "static-absolute-403"}
+LOG_LINE_RE = re.compile(r"^\[([A-Z]) \d{6} \d\d:\d\d:\d\d (\w+):\d+\] (.*)$")
+
+
+def log_size(path):
+    return os.path.getsize(path)
+
+
+def log_lines(path, offset, raw, timeout=30):
+    """The log lines after offset that name raw's target, normalised, once the access log
+    line (which ends a request's lines) is there; "(no access log line)" after timeout."""
+    target = raw.split(b" ", 2)[1].decode("latin-1")
+    deadline = time.time() + timeout
+    while True:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+        lines = []
+        for line in text.splitlines():
+            m = LOG_LINE_RE.match(line)
+            if m and (" %s " % target) in m.group(3):
+                lines.append("%s %s: %s" % (m.group(1), m.group(2),
+                                            re.sub(r" \d+\.\d+ms$", " <time>ms", m.group(3))))
+        if any(line.endswith("<time>ms") for line in lines):
+            return "\n".join(lines)
+        if time.time() > deadline:
+            return "\n".join(lines + ["(no access log line)"])
+        time.sleep(0.02)
 
 
 # ---- the cases -----------------------------------------------------------------------------
@@ -845,6 +912,90 @@ def cases():
     # issue 11, HTTP: HEAD without head (the inner app has no head_requires_head_method)
     add("fallback-head-runs-get", request("HEAD", "/fb/inner/x"))
     add("absolute-form-target", request("GET", "http://%s/methods?a=1" % HOST))
+    # ---- issue 11, response side: header order (dict semantics, Set-Cookie last, the
+    # connection's Connection and Transfer-Encoding), HTTP/1.0 and keep-alive
+    get("order-plain", "/order")
+    get("order-flush", "/order?op=flush")
+    get("order-close", "/order", "Connection: close")
+    get("order-close-flush", "/order?op=flush", "Connection: close")
+    get("order-gzip", "/order?n=300", "Accept-Encoding: gzip")
+    get("order-gzip-flush-close", "/order?op=flush&n=300", "Accept-Encoding: gzip",
+        "Connection: close")
+    get("order-send-error-keeps-cookies", "/order?op=error")
+    get("order-500-keeps-cookies", "/order?op=raise")
+    get("order-manual-set-cookie", "/order?op=manual")
+    get("order-httperror-keeps-cookies", "/order?op=httperror", "Accept-Encoding: gzip")
+    get("order-app-connection-close", "/order?op=conn", "Connection: close")
+    add("order-app-connection-http10-keep-alive",
+        b"GET /order?op=conn HTTP/1.0\r\nHost: diff.test\r\nConnection: keep-alive\r\n\r\n")
+    add("order-http10", b"GET /order HTTP/1.0\r\nHost: diff.test\r\n\r\n")
+    add("order-http10-keep-alive", [
+        b"GET /order HTTP/1.0\r\nHost: diff.test\r\nConnection: keep-alive\r\n\r\n",
+        b"GET /order?n=2 HTTP/1.0\r\nHost: diff.test\r\nConnection: keep-alive\r\n\r\n"])
+    add("order-keep-alive", [request("GET", "/order"), request("GET", "/order?op=flush"),
+                             request("GET", "/cookie/set?name=a&value=1"),
+                             request("GET", "/order?op=error"),
+                             request("GET", "/headers", ["Connection: close"])])
+    add("order-keep-alive-head", [request("HEAD", "/static/hello.txt"),
+                                  request("GET", "/static/hello.txt")])
+    # the automatic Etag (and its 304) for a 200 only
+    for code in (200, 201, 202, 304, 404, 410):
+        get("etag-status-%d" % code, "/status_only?code=%d&body=%s" % (
+            code, "" if code == 304 else "b"), "If-None-Match: *")
+        get("etag-status-%d-no-inm" % code, "/status_only?code=%d&body=%s" % (
+            code, "" if code == 304 else "b"))
+    add("etag-status-201-head", request("HEAD", "/status_only?code=201", ["If-None-Match: *"]))
+    get("send-error-304-no-page", "/senderror_write?code=304")
+    get("send-error-404-write-error", "/senderror_write?code=404")
+    # send_error(reason=...) and HTTPError(status, log_message, *args, reason=...), read by
+    # write_error (status, reason, log message) or shown on the default page
+    for q in ("code=404&msg=1&a=x&b=7", "code=404&msg=1&a=x&b=7&reason=Custom+Thing",
+              "code=418&msg=2&reason=Short+and+Stout", "code=503", "code=599",
+              "code=404&reason=a%3Cb", "code=404&reason=%C3%A9t%C3%A9", "code=404&reason=",
+              "code=400&send=1&reason=Bad+Thing", "code=500&send=1", "code=404&send=1&reason=%09x",
+              "code=404&send=1&reason=",
+              "code=299&msg=1&a=%25s&b=%25d"):
+        for default in ("", "&default=1"):
+            get("httperror-%s%s" % (re.sub(r"\W+", "_", q), default and "-default"),
+                "/httperror?" + q + default)
+    get("httperror-gzip", "/httperror?code=404&reason=Gz&default=1", "Accept-Encoding: gzip")
+
+    # RedirectHandler: url_concat(url, qs_to_qsl(request.query_arguments)): the target's
+    # query re-encoded (blanks kept), the request's arguments grouped by name, blank values
+    # dropped, names as latin-1 text encoded to UTF-8, values as bytes
+    for i, q in enumerate(("a=&b=1", "a", "a=&b=", "x=1&y=2&x=3&y=&z", "a=1;b=2", "a=%FF&b=%C3%A9",
+                           "%C3%A9=1", "a+b=c+d", "a=x&a=&a=y&b=1&a=z", "=x&=y", "a=%2&b=%zz",
+                           "&&a=1&&", "a=%26%3D%23&b=~._-*!'()", "q=1%2B1%3D2", "x=a#b")):
+        for route in ("/r/12/abc", "/rt/foo", "/rf/foo", "/ra/foo"):
+            get("redirecthandler-qs%d%s" % (i, route[:3].replace("/", "-")), route + "?" + q)
+    for i, arg in enumerate(("a%26b", "a%2Bb", "a%25zz", "%C3%A9", "a%3Db", "a+b", "a%23b",
+                             "a%3Fb")):
+        get("redirecthandler-arg%d" % i, "/rt/%s?c=1" % arg)
+        get("redirecthandler-arg%d-noquery" % i, "/rt/%s" % arg)
+        get("redirecthandler-arg%d-fragment" % i, "/rf/%s?c=1" % arg)
+
+    # redirect(url, status=...): any 3xx, else Tornado's assertion (500)
+    for code in (300, 301, 302, 303, 304, 305, 307, 308, 399, 200, 299, 400, 500):
+        get("redirect-status-%d" % code, "/redirect?to=/x&status=%d" % code)
+    get("redirect-status-307-perm", "/redirect?to=/x&status=307&perm=1")
+    get("redirect-status-303-cr-500", "/redirect?to=/a%0Db&status=303")
+    get("redirect-status-308-tab", "/redirect?to=/a%09b&status=308")
+
+    # reason phrases (Tornado 6.5's rule) and header values (_VALID_HEADER_CHARS), as bytes
+    def hexa(t):
+        return (t.encode("utf-8") if isinstance(t, str) else t).hex()
+
+    for name, reason in (("tab", "a\tb"), ("space", "Not Here"), ("latin1", "\u00e9t\u00e9"),
+                         ("nbsp", "\u00a0x"), ("y-umlaut", "\u00ff"), ("cjk", "\u4e2d"),
+                         ("euro", "\u20ac"), ("lt", "a<b"), ("gt", "a>b"), ("amp", "a&b"),
+                         ("del", "a\x7fb"), ("ctl-01", "a\x01b"), ("cr", "a\rb"),
+                         ("lf", "a\nb"), ("empty", ""), ("c1", "\x85"),
+                         ("bad-utf8", b"a\xffb"), ("quote", "it's \"q\"")):
+        get("reason-%s" % name, "/hval?code=299&reason=" + hexa(reason))
+    for name, value in (("tab", "a\tb"), ("del", "a\x7fb"), ("ctl-01", "a\x01b"),
+                        ("ctl-1f", "a\x1fb"), ("cr", "a\rb"), ("lf", "a\nb"), ("latin1-byte", b"a\xe9b"), ("utf8", "\u00e9\u4e2d"),
+                        ("empty", ""), ("inner-space", "a  b"), ("high-bytes", b"\x80\xff")):
+        get("hval-%s" % name, "/hval?v=" + hexa(value))
     return C
 
 
@@ -860,12 +1011,14 @@ def check_allowed_documented():
 
 def main():
     build = "build/diff"
-    verbose, only = False, None
+    verbose, only, tornado_dir = False, None, None
     args = sys.argv[1:]
     while args:
         a = args.pop(0)
         if a.startswith("--build="):
             build = a.split("=", 1)[1]
+        elif a.startswith("--tornado="):
+            tornado_dir = os.path.abspath(a.split("=", 1)[1])
         elif a == "-v":
             verbose = True
         elif a == "-k":
@@ -881,15 +1034,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tp-diff-")
     procs = []
     try:
+        py_env = dict(os.environ, PYTHONPATH=tornado_dir) if tornado_dir else None
         py = start(lambda pf: ["/usr/bin/python3", os.path.join(HERE, "twin.py"),
-                               "--port-file=" + pf, STATIC], "twin.py", tmp)
+                               "--port-file=" + pf, STATIC], "twin.py", tmp, py_env)
         procs.append(py[0])
         c = start(lambda pf: [binary, "--port=0", "--port-file=" + pf, "--address=127.0.0.1",
-                              "--logging=none"], "diffapp", tmp, env)
+                              "--logging=info"], "diffapp", tmp, env)
         procs.append(c[0])
         py_port = wait_started(*py, "twin.py")
         c_port = wait_started(*c, "diffapp")
         answers, failed, allowed, total = {}, [], [], 0
+        names = {n for n, _ in cases()}
+        unknown = [n for n in list(LOG_CASES) + list(ALLOWED) + list(TORNADO_65) if n not in names]
+        if unknown:
+            sys.exit("LOG_CASES, ALLOWED or TORNADO_65 name no case: " + ", ".join(unknown))
         for name, raw in cases():
             if only and only not in name:
                 continue
@@ -901,14 +1059,27 @@ def main():
                         failed.append((name, "cannot build the request: %r" % e))
                     continue
             total += 1
+            logs_before = (log_size(py[2]), log_size(c[2]))
             rp, rc = send(py_port, raw), send(c_port, raw)
             answers[name] = {"py": rp, "c": rc}
-            ctx = Ctx(raw)
             probs_p, probs_c = [], []
             mt = name in GZIP_MTIME_CASES
-            np_, nc = normalise(rp, ctx, probs_p, mt), normalise(rc, ctx, probs_c, mt)
-            for old, new in TORNADO_65.get(name, []):
+            if isinstance(raw, list):  # keep-alive: the answers one after the other
+                np_ = "\n---- next response\n".join(
+                    normalise(r, Ctx(q), probs_p, mt) for r, q in zip(rp, raw))
+                nc = "\n---- next response\n".join(
+                    normalise(r, Ctx(q), probs_c, mt) for r, q in zip(rc, raw))
+                if len(rp) != len(rc):
+                    probs_c.append("%d answers, Tornado gave %d" % (len(rc), len(rp)))
+                raw = b"".join(raw)
+            else:
+                ctx = Ctx(raw)
+                np_, nc = normalise(rp, ctx, probs_p, mt), normalise(rc, ctx, probs_c, mt)
+            for old, new in TORNADO_65.get(name, []) if not tornado_dir else []:
                 np_ = np_.replace(old, new)
+            if name in LOG_CASES:
+                np_ += "\n---- log\n" + log_lines(py[2], logs_before[0], raw)
+                nc += "\n---- log\n" + log_lines(c[2], logs_before[1], raw)
             np_ += "".join("\n!! %s" % p for p in probs_p)
             nc += "".join("\n!! %s" % p for p in probs_c)
             if verbose:

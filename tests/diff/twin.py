@@ -18,8 +18,8 @@ import sys
 
 import tornado.ioloop
 import tornado.web
-from tornado.web import (ErrorHandler, FallbackHandler, RedirectHandler, RequestHandler,
-                         addslash, authenticated, removeslash, url)
+from tornado.web import (ErrorHandler, FallbackHandler, HTTPError, RedirectHandler,
+                         RequestHandler, addslash, authenticated, removeslash, url)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COOKIE_SECRET = "diff-secret-shared-by-both"
@@ -127,7 +127,9 @@ class Flush(RequestHandler):
 
 class Redirect(RequestHandler):
     def get(self):
-        self.redirect(self.get_argument("to"), permanent=self.get_argument("perm", "0") == "1")
+        status = self.get_argument("status", None)  # issue 11: redirect(url, status=...)
+        self.redirect(self.get_argument("to"), permanent=self.get_argument("perm", "0") == "1",
+                      status=int(status) if status else None)
 
 
 class SendError(RequestHandler):
@@ -440,6 +442,104 @@ ISSUE11_ROUTES = [
     (r"/header_values", HeaderValues),
     (r"/pathcap/([^/]*)", PathCap),
 ]
+# ---- issue 11, response side: header order, Etag for 200 only, reasons, redirects, errors ----
+
+
+class Order(RequestHandler):
+    """Python dict semantics of the response headers, Set-Cookie after the rest."""
+
+    def get(self):
+        op = self.get_argument("op", "")
+        if op == "manual":  # an app's own Set-Cookie: the cookies join its group
+            self.add_header("Set-Cookie", "m=1")
+        self.set_header("X-First", "1")
+        self.set_cookie("c1", "v1")
+        self.add_header("X-Multi", "a")
+        self.set_header("X-Second", "2")
+        self.add_header("X-Multi", "b")
+        self.set_header("Content-Type", "text/plain")
+        self.set_header("X-First", "one")
+        self.clear_header("X-Second")
+        self.set_header("X-Second", "again")
+        self.set_cookie("c2", "v2")
+        self.set_cookie("c1", "v1b")
+        if op == "error":
+            self.send_error(404)
+            return
+        if op == "raise":
+            raise Exception("boom")
+        if op == "httperror":
+            raise HTTPError(403, reason="Not You")
+        if op == "conn":
+            self.set_header("Connection", "x-app")
+        if op == "flush":
+            self.write("x")
+            self.flush()
+        self.write("order " * int(self.get_argument("n", "1")))
+
+
+class StatusOnly(RequestHandler):
+    """A status set by the handler, a body or none: the automatic Etag is for a 200 only."""
+
+    def get(self):
+        self.set_status(int(self.get_argument("code")))
+        if self.get_argument("body", None):
+            self.write(self.get_argument("body"))
+
+
+class SendErrorWrite(RequestHandler):
+    def get(self):
+        self.send_error(int(self.get_argument("code")))
+
+    def write_error(self, status_code, **kwargs):
+        self.set_header("X-Write-Error", str(status_code))
+        self.write("page")
+
+
+class HeaderValue(RequestHandler):
+    """A reason (UTF-8 in hex) and an X-V header value (bytes in hex), set as given: the
+    query cannot carry every control character through get_argument."""
+
+    def get(self):
+        reason = self.get_argument("reason", None)
+        if reason is not None:
+            self.set_status(int(self.get_argument("code", "200")),
+                            bytes.fromhex(reason).decode("utf-8", "surrogateescape"))
+        value = self.get_argument("v", None)
+        if value is not None:
+            self.set_header("X-V", bytes.fromhex(value))
+        self.write("value ok")
+
+
+class RaiseHTTPError(RequestHandler):
+    """HTTPError with a reason and a log message (msg=1: with arguments, msg=2: without), or
+    send_error(reason=...) (send=1); write_error shows what it can read (default=1: the
+    default page)."""
+
+    def get(self):
+        self.write("discarded")
+        code = int(self.get_argument("code"))
+        reason = self.get_argument("reason", None)
+        if self.get_argument("send", None):
+            self.send_error(code, reason=reason)
+            return
+        msg = self.get_argument("msg", "0")
+        if msg == "1":
+            raise HTTPError(code, "custom log %s and %s", self.get_argument("a", ""),
+                            self.get_argument("b", ""), reason=reason)
+        if msg == "2":
+            raise HTTPError(code, "plain log message", reason=reason)
+        raise HTTPError(code, reason=reason)
+
+    def write_error(self, status_code, **kwargs):
+        if self.get_argument("default", None):
+            return super().write_error(status_code, **kwargs)
+        e = kwargs.get("exc_info", (None, None, None))[1]
+        log = None
+        if isinstance(e, HTTPError) and e.log_message:
+            log = e.log_message % e.args if e.args else e.log_message
+        self.write("status=%d get_status=%d reason=%s log=%s\n" % (
+            status_code, self.get_status(), self._reason, log))
 
 
 def make_app(static_dir):
@@ -480,6 +580,14 @@ def make_app(static_dir):
             (r"/gz", Gz),
             (r"/gzflush", GzFlush),
             (r"/fb/.*", FallbackHandler, {"fallback": inner}),
+            # issue 11, response side
+            (r"/order", Order),
+            (r"/status_only", StatusOnly),
+            (r"/senderror_write", SendErrorWrite),
+            (r"/hval", HeaderValue),
+            (r"/httperror", RaiseHTTPError),
+            (r"/rf/(.*)", RedirectHandler, {"url": "/t?x={0}&y=#frag", "permanent": False}),
+            (r"/ra/(.*)", RedirectHandler, {"url": "http://other.test/t/{0}", "permanent": False}),
         ] + ISSUE11_ROUTES,
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
@@ -496,6 +604,9 @@ def main():
     where = sys.argv[1]
     static_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "static")
     app = make_app(static_dir)
+    # issue 11: Tornado's log format on stderr, as the C app's (run.py compares LOG_CASES)
+    import tornado.log
+    tornado.log.enable_pretty_logging()
     if where.startswith("--port-file="):
         sys.path.insert(0, os.path.join(HERE, "..", "lib"))
         import portfile

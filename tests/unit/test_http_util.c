@@ -123,6 +123,42 @@ START_TEST(headers_write)
 }
 END_TEST
 
+/* Tornado's HTTPHeaders order: a name keeps the place it was first added at; set replaces
+ * in place, add puts a value after the others of its name, a removed name comes back at the
+ * end (Python's dict of lists). */
+START_TEST(headers_order)
+{
+    tp_arena a;
+    tp_arena_init(&a, 0);
+    tp_headers h;
+    tp_headers_init(&h, &a);
+    tp_headers_add(&h, S("Server"), S("s"));
+    tp_headers_add(&h, S("Content-Type"), S("text/html"));
+    tp_headers_add(&h, S("X-A"), S("1"));
+    tp_headers_add(&h, S("X-B"), S("1"));
+    tp_headers_set(&h, S("content-type"), S("text/plain")); /* in place */
+    tp_headers_add(&h, S("x-a"), S("2"));                   /* after X-A: 1 */
+    tp_headers_add(&h, S("X-C"), S("1"));
+    tp_headers_add_ref(&h, S("X-A"), S("3"));
+    tp_headers_set_ref(&h, S("X-B"), S("2"));
+    tp_headers_remove(&h, S("Server"));
+    tp_headers_set(&h, S("Server"), S("again")); /* deleted: appended */
+    tp_buf out = {0};
+    tp_headers_write(&h, &out);
+    const char want[] = "content-type: text/plain\r\nX-A: 1\r\nx-a: 2\r\nX-A: 3\r\n"
+                        "X-B: 2\r\nX-C: 1\r\nServer: again\r\n";
+    ck_assert_uint_eq(out.len, strlen(want));
+    ck_assert_mem_eq(tp_buf_data(&out), want, strlen(want));
+    /* set of a name with several values: one, at the first one's place */
+    tp_headers_set(&h, S("X-A"), S("only"));
+    ck_assert_uint_eq(tp_headers_count(&h, S("x-a")), 1);
+    ck_assert_slice(h.v[1].value, "only");
+    ck_assert_slice(h.v[2].name, "X-B");
+    tp_buf_free(&out);
+    tp_arena_destroy(&a);
+}
+END_TEST
+
 START_TEST(headers_normalize_name)
 {
     tp_arena a;
@@ -623,6 +659,7 @@ Suite *http_util_suite(void)
     tcase_set_timeout(tc, TP_TEST_TIMEOUT);
     tcase_add_test(tc, headers_multidict);
     tcase_add_test(tc, headers_write);
+    tcase_add_test(tc, headers_order);
     tcase_add_test(tc, headers_normalize_name);
     suite_add_tcase(s, tc);
 

@@ -149,8 +149,8 @@ static int fail(tp_handler *h, int status, const char *what, tp_slice path)
         if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
             clean[i] = '?';
     path.p = clean;
-    tp_log_warning("%d %.*s %.*s (%.*s): %.*s%s", status, TP_SLICE_FMT(req->method),
-                   TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip), TP_SLICE_FMT(path), what);
+    tp__web_log(TP_LOG_WARNING, "%d %.*s %.*s (%.*s): %.*s%s", status, TP_SLICE_FMT(req->method),
+                TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip), TP_SLICE_FMT(path), what);
     tp_send_error(h, status);
     return TP_DONE;
 }
