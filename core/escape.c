@@ -20,33 +20,9 @@
 
 /* Length of the valid UTF-8 sequence at p (1-4) with its code point in *cp, or 0 when the
  * bytes are not one (truncated, overlong, surrogate, above U+10FFFF). */
-static size_t utf8_encode(char *w, uint32_t c)
-{
-    if (c < 0x80) {
-        w[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        w[0] = (char)(0xc0 | c >> 6);
-        w[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        w[0] = (char)(0xe0 | c >> 12);
-        w[1] = (char)(0x80 | (c >> 6 & 0x3f));
-        w[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    w[0] = (char)(0xf0 | c >> 18);
-    w[1] = (char)(0x80 | (c >> 12 & 0x3f));
-    w[2] = (char)(0x80 | (c >> 6 & 0x3f));
-    w[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 static void buf_put_cp(tp_buf *b, uint32_t c)
 {
-    tp_buf_commit(b, utf8_encode(tp_buf_reserve(b, 4), c));
+    tp_buf_commit(b, tp_utf8_encode(tp_buf_reserve(b, 4), c));
 }
 
 /* Python counts characters, not bytes: the number of code points in n bytes of valid UTF-8. */

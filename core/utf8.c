@@ -61,3 +61,14 @@ tp_slice tp_slice_strip_bytes(tp_slice s, bool (*space)(unsigned char c))
         s.n--;
     return s;
 }
+
+size_t tp_utf8_encode(char *w, uint32_t c)
+{
+    if (c < 0x80)
+        return w[0] = (char)c, 1;
+    size_t n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    for (size_t i = n - 1; i > 0; i--, c >>= 6)
+        w[i] = (char)(0x80 | (c & 0x3f));
+    w[0] = (char)((0xf00 >> n) | c); /* 110xxxxx, 1110xxxx, 11110xxx */
+    return n;
+}

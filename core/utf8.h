@@ -14,6 +14,9 @@
 /* Decodes the character at p (n bytes available) into *cp and returns its length, or 0 if
  * the bytes are not valid UTF-8 (overlong forms, surrogates, past U+10FFFF, truncated). */
 TP_API size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Writes code point c (at most U+10FFFF) as UTF-8 into w (room for 4 bytes); returns the
+ * length, 1-4. Surrogates are written as their 3-byte form (Python's surrogatepass). */
+TP_API size_t tp_utf8_encode(char *w, uint32_t c);
 /* Python's str.isspace() for one code point. */
 TP_API bool tp_py_isspace(uint32_t cp);
 /* Python's str.strip() on valid UTF-8 text (an invalid sequence stops the stripping). */

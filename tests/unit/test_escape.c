@@ -8,6 +8,7 @@
 
 #include "core/arena.h"
 #include "core/escape.h"
+#include "core/utf8.h"
 #include "tests/unit/suites.h"
 
 /* A literal and its length (literals may hold NULs). */
@@ -725,6 +726,23 @@ START_TEST(utf8_valid_table)
 }
 END_TEST
 
+/* Every code point but the surrogates encodes to what tp_utf8_decode reads back, in the
+ * length the ranges give. */
+START_TEST(utf8_encode_round_trip)
+{
+    for (uint32_t c = 0; c <= 0x10ffff; c++) {
+        if (c >= 0xd800 && c <= 0xdfff)
+            continue;
+        char w[4];
+        size_t n = tp_utf8_encode(w, c);
+        ck_assert_uint_eq(n, c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
+        uint32_t back = 0;
+        ck_assert_uint_eq(tp_utf8_decode((const unsigned char *)w, n, &back), n);
+        ck_assert_uint_eq(back, c);
+    }
+}
+END_TEST
+
 Suite *escape_suite(void)
 {
     Suite *s = suite_create("escape");
@@ -743,6 +761,7 @@ Suite *escape_suite(void)
     tcase_add_test(tc, linkify_invalid_utf8);
     tcase_add_test(tc, linkify_long_inputs);
     tcase_add_test(tc, utf8_valid_table);
+    tcase_add_test(tc, utf8_encode_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,26 +20,6 @@
 #define CSV_FIELD_LIMIT 131072 /* csv.field_size_limit() default, in characters */
 #define LOCALE_FILE_MAX (64 << 20)
 
-static char *put_utf8(char *w, unsigned cp)
-{
-    if (cp < 0x80) {
-        *w++ = (char)cp;
-    } else if (cp < 0x800) {
-        *w++ = (char)(0xc0 | cp >> 6);
-        *w++ = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *w++ = (char)(0xe0 | cp >> 12);
-        *w++ = (char)(0x80 | (cp >> 6 & 0x3f));
-        *w++ = (char)(0x80 | (cp & 0x3f));
-    } else {
-        *w++ = (char)(0xf0 | cp >> 18);
-        *w++ = (char)(0x80 | (cp >> 12 & 0x3f));
-        *w++ = (char)(0x80 | (cp >> 6 & 0x3f));
-        *w++ = (char)(0x80 | (cp & 0x3f));
-    }
-    return w;
-}
-
 /* Python's "utf-16" codec after a BOM: the BOM picks the byte order and is dropped; an odd
  * length or an unpaired surrogate is a UnicodeDecodeError. */
 static int utf16_decode(tp_arena *a, tp_slice raw, tp_slice *text)
@@ -63,7 +43,7 @@ static int utf16_decode(tp_arena *a, tp_slice raw, tp_slice *text)
         } else if (u >= 0xdc00 && u <= 0xdfff) {
             return -EILSEQ;
         }
-        w = put_utf8(w, u);
+        w += tp_utf8_encode(w, u);
     }
     *text = tp_slice_make(out, (size_t)(w - out));
     return 0;

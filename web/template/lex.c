@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/hex.h"
+#include "core/utf8.h"
 #include "web/template/lex.h"
 
 int tpl_lex_fail(lexer *lx, const char *fmt, ...)
@@ -50,18 +51,7 @@ bool tpl_lex_is_keyword(tp_slice s)
 static void put_utf8(tp_buf *b, uint32_t c)
 {
     char w[4];
-    size_t n;
-    if (c < 0x80)
-        w[0] = (char)c, n = 1;
-    else if (c < 0x800)
-        w[0] = (char)(0xc0 | c >> 6), w[1] = (char)(0x80 | (c & 0x3f)), n = 2;
-    else if (c < 0x10000)
-        w[0] = (char)(0xe0 | c >> 12), w[1] = (char)(0x80 | (c >> 6 & 0x3f)),
-        w[2] = (char)(0x80 | (c & 0x3f)), n = 3;
-    else
-        w[0] = (char)(0xf0 | c >> 18), w[1] = (char)(0x80 | (c >> 12 & 0x3f)),
-        w[2] = (char)(0x80 | (c >> 6 & 0x3f)), w[3] = (char)(0x80 | (c & 0x3f)), n = 4;
-    tp_buf_append(b, w, n);
+    tp_buf_append(b, w, tp_utf8_encode(w, c));
 }
 
 /* One backslash escape of a non-raw string at *pp (after the backslash). */

@@ -83,7 +83,7 @@ static int m_case(tpl_render *r, tp_slice s, int mode, tpl_val *out)
         wint_t m = loc ? (up ? towupper_l((wint_t)c, loc) : towlower_l((wint_t)c, loc))
                        : (c < 0x80 ? (wint_t)(up ? toupper((int)c) : tolower((int)c)) : c);
         bool alpha = loc ? iswalpha_l((wint_t)c, loc) : isalpha((int)(c & 0x7f));
-        k += tpl_cp_encode(w + k, (uint32_t)m);
+        k += tp_utf8_encode(w + k, (uint32_t)m);
         start = !alpha;
         first = false;
     }

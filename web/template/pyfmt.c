@@ -120,7 +120,7 @@ static int conv_char(tpl_render *r, tp_buf *b, const tp_pyfmt_spec *sp, const tp
                              "'utf-8' codec can't encode character '\\u%04x': surrogates not "
                              "allowed",
                              (unsigned)c);
-        s.n = tpl_cp_encode(w, (uint32_t)c);
+        s.n = tp_utf8_encode(w, (uint32_t)c);
     } else {
         return tpl_raise(r, EX_TYPE, "%%c requires int or char");
     }

@@ -20,17 +20,6 @@ size_t tpl_cp_decode(const char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-size_t tpl_cp_encode(char *w, uint32_t c)
-{
-    if (c < 0x80)
-        return w[0] = (char)c, 1;
-    size_t n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    for (size_t i = n - 1; i > 0; i--, c >>= 6)
-        w[i] = (char)(0x80 | (c & 0x3f));
-    w[0] = (char)((0xf00 >> n) | c); /* 110xxxxx, 1110xxxx, 11110xxx */
-    return n;
-}
-
 /* |d| = mant * 2^e is multiplied out in base-10^9 limbs (at most 35 for 2^1024). */
 size_t tpl_trunc_digits(double d, char *out)
 {

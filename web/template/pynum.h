@@ -4,13 +4,12 @@
 #ifndef TP_WEB_TEMPLATE_PYNUM_H
 #define TP_WEB_TEMPLATE_PYNUM_H
 
+#include "core/utf8.h"
 #include "web/template/internal.h"
 
 /* Decodes the UTF-8 code point at s (n > 0 bytes); returns its length (1 for a bad byte,
  * whose value is then *cp). */
 size_t tpl_cp_decode(const char *s, size_t n, uint32_t *cp);
-/* Writes c (at most U+10FFFF) as UTF-8 at w (4 bytes of room); returns the length. */
-size_t tpl_cp_encode(char *w, uint32_t c);
 
 #define TPL_DIGITS_MAX 320 /* digits of the largest double (309) with room to spare */
 
