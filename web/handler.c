@@ -193,6 +193,8 @@ bool tp__handler_prepare(tp_handler *h)
         tp_send_error(h, 500);
         return false;
     }
+    if (!tp__handler_parse_body(h)) /* after the 405, as 6.5's _execute (none when streamed) */
+        return false;
     if (!tp__path_args_check(h))
         return false;
     if (h->app->settings.xsrf_cookies && !(h->cls->flags & TP_NO_XSRF_CHECK) &&
@@ -283,7 +285,7 @@ void tp_set_current_user(tp_handler *h, const char *user)
 tp_app *tp__handler_execute(tp_handler *h)
 {
     if (h->state == HANDLER_NEW || h->state == HANDLER_INIT_FAILED) {
-        if (!tp__handler_parse_body(h) || !tp__handler_prepare(h))
+        if (!tp__handler_prepare(h))
             return NULL;
     }
     if (h->state != HANDLER_PREPARED)

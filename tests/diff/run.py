@@ -493,6 +493,9 @@ def cases():
     add("method-head-missing-405", request("HEAD", "/methods"))
     add("method-options-missing-405", request("OPTIONS", "/methods"))
     add("method-unknown-405", request("FOO", "/methods"))
+    # 405 comes before the body is parsed (6.5's _execute): a bad body does not make it a 400
+    add("method-unknown-bad-body-405", request("FOO", "/methods", [MP], "not multipart"))
+    add("method-unknown-bad-form-405", request("FOO", "/methods", [FORM], "a=%FF"))
     add("method-lowercase-405", request("get", "/methods"))
     add("xsrf-options-405", request("OPTIONS", "/xsrf"))
     get("method2-get", "/methods2")
