@@ -1,4 +1,6 @@
 /* UTF-8 decoding and Python whitespace (core/utf8.h). */
+#include <string.h>
+
 #include "core/utf8.h"
 
 size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
@@ -71,4 +73,23 @@ size_t tp_utf8_encode(char *w, uint32_t c)
         w[i] = (char)(0x80 | (c & 0x3f));
     w[0] = (char)((0xf00 >> n) | c); /* 110xxxxx, 1110xxxx, 11110xxx */
     return n;
+}
+
+void tp_py_bytes_repr(tp_buf *b, tp_slice s)
+{
+    char q = s.n && memchr(s.p, '\'', s.n) && !memchr(s.p, '"', s.n) ? '"' : '\'';
+    tp_buf_appendf(b, "b%c", q);
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        const char *esc = c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
+        if (esc)
+            tp_buf_append(b, esc, 2);
+        else if (c == '\\' || c == (unsigned char)q)
+            tp_buf_appendf(b, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            tp_buf_appendf(b, "\\x%02x", c);
+        else
+            tp_buf_append(b, &s.p[i], 1);
+    }
+    tp_buf_append(b, &q, 1);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/slice.h"
 
 /* Decodes the character at p (n bytes available) into *cp and returns its length, or 0 if
@@ -17,6 +18,9 @@ TP_API size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 /* Writes code point c (at most U+10FFFF) as UTF-8 into w (room for 4 bytes); returns the
  * length, 1-4. Surrogates are written as their 3-byte form (Python's surrogatepass). */
 TP_API size_t tp_utf8_encode(char *w, uint32_t c);
+/* Appends Python's repr() of the bytes s to b: b'...' (b"..." when s holds ' and no "),
+ * with \\, \t, \n, \r and \xhh escapes. */
+TP_API void tp_py_bytes_repr(tp_buf *b, tp_slice s);
 /* Python's str.isspace() for one code point. */
 TP_API bool tp_py_isspace(uint32_t cp);
 /* Python's str.strip() on valid UTF-8 text (an invalid sequence stops the stripping). */

@@ -132,17 +132,8 @@ static bool after_call(tp_handler *h, int r, bool is_method)
 {
     if (tp__handler_done(h))
         return false;
-    if (h->bad_argument) {
-        tp_log_warning("400 %.*s %.*s (%.*s): Invalid unicode in %s", TP_SLICE_FMT(h->req->method),
-                       TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip), h->bad_argument);
-        tp_send_error(h, 400);
-        return false;
-    }
-    if (h->missing_argument) {
-        tp_log_warning("400 %.*s %.*s (%.*s): Missing argument %s", TP_SLICE_FMT(h->req->method),
-                       TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip),
-                       h->missing_argument);
-        tp_send_error(h, 400);
+    if (h->arg_error) {
+        tp_http_error(h, 400, NULL, "%s", h->arg_error);
         return false;
     }
     if (r == TP_AGAIN && is_method) {
@@ -155,9 +146,9 @@ static bool after_call(tp_handler *h, int r, bool is_method)
         if (r == TP_AGAIN)
             tp_log_error("prepare of %s returned TP_AGAIN: prepare must finish synchronously", who);
         else
-            tp_log_error("Uncaught error %.*s %.*s (%.*s): %s of %s returned %d",
-                         TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri),
-                         TP_SLICE_FMT(h->req->remote_ip), what, who, r);
+            tp__web_log(TP_LOG_ERROR, "Uncaught exception %.*s %.*s (%.*s)\n    %s of %s returned %d",
+                        TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri),
+                        TP_SLICE_FMT(h->req->remote_ip), what, who, r);
         if (h->app->settings.debug)
             tp__handler_capture_traceback(h, what, r);
         tp_send_error(h, 500);

@@ -49,8 +49,8 @@ static bool args_ok(tp_handler *h)
     parse_args(h);
     if (!h->bad_arg_name)
         return true;
-    if (!h->bad_argument)
-        h->bad_argument = "an argument name";
+    if (!h->arg_error)
+        h->arg_error = "Invalid unicode in an argument name";
     return false;
 }
 
@@ -59,10 +59,19 @@ bool tp__handler_parse_body(tp_handler *h)
     parse_args(h);
     if (!h->bad_body)
         return true;
-    tp_log_warning("400 %.*s %.*s (%.*s): Invalid body: %s", TP_SLICE_FMT(h->req->method),
-                   TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip), h->bad_body);
-    tp_send_error(h, 400);
+    tp_http_error(h, 400, NULL, "Invalid body: %s", h->bad_body);
     return false;
+}
+
+/* decode_argument's message: "Invalid unicode in NAME: b'...'" (the first 40 bytes). */
+static const char *invalid_unicode(tp_handler *h, const char *name, tp_slice v)
+{
+    tp_buf b = {0};
+    tp_buf_appendf(&b, "Invalid unicode in %s: ", name);
+    tp_py_bytes_repr(&b, tp_slice_make(v.p, v.n < 40 ? v.n : 40));
+    const char *msg = tp_arena_strndup(&h->req->arena, tp_buf_data(&b), b.len);
+    tp_buf_free(&b);
+    return msg;
 }
 
 /* decode_argument + the control-character replacement + strip (unless TP_ARG_NO_STRIP);
@@ -74,8 +83,8 @@ static const char *decode(tp_handler *h, const char *name, tp_slice v, unsigned 
         uint32_t cp;
         size_t len = tp_utf8_decode((const unsigned char *)v.p + i, v.n - i, &cp);
         if (!len) {
-            if (!h->bad_argument)
-                h->bad_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
+            if (!h->arg_error)
+                h->arg_error = invalid_unicode(h, name, v);
             return NULL;
         }
         bool ctl = cp <= 0x08 || (cp >= 0x0e && cp <= 0x1f); /* [\x00-\x08\x0e-\x1f] */
@@ -111,8 +120,8 @@ const char *tp_get_argument_ex(tp_handler *h, enum tp_arg_source src, const char
         return decode(h, name, v, flags);
     if (!(flags & TP_ARG_REQUIRED))
         return def;
-    if (!h->missing_argument && !h->bad_argument)
-        h->missing_argument = tp_arena_strndup(&h->req->arena, name, strlen(name));
+    if (!h->arg_error)
+        h->arg_error = tp_arena_printf(&h->req->arena, "Missing argument %s", name);
     return NULL;
 }
 

@@ -176,8 +176,6 @@ int tp_check_xsrf_cookie(tp_handler *h)
     }
     if (!why)
         return 0;
-    tp_log_warning("403 %.*s %.*s (%.*s): %s", TP_SLICE_FMT(h->req->method),
-                   TP_SLICE_FMT(h->req->uri), TP_SLICE_FMT(h->req->remote_ip), why);
-    tp_send_error(h, 403);
+    tp_http_error(h, 403, NULL, "%s", why);
     return -EPERM;
 }

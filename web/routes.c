@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/escape.h"
+#include "core/utf8.h"
 #include "web/web_internal.h"
 
 /* Compiles pattern as Tornado does: "$" appended if missing, matched from the start. */
@@ -140,21 +141,13 @@ static void take_args(tp_app *app, const tp_route *r, tp_request *req, tp_slice 
     }
 }
 
-/* decode_argument of the path arguments: "Invalid unicode in url: b'...'" as Python's repr
- * of the first 40 bytes. */
-static void log_bad_path_arg(tp_handler *h, tp_slice v)
+/* decode_argument of the path arguments: HTTPError(400, "Invalid unicode in url: b'...'"),
+ * Python's repr of the first 40 bytes. */
+static void bad_path_arg(tp_handler *h, tp_slice v)
 {
     tp_buf b = {0};
-    for (size_t i = 0; i < v.n && i < 40; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-            tp_buf_append(&b, &v.p[i], 1);
-        else
-            tp_buf_appendf(&b, "\\x%02x", c);
-    }
-    tp_log_warning("400 %.*s %.*s (%.*s): Invalid unicode in url: b'%.*s'",
-                   TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri),
-                   TP_SLICE_FMT(h->req->remote_ip), (int)b.len, tp_buf_data(&b));
+    tp_py_bytes_repr(&b, tp_slice_make(v.p, v.n < 40 ? v.n : 40));
+    tp_http_error(h, 400, NULL, "Invalid unicode in url: %.*s", (int)b.len, tp_buf_data(&b));
     tp_buf_free(&b);
 }
 
@@ -163,8 +156,7 @@ bool tp__path_args_check(tp_handler *h)
     for (size_t i = 0; i < h->npath_args; i++) {
         tp_slice v = h->path_args[i];
         if (v.p && !tp_utf8_valid(v)) {
-            log_bad_path_arg(h, v);
-            tp_send_error(h, 400);
+            bad_path_arg(h, v);
             return false;
         }
     }

@@ -119,8 +119,10 @@ struct tp_handler {
      * Output state, not a life-cycle step: a handler may flush while PREPARING, IN_METHOD or
      * WAITING alike (as nginx keeps r->header_sent beside r->count). */
     bool flushed;
-    const char *missing_argument;
-    const char *bad_argument; /* an argument that is not UTF-8: 400 after the method */
+    /* The log message of the 400 an argument getter asked for once the method returns (a
+     * value that is not UTF-8, a missing required argument): the first one wins, as the
+     * first exception does in Tornado. */
+    const char *arg_error;
     const char *bad_body;     /* why the body is not a valid form: 400 before prepare */
     struct tp_form_files *files;
     struct tp_gzip *gz;                 /* compress_response's transform, from the first chunk on */

@@ -443,12 +443,31 @@ def normalise(resp, ctx, problems, check_mtime=False):
 LOG_CASES = {"httperror-code_404_msg_1_a_x_b_7", "httperror-code_404_msg_1_a_x_b_7_reason_Custom_Thing",
              "httperror-code_418_msg_2_reason_Short_and_Stout", "httperror-code_503",
              "httperror-code_400_send_1_reason_Bad_Thing", "httperror-code_299_msg_1_a_25s_b_25d",
-             "static-dir-403", "static-traversal-403", "static-absolute-403"}
+             "static-dir-403", "static-traversal-403", "static-absolute-403",
+             "args-invalid-utf8-400", "required-src-query-missing-400", "pathcap-invalid-400",
+             "xsrf-post-nothing-403", "xsrf-post-mismatch-403", "xsrf-post-bad-format-403",
+             "method-unknown-405", "method-unknown-bad-body-405", "raise-500", "headers-inject-500",
+             "errorhandler-410", "args-post-multipart-no-boundary-log", "method-get-log"}
 LOG_LINE_RE = re.compile(r"^\[([A-Z]) \d{6} \d\d:\d\d:\d\d (\w+):\d+\] (.*)$")
 
 
 def log_size(path):
     return os.path.getsize(path)
+
+
+def target_of(raw):
+    first = raw[0] if isinstance(raw, list) else raw
+    return first.split(b" ", 2)[1] if isinstance(first, bytes) else None
+
+
+def log_cases_sharing_target(all_cases):
+    """LOG_CASES whose request target another case uses too."""
+    seen = {}
+    for name, raw in all_cases:
+        t = target_of(raw)
+        if t is not None:
+            seen.setdefault(t, []).append(name)
+    return sorted(n for names in seen.values() if len(names) > 1 for n in names if n in LOG_CASES)
 
 
 def log_lines(path, offset, raw, timeout=30):
@@ -492,9 +511,10 @@ def cases():
         add("method-%s" % m.lower(), request(m, "/methods", body="" if m != "GET" else None))
     add("method-head-missing-405", request("HEAD", "/methods"))
     add("method-options-missing-405", request("OPTIONS", "/methods"))
-    add("method-unknown-405", request("FOO", "/methods"))
+    add("method-unknown-405", request("FOO", "/methods?log=1"))
+    get("method-get-log", "/methods?log=2")
     # 405 comes before the body is parsed (6.5's _execute): a bad body does not make it a 400
-    add("method-unknown-bad-body-405", request("FOO", "/methods", [MP], "not multipart"))
+    add("method-unknown-bad-body-405", request("FOO", "/methods?log=3", [MP], "not multipart"))
     add("method-unknown-bad-form-405", request("FOO", "/methods", [FORM], "a=%FF"))
     add("method-lowercase-405", request("get", "/methods"))
     add("xsrf-options-405", request("OPTIONS", "/xsrf"))
@@ -544,6 +564,8 @@ def cases():
                                               b"form-data; name=\"a\"\r\n\r\nx\r\n"))
     add("args-post-multipart-no-boundary", request("POST", "/args",
                                                    ["Content-Type: multipart/form-data"], "a=1"))
+    add("args-post-multipart-no-boundary-log", request(
+        "POST", "/args?log=1", ["Content-Type: multipart/form-data"], "a=1"))
     add("args-post-multipart-no-disposition", request("POST", "/args", [MP], multipart([
         ("", None, "x")]).replace(b"Content-Disposition: \r\n", b"")))
     add("args-post-multipart-no-name", request("POST", "/args", [MP], multipart([
@@ -674,7 +696,7 @@ def cases():
     get("xsrf-get-cookie-garbage", "/xsrf", "Cookie: _xsrf=garbage")
     get("xsrf-form", "/xsrf/form", "Cookie: _xsrf=%s" % v2a)
     add("xsrf-post-form-no-method-403", request("POST", "/xsrf/form", [], ""))
-    add("xsrf-post-nothing-403", request("POST", "/xsrf", [], ""))
+    add("xsrf-post-nothing-403", request("POST", "/xsrf?log=nothing", [], ""))
     add("xsrf-post-cookie-only-403", request("POST", "/xsrf", ["Cookie: _xsrf=%s" % v2a], ""))
     add("xsrf-post-arg-only-403", request("POST", "/xsrf", [FORM], "_xsrf=" + v2a))
     add("xsrf-post-v2-ok", request("POST", "/xsrf", ["Cookie: _xsrf=%s" % v2a, FORM],
@@ -683,9 +705,9 @@ def cases():
                                               "_xsrf=" + v2a))
     add("xsrf-post-v1-both", request("POST", "/xsrf", ["Cookie: _xsrf=%s" % v1a, FORM],
                                      "_xsrf=" + v1a))
-    add("xsrf-post-mismatch-403", request("POST", "/xsrf", ["Cookie: _xsrf=%s" % v2a, FORM],
+    add("xsrf-post-mismatch-403", request("POST", "/xsrf?log=mismatch", ["Cookie: _xsrf=%s" % v2a, FORM],
                                           "_xsrf=" + v2b))
-    add("xsrf-post-bad-format-403", request("POST", "/xsrf", ["Cookie: _xsrf=%s" % v2a, FORM],
+    add("xsrf-post-bad-format-403", request("POST", "/xsrf?log=format", ["Cookie: _xsrf=%s" % v2a, FORM],
                                             "_xsrf=2|zz|yy|1"))
     add("xsrf-post-bad-cookie-403", request("POST", "/xsrf", ["Cookie: _xsrf=junk", FORM],
                                             "_xsrf=" + v2a))
@@ -791,7 +813,7 @@ def cases():
     get("redirecthandler-temp", "/rt/foo")
     get("redirecthandler-temp-query", "/rt/foo?y=1&x=2")
     get("redirecthandler-encoded", "/rt/a%20b")
-    get("errorhandler-410", "/gone")
+    get("errorhandler-410", "/gone?log=1")
     add("errorhandler-post-410", request("POST", "/gone", [], ""))
     get("addslash-redirect", "/as")
     get("addslash-query", "/as?x=1")
@@ -860,7 +882,7 @@ def cases():
     get("argnames-nostrip-invalid-400", "/argnames?a=%FF")
     get("argnames-none", "/argnames")
     get("required-src-query", "/required_src?src=query&name=%20q%20")
-    get("required-src-query-missing-400", "/required_src?src=query")
+    get("required-src-query-missing-400", "/required_src?src=query&log=1")
     add("required-src-query-in-body-400", request("POST", "/required_src?src=query", [FORM],
                                                   "name=b"))
     add("required-src-body", request("POST", "/required_src?src=body", [FORM], "name=b"))
@@ -1051,6 +1073,10 @@ def main():
         unknown = [n for n in list(LOG_CASES) + list(ALLOWED) + list(TORNADO_65) if n not in names]
         if unknown:
             sys.exit("LOG_CASES, ALLOWED or TORNADO_65 name no case: " + ", ".join(unknown))
+        shared = log_cases_sharing_target(cases())
+        if shared:
+            sys.exit("LOG_CASES need a target no other case uses (a late log line of the "
+                     "other would be taken for theirs): " + ", ".join(shared))
         for name, raw in cases():
             if only and only not in name:
                 continue
