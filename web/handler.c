@@ -146,7 +146,8 @@ static bool after_call(tp_handler *h, int r, bool is_method)
         if (r == TP_AGAIN)
             tp_log_error("prepare of %s returned TP_AGAIN: prepare must finish synchronously", who);
         else
-            tp__web_log(TP_LOG_ERROR, "Uncaught exception %.*s %.*s (%.*s)\n    %s of %s returned %d",
+            tp__web_log(TP_LOG_ERROR,
+                        "Uncaught exception %.*s %.*s (%.*s)\n    %s of %s returned %d",
                         TP_SLICE_FMT(h->req->method), TP_SLICE_FMT(h->req->uri),
                         TP_SLICE_FMT(h->req->remote_ip), what, who, r);
         if (h->app->settings.debug)
