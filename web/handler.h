@@ -219,7 +219,7 @@ TP_API int tp_redirect_status(tp_handler *h, const char *url, int status);
 /* Resets headers and body to the defaults (Tornado's clear()). */
 TP_API void tp_clear(tp_handler *h);
 
-/* ---- issue 11: arguments as text, request extras, cookies, signed values, header values --- */
+/* ---- arguments by source, request extras, cookies, signed values, header values --------- */
 
 /* Where an argument is looked up: request.arguments (query then body), query_arguments,
  * body_arguments, or request.files (tp_argument_names only). */
@@ -274,7 +274,5 @@ TP_API int tp_set_header_int(tp_handler *h, const char *name, long long value);
 TP_API int tp_add_header_int(tp_handler *h, const char *name, long long value);
 TP_API int tp_set_header_date(tp_handler *h, const char *name, time_t t);
 TP_API int tp_add_header_date(tp_handler *h, const char *name, time_t t);
-
-/* ---- end of issue 11's block ----------------------------------------------------------- */
 
 #endif

@@ -137,7 +137,7 @@ struct tp_handler {
     struct raw_token *xsrf_raw; /* handler_xsrf.c: the cookie's token (or a new one) */
     const char *xsrf_token;     /* what pages get (masked per request in version 2) */
     tp_args query_args, body_args, cookies;
-    /* issue 11 (response headers): set_cookie's Set-Cookie values, one per name (Tornado's
+    /* set_cookie's Set-Cookie values, one per name (Tornado's
      * _new_cookie): tp_clear keeps them; added after the other headers when the head goes. */
     tp_headers new_cookies;
     const char *error_log_message; /* tp_http_error's message, for write_error */

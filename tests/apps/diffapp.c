@@ -198,7 +198,7 @@ static int redirect_get(tp_handler *h)
     const char *to = tp_get_argument_required(h, "to");
     if (!to)
         return TP_OK;
-    const char *status = tp_get_argument(h, "status", NULL); /* issue 11 */
+    const char *status = tp_get_argument(h, "status", NULL);
     if (status && *status)
         return tp_redirect_status(h, to, atoi(status)) < 0 ? TP_ERROR : TP_OK;
     if (tp_redirect(h, to, !strcmp(tp_get_argument(h, "perm", "0"), "1")) < 0)
@@ -478,7 +478,7 @@ static int default_prepare(tp_handler *h)
 
 static const tp_handler_class default_cls = {.name = "Default", .prepare = default_prepare};
 
-/* ---- issue 11: arguments as text, request extras, cookies, signed values, header values -- */
+/* ---- arguments as text, request extras, cookies, signed values, header values ----------- */
 
 static void write_bracketed(tp_handler *h, const char **v, size_t n)
 {
@@ -694,7 +694,7 @@ static const tp_route_spec issue11_routes[] = {
     {"/header_values", &header_values_cls, NULL, NULL, NULL},
     {"/pathcap/([^/]*)", &pathcap_cls, NULL, NULL, NULL},
 };
-/* ---- issue 11, response side: header order, Etag for 200 only, reasons, redirects, errors */
+/* ---- header order, Etag for 200 only, reasons, redirects, errors ------------------------ */
 
 static int order_get(tp_handler *h)
 {
@@ -864,7 +864,6 @@ static int diffapp_init(tp_app *app)
         {"/gzflush", &gzflush_cls, NULL, NULL, NULL},
         {"/fb/.*", &tp_fallback_handler, NULL, NULL, NULL},
         {"/host", &hosta_cls, NULL, NULL, "example\\.com"},
-        /* issue 11, response side */
         {"/order", &order_cls, NULL, NULL, NULL},
         {"/status_only", &status_only_cls, NULL, NULL, NULL},
         {"/senderror_write", &senderror_write_cls, NULL, NULL, NULL},
@@ -887,7 +886,7 @@ static int diffapp_init(tp_app *app)
     s->login_url = "/login";
     s->compress_response = true;
     s->default_handler_class = &default_cls;
-    /* issue 11, HTTP: Tornado's 405 for HEAD without head here (the cases *-head-405); the
+    /* Tornado's 405 for HEAD without head here (the cases *-head-405); the
      * inner app of /fb/ keeps the default, HEAD runs get (case fallback-head-runs-get). */
     s->head_requires_head_method = true;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

@@ -417,7 +417,7 @@ static tp_app *make_login_app(const char *prefix, const char *login_url, bool xs
     return tp_app_route(y, pattern, &secret, NULL) < 0 ? NULL : y;
 }
 
-/* ---- issue 11: /kv/, an app whose cookie_secret is a key table (key_version 1) ----------- */
+/* ---- /kv/, an app whose cookie_secret is a key table (key_version 1) -------------------- */
 
 static const tp_secret_key kv_keys[] = {{0, TP_SLICE_LIT("kv-old")}, {1, TP_SLICE_LIT("kv-new")}};
 
@@ -582,7 +582,7 @@ static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
 static const tp_handler_class inject = {.name = "Inject", .get = inject_get};
 static const tp_handler_class head = {.name = "Head", .get = head_get, .head = head_get};
 
-/* ---- issue 11, HTTP: HEAD without head, absolute-form targets, long polls ----------------- */
+/* ---- HEAD without head, absolute-form targets, long polls ------------------------------- */
 
 /* /h/method: the method the handler saw, as a header and as the body. */
 static int hmethod_get(tp_handler *h)

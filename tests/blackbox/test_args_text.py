@@ -1,4 +1,4 @@
-"""Argument names as text (issue 11), where tornado-prefork differs from Tornado on purpose
+"""Argument names as text, where tornado-prefork differs from Tornado on purpose
 (docs/differences-from-tornado.md, "argument names"): a query or urlencoded name is
 percent-decoded and read as UTF-8, like a value, so `%C3%A9` in the query, in a urlencoded
 body and `é` as a multipart name are one argument; a name that is not UTF-8 answers 400 once

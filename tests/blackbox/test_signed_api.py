@@ -1,4 +1,4 @@
-"""Handler-level create_signed_value and get_signed_cookie with min_version (issue 11) on an
+"""Handler-level create_signed_value and get_signed_cookie with min_version on an
 app whose cookie_secret is a key table (tests/apps/testapp.c /kv/: keys 0 "kv-old" and 1
 "kv-new", key_version 1), checked with Debian's Tornado in both directions. The same calls
 on a single secret are compared with Tornado by tests/diff/run.py (signed-create-*,

@@ -62,10 +62,10 @@ ALLOWED = {
     # RFC 9112 §3.2: a request with no Host or several Host fields gets a 400.
     "host-duplicate": "two Host headers: 400 (RFC 9112)",
     "host-none": "HTTP/1.1 without Host: 400 (RFC 9112)",
-    # issue 11, HTTP: HEAD on a class without head runs get (RFC 9110 §9.3.2); diffapp's
+    # HEAD on a class without head runs get (RFC 9110 §9.3.2); diffapp's
     # main app sets head_requires_head_method (Tornado's 405), its /fb/ inner app does not.
     "fallback-head-runs-get": "HEAD without a head method runs get (Tornado: 405)",
-    # issue 11, HTTP: an absolute-form target is routed by its path (RFC 9112 §3.2.2);
+    # an absolute-form target is routed by its path (RFC 9112 §3.2.2);
     # Tornado routes the whole URL as a path: 404.
     "absolute-form-target": "absolute-form target routed by its path (Tornado: 404)",
 }
@@ -83,7 +83,7 @@ TORNADO_65 = {
     "send-error-418": [("&#39;", "&#x27;"), ("content-length: 83", "content-length: 85")],
     # 6.3's set_cookie skips a falsy max_age (6.2 wrote Max-Age=0).
     "cookie-set-max-age-0": [("; Max-Age=0", "")],
-    # issue 11: 6.5's _VALID_HEADER_CHARS ([\x09\x20-\x7e\x80-\xff]) accepts a tab in a header
+    # 6.5's _VALID_HEADER_CHARS ([\x09\x20-\x7e\x80-\xff]) accepts a tab in a header
     # value (6.2 refused [\x00-\x1f]: ValueError, 500) and refuses DEL (6.2 let it through).
     "hval-tab": [(PAGE_500, "200 OK\ncontent-type: text/html; charset=UTF-8\nx-v: a\tb\n"
                             "etag: \"%s\"\n" % hashlib.sha1(b"value ok").hexdigest() +
@@ -865,7 +865,7 @@ def cases():
     get("fallback-gzip", "/fb/inner/x?n=1", "Accept-Encoding: gzip")
     add("fallback-post-403", request("POST", "/fb/inner/x", [], ""))
 
-    # ---- issue 11: arguments as text, request extras, cookies, signed values, header values
+    # ---- arguments as text, request extras, cookies, signed values, header values
     get("argnames-query-order", "/argnames?b=1&a=%20x%20&b=2&c=&a=+y+")
     add("argnames-query-body-order", request("POST", "/argnames?b=q1&a=q2", [FORM],
                                              "c=1&a=%20b1%20&d=&b=b2"))
@@ -934,10 +934,10 @@ def cases():
     get("pathcap-raw-ff", "/pathcap/\u00ff")
     get("pathcap-raw-mixed", "/pathcap/\u00e9%C3%A9")
 
-    # issue 11, HTTP: HEAD without head (the inner app has no head_requires_head_method)
+    # HEAD without head (the inner app has no head_requires_head_method)
     add("fallback-head-runs-get", request("HEAD", "/fb/inner/x"))
     add("absolute-form-target", request("GET", "http://%s/methods?a=1" % HOST))
-    # ---- issue 11, response side: header order (dict semantics, Set-Cookie last, the
+    # ---- header order (dict semantics, Set-Cookie last, the
     # connection's Connection and Transfer-Encoding), HTTP/1.0 and keep-alive
     get("order-plain", "/order")
     get("order-flush", "/order?op=flush")

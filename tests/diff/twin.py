@@ -127,7 +127,7 @@ class Flush(RequestHandler):
 
 class Redirect(RequestHandler):
     def get(self):
-        status = self.get_argument("status", None)  # issue 11: redirect(url, status=...)
+        status = self.get_argument("status", None)  # redirect(url, status=...)
         self.redirect(self.get_argument("to"), permanent=self.get_argument("perm", "0") == "1",
                       status=int(status) if status else None)
 
@@ -316,7 +316,7 @@ class Default(RequestHandler):
         self.finish()
 
 
-# ---- issue 11: arguments as text, request extras, cookies, signed values, header values ----
+# ---- arguments as text, request extras, cookies, signed values, header values ----
 
 
 def _bracket(vals):
@@ -430,7 +430,7 @@ class PathCap(RequestHandler):
         self.write("a=[%s] len=%d" % (a, len(a)))
 
 
-ISSUE11_ROUTES = [
+REQUEST_API_ROUTES = [
     (r"/argnames", ArgNames),
     (r"/required_src", RequiredSource),
     (r"/fullurl", FullUrl),
@@ -442,7 +442,7 @@ ISSUE11_ROUTES = [
     (r"/header_values", HeaderValues),
     (r"/pathcap/([^/]*)", PathCap),
 ]
-# ---- issue 11, response side: header order, Etag for 200 only, reasons, redirects, errors ----
+# ---- header order, Etag for 200 only, reasons, redirects, errors ----
 
 
 class Order(RequestHandler):
@@ -580,7 +580,6 @@ def make_app(static_dir):
             (r"/gz", Gz),
             (r"/gzflush", GzFlush),
             (r"/fb/.*", FallbackHandler, {"fallback": inner}),
-            # issue 11, response side
             (r"/order", Order),
             (r"/status_only", StatusOnly),
             (r"/senderror_write", SendErrorWrite),
@@ -588,7 +587,7 @@ def make_app(static_dir):
             (r"/httperror", RaiseHTTPError),
             (r"/rf/(.*)", RedirectHandler, {"url": "/t?x={0}&y=#frag", "permanent": False}),
             (r"/ra/(.*)", RedirectHandler, {"url": "http://other.test/t/{0}", "permanent": False}),
-        ] + ISSUE11_ROUTES,
+        ] + REQUEST_API_ROUTES,
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,
         login_url="/login",
@@ -604,7 +603,7 @@ def main():
     where = sys.argv[1]
     static_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "static")
     app = make_app(static_dir)
-    # issue 11: Tornado's log format on stderr, as the C app's (run.py compares LOG_CASES)
+    # Tornado's log format on stderr, as the C app's (run.py compares LOG_CASES)
     import tornado.log
     tornado.log.enable_pretty_logging()
     if where.startswith("--port-file="):

@@ -439,7 +439,7 @@ START_TEST(data_handler_pause_resume)
 }
 END_TEST
 
-/* issue 11: a paused data handler still hears of the peer's EOF, once, with the buffered
+/* a paused data handler still hears of the peer's EOF, once, with the buffered
  * bytes; what it consumes then is gone, and a resume delivers the rest with eof again. */
 static int eof_calls;
 
