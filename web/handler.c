@@ -54,6 +54,8 @@ static void default_headers(tp_handler *h)
     tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Server"), h->app->server_header);
     tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Content-Type"),
                           TP_SLICE_LIT("text/html; charset=UTF-8"));
+    if (h->cls->set_default_headers)
+        CALL(h, h->cls->set_default_headers(h));
 }
 
 tp_handler *tp__handler_new(tp_app *app, tp_request *req, const tp_handler_class *cls,

@@ -53,6 +53,10 @@ typedef struct tp_handler_class {
     tp_method_fn prepare;
     tp_method_fn get, head, post, put, delete_, patch, options;
     void (*on_finish)(tp_handler *h);
+    /* Tornado's set_default_headers: sets headers (tp_set_header...) after the defaults
+     * (Server, Content-Type) whenever they are reset: before initialize and in tp_clear, so
+     * also on error pages. */
+    void (*set_default_headers)(tp_handler *h);
     void (*on_connection_close)(tp_handler *h);
     /* Writes the error page for status (default: Tornado's "<html><title>404: Not Found...").
      * Called by tp_send_error with the headers and buffer cleared. */
@@ -249,6 +253,9 @@ TP_API const char *tp_get_body_argument_required(tp_handler *h, const char *name
 TP_API size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out,
                                 size_t max);
 
+/* request.request_time(): seconds since the request's head arrived, until now or until the
+ * response finished. */
+TP_API double tp_request_time(tp_handler *h);
 /* request.full_url(): protocol + "://" + host + uri, in the request arena. */
 TP_API const char *tp_full_url(tp_handler *h);
 

@@ -221,13 +221,18 @@ int tp_flush(tp_handler *h)
     return r;
 }
 
+double tp_request_time(tp_handler *h)
+{
+    return (h->finish_time > 0 ? h->finish_time : tp__monotonic()) - h->req->start_time;
+}
+
 static void log_request(tp_handler *h)
 {
     int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
     if (!tp_log_access_enabled() || level < tp_log_level())
         return;
     tp_request *req = h->req;
-    double ms = (tp__monotonic() - req->start_time) * 1000.0;
+    double ms = tp_request_time(h) * 1000.0;
     tp_log_write(level, "web.c", __LINE__, "%d %.*s %.*s (%.*s) %.2fms", h->status,
                  TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip),
                  ms);
@@ -275,6 +280,7 @@ int tp__handler_finish(tp_handler *h, bool log)
     send_file(h);
     h->out_len = 0;
     tp__handler_to(h, HANDLER_FINISHED);
+    h->finish_time = tp__monotonic();
     if (log)
         log_request(h);
     if (h->cls->on_finish)

@@ -123,6 +123,7 @@ struct tp_handler {
      * value that is not UTF-8, a missing required argument): the first one wins, as the
      * first exception does in Tornado. */
     const char *arg_error;
+    double finish_time;   /* tp__monotonic() when it finished, 0 before */
     const char *bad_body; /* why the body is not a valid form: 400 before prepare */
     struct tp_form_files *files;
     struct tp_gzip *gz;                 /* compress_response's transform, from the first chunk on */

@@ -564,6 +564,44 @@ static int fullurl_get(tp_handler *h)
 
 static const tp_handler_class fullurl_cls = {.name = "FullUrl", .get = fullurl_get};
 
+static void default_headers_set(tp_handler *h)
+{
+    tp_set_header(h, "X-Default", "d");
+    tp_set_header(h, "Content-Type", "text/plain");
+    tp_set_header(h, "Access-Control-Allow-Origin", "*");
+}
+
+static int default_headers_get(tp_handler *h)
+{
+    const char *op = tp_get_argument(h, "op", "");
+    if (!op)
+        return TP_OK;
+    if (strcmp(op, "override") == 0) {
+        tp_set_header(h, "X-Default", "changed");
+    } else if (strcmp(op, "clear") == 0) {
+        tp_clear_header(h, "X-Default");
+        tp_set_header(h, "X-Default", "again");
+    } else if (strcmp(op, "error") == 0) {
+        tp_set_header(h, "X-Lost", "1");
+        return tp_send_error(h, 404), TP_OK;
+    } else if (strcmp(op, "raise") == 0) {
+        return TP_ERROR;
+    } else if (strcmp(op, "clear_all") == 0) {
+        tp_set_header(h, "X-Lost", "1");
+        tp_clear(h);
+    }
+    double t = tp_request_time(h);
+    if (t >= 0 && t < 60)
+        tp_write_str(h, "time ok\n");
+    else
+        tp_writef(h, "time %g\n", t);
+    return TP_OK;
+}
+
+static const tp_handler_class default_headers_cls = {.name = "DefaultHeaders",
+                                                     .set_default_headers = default_headers_set,
+                                                     .get = default_headers_get};
+
 static int extra_get(tp_handler *h)
 {
     return tp_write_str(h, "GET /extra"), TP_OK;
@@ -686,6 +724,7 @@ static const tp_route_spec issue11_routes[] = {
     {"/argnames", &argnames_cls, NULL, NULL, NULL},
     {"/required_src", &required_src_cls, NULL, NULL, NULL},
     {"/fullurl", &fullurl_cls, NULL, NULL, NULL},
+    {"/default_headers", &default_headers_cls, NULL, NULL, NULL},
     {"/extra", &extra_cls, NULL, NULL, NULL},
     {"/extra_xsrf", &extra_xsrf_cls, NULL, NULL, NULL},
     {"/cookie_list", &cookie_list_cls, NULL, NULL, NULL},

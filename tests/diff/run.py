@@ -888,6 +888,10 @@ def cases():
     add("required-src-body", request("POST", "/required_src?src=body", [FORM], "name=b"))
     get("required-src-body-in-query-400", "/required_src?src=body&name=q")
     get("fullurl", "/fullurl")
+    for op in ("none", "override", "clear", "error", "raise", "clear_all"):
+        get("default-headers-" + op, "/default_headers?op=" + op)
+    get("default-headers-gzip", "/default_headers", "Accept-Encoding: gzip")
+    add("default-headers-head", request("HEAD", "/default_headers?op=override"))
     get("fullurl-query", "/fullurl?a=1&b=%20#frag")
     add("fullurl-host-port", request("GET", "/fullurl?x", host="diff.test:8080"))
     add("fullurl-http10-no-host", b"GET /fullurl HTTP/1.0\r\n\r\n")

@@ -363,6 +363,32 @@ class FullUrl(RequestHandler):
         self.write(self.request.full_url())
 
 
+class DefaultHeaders(RequestHandler):
+    def set_default_headers(self):
+        self.set_header("X-Default", "d")
+        self.set_header("Content-Type", "text/plain")
+        self.set_header("Access-Control-Allow-Origin", "*")
+
+    def get(self):
+        op = self.get_argument("op", "")
+        if op == "override":
+            self.set_header("X-Default", "changed")
+        elif op == "clear":
+            self.clear_header("X-Default")
+            self.set_header("X-Default", "again")
+        elif op == "error":
+            self.set_header("X-Lost", "1")
+            self.send_error(404)
+            return
+        elif op == "raise":
+            raise Exception("boom")
+        elif op == "clear_all":
+            self.set_header("X-Lost", "1")
+            self.clear()
+        t = self.request.request_time()
+        self.write("time ok\n" if 0 <= t < 60 else "time %r\n" % t)
+
+
 class Extra(NoXsrf):
     SUPPORTED_METHODS = RequestHandler.SUPPORTED_METHODS + ("PURGE", "PROPFIND")
 
@@ -434,6 +460,7 @@ REQUEST_API_ROUTES = [
     (r"/argnames", ArgNames),
     (r"/required_src", RequiredSource),
     (r"/fullurl", FullUrl),
+    (r"/default_headers", DefaultHeaders),
     (r"/extra", Extra),
     (r"/extra_xsrf", ExtraXsrf),
     (r"/cookie_list", CookieList),
