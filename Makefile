@@ -313,8 +313,8 @@ template-test: template-tools $(BUILD)/tests/unit
 	python3 tests/template/run.py --build=$(BUILD)
 
 TEMPLATE_FUZZ_BIN := build/fuzz/template_fuzz
-TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template/*.c) core/escape.c core/escape_entities.c \
-                     http/query.c core/arena.c core/alloc.c core/buf.c core/utf8.c
+TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template/*.c) $(ESCAPE_SRC) core/pyfmt.c \
+                     http/query.c core/arena.c core/alloc.c core/buf.c
 $(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -DTPL_MAX_STEPS=20000 -I. -g -O1 \
