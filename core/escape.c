@@ -94,37 +94,106 @@ static void buf_put_slice(tp_buf *b, tp_slice s)
 
 /* ---- xhtml_escape ------------------------------------------------------------------------- */
 
-static const char *xhtml_entity(unsigned char c)
+/* The five specials by byte (1-5), their entities (padded to 8 bytes, copied whole) and the
+ * bytes each entity adds. */
+static const uint8_t xhtml_special[256] = {['&'] = 1, ['<'] = 2, ['>'] = 3, ['"'] = 4, ['\''] = 5};
+static const char xhtml_entity[6][8] = {"", "&amp;", "&lt;", "&gt;", "&quot;", "&#x27;"};
+static const uint8_t xhtml_entity_len[6] = {0, 5, 4, 4, 6, 6};
+
+/* The escaped text runs 6 times longer at most; the writer below stores whole 16-byte blocks
+ * and 8-byte entities, so it needs XHTML_SLACK bytes of room past the escaped end. */
+#define XHTML_MAX_GROWTH 6
+#define XHTML_SLACK      16
+
+typedef char v16 __attribute__((vector_size(16)));
+
+/* Index of the lowest byte of x that is not zero (x != 0). */
+static inline unsigned lowest_byte(uint64_t x)
 {
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return "&quot;";
-    case '\'': return "&#x27;";
-    default: return NULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(x) / 8;
+#else
+    return (unsigned)__builtin_clzll(x) / 8;
+#endif
+}
+
+/* Index of the first special among the 16 bytes at p, or 16 (vector compares: SSE2 on x86). */
+static inline unsigned first_special16(const char *p)
+{
+    v16 x, m;
+    uint64_t w[2];
+    memcpy(&x, p, 16);
+    m = (x == '&') | (x == '<') | (x == '>') | (x == '"') | (x == '\'');
+    memcpy(w, &m, 16);
+    return w[0] ? lowest_byte(w[0]) : w[1] ? 8 + lowest_byte(w[1]) : 16;
+}
+
+/* Escapes the n bytes at p to *w block by block while 16 bytes can be read at p + i
+ * (i + 16 <= readable); returns how many were done. Each block is stored whole and the write
+ * position moves past its unescaped prefix only, so a run costs one 16-byte copy. */
+static size_t escape_blocks(char **w, const char *p, size_t n, size_t readable)
+{
+    char *o = *w;
+    size_t i = 0;
+    while (i < n && i + 16 <= readable) {
+        unsigned k = first_special16(p + i);
+        memcpy(o, p + i, 16);
+        if (i + k >= n) {
+            o += n - i;
+            i = n;
+            break;
+        }
+        o += k;
+        i += k;
+        if (k < 16) {
+            uint8_t c = xhtml_special[(unsigned char)p[i++]];
+            memcpy(o, xhtml_entity[c], 8);
+            o += xhtml_entity_len[c];
+        }
     }
+    *w = o;
+    return i;
+}
+
+/* Writes s escaped at w (room for the escaped length + XHTML_SLACK); returns the end. */
+static char *escape_to(char *w, tp_slice s)
+{
+    size_t i = escape_blocks(&w, s.p, s.n, s.n);
+    if (i < s.n) { /* the last 1-15 bytes, from a zero-padded copy that can be read in blocks */
+        char tail[32] = {0};
+        memcpy(tail, s.p + i, s.n - i);
+        escape_blocks(&w, tail, s.n - i, sizeof tail);
+    }
+    return w;
+}
+
+static size_t escaped_len(tp_slice s)
+{
+    static const uint8_t extra[6] = {0, 4, 3, 3, 5, 5}; /* entity length - 1 */
+    size_t n = s.n;
+    for (size_t i = 0; i < s.n; i++)
+        n += extra[xhtml_special[(unsigned char)s.p[i]]];
+    return n;
 }
 
 tp_slice tp_xhtml_escape(tp_arena *a, tp_slice s)
 {
-    size_t n = s.n;
-    const char *e;
-    for (size_t i = 0; i < s.n; i++)
-        if ((e = xhtml_entity((unsigned char)s.p[i])))
-            n += strlen(e) - 1;
-    char *out = tp_arena_alloc(a, n + 1), *w = out;
-    for (size_t i = 0; i < s.n; i++) {
-        if ((e = xhtml_entity((unsigned char)s.p[i]))) {
-            size_t k = strlen(e);
-            memcpy(w, e, k);
-            w += k;
-        } else {
-            *w++ = s.p[i];
-        }
-    }
-    *w = '\0';
+    size_t n = escaped_len(s);
+    char *out = tp_arena_alloc(a, n + XHTML_SLACK);
+    char *end = escape_to(out, s);
+    *end = '\0';
     return (tp_slice){out, n};
+}
+
+void tp_xhtml_escape_buf(tp_buf *b, tp_slice s)
+{
+    if (!s.n)
+        return;
+    size_t room = b->cap - b->off - b->len, need = s.n * XHTML_MAX_GROWTH + XHTML_SLACK;
+    if (room < need) /* reserve what the text needs, not the worst case */
+        need = escaped_len(s) + XHTML_SLACK;
+    char *w = tp_buf_reserve(b, need);
+    tp_buf_commit(b, (size_t)(escape_to(w, s) - w));
 }
 
 /* ---- xhtml_unescape ----------------------------------------------------------------------- */

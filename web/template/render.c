@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/escape.h"
 #include "web/template/internal.h"
 
 enum { X_OK = 0, X_BREAK = 1, X_CONTINUE = 2, X_ERR = -1 };
@@ -36,7 +37,7 @@ static int want_utf8(tpl_render *r, const tpl_val *v)
 static void write_escaped(tpl_render *r, const tpl_val *v)
 {
     switch (v->t) {
-    case TV_STR: tpl_xhtml_escape_into(r->out, v->s.p, v->s.n); return;
+    case TV_STR: tp_xhtml_escape_buf(r->out, v->s); return;
     case TV_NONE:
     case TV_BOOL:
     case TV_INT:
@@ -44,7 +45,7 @@ static void write_escaped(tpl_render *r, const tpl_val *v)
     default:
         tp_buf_clear(&r->scratch);
         tpl_str(r, &r->scratch, v);
-        tpl_xhtml_escape_into(r->out, tpl_buf_str(&r->scratch), r->scratch.len);
+        tp_xhtml_escape_buf(r->out, tpl_buf_slice(&r->scratch));
     }
 }
 
