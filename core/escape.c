@@ -6,6 +6,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <locale.h>
 #include <pcre2.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,77 +97,63 @@ static void buf_put_slice(tp_buf *b, tp_slice s)
 
 /* ---- xhtml_escape ------------------------------------------------------------------------- */
 
-/* The five specials by byte (1-5), their entities (padded to 8 bytes, copied whole) and the
- * bytes each entity adds. */
+/* The five specials by byte (1-5), their entities (padded to 8 bytes, copied whole), and the
+ * bytes a byte becomes by its number (0 for the others). */
 static const uint8_t xhtml_special[256] = {['&'] = 1, ['<'] = 2, ['>'] = 3, ['"'] = 4, ['\''] = 5};
 static const char xhtml_entity[6][8] = {"", "&amp;", "&lt;", "&gt;", "&quot;", "&#x27;"};
-static const uint8_t xhtml_entity_len[6] = {0, 5, 4, 4, 6, 6};
+static const uint8_t xhtml_out_len[6] = {1, 5, 4, 4, 6, 6};
 
-/* The escaped text runs 6 times longer at most; the writer below stores whole 16-byte blocks
- * and 8-byte entities, so it needs XHTML_SLACK bytes of room past the escaped end. */
+/* The escaped text runs 6 times longer at most; the writer below stores 8 bytes for each byte,
+ * so it needs XHTML_SLACK bytes of room past the escaped end. */
 #define XHTML_MAX_GROWTH 6
 #define XHTML_SLACK      16
 
-typedef char v16 __attribute__((vector_size(16)));
-
-/* Index of the lowest byte of x that is not zero (x != 0). */
-static inline unsigned lowest_byte(uint64_t x)
+/* Escapes n bytes at p to w, one byte a step without a branch: each byte or its entity is
+ * stored as 8 bytes, and the write position moves by the length of what it is. */
+static char *escape_bytes(char *w, const char *p, size_t n)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (unsigned)__builtin_ctzll(x) / 8;
-#else
-    return (unsigned)__builtin_clzll(x) / 8;
-#endif
-}
-
-/* Index of the first special among the 16 bytes at p, or 16 (vector compares: SSE2 on x86). */
-static inline unsigned first_special16(const char *p)
-{
-    v16 x, m;
-    uint64_t w[2];
-    memcpy(&x, p, 16);
-    m = (x == '&') | (x == '<') | (x == '>') | (x == '"') | (x == '\'');
-    memcpy(w, &m, 16);
-    return w[0] ? lowest_byte(w[0]) : w[1] ? 8 + lowest_byte(w[1]) : 16;
-}
-
-/* Escapes the n bytes at p to *w block by block while 16 bytes can be read at p + i
- * (i + 16 <= readable); returns how many were done. Each block is stored whole and the write
- * position moves past its unescaped prefix only, so a run costs one 16-byte copy. */
-static size_t escape_blocks(char **w, const char *p, size_t n, size_t readable)
-{
-    char *o = *w;
-    size_t i = 0;
-    while (i < n && i + 16 <= readable) {
-        unsigned k = first_special16(p + i);
-        memcpy(o, p + i, 16);
-        if (i + k >= n) {
-            o += n - i;
-            i = n;
-            break;
-        }
-        o += k;
-        i += k;
-        if (k < 16) {
-            uint8_t c = xhtml_special[(unsigned char)p[i++]];
-            memcpy(o, xhtml_entity[c], 8);
-            o += xhtml_entity_len[c];
-        }
-    }
-    *w = o;
-    return i;
-}
-
-/* Writes s escaped at w (room for the escaped length + XHTML_SLACK); returns the end. */
-static char *escape_to(char *w, tp_slice s)
-{
-    size_t i = escape_blocks(&w, s.p, s.n, s.n);
-    if (i < s.n) { /* the last 1-15 bytes, from a zero-padded copy that can be read in blocks */
-        char tail[32] = {0};
-        memcpy(tail, s.p + i, s.n - i);
-        escape_blocks(&w, tail, s.n - i, sizeof tail);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)p[i];
+        uint8_t e = xhtml_special[b];
+        uint64_t v;
+        memcpy(&v, xhtml_entity[e], 8);
+        v = e ? v : b;
+        memcpy(w, &v, 8);
+        w += xhtml_out_len[e];
     }
     return w;
+}
+
+#ifdef __SSE2__
+/* True if one of the 16 bytes at p is one of & < > " '. */
+static inline bool special16(const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m128i m =
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')), _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+    return _mm_movemask_epi8(m) != 0;
+}
+#endif
+
+/* Writes s escaped at w (room for the escaped length + XHTML_SLACK); returns the end. Blocks
+ * of 16 bytes without a special are copied whole (SSE2 finds them); the rest byte by byte. */
+static char *escape_to(char *w, tp_slice s)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= s.n; i += 16) {
+        if (special16(s.p + i)) {
+            w = escape_bytes(w, s.p + i, 16);
+        } else {
+            memcpy(w, s.p + i, 16);
+            w += 16;
+        }
+    }
+#endif
+    return escape_bytes(w, s.p + i, s.n - i);
 }
 
 static size_t escaped_len(tp_slice s)

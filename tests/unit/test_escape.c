@@ -170,8 +170,8 @@ START_TEST(xhtml_escape_blocks)
     tp_arena_init(&a, 0);
     for (size_t n = 0; n <= sizeof in; n++) {
         for (size_t at = 0; at <= n; at++) {
-            for (size_t i = 0; i < n; i++) /* bytes 1..127 but the specials, NUL too */
-                in[i] = (char)(i % 7 == 3 ? 0 : 'a' + (int)((i * 7 + n) % 26));
+            for (size_t i = 0; i < n; i++) /* letters, NULs and bytes above 0x7f */
+                in[i] = (char)(i % 7 == 3 ? 0 : i % 5 == 1 ? 0xe9 : 'a' + (int)((i * 7 + n) % 26));
             for (size_t i = at; i < n && i < at + (n % 4) + 1; i++)
                 in[i] = specials[(i + n) % 5];
             size_t want_n = escape_ref(want, in, n);
