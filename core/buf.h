@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/slice.h"
 
@@ -37,6 +38,16 @@ static inline void tp_buf_commit(tp_buf *b, size_t n)
 }
 /* Appends n bytes (copies). */
 TP_API void tp_buf_append(tp_buf *b, const void *p, size_t n);
+/* tp_buf_append for hot paths: inline when the bytes fit in the room already there. */
+static inline void tp_buf_put(tp_buf *b, const void *p, size_t n)
+{
+    if (n && n <= b->cap - b->off - b->len) {
+        memcpy(b->base + b->off + b->len, p, n);
+        b->len += n;
+    } else {
+        tp_buf_append(b, p, n);
+    }
+}
 /* Appends a NUL-terminated string (without the NUL). */
 TP_API void tp_buf_append_str(tp_buf *b, const char *s);
 /* Appends printf-formatted text. */

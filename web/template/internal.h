@@ -118,6 +118,7 @@ enum tpl_op {
     E_TUPLE,
     E_DICT, /* key, value, key, value... */
     E_COMP, /* [kid[0] for kid[1] in kid[2] if kid[3..]] */
+    E_KEY,  /* linked E_INDEX with a constant str key: kid[0][k.s] */
 };
 
 enum tpl_binop { B_ADD, B_SUB, B_MUL, B_DIV, B_FDIV, B_MOD, B_POW };
@@ -265,6 +266,7 @@ typedef struct tpl_program {
     int nglobals;
     tp_template **deps; /* templates whose files the program uses */
     size_t ndeps;
+    size_t last_size; /* the last render's output bytes: a size hint written by renders */
 } tpl_program;
 
 struct tp_template {
@@ -291,6 +293,8 @@ bool tpl_ns_has_prefix(const tpl_ns *ns, const char *prefix, size_t n);
 /* ---- rendering ------------------------------------------------------------------------ */
 
 #define TPL_MAX_DEPTH 200
+/* Keeps a cold path out of its hot caller, so the caller's frame stays small. */
+#define TPL_NOINLINE __attribute__((noinline))
 /* Iterations (of loops and of every builtin walking a sequence) one render may run; 0 means no
  * limit, as in Tornado. The fuzz build sets a small one. */
 #ifndef TPL_MAX_STEPS
@@ -329,7 +333,30 @@ struct tpl_render {
 int tpl_raise(tpl_render *r, int exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tpl_exc_name(int exc);
 /* Evaluates e into *out. -1 on a raised error. */
-int tpl_eval(tpl_render *r, const tpl_expr *e, tpl_val *out);
+int tpl_eval_node(tpl_render *r, const tpl_expr *e, tpl_val *out);
+/* tpl_eval_node of an E_KEY or E_ATTR expression. */
+int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out);
+
+/* tpl_eval_node with the commonest expressions inline, tested one by one: each call site then
+ * predicts its own branches, where the shared dispatcher's one indirect jump mispredicts. */
+static inline int tpl_eval(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    if (e->op == E_LOCAL && r->slots[e->idx].t != TV_UNBOUND) {
+        *out = r->slots[e->idx];
+        return 0;
+    }
+    if (e->op == E_GLOBAL && r->globals[e->idx].t != TV_UNBOUND) {
+        *out = r->globals[e->idx];
+        return 0;
+    }
+    if (e->op == E_CONST) {
+        *out = e->k;
+        return 0;
+    }
+    if (e->op == E_KEY)
+        return tpl_eval_key(r, e, out);
+    return tpl_eval_node(r, e, out);
+}
 /* Assigns v to a target expression (E_LOCAL or a tuple/list of targets). */
 int tpl_assign(tpl_render *r, const tpl_expr *target, const tpl_val *v);
 /* Keeps a new JSON reference alive until the render ends. */

@@ -165,6 +165,15 @@ static void free_scopes(linker *k)
     tp_free(k->blocks);
 }
 
+/* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup. */
+static void const_key(tpl_expr *c, bool store)
+{
+    if (!store && c->op == E_INDEX && c->kid[1]->op == E_CONST && c->kid[1]->k.t == TV_STR) {
+        c->op = E_KEY;
+        c->k = c->kid[1]->k;
+    }
+}
+
 /* A copy of e in the program with its names registered in s (bound, for a store). */
 static tpl_expr *clone(linker *k, scope *s, const tpl_expr *e, bool store)
 {
@@ -191,6 +200,7 @@ static tpl_expr *clone(linker *k, scope *s, const tpl_expr *e, bool store)
     }
     for (int i = 0; i < e->n; i++)
         c->kid[i] = clone(k, s, e->kid[i], store);
+    const_key(c, store);
     return c;
 }
 

@@ -49,7 +49,7 @@ static void write_escaped(tpl_render *r, const tpl_val *v)
     }
 }
 
-static int exec_expr(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
 {
     tpl_val v, fn, res;
     if (tpl_eval(r, n->e, &v) < 0)
@@ -76,7 +76,7 @@ static int exec_expr(tpl_render *r, const tpl_node *n)
     return X_OK;
 }
 
-static int exec_set(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_set(tpl_render *r, const tpl_node *n)
 {
     tpl_val v, old;
     if (tpl_eval(r, n->e, &v) < 0)
@@ -90,7 +90,7 @@ static int exec_set(tpl_render *r, const tpl_node *n)
     return X_OK;
 }
 
-static int exec_if(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_if(tpl_render *r, const tpl_node *n)
 {
     for (size_t i = 0; i < n->ncl; i++) {
         const tpl_clause *c = &n->cl[i];
@@ -111,7 +111,7 @@ static int exec_else(tpl_render *r, const tpl_node *n)
     return n->ncl > 1 ? exec_body(r, &n->cl[1].body) : X_OK;
 }
 
-static int exec_for(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_for(tpl_render *r, const tpl_node *n)
 {
     tpl_val src, x;
     tpl_iter it;
@@ -132,7 +132,7 @@ static int exec_for(tpl_render *r, const tpl_node *n)
     return exec_else(r, n);
 }
 
-static int exec_while(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_while(tpl_render *r, const tpl_node *n)
 {
     for (long i = 0;; i++) {
         tpl_val v;
@@ -224,7 +224,7 @@ static int exec_except(tpl_render *r, const tpl_node *n)
     return X_ERR;
 }
 
-static int exec_try(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_try(tpl_render *r, const tpl_node *n)
 {
     int rc = exec_body(r, &n->cl[0].body);
     if (rc == X_ERR) {
@@ -248,7 +248,7 @@ static int exec_try(tpl_render *r, const tpl_node *n)
     return rc;
 }
 
-static int exec_apply(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_apply(tpl_render *r, const tpl_node *n)
 {
     tpl_val fn, res;
     if (tpl_eval(r, n->e, &fn) < 0)
@@ -273,10 +273,16 @@ static int exec_apply(tpl_render *r, const tpl_node *n)
     return rc;
 }
 
+static TPL_NOINLINE int exec_other(tpl_render *r, const tpl_node *n)
+{
+    tpl_raise(r, EX_IMPORT, "import is not supported in templates: '%.*s'", TP_SLICE_FMT(n->text));
+    return fail_at(r, n, n->line);
+}
+
+/* Every statement but text, each in a function of its own that the switch tail-calls. */
 static int exec_node(tpl_render *r, const tpl_node *n)
 {
     switch (n->kind) {
-    case N_TEXT: tp_buf_append(r->out, n->text.p, n->text.n); return X_OK;
     case N_EXPR: return exec_expr(r, n);
     case N_SET: return exec_set(r, n);
     case N_IF: return exec_if(r, n);
@@ -286,17 +292,25 @@ static int exec_node(tpl_render *r, const tpl_node *n)
     case N_APPLY: return exec_apply(r, n);
     case N_BREAK: return X_BREAK;
     case N_CONTINUE: return X_CONTINUE;
-    default:
-        tpl_raise(r, EX_IMPORT, "import is not supported in templates: '%.*s'",
-                  TP_SLICE_FMT(n->text));
-        return fail_at(r, n, n->line);
+    default: return exec_other(r, n);
     }
 }
 
 static int exec_body(tpl_render *r, const tpl_body *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        int rc = exec_node(r, b->v[i]);
+        const tpl_node *n = b->v[i];
+        int rc;
+        if (n->kind == N_TEXT) { /* the commonest statements without the switch's jump */
+            tp_buf_put(r->out, n->text.p, n->text.n);
+            continue;
+        }
+        if (n->kind == N_EXPR)
+            rc = exec_expr(r, n);
+        else if (n->kind == N_IF)
+            rc = exec_if(r, n);
+        else
+            rc = exec_node(r, n);
         if (rc != X_OK)
             return rc;
     }
@@ -338,7 +352,11 @@ int tp_template_render(tp_template *t, json_t *ctx, void *render_data, tp_buf *o
     memset(r.slots, 0, ns * sizeof *r.slots);
     memset(r.globals, 0, ng * sizeof *r.globals);
     size_t start = out->len;
+    if (p->last_size) /* the output grows once, to about the size it had last time */
+        tp_buf_reserve(out, p->last_size + p->last_size / 16 + 64);
     int rc = exec_body(&r, &p->body) == X_ERR ? -1 : 0;
+    if (rc == 0)
+        t->prog->last_size = out->len - start;
     if (rc < 0) {
         out->len = start; /* nothing of a failed render reaches the caller */
         if (err)

@@ -190,7 +190,7 @@ void tpl_format_int(tp_buf *b, int64_t v)
     while (u /= 10);
     if (v < 0)
         *--p = '-';
-    tp_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    tp_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* "%.<prec>f" of d, exactly as printf rounds (the exact binary value, ties to even), for
