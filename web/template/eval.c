@@ -106,7 +106,9 @@ int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val obj;
     json_t *j;
-    if (tpl_eval(r, e->kid[0], &obj) < 0)
+    if (e->sub && r->slots[e->idx].t != TV_UNBOUND)
+        obj = r->slots[e->idx];
+    else if (tpl_eval(r, e->kid[0], &obj) < 0)
         return -1;
     if (obj.t == TV_DICT && (j = json_object_getn(obj.j, e->k.s.p, e->k.s.n))) {
         tpl_from_json(j, out);

@@ -127,9 +127,10 @@ enum tpl_cmpop { C_LT, C_LE, C_GT, C_GE, C_EQ, C_NE, C_IN, C_NOTIN, C_IS, C_ISNO
 typedef struct tpl_expr tpl_expr;
 struct tpl_expr {
     uint8_t op;
-    uint8_t sub;
+    uint8_t sub;        /* E_BIN: enum tpl_binop; E_KEY, E_ATTR: 1 if kid[0] is local idx */
     uint16_t n;         /* number of kids */
-    int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count */
+    int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count, E_KEY and
+                           E_ATTR with sub: kid[0]'s slot */
     tpl_val k;          /* E_CONST value; names (E_NAME/E_LOCAL/E_GLOBAL/E_ATTR) in k.s */
     const uint8_t *ops; /* E_CMP operators (n - 1) */
     const tp_slice *kw; /* E_CALL keyword names (n - 1 - idx) */

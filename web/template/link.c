@@ -39,6 +39,8 @@ typedef struct linker {
     size_t nscopes, capscopes;
     size_t capglobals, capdeps;
     int depth;
+    tpl_expr **keys; /* E_KEY and E_ATTR nodes, for key_on_locals */
+    size_t nkeys, capkeys;
 } linker;
 
 static void *grow(void *v, size_t *cap, size_t n, size_t size)
@@ -163,14 +165,32 @@ static void free_scopes(linker *k)
     }
     tp_free(k->scopes);
     tp_free(k->blocks);
+    tp_free(k->keys);
 }
 
 /* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup. */
-static void const_key(tpl_expr *c, bool store)
+static void const_key(linker *k, tpl_expr *c, bool store)
 {
     if (!store && c->op == E_INDEX && c->kid[1]->op == E_CONST && c->kid[1]->k.t == TV_STR) {
         c->op = E_KEY;
         c->k = c->kid[1]->k;
+    }
+    if (c->op == E_KEY || c->op == E_ATTR) {
+        k->keys = grow(k->keys, &k->capkeys, k->nkeys, sizeof *k->keys);
+        k->keys[k->nkeys++] = c;
+    }
+}
+
+/* Once names are resolved: a key or attribute of a local (row['id'] in a loop over rows)
+ * carries the local's slot itself (sub = 1, idx = slot), one pointer fewer to follow. */
+static void key_on_locals(linker *k)
+{
+    for (size_t i = 0; i < k->nkeys; i++) {
+        tpl_expr *e = k->keys[i];
+        if (e->kid[0]->op == E_LOCAL) {
+            e->sub = 1;
+            e->idx = e->kid[0]->idx;
+        }
     }
 }
 
@@ -200,7 +220,7 @@ static tpl_expr *clone(linker *k, scope *s, const tpl_expr *e, bool store)
     }
     for (int i = 0; i < e->n; i++)
         c->kid[i] = clone(k, s, e->kid[i], store);
-    const_key(c, store);
+    const_key(k, c, store);
     return c;
 }
 
@@ -446,6 +466,7 @@ int tpl_link(tp_template *t, tp_template_loader *l, tp_template_error *err)
     }
     if (rc == 0) {
         resolve_scopes(&k);
+        key_on_locals(&k);
         p->body = finish_body(&k, &out);
     }
     free_scopes(&k); /* before the program: the scopes live in its arena */

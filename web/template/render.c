@@ -36,13 +36,13 @@ static int want_utf8(tpl_render *r, const tpl_val *v)
 /* _tt_utf8(str(v)) escaped by the builtin xhtml_escape, without copies. */
 static void write_escaped(tpl_render *r, const tpl_val *v)
 {
-    switch (v->t) {
-    case TV_STR: tp_xhtml_escape_buf(r->out, v->s); return;
-    case TV_NONE:
-    case TV_BOOL:
-    case TV_INT:
-    case TV_FLOAT: tpl_str(r, r->out, v); return; /* nothing to escape in these */
-    default:
+    if (v->t == TV_STR) { /* strings and ints first, without the switch's jump */
+        tp_xhtml_escape_buf(r->out, v->s);
+    } else if (v->t == TV_INT) {
+        tpl_format_int(r->out, v->i);
+    } else if (v->t <= TV_FLOAT) {
+        tpl_str(r, r->out, v); /* None, bools, floats: nothing to escape */
+    } else {
         tp_buf_clear(&r->scratch);
         tpl_str(r, &r->scratch, v);
         tp_xhtml_escape_buf(r->out, tpl_buf_slice(&r->scratch));
