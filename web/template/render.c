@@ -111,12 +111,48 @@ static int exec_else(tpl_render *r, const tpl_node *n)
     return n->ncl > 1 ? exec_body(r, &n->cl[1].body) : X_OK;
 }
 
+/* True for "for i, x in enumerate(a_list)" with two names: exec_for_enumerate's case. */
+static bool enumerates_list(const tpl_node *n, const tpl_val *src)
+{
+    const tpl_expr *t = n->target;
+    return src->t == TV_ITER && src->it->kind == IT_ENUMERATE && src->it->a.t == TV_LIST &&
+           (t->op == E_TUPLE || t->op == E_LIST) && t->n == 2 && t->kid[0]->op == E_LOCAL &&
+           t->kid[1]->op == E_LOCAL;
+}
+
+/* The loop of tpl_iter_next over enumerate(list) and tpl_assign of its pairs, without the
+ * pairs: the index and the item go straight to their slots. The same steps are counted. */
+static int exec_for_enumerate(tpl_render *r, const tpl_node *n, const tpl_iterobj *io)
+{
+    json_t *list = io->a.j;
+    size_t len = json_array_size(list);
+    int si = n->target->kid[0]->idx, sx = n->target->kid[1]->idx;
+    for (size_t i = 0;; i++) {
+        if (TPL_STEP(r) < 0 || TPL_STEP(r) < 0) /* the enumerate's step and its list's */
+            return fail_at(r, n, n->line);
+        if (i >= len || i >= json_array_size(list)) /* as tpl_iter_next checks */
+            break;
+        r->slots[si] = TPL_INT(io->start + (int64_t)i);
+        tpl_from_json(json_array_get(list, i), &r->slots[sx]);
+        int rc = exec_body(r, &n->cl[0].body);
+        if (rc == X_ERR)
+            return X_ERR;
+        if (rc == X_BREAK)
+            return X_OK;
+    }
+    return exec_else(r, n);
+}
+
 static TPL_NOINLINE int exec_for(tpl_render *r, const tpl_node *n)
 {
     tpl_val src, x;
     tpl_iter it;
     int rc;
-    if (tpl_eval(r, n->e, &src) < 0 || tpl_iter_init(r, &src, &it) < 0)
+    if (tpl_eval(r, n->e, &src) < 0)
+        return fail_at(r, n, n->line);
+    if (enumerates_list(n, &src))
+        return exec_for_enumerate(r, n, src.it);
+    if (tpl_iter_init(r, &src, &it) < 0)
         return fail_at(r, n, n->line);
     while ((rc = tpl_iter_next(r, &it, &x)) > 0) {
         if (tpl_assign(r, n->target, &x) < 0)

@@ -206,10 +206,10 @@ bool tpl_format_fixed(tp_buf *b, double d, int prec)
     if (prec < 0 || prec > 6 || !(fabs(d) < 9007199254740992.0))
         return false;
     static const uint32_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-    int e;
-    double m = frexp(fabs(d), &e); /* |d| = m * 2^e, 0.5 <= m < 1 */
-    uint64_t mant = (uint64_t)ldexp(m, 53);
-    e -= 53;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits); /* |d| = mant * 2^e from its fields, without libm */
+    int biased = (int)(bits >> 52 & 0x7ff), e = (biased ? biased : 1) - 1075;
+    uint64_t mant = (bits & ((UINT64_C(1) << 52) - 1)) | (uint64_t)(biased != 0) << 52;
     unsigned __int128 x = (unsigned __int128)mant * pow10[prec], q;
     if (e >= 0) {
         q = x << e;
