@@ -208,6 +208,7 @@ struct tpl_node {
     const tpl_file *file; /* parse: the file holding the node */
     const tpl_site *site; /* linked: error position */
     int slot0, nslots;    /* linked N_APPLY: the slots of its scope */
+    tp_slice pre;         /* linked: text to write before the statement runs */
 };
 
 struct tpl_file {

@@ -298,7 +298,9 @@ static void vec_push(vec *v, tpl_node *n)
     v->v[v->n++] = n;
 }
 
-/* The vector as a body in the program arena, adjacent texts merged into one. */
+/* The vector as a body in the program arena, adjacent texts merged into one, and a text
+ * followed by a statement made that statement's pre (written before it runs): one node for
+ * the renderer to dispatch instead of two. */
 static tpl_body finish_body(linker *k, vec *v)
 {
     tpl_body b = {tp_arena_alloc(&k->p->arena, (v->n + 1) * sizeof *b.v), 0};
@@ -311,6 +313,11 @@ static tpl_body finish_body(linker *k, vec *v)
             memcpy(t + prev->text.n, n->text.p, n->text.n);
             t[prev->text.n + n->text.n] = '\0';
             prev->text = tp_slice_make(t, prev->text.n + n->text.n);
+            continue;
+        }
+        if (n->kind != N_TEXT && b.n && b.v[b.n - 1]->kind == N_TEXT) {
+            n->pre = b.v[b.n - 1]->text;
+            b.v[b.n - 1] = n;
             continue;
         }
         b.v[b.n++] = n;

@@ -341,6 +341,8 @@ static int exec_body(tpl_render *r, const tpl_body *b)
             tp_buf_put(r->out, n->text.p, n->text.n);
             continue;
         }
+        if (n->pre.n)
+            tp_buf_put(r->out, n->pre.p, n->pre.n);
         if (n->kind == N_EXPR)
             rc = exec_expr(r, n);
         else if (n->kind == N_IF)
