@@ -104,17 +104,18 @@ static int getattr(tpl_render *r, const tpl_val *obj, tp_slice name, tpl_val *ou
  * else, and every error, the general way (tpl_getitem, getattr). */
 int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
-    tpl_val obj;
+    tpl_val val;
+    const tpl_val *obj = &val; /* a local's slot is read in place, not copied */
     json_t *j;
     if (e->sub && r->slots[e->idx].t != TV_UNBOUND)
-        obj = r->slots[e->idx];
-    else if (tpl_eval(r, e->kid[0], &obj) < 0)
+        obj = &r->slots[e->idx];
+    else if (tpl_eval(r, e->kid[0], &val) < 0)
         return -1;
-    if (obj.t == TV_DICT && (j = json_object_getn(obj.j, e->k.s.p, e->k.s.n))) {
+    if (obj->t == TV_DICT && (j = json_object_getn(obj->j, e->k.s.p, e->k.s.n))) {
         tpl_from_json(j, out);
         return 0;
     }
-    return e->op == E_KEY ? tpl_getitem(r, &obj, &e->k, out) : getattr(r, &obj, e->k.s, out);
+    return e->op == E_KEY ? tpl_getitem(r, obj, &e->k, out) : getattr(r, obj, e->k.s, out);
 }
 
 /* ---- calls ---------------------------------------------------------------------------- */

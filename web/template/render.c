@@ -111,28 +111,39 @@ static int exec_else(tpl_render *r, const tpl_node *n)
     return n->ncl > 1 ? exec_body(r, &n->cl[1].body) : X_OK;
 }
 
-/* True for "for i, x in enumerate(a_list)" with two names: exec_for_enumerate's case. */
-static bool enumerates_list(const tpl_node *n, const tpl_val *src)
+/* The list a for loop walks itself, with the slots its items and indexes go to: "for x in
+ * a_list" (ix -1) and "for i, x in enumerate(a_list)". NULL for every other loop. */
+static json_t *loop_list(const tpl_node *n, const tpl_val *src, int *ix, int *sx)
 {
     const tpl_expr *t = n->target;
-    return src->t == TV_ITER && src->it->kind == IT_ENUMERATE && src->it->a.t == TV_LIST &&
-           (t->op == E_TUPLE || t->op == E_LIST) && t->n == 2 && t->kid[0]->op == E_LOCAL &&
-           t->kid[1]->op == E_LOCAL;
+    if (src->t == TV_LIST && t->op == E_LOCAL) {
+        *ix = -1;
+        *sx = t->idx;
+        return src->j;
+    }
+    if (src->t != TV_ITER || src->it->kind != IT_ENUMERATE || src->it->a.t != TV_LIST ||
+        (t->op != E_TUPLE && t->op != E_LIST) || t->n != 2 || t->kid[0]->op != E_LOCAL ||
+        t->kid[1]->op != E_LOCAL)
+        return NULL;
+    *ix = t->kid[0]->idx;
+    *sx = t->kid[1]->idx;
+    return src->it->a.j;
 }
 
-/* The loop of tpl_iter_next over enumerate(list) and tpl_assign of its pairs, without the
- * pairs: the index and the item go straight to their slots. The same steps are counted. */
-static int exec_for_enumerate(tpl_render *r, const tpl_node *n, const tpl_iterobj *io)
+/* tpl_iter_next's loop over a list (or enumerate's over one) and tpl_assign's of its items,
+ * with each item converted straight into its slot: no pairs for enumerate, no copies (a copy
+ * of a value just written field by field stalls on its load). The same steps are counted. */
+static int exec_for_list(tpl_render *r, const tpl_node *n, json_t *list, int ix, int sx,
+                         int64_t start)
 {
-    json_t *list = io->a.j;
     size_t len = json_array_size(list);
-    int si = n->target->kid[0]->idx, sx = n->target->kid[1]->idx;
     for (size_t i = 0;; i++) {
-        if (TPL_STEP(r) < 0 || TPL_STEP(r) < 0) /* the enumerate's step and its list's */
+        if (TPL_STEP(r) < 0 || (ix >= 0 && TPL_STEP(r) < 0)) /* enumerate's and its list's */
             return fail_at(r, n, n->line);
         if (i >= len || i >= json_array_size(list)) /* as tpl_iter_next checks */
             break;
-        r->slots[si] = TPL_INT(io->start + (int64_t)i);
+        if (ix >= 0)
+            r->slots[ix] = TPL_INT(start + (int64_t)i);
         tpl_from_json(json_array_get(list, i), &r->slots[sx]);
         int rc = exec_body(r, &n->cl[0].body);
         if (rc == X_ERR)
@@ -150,8 +161,10 @@ static TPL_NOINLINE int exec_for(tpl_render *r, const tpl_node *n)
     int rc;
     if (tpl_eval(r, n->e, &src) < 0)
         return fail_at(r, n, n->line);
-    if (enumerates_list(n, &src))
-        return exec_for_enumerate(r, n, src.it);
+    int ix, sx;
+    json_t *list = loop_list(n, &src, &ix, &sx);
+    if (list)
+        return exec_for_list(r, n, list, ix, sx, ix >= 0 ? src.it->start : 0);
     if (tpl_iter_init(r, &src, &it) < 0)
         return fail_at(r, n, n->line);
     while ((rc = tpl_iter_next(r, &it, &x)) > 0) {
