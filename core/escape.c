@@ -224,7 +224,7 @@ void tp_xhtml_escape_buf(tp_buf *b, tp_slice s)
     size_t room = b->cap - b->off - b->len, need = s.n * XHTML_MAX_GROWTH + XHTML_SLACK;
     if (room < need) /* reserve what the text needs, not the worst case */
         need = escaped_len(s) + XHTML_SLACK;
-    char *w = tp_buf_reserve(b, need);
+    char *w = room >= need ? b->base + b->off + b->len : tp_buf_reserve(b, need);
     tp_buf_commit(b, (size_t)(escape_to(w, s) - w));
 }
 

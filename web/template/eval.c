@@ -362,11 +362,34 @@ static TPL_NOINLINE int eval_index(tpl_render *r, const tpl_expr *e, tpl_val *ou
     return tpl_getitem(r, &a, &b, out);
 }
 
+/* int + - % int when no error can come of it (no overflow, a positive divisor), as
+ * tpl_binop computes them; false for tpl_binop to do the rest. */
+static bool int_fast(int op, int64_t a, int64_t b, tpl_val *out)
+{
+    int64_t v;
+    if (op == B_ADD) {
+        if (__builtin_add_overflow(a, b, &v))
+            return false;
+    } else if (op == B_SUB) {
+        if (__builtin_sub_overflow(a, b, &v))
+            return false;
+    } else if (op == B_MOD && b > 0) {
+        v = a % b;
+        v += v < 0 ? b : 0; /* Python's sign: the divisor's */
+    } else {
+        return false;
+    }
+    *out = TPL_INT(v);
+    return true;
+}
+
 static TPL_NOINLINE int eval_bin(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val a, b;
     if (tpl_eval(r, e->kid[0], &a) < 0 || tpl_eval(r, e->kid[1], &b) < 0)
         return -1;
+    if (a.t == TV_INT && b.t == TV_INT && int_fast(e->sub, a.i, b.i, out))
+        return 0;
     return tpl_binop(r, e->sub, &a, &b, out);
 }
 

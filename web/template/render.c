@@ -49,31 +49,43 @@ static void write_escaped(tpl_render *r, const tpl_val *v)
     }
 }
 
-static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
+/* {{ v }} through an autoescape function other than the builtin xhtml_escape. */
+static TPL_NOINLINE int exec_expr_call(tpl_render *r, const tpl_node *n, tpl_val *v,
+                                       const tpl_val *fn)
 {
-    tpl_val v, fn, res;
-    if (tpl_eval(r, n->e, &v) < 0)
-        return fail_at(r, n, n->line);
-    if (!n->target) {
-        tpl_str(r, r->out, &v);
-        return X_OK;
-    }
-    if (tpl_eval(r, n->target, &fn) < 0)
-        return fail_at(r, n, n->line);
-    if (fn.t == TV_FUNC && fn.fn == &tpl_fn_xhtml_escape) {
-        write_escaped(r, &v);
-        return X_OK;
-    }
-    if (v.t != TV_STR) {
+    tpl_val res;
+    if (v->t != TV_STR) {
         tp_buf_clear(&r->scratch);
-        tpl_str(r, &r->scratch, &v);
-        v = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
+        tpl_str(r, &r->scratch, v);
+        *v = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
     }
-    tpl_args a = {1, &v, 0, NULL, NULL};
-    if (tpl_call(r, &fn, &a, &res) < 0 || want_utf8(r, &res) < 0)
+    tpl_args a = {1, v, 0, NULL, NULL};
+    if (tpl_call(r, fn, &a, &res) < 0 || want_utf8(r, &res) < 0)
         return fail_at(r, n, n->line);
     tp_buf_append(r->out, res.s.p, res.s.n);
     return X_OK;
+}
+
+static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
+{
+    tpl_val v, fnv;
+    const tpl_expr *t = n->target;
+    if (tpl_eval(r, n->e, &v) < 0)
+        return fail_at(r, n, n->line);
+    if (!t) {
+        tpl_str(r, r->out, &v);
+        return X_OK;
+    }
+    const tpl_val *fn = &fnv; /* the autoescape function; a resolved global read in place */
+    if (t->op == E_GLOBAL && r->globals[t->idx].t != TV_UNBOUND)
+        fn = &r->globals[t->idx];
+    else if (tpl_eval(r, t, &fnv) < 0)
+        return fail_at(r, n, n->line);
+    if (fn->t == TV_FUNC && fn->fn == &tpl_fn_xhtml_escape) {
+        write_escaped(r, &v);
+        return X_OK;
+    }
+    return exec_expr_call(r, n, &v, fn);
 }
 
 static TPL_NOINLINE int exec_set(tpl_render *r, const tpl_node *n)
