@@ -397,7 +397,7 @@ static TPL_NOINLINE int eval_and_or(tpl_render *r, const tpl_expr *e, tpl_val *o
 {
     if (tpl_eval(r, e->kid[0], out) < 0)
         return -1;
-    if (tpl_truthy(out) == (e->op == E_OR))
+    if (tpl_truthy_fast(out) == (e->op == E_OR))
         return 0;
     return tpl_eval(r, e->kid[1], out);
 }
@@ -405,9 +405,10 @@ static TPL_NOINLINE int eval_and_or(tpl_render *r, const tpl_expr *e, tpl_val *o
 static TPL_NOINLINE int eval_cond(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val a;
-    if (tpl_eval(r, e->kid[0], &a) < 0)
+    const tpl_expr *c = e->kid[0];
+    if ((c->op == E_BIN ? eval_bin(r, c, &a) : tpl_eval(r, c, &a)) < 0) /* 'x' if i % 2 ... */
         return -1;
-    return tpl_eval(r, e->kid[tpl_truthy(&a) ? 1 : 2], out);
+    return tpl_eval(r, e->kid[tpl_truthy_fast(&a) ? 1 : 2], out);
 }
 
 /* The dispatcher holds only the cases that need no frame (constants, names) and tail-calls a

@@ -369,6 +369,17 @@ void tpl_from_json(json_t *j, tpl_val *out);
 /* A new JSON reference for v, or NULL after raising TypeError. */
 json_t *tpl_to_json(tpl_render *r, const tpl_val *v);
 bool tpl_truthy(const tpl_val *v);
+/* tpl_truthy with bools, ints and strings inline (conditions in loops). */
+static inline bool tpl_truthy_fast(const tpl_val *v)
+{
+    if (v->t == TV_BOOL)
+        return v->b;
+    if (v->t == TV_INT)
+        return v->i != 0;
+    if (v->t == TV_STR)
+        return v->s.n != 0;
+    return tpl_truthy(v);
+}
 const char *tpl_type_name(const tpl_val *v);
 void tpl_str(tpl_render *r, tp_buf *b, const tpl_val *v);
 void tpl_repr(tpl_render *r, tp_buf *b, const tpl_val *v);

@@ -110,7 +110,7 @@ static TPL_NOINLINE int exec_if(tpl_render *r, const tpl_node *n)
             tpl_val v;
             if (tpl_eval(r, c->e, &v) < 0)
                 return fail_at(r, n, c->line);
-            if (!tpl_truthy(&v))
+            if (!tpl_truthy_fast(&v))
                 continue;
         }
         return exec_body(r, &c->body);
@@ -203,7 +203,7 @@ static TPL_NOINLINE int exec_while(tpl_render *r, const tpl_node *n)
         }
         if (TPL_STEP(r) < 0 || tpl_eval(r, n->e, &v) < 0)
             return fail_at(r, n, n->line);
-        if (!tpl_truthy(&v))
+        if (!tpl_truthy_fast(&v))
             return exec_else(r, n);
         int rc = exec_body(r, &n->cl[0].body);
         if (rc == X_ERR)
