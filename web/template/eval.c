@@ -386,7 +386,12 @@ static bool int_fast(int op, int64_t a, int64_t b, tpl_val *out)
 static TPL_NOINLINE int eval_bin(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val a, b;
-    if (tpl_eval(r, e->kid[0], &a) < 0 || tpl_eval(r, e->kid[1], &b) < 0)
+    json_t *j = tpl_local_key(r, e->kid[0]); /* row['id'] % 2: the int straight from jansson */
+    if (json_is_integer(j))
+        a = TPL_INT(json_integer_value(j));
+    else if (tpl_eval(r, e->kid[0], &a) < 0)
+        return -1;
+    if (tpl_eval(r, e->kid[1], &b) < 0)
         return -1;
     if (a.t == TV_INT && b.t == TV_INT && int_fast(e->sub, a.i, b.i, out))
         return 0;

@@ -339,6 +339,17 @@ int tpl_eval_node(tpl_render *r, const tpl_expr *e, tpl_val *out);
 /* tpl_eval_node of an E_KEY or E_ATTR expression. */
 int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out);
 
+/* The JSON value of a constant key of a local that holds a dict (row['id'], row.id), for the
+ * paths that take it straight from jansson; NULL for any other expression, or no such key
+ * (then evaluate e the general way, which raises the error). */
+static inline json_t *tpl_local_key(const tpl_render *r, const tpl_expr *e)
+{
+    if ((e->op != E_KEY && e->op != E_ATTR) || !e->sub)
+        return NULL;
+    const tpl_val *obj = &r->slots[e->idx];
+    return obj->t == TV_DICT ? json_object_getn(obj->j, e->k.s.p, e->k.s.n) : NULL;
+}
+
 /* tpl_eval_node with the commonest expressions inline, tested one by one: each call site then
  * predicts its own branches, where the shared dispatcher's one indirect jump mispredicts. */
 static inline int tpl_eval(tpl_render *r, const tpl_expr *e, tpl_val *out)

@@ -66,10 +66,31 @@ static TPL_NOINLINE int exec_expr_call(tpl_render *r, const tpl_node *n, tpl_val
     return X_OK;
 }
 
+/* {{ row['name'] }} escaped by the builtin xhtml_escape, already resolved this render: a
+ * string or int key of a local dict goes from jansson to the output without a tpl_val.
+ * Returns false (nothing done) for everything else. */
+static bool exec_key_escaped(tpl_render *r, const tpl_node *n)
+{
+    const tpl_expr *t = n->target;
+    if (!t || t->op != E_GLOBAL || r->globals[t->idx].t != TV_FUNC ||
+        r->globals[t->idx].fn != &tpl_fn_xhtml_escape)
+        return false;
+    json_t *j = tpl_local_key(r, n->e);
+    if (json_is_string(j))
+        tp_xhtml_escape_buf(r->out, tp_slice_make(json_string_value(j), json_string_length(j)));
+    else if (json_is_integer(j))
+        tpl_format_int(r->out, json_integer_value(j));
+    else
+        return false;
+    return true;
+}
+
 static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
 {
     tpl_val v, fnv;
     const tpl_expr *t = n->target;
+    if (exec_key_escaped(r, n))
+        return X_OK;
     if (tpl_eval(r, n->e, &v) < 0)
         return fail_at(r, n, n->line);
     if (!t) {
@@ -102,15 +123,31 @@ static TPL_NOINLINE int exec_set(tpl_render *r, const tpl_node *n)
     return X_OK;
 }
 
+/* Python's truth of a JSON bool, null, int or str (as tpl_truthy of tpl_from_json), or -1. */
+static int json_truth(json_t *j)
+{
+    if (!j)
+        return -1;
+    switch (json_typeof(j)) {
+    case JSON_TRUE: return 1;
+    case JSON_FALSE:
+    case JSON_NULL: return 0;
+    case JSON_INTEGER: return json_integer_value(j) != 0;
+    case JSON_STRING: return json_string_length(j) != 0;
+    default: return -1;
+    }
+}
+
 static TPL_NOINLINE int exec_if(tpl_render *r, const tpl_node *n)
 {
     for (size_t i = 0; i < n->ncl; i++) {
         const tpl_clause *c = &n->cl[i];
         if (c->kind != CL_ELSE) {
+            int truth = json_truth(tpl_local_key(r, c->e));
             tpl_val v;
-            if (tpl_eval(r, c->e, &v) < 0)
+            if (truth < 0 && tpl_eval(r, c->e, &v) < 0)
                 return fail_at(r, n, c->line);
-            if (!tpl_truthy_fast(&v))
+            if (truth < 0 ? !tpl_truthy_fast(&v) : !truth)
                 continue;
         }
         return exec_body(r, &c->body);
