@@ -100,6 +100,27 @@ static int getattr(tpl_render *r, const tpl_val *obj, tp_slice name, tpl_val *ou
 
 /* ---- constant keys -------------------------------------------------------------------- */
 
+void tpl_keymemo_clear(tpl_render *r)
+{
+    if (r->keymemo_used) {
+        memset(r->keymemo, 0, sizeof r->keymemo);
+        r->keymemo_used = false;
+    }
+}
+
+json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key)
+{
+    tpl_keymemo *m = &r->keymemo[((uintptr_t)key.p >> 3) % TPL_KEYMEMO];
+    if (m->obj == obj && m->key == key.p)
+        return m->val;
+    json_t *v = json_object_getn(obj, key.p, key.n);
+    if (v) {
+        *m = (tpl_keymemo){obj, key.p, v};
+        r->keymemo_used = true;
+    }
+    return v;
+}
+
 /* kid[0][key] (E_KEY) and kid[0].name (E_ATTR): a dict's key straight from jansson; everything
  * else, and every error, the general way (tpl_getitem, getattr). */
 int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out)
@@ -111,7 +132,8 @@ int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out)
         obj = &r->slots[e->idx];
     else if (tpl_eval(r, e->kid[0], &val) < 0)
         return -1;
-    if (obj->t == TV_DICT && (j = json_object_getn(obj->j, e->k.s.p, e->k.s.n))) {
+    if (obj->t == TV_DICT && (j = e->sub == 2 ? tpl_keymemo_get(r, obj->j, e->k.s)
+                                              : json_object_getn(obj->j, e->k.s.p, e->k.s.n))) {
         tpl_from_json(j, out);
         return 0;
     }
@@ -153,6 +175,7 @@ done:
 
 int tpl_call(tpl_render *r, const tpl_val *fn, const tpl_args *a, tpl_val *out)
 {
+    tpl_keymemo_clear(r);
     if (fn->t != TV_FUNC)
         return tpl_raise(r, EX_TYPE, "'%s' object is not callable", tpl_type_name(fn));
     if (++r->depth > TPL_MAX_DEPTH) {
@@ -182,6 +205,7 @@ static TPL_NOINLINE int eval_call(tpl_render *r, const tpl_expr *e, tpl_val *out
             return -1;
     tpl_args a = {npos, argv, nkw, e->kw, kwv};
     if (method) {
+        tpl_keymemo_clear(r);
         int rc = tpl_call_method(r, &obj, callee->k.s, &a, out);
         if (rc <= 0)
             return rc;

@@ -127,7 +127,8 @@ enum tpl_cmpop { C_LT, C_LE, C_GT, C_GE, C_EQ, C_NE, C_IN, C_NOTIN, C_IS, C_ISNO
 typedef struct tpl_expr tpl_expr;
 struct tpl_expr {
     uint8_t op;
-    uint8_t sub;        /* E_BIN: enum tpl_binop; E_KEY, E_ATTR: 1 if kid[0] is local idx */
+    uint8_t sub;        /* E_BIN: enum tpl_binop; E_KEY, E_ATTR: 1 if kid[0] is local idx,
+                           2 if also another node reads that key of that local (memoized) */
     uint16_t n;         /* number of kids */
     int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count, E_KEY and
                            E_ATTR with sub: kid[0]'s slot */
@@ -309,6 +310,16 @@ bool tpl_ns_has_prefix(const tpl_ns *ns, const char *prefix, size_t n);
                      (unsigned long)TPL_MAX_STEPS)                                                 \
          : 0)
 
+/* One remembered constant-key lookup: obj[key] was val. Memoized keys are interned per
+ * program, so the key's pointer names it. */
+typedef struct tpl_keymemo {
+    json_t *obj;
+    const char *key;
+    json_t *val;
+} tpl_keymemo;
+
+#define TPL_KEYMEMO 8
+
 struct tpl_render {
     const tpl_program *prog;
     const tpl_ns *ns;
@@ -322,6 +333,12 @@ struct tpl_render {
     size_t nkeep, capkeep;
     tp_buf scratch;
     tp_buf fmtbuf; /* str % args output */
+    /* row['id'] twice in a row is looked up once. An object cannot change between two
+     * lookups unless something is called (a registered function gets the very objects, a
+     * method may change its object), and every call empties the memo (tpl_keymemo_clear);
+     * objects made by the render live until its end, so no address is reused meanwhile. */
+    tpl_keymemo keymemo[TPL_KEYMEMO];
+    bool keymemo_used;
     int depth;
     unsigned long steps;
     /* the pending error */
@@ -331,6 +348,10 @@ struct tpl_render {
     int eline;
 };
 
+/* Forgets the remembered key lookups: before anything is called. */
+void tpl_keymemo_clear(tpl_render *r);
+/* json_object_getn(obj, key) through the render's key memo (key interned). */
+json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key);
 /* Raises exc with a printf message (the first error wins until cleared). Returns -1. */
 int tpl_raise(tpl_render *r, int exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tpl_exc_name(int exc);
@@ -342,12 +363,15 @@ int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out);
 /* The JSON value of a constant key of a local that holds a dict (row['id'], row.id), for the
  * paths that take it straight from jansson; NULL for any other expression, or no such key
  * (then evaluate e the general way, which raises the error). */
-static inline json_t *tpl_local_key(const tpl_render *r, const tpl_expr *e)
+static inline json_t *tpl_local_key(tpl_render *r, const tpl_expr *e)
 {
     if ((e->op != E_KEY && e->op != E_ATTR) || !e->sub)
         return NULL;
     const tpl_val *obj = &r->slots[e->idx];
-    return obj->t == TV_DICT ? json_object_getn(obj->j, e->k.s.p, e->k.s.n) : NULL;
+    if (obj->t != TV_DICT)
+        return NULL;
+    return e->sub == 2 ? tpl_keymemo_get(r, obj->j, e->k.s)
+                       : json_object_getn(obj->j, e->k.s.p, e->k.s.n);
 }
 
 /* tpl_eval_node with the commonest expressions inline, tested one by one: each call site then

@@ -182,7 +182,8 @@ static void const_key(linker *k, tpl_expr *c, bool store)
 }
 
 /* Once names are resolved: a key or attribute of a local (row['id'] in a loop over rows)
- * carries the local's slot itself (sub = 1, idx = slot), one pointer fewer to follow. */
+ * carries the local's slot itself (sub = 1, idx = slot), one pointer fewer to follow; one that
+ * another node reads too goes through the render's key memo (sub = 2). */
 static void key_on_locals(linker *k)
 {
     for (size_t i = 0; i < k->nkeys; i++) {
@@ -192,6 +193,14 @@ static void key_on_locals(linker *k)
             e->idx = e->kid[0]->idx;
         }
     }
+    for (size_t i = 0; i < k->nkeys; i++) /* the same key of the same local twice: memoized */
+        for (size_t j = i + 1; j < k->nkeys; j++) {
+            tpl_expr *a = k->keys[i], *b = k->keys[j];
+            if (a->sub && b->sub && a->idx == b->idx && tp_slice_eq(a->k.s, b->k.s)) {
+                a->sub = b->sub = 2;
+                b->k.s.p = a->k.s.p; /* one pointer per key: the memo compares pointers */
+            }
+        }
 }
 
 /* A copy of e in the program with its names registered in s (bound, for a store). */
