@@ -184,6 +184,7 @@ int tpl_call(tpl_render *r, const tpl_val *fn, const tpl_args *a, tpl_val *out)
     }
     int rc = fn->fn->impl ? fn->fn->impl(r, a, out) : call_registered(r, fn->fn, a, out);
     r->depth--;
+    tpl_keymemo_clear(r); /* and after it: what it changed may have been read inside it */
     return rc;
 }
 
@@ -207,6 +208,7 @@ static TPL_NOINLINE int eval_call(tpl_render *r, const tpl_expr *e, tpl_val *out
     if (method) {
         tpl_keymemo_clear(r);
         int rc = tpl_call_method(r, &obj, callee->k.s, &a, out);
+        tpl_keymemo_clear(r);
         if (rc <= 0)
             return rc;
         if (getattr(r, &obj, callee->k.s, &fn) < 0)
