@@ -409,6 +409,20 @@ static bool int_fast(int op, int64_t a, int64_t b, tpl_val *out)
     return true;
 }
 
+/* '%.Nf' % x for a number x (the link marks the format): what str % formatting gives, the
+ * exact tpl_format_fixed, without parsing the format; false for it to do everything else. */
+static bool fixed_fast(tpl_render *r, int prec, const tpl_val *x, tpl_val *out)
+{
+    if (x->t != TV_FLOAT && x->t != TV_INT && x->t != TV_BOOL)
+        return false;
+    double d = x->t == TV_FLOAT ? x->d : x->t == TV_INT ? (double)x->i : x->b;
+    tp_buf_clear(&r->scratch);
+    if (!tpl_format_fixed(&r->scratch, d, prec))
+        return false;
+    *out = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
+    return true;
+}
+
 static TPL_NOINLINE int eval_bin(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val a, b;
@@ -420,6 +434,8 @@ static TPL_NOINLINE int eval_bin(tpl_render *r, const tpl_expr *e, tpl_val *out)
     if (tpl_eval(r, e->kid[1], &b) < 0)
         return -1;
     if (a.t == TV_INT && b.t == TV_INT && int_fast(e->sub, a.i, b.i, out))
+        return 0;
+    if (e->idx && fixed_fast(r, e->idx - 1, &b, out))
         return 0;
     return tpl_binop(r, e->sub, &a, &b, out);
 }

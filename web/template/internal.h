@@ -131,7 +131,7 @@ struct tpl_expr {
                            2 if also another node reads that key of that local (memoized) */
     uint16_t n;         /* number of kids */
     int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count, E_KEY and
-                           E_ATTR with sub: kid[0]'s slot */
+                           E_ATTR with sub: kid[0]'s slot; E_BIN '%.Nf' % x: N + 1 */
     tpl_val k;          /* E_CONST value; names (E_NAME/E_LOCAL/E_GLOBAL/E_ATTR) in k.s */
     const uint8_t *ops; /* E_CMP operators (n - 1) */
     const tp_slice *kw; /* E_CALL keyword names (n - 1 - idx) */

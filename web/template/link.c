@@ -168,9 +168,17 @@ static void free_scopes(linker *k)
     tp_free(k->keys);
 }
 
-/* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup. */
+/* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup; and
+ * '%.Nf' % x (N <= 6) is marked for eval_bin's shortcut. */
 static void const_key(linker *k, tpl_expr *c, bool store)
 {
+    if (c->op == E_BIN && c->sub == B_MOD && c->kid[0]->op == E_CONST &&
+        c->kid[0]->k.t == TV_STR) { /* '%.2f' % x: idx = precision + 1 (eval_bin) */
+        tp_slice f = c->kid[0]->k.s;
+        if (f.n == 4 && f.p[0] == '%' && f.p[1] == '.' && f.p[2] >= '0' && f.p[2] <= '6' &&
+            f.p[3] == 'f')
+            c->idx = f.p[2] - '0' + 1;
+    }
     if (!store && c->op == E_INDEX && c->kid[1]->op == E_CONST && c->kid[1]->k.t == TV_STR) {
         c->op = E_KEY;
         c->k = c->kid[1]->k;
