@@ -69,7 +69,7 @@ static TPL_NOINLINE int exec_expr_call(tpl_render *r, const tpl_node *n, tpl_val
 /* {{ row['name'] }} escaped by the builtin xhtml_escape, already resolved this render: a
  * string or int key of a local dict goes from jansson to the output without a tpl_val.
  * Returns false (nothing done) for everything else. */
-static bool exec_key_escaped(tpl_render *r, const tpl_node *n)
+static inline bool exec_key_escaped(tpl_render *r, const tpl_node *n)
 {
     const tpl_expr *t = n->target;
     if (!t || t->op != E_GLOBAL || r->globals[t->idx].t != TV_FUNC ||
@@ -89,8 +89,6 @@ static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
 {
     tpl_val v, fnv;
     const tpl_expr *t = n->target;
-    if (exec_key_escaped(r, n))
-        return X_OK;
     if (tpl_eval(r, n->e, &v) < 0)
         return fail_at(r, n, n->line);
     if (!t) {
@@ -406,7 +404,7 @@ static int exec_body(tpl_render *r, const tpl_body *b)
         if (n->pre.n)
             tp_buf_put(r->out, n->pre.p, n->pre.n);
         if (n->kind == N_EXPR)
-            rc = exec_expr(r, n);
+            rc = exec_key_escaped(r, n) ? X_OK : exec_expr(r, n);
         else if (n->kind == N_IF)
             rc = exec_if(r, n);
         else
