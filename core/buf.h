@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/slice.h"
 
@@ -37,6 +38,31 @@ static inline void tp_buf_commit(tp_buf *b, size_t n)
 }
 /* Appends n bytes (copies). */
 TP_API void tp_buf_append(tp_buf *b, const void *p, size_t n);
+/* tp_buf_append for hot paths: inline when the bytes fit in the room already there, and up to
+ * 16 bytes copied without a call (two overlapping moves, as memcpy itself does). */
+static inline void tp_buf_put(tp_buf *b, const void *p, size_t n)
+{
+    if (!n || n > b->cap - b->off - b->len) {
+        tp_buf_append(b, p, n);
+        return;
+    }
+    char *d = b->base + b->off + b->len;
+    const char *s = (const char *)p;
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    } else {
+        memcpy(d, s, n);
+    }
+    b->len += n;
+}
 /* Appends a NUL-terminated string (without the NUL). */
 TP_API void tp_buf_append_str(tp_buf *b, const char *s);
 /* Appends printf-formatted text. */

@@ -11,10 +11,14 @@
 #include <jansson.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/slice.h"
 
 /* Escapes & < > " ' as &amp; &lt; &gt; &quot; &#x27; (Tornado 6.4+, html.escape). */
 TP_API tp_slice tp_xhtml_escape(tp_arena *a, tp_slice s);
+/* The same escaping appended to b (one reservation; runs without specials are copied in
+ * 16-byte blocks). */
+TP_API void tp_xhtml_escape_buf(tp_buf *b, tp_slice s);
 /* Replaces named and numeric character references by Python's html.unescape rules (HTML5:
  * the whole named table, references without ';', the spec's invalid-number replacements). */
 TP_API tp_slice tp_xhtml_unescape(tp_arena *a, tp_slice s);

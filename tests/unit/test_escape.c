@@ -139,6 +139,59 @@ START_TEST(xhtml_escape_table)
 }
 END_TEST
 
+/* Byte-at-a-time xhtml_escape, the oracle for the block-wise one. */
+static size_t escape_ref(char *w, const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = p[i] == '&'    ? "&amp;"
+                        : p[i] == '<'  ? "&lt;"
+                        : p[i] == '>'  ? "&gt;"
+                        : p[i] == '"'  ? "&quot;"
+                        : p[i] == '\'' ? "&#x27;"
+                                       : NULL;
+        if (e) {
+            memcpy(w + k, e, strlen(e));
+            k += strlen(e);
+        } else {
+            w[k++] = p[i];
+        }
+    }
+    return k;
+}
+
+/* Every length 0-80 with specials at every offset, alone and in runs, through both entry
+ * points (arena and buffer, the buffer empty or holding bytes already): the 16-byte blocks,
+ * the zero-padded tail and the boundaries between them. */
+START_TEST(xhtml_escape_blocks)
+{
+    static const char specials[] = "&<>\"'";
+    char in[80], want[80 * 6];
+    tp_arena a;
+    tp_arena_init(&a, 0);
+    for (size_t n = 0; n <= sizeof in; n++) {
+        for (size_t at = 0; at <= n; at++) {
+            for (size_t i = 0; i < n; i++) /* letters, NULs and bytes above 0x7f */
+                in[i] = (char)(i % 7 == 3 ? 0 : i % 5 == 1 ? 0xe9 : 'a' + (int)((i * 7 + n) % 26));
+            for (size_t i = at; i < n && i < at + (n % 4) + 1; i++)
+                in[i] = specials[(i + n) % 5];
+            size_t want_n = escape_ref(want, in, n);
+            ck_slice(tp_xhtml_escape(&a, tp_slice_make(in, n)), want, want_n, "blocks", n);
+            tp_buf b = {0};
+            if (at & 1)
+                tp_buf_append(&b, "x", 1);
+            tp_xhtml_escape_buf(&b, tp_slice_make(in, n));
+            size_t skip = at & 1;
+            ck_assert_msg(b.len == want_n + skip &&
+                              (!want_n || !memcmp(tp_buf_data(&b) + skip, want, want_n)),
+                          "buf n=%zu at=%zu: got %zu bytes, want %zu", n, at, b.len - skip, want_n);
+            tp_buf_free(&b);
+        }
+    }
+    tp_arena_destroy(&a);
+}
+END_TEST
+
 START_TEST(xhtml_unescape_table)
 {
     check_pairs(tp_xhtml_unescape, xhtml_unescape_cases, N(xhtml_unescape_cases), "xhtml_unescape");
@@ -749,6 +802,7 @@ Suite *escape_suite(void)
     TCase *tc = tcase_create("escape");
     tcase_set_timeout(tc, TP_TEST_TIMEOUT);
     tcase_add_test(tc, xhtml_escape_table);
+    tcase_add_test(tc, xhtml_escape_blocks);
     tcase_add_test(tc, xhtml_unescape_table);
     tcase_add_test(tc, xhtml_invalid_utf8);
     tcase_add_test(tc, url_escape_table);

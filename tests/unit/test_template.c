@@ -476,6 +476,28 @@ START_TEST(test_expressions)
 END_TEST
 
 /* The %.Nf fast path must round exactly as printf does: random doubles and ties. */
+/* d['a'] += 1 in place: registered functions get the render's very objects. */
+static json_t *fn_bump(tp_template_call *c)
+{
+    json_t *d = json_array_get(c->args, 0);
+    json_object_set_new(d, "a", json_integer(json_integer_value(json_object_get(d, "a")) + 1));
+    return json_string("");
+}
+
+/* x['a'] read by several nodes is looked up once per object (the render's key memo); a call
+ * between two reads empties it, so the second sees what the call changed. */
+START_TEST(test_key_memo_after_call)
+{
+    static const char *const files[] = {
+        "t.html",
+        "{% for x in ds %}{{ x['a'] }}{{ bump(x) }}{{ x['a'] }}{% if x['a'] > 2 %}!{% end %};"
+        "{% end %}",
+        NULL};
+    EQ(render_opts(files, "t.html", "{\"ds\": [{\"a\": 1}, {\"a\": 5}]}", NULL, fn_bump, "bump"),
+       "12;56!;");
+}
+END_TEST
+
 START_TEST(test_fixed_format_matches_printf)
 {
     static const double ties[] = {
@@ -587,6 +609,7 @@ Suite *template_suite(void)
     tcase_add_test(tc, test_dir_loader_reset);
     tcase_add_test(tc, test_resolve);
     tcase_add_test(tc, test_cycles_and_runtime_errors);
+    tcase_add_test(tc, test_key_memo_after_call);
     tcase_add_test(tc, test_expressions);
     tcase_add_test(tc, test_fixed_format_matches_printf);
     tcase_add_test(tc, test_py_number_limits);

@@ -98,6 +98,48 @@ static int getattr(tpl_render *r, const tpl_val *obj, tp_slice name, tpl_val *ou
                      TP_SLICE_FMT(name));
 }
 
+/* ---- constant keys -------------------------------------------------------------------- */
+
+void tpl_keymemo_clear(tpl_render *r)
+{
+    if (r->keymemo_used) {
+        memset(r->keymemo, 0, sizeof r->keymemo);
+        r->keymemo_used = false;
+    }
+}
+
+json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key)
+{
+    tpl_keymemo *m = &r->keymemo[((uintptr_t)key.p >> 3) % TPL_KEYMEMO];
+    if (m->obj == obj && m->key == key.p)
+        return m->val;
+    json_t *v = json_object_getn(obj, key.p, key.n);
+    if (v) {
+        *m = (tpl_keymemo){obj, key.p, v};
+        r->keymemo_used = true;
+    }
+    return v;
+}
+
+/* kid[0][key] (E_KEY) and kid[0].name (E_ATTR): a dict's key straight from jansson; everything
+ * else, and every error, the general way (tpl_getitem, getattr). */
+int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    tpl_val val;
+    const tpl_val *obj = &val; /* a local's slot is read in place, not copied */
+    json_t *j;
+    if (e->sub && r->slots[e->idx].t != TV_UNBOUND)
+        obj = &r->slots[e->idx];
+    else if (tpl_eval(r, e->kid[0], &val) < 0)
+        return -1;
+    if (obj->t == TV_DICT && (j = e->sub == 2 ? tpl_keymemo_get(r, obj->j, e->k.s)
+                                              : json_object_getn(obj->j, e->k.s.p, e->k.s.n))) {
+        tpl_from_json(j, out);
+        return 0;
+    }
+    return e->op == E_KEY ? tpl_getitem(r, obj, &e->k, out) : getattr(r, obj, e->k.s, out);
+}
+
 /* ---- calls ---------------------------------------------------------------------------- */
 
 static int call_registered(tpl_render *r, const tpl_fn *fn, const tpl_args *a, tpl_val *out)
@@ -133,6 +175,7 @@ done:
 
 int tpl_call(tpl_render *r, const tpl_val *fn, const tpl_args *a, tpl_val *out)
 {
+    tpl_keymemo_clear(r);
     if (fn->t != TV_FUNC)
         return tpl_raise(r, EX_TYPE, "'%s' object is not callable", tpl_type_name(fn));
     if (++r->depth > TPL_MAX_DEPTH) {
@@ -141,10 +184,11 @@ int tpl_call(tpl_render *r, const tpl_val *fn, const tpl_args *a, tpl_val *out)
     }
     int rc = fn->fn->impl ? fn->fn->impl(r, a, out) : call_registered(r, fn->fn, a, out);
     r->depth--;
+    tpl_keymemo_clear(r); /* and after it: what it changed may have been read inside it */
     return rc;
 }
 
-static int eval_call(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_call(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     const tpl_expr *callee = e->kid[0];
     int npos = e->idx, nkw = e->n - 1 - npos;
@@ -162,7 +206,9 @@ static int eval_call(tpl_render *r, const tpl_expr *e, tpl_val *out)
             return -1;
     tpl_args a = {npos, argv, nkw, e->kw, kwv};
     if (method) {
+        tpl_keymemo_clear(r);
         int rc = tpl_call_method(r, &obj, callee->k.s, &a, out);
+        tpl_keymemo_clear(r);
         if (rc <= 0)
             return rc;
         if (getattr(r, &obj, callee->k.s, &fn) < 0)
@@ -173,7 +219,7 @@ static int eval_call(tpl_render *r, const tpl_expr *e, tpl_val *out)
 
 /* ---- literals and comprehensions ------------------------------------------------------ */
 
-static int eval_list(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_list(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     json_t *a = tpl_keep(r, json_array());
     for (int i = 0; i < e->n; i++) {
@@ -187,7 +233,7 @@ static int eval_list(tpl_render *r, const tpl_expr *e, tpl_val *out)
     return 0;
 }
 
-static int eval_tuple(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_tuple(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_tuple *t = tp_arena_alloc(&r->arena, sizeof *t + e->n * sizeof(tpl_val));
     t->n = e->n;
@@ -198,7 +244,7 @@ static int eval_tuple(tpl_render *r, const tpl_expr *e, tpl_val *out)
     return 0;
 }
 
-static int eval_dict(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_dict(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     json_t *d = tpl_keep(r, json_object());
     for (int i = 0; i + 1 < e->n; i += 2) {
@@ -217,7 +263,7 @@ static int eval_dict(tpl_render *r, const tpl_expr *e, tpl_val *out)
     return 0;
 }
 
-static int eval_comp(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_comp(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val src, x, v;
     tpl_iter it;
@@ -247,7 +293,7 @@ static int eval_comp(tpl_render *r, const tpl_expr *e, tpl_val *out)
 
 /* ---- operators ------------------------------------------------------------------------ */
 
-static int eval_unary(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_unary(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val v;
     if (tpl_eval(r, e->kid[0], &v) < 0)
@@ -292,7 +338,7 @@ static int cmp_one(tpl_render *r, int op, const tpl_val *a, const tpl_val *b, bo
     }
 }
 
-static int eval_cmp(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_cmp(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val a, b;
     bool res = true;
@@ -307,7 +353,7 @@ static int eval_cmp(tpl_render *r, const tpl_expr *e, tpl_val *out)
     return 0;
 }
 
-static int eval_slice(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int eval_slice(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val v[4];
     for (int i = 0; i < 4; i++) {
@@ -318,51 +364,125 @@ static int eval_slice(tpl_render *r, const tpl_expr *e, tpl_val *out)
     return tpl_getslice(r, &v[0], &v[1], &v[2], &v[3], out);
 }
 
-int tpl_eval(tpl_render *r, const tpl_expr *e, tpl_val *out)
+static TPL_NOINLINE int raise_unbound(tpl_render *r, const tpl_expr *e)
+{
+    return tpl_raise(r, EX_UNBOUND,
+                     "cannot access local variable '%.*s' where it is not associated with a value",
+                     TP_SLICE_FMT(e->k.s));
+}
+
+/* A global's first use in a render resolves it (resolve_global) for the rest of the render. */
+static TPL_NOINLINE int eval_global(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    if (resolve_global(r, e->k.s, &r->globals[e->idx]) < 0)
+        return -1;
+    *out = r->globals[e->idx];
+    return 0;
+}
+
+static TPL_NOINLINE int eval_index(tpl_render *r, const tpl_expr *e, tpl_val *out)
 {
     tpl_val a, b;
+    if (tpl_eval(r, e->kid[0], &a) < 0 || tpl_eval(r, e->kid[1], &b) < 0)
+        return -1;
+    return tpl_getitem(r, &a, &b, out);
+}
+
+/* int + - % int when no error can come of it (no overflow, a positive divisor), as
+ * tpl_binop computes them; false for tpl_binop to do the rest. */
+static bool int_fast(int op, int64_t a, int64_t b, tpl_val *out)
+{
+    int64_t v;
+    if (op == B_ADD) {
+        if (__builtin_add_overflow(a, b, &v))
+            return false;
+    } else if (op == B_SUB) {
+        if (__builtin_sub_overflow(a, b, &v))
+            return false;
+    } else if (op == B_MOD && b > 0) {
+        v = a % b;
+        v += v < 0 ? b : 0; /* Python's sign: the divisor's */
+    } else {
+        return false;
+    }
+    *out = TPL_INT(v);
+    return true;
+}
+
+/* '%.Nf' % x for a number x (the link marks the format): what str % formatting gives, the
+ * exact tpl_format_fixed, without parsing the format; false for it to do everything else. */
+static bool fixed_fast(tpl_render *r, int prec, const tpl_val *x, tpl_val *out)
+{
+    if (x->t != TV_FLOAT && x->t != TV_INT && x->t != TV_BOOL)
+        return false;
+    double d = x->t == TV_FLOAT ? x->d : x->t == TV_INT ? (double)x->i : x->b;
+    tp_buf_clear(&r->scratch);
+    if (!tpl_format_fixed(&r->scratch, d, prec))
+        return false;
+    *out = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
+    return true;
+}
+
+static TPL_NOINLINE int eval_bin(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    tpl_val a, b;
+    json_t *j = tpl_local_key(r, e->kid[0]); /* row['id'] % 2: the int straight from jansson */
+    if (json_is_integer(j))
+        a = TPL_INT(json_integer_value(j));
+    else if (tpl_eval(r, e->kid[0], &a) < 0)
+        return -1;
+    if (tpl_eval(r, e->kid[1], &b) < 0)
+        return -1;
+    if (a.t == TV_INT && b.t == TV_INT && int_fast(e->sub, a.i, b.i, out))
+        return 0;
+    if (e->idx && fixed_fast(r, e->idx - 1, &b, out))
+        return 0;
+    return tpl_binop(r, e->sub, &a, &b, out);
+}
+
+static TPL_NOINLINE int eval_and_or(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    if (tpl_eval(r, e->kid[0], out) < 0)
+        return -1;
+    if (tpl_truthy_fast(out) == (e->op == E_OR))
+        return 0;
+    return tpl_eval(r, e->kid[1], out);
+}
+
+static TPL_NOINLINE int eval_cond(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    tpl_val a;
+    const tpl_expr *c = e->kid[0];
+    if ((c->op == E_BIN ? eval_bin(r, c, &a) : tpl_eval(r, c, &a)) < 0) /* 'x' if i % 2 ... */
+        return -1;
+    return tpl_eval(r, e->kid[tpl_truthy_fast(&a) ? 1 : 2], out);
+}
+
+/* The dispatcher holds only the cases that need no frame (constants, names) and tail-calls a
+ * function for every other, which keeps each step of a walk over the tree short. */
+int tpl_eval_node(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
     switch (e->op) {
     case E_CONST: *out = e->k; return 0;
-    case E_LOCAL:
-        *out = r->slots[e->idx];
-        if (out->t == TV_UNBOUND)
-            return tpl_raise(r, EX_UNBOUND,
-                             "cannot access local variable '%.*s' where it is not associated "
-                             "with a value",
-                             TP_SLICE_FMT(e->k.s));
-        return 0;
+    case E_LOCAL: *out = r->slots[e->idx]; return out->t == TV_UNBOUND ? raise_unbound(r, e) : 0;
     case E_GLOBAL:
-        if (r->globals[e->idx].t == TV_UNBOUND &&
-            resolve_global(r, e->k.s, &r->globals[e->idx]) < 0)
-            return -1;
+        if (r->globals[e->idx].t == TV_UNBOUND)
+            return eval_global(r, e, out);
         *out = r->globals[e->idx];
         return 0;
-    case E_ATTR: return tpl_eval(r, e->kid[0], &a) < 0 ? -1 : getattr(r, &a, e->k.s, out);
-    case E_INDEX:
-        if (tpl_eval(r, e->kid[0], &a) < 0 || tpl_eval(r, e->kid[1], &b) < 0)
-            return -1;
-        return tpl_getitem(r, &a, &b, out);
+    case E_KEY:
+    case E_ATTR: return tpl_eval_key(r, e, out);
+    case E_INDEX: return eval_index(r, e, out);
     case E_SLICE: return eval_slice(r, e, out);
     case E_CALL: return eval_call(r, e, out);
     case E_NEG:
     case E_POS:
     case E_NOT: return eval_unary(r, e, out);
-    case E_BIN:
-        if (tpl_eval(r, e->kid[0], &a) < 0 || tpl_eval(r, e->kid[1], &b) < 0)
-            return -1;
-        return tpl_binop(r, e->sub, &a, &b, out);
+    case E_BIN: return eval_bin(r, e, out);
     case E_CMP: return eval_cmp(r, e, out);
     case E_AND:
-    case E_OR:
-        if (tpl_eval(r, e->kid[0], out) < 0)
-            return -1;
-        if (tpl_truthy(out) == (e->op == E_OR))
-            return 0;
-        return tpl_eval(r, e->kid[1], out);
-    case E_COND:
-        if (tpl_eval(r, e->kid[0], &a) < 0)
-            return -1;
-        return tpl_eval(r, e->kid[tpl_truthy(&a) ? 1 : 2], out);
+    case E_OR: return eval_and_or(r, e, out);
+    case E_COND: return eval_cond(r, e, out);
     case E_LIST: return eval_list(r, e, out);
     case E_TUPLE: return eval_tuple(r, e, out);
     case E_DICT: return eval_dict(r, e, out);

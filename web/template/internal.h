@@ -118,6 +118,7 @@ enum tpl_op {
     E_TUPLE,
     E_DICT, /* key, value, key, value... */
     E_COMP, /* [kid[0] for kid[1] in kid[2] if kid[3..]] */
+    E_KEY,  /* linked E_INDEX with a constant str key: kid[0][k.s] */
 };
 
 enum tpl_binop { B_ADD, B_SUB, B_MUL, B_DIV, B_FDIV, B_MOD, B_POW };
@@ -126,9 +127,11 @@ enum tpl_cmpop { C_LT, C_LE, C_GT, C_GE, C_EQ, C_NE, C_IN, C_NOTIN, C_IS, C_ISNO
 typedef struct tpl_expr tpl_expr;
 struct tpl_expr {
     uint8_t op;
-    uint8_t sub;
+    uint8_t sub;        /* E_BIN: enum tpl_binop; E_KEY, E_ATTR: 1 if kid[0] is local idx,
+                           2 if also another node reads that key of that local (memoized) */
     uint16_t n;         /* number of kids */
-    int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count */
+    int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count, E_KEY and
+                           E_ATTR with sub: kid[0]'s slot; E_BIN '%.Nf' % x: N + 1 */
     tpl_val k;          /* E_CONST value; names (E_NAME/E_LOCAL/E_GLOBAL/E_ATTR) in k.s */
     const uint8_t *ops; /* E_CMP operators (n - 1) */
     const tp_slice *kw; /* E_CALL keyword names (n - 1 - idx) */
@@ -206,6 +209,7 @@ struct tpl_node {
     const tpl_file *file; /* parse: the file holding the node */
     const tpl_site *site; /* linked: error position */
     int slot0, nslots;    /* linked N_APPLY: the slots of its scope */
+    tp_slice pre;         /* linked: text to write before the statement runs */
 };
 
 struct tpl_file {
@@ -265,6 +269,7 @@ typedef struct tpl_program {
     int nglobals;
     tp_template **deps; /* templates whose files the program uses */
     size_t ndeps;
+    size_t last_size; /* the last render's output bytes: a size hint written by renders */
 } tpl_program;
 
 struct tp_template {
@@ -291,6 +296,8 @@ bool tpl_ns_has_prefix(const tpl_ns *ns, const char *prefix, size_t n);
 /* ---- rendering ------------------------------------------------------------------------ */
 
 #define TPL_MAX_DEPTH 200
+/* Keeps a cold path out of its hot caller, so the caller's frame stays small. */
+#define TPL_NOINLINE __attribute__((noinline))
 /* Iterations (of loops and of every builtin walking a sequence) one render may run; 0 means no
  * limit, as in Tornado. The fuzz build sets a small one. */
 #ifndef TPL_MAX_STEPS
@@ -302,6 +309,16 @@ bool tpl_ns_has_prefix(const tpl_ns *ns, const char *prefix, size_t n);
          ? tpl_raise((r), EX_RUNTIME, "more than %lu loop iterations",                             \
                      (unsigned long)TPL_MAX_STEPS)                                                 \
          : 0)
+
+/* One remembered constant-key lookup: obj[key] was val. Memoized keys are interned per
+ * program, so the key's pointer names it. */
+typedef struct tpl_keymemo {
+    json_t *obj;
+    const char *key;
+    json_t *val;
+} tpl_keymemo;
+
+#define TPL_KEYMEMO 8
 
 struct tpl_render {
     const tpl_program *prog;
@@ -316,6 +333,12 @@ struct tpl_render {
     size_t nkeep, capkeep;
     tp_buf scratch;
     tp_buf fmtbuf; /* str % args output */
+    /* row['id'] twice in a row is looked up once. An object cannot change between two
+     * lookups unless something is called (a registered function gets the very objects, a
+     * method may change its object), and every call empties the memo (tpl_keymemo_clear);
+     * objects made by the render live until its end, so no address is reused meanwhile. */
+    tpl_keymemo keymemo[TPL_KEYMEMO];
+    bool keymemo_used;
     int depth;
     unsigned long steps;
     /* the pending error */
@@ -325,11 +348,52 @@ struct tpl_render {
     int eline;
 };
 
+/* Forgets the remembered key lookups: before anything is called. */
+void tpl_keymemo_clear(tpl_render *r);
+/* json_object_getn(obj, key) through the render's key memo (key interned). */
+json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key);
 /* Raises exc with a printf message (the first error wins until cleared). Returns -1. */
 int tpl_raise(tpl_render *r, int exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tpl_exc_name(int exc);
 /* Evaluates e into *out. -1 on a raised error. */
-int tpl_eval(tpl_render *r, const tpl_expr *e, tpl_val *out);
+int tpl_eval_node(tpl_render *r, const tpl_expr *e, tpl_val *out);
+/* tpl_eval_node of an E_KEY or E_ATTR expression. */
+int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out);
+
+/* The JSON value of a constant key of a local that holds a dict (row['id'], row.id), for the
+ * paths that take it straight from jansson; NULL for any other expression, or no such key
+ * (then evaluate e the general way, which raises the error). */
+static inline json_t *tpl_local_key(tpl_render *r, const tpl_expr *e)
+{
+    if ((e->op != E_KEY && e->op != E_ATTR) || !e->sub)
+        return NULL;
+    const tpl_val *obj = &r->slots[e->idx];
+    if (obj->t != TV_DICT)
+        return NULL;
+    return e->sub == 2 ? tpl_keymemo_get(r, obj->j, e->k.s)
+                       : json_object_getn(obj->j, e->k.s.p, e->k.s.n);
+}
+
+/* tpl_eval_node with the commonest expressions inline, tested one by one: each call site then
+ * predicts its own branches, where the shared dispatcher's one indirect jump mispredicts. */
+static inline int tpl_eval(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    if (e->op == E_LOCAL && r->slots[e->idx].t != TV_UNBOUND) {
+        *out = r->slots[e->idx];
+        return 0;
+    }
+    if (e->op == E_GLOBAL && r->globals[e->idx].t != TV_UNBOUND) {
+        *out = r->globals[e->idx];
+        return 0;
+    }
+    if (e->op == E_CONST) {
+        *out = e->k;
+        return 0;
+    }
+    if (e->op == E_KEY)
+        return tpl_eval_key(r, e, out);
+    return tpl_eval_node(r, e, out);
+}
 /* Assigns v to a target expression (E_LOCAL or a tuple/list of targets). */
 int tpl_assign(tpl_render *r, const tpl_expr *target, const tpl_val *v);
 /* Keeps a new JSON reference alive until the render ends. */
@@ -340,6 +404,17 @@ void tpl_from_json(json_t *j, tpl_val *out);
 /* A new JSON reference for v, or NULL after raising TypeError. */
 json_t *tpl_to_json(tpl_render *r, const tpl_val *v);
 bool tpl_truthy(const tpl_val *v);
+/* tpl_truthy with bools, ints and strings inline (conditions in loops). */
+static inline bool tpl_truthy_fast(const tpl_val *v)
+{
+    if (v->t == TV_BOOL)
+        return v->b;
+    if (v->t == TV_INT)
+        return v->i != 0;
+    if (v->t == TV_STR)
+        return v->s.n != 0;
+    return tpl_truthy(v);
+}
 const char *tpl_type_name(const tpl_val *v);
 void tpl_str(tpl_render *r, tp_buf *b, const tpl_val *v);
 void tpl_repr(tpl_render *r, tp_buf *b, const tpl_val *v);

@@ -39,6 +39,8 @@ typedef struct linker {
     size_t nscopes, capscopes;
     size_t capglobals, capdeps;
     int depth;
+    tpl_expr **keys; /* E_KEY and E_ATTR nodes, for key_on_locals */
+    size_t nkeys, capkeys;
 } linker;
 
 static void *grow(void *v, size_t *cap, size_t n, size_t size)
@@ -163,6 +165,50 @@ static void free_scopes(linker *k)
     }
     tp_free(k->scopes);
     tp_free(k->blocks);
+    tp_free(k->keys);
+}
+
+/* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup; and
+ * '%.Nf' % x (N <= 6) is marked for eval_bin's shortcut. */
+static void const_key(linker *k, tpl_expr *c, bool store)
+{
+    if (c->op == E_BIN && c->sub == B_MOD && c->kid[0]->op == E_CONST &&
+        c->kid[0]->k.t == TV_STR) { /* '%.2f' % x: idx = precision + 1 (eval_bin) */
+        tp_slice f = c->kid[0]->k.s;
+        if (f.n == 4 && f.p[0] == '%' && f.p[1] == '.' && f.p[2] >= '0' && f.p[2] <= '6' &&
+            f.p[3] == 'f')
+            c->idx = f.p[2] - '0' + 1;
+    }
+    if (!store && c->op == E_INDEX && c->kid[1]->op == E_CONST && c->kid[1]->k.t == TV_STR) {
+        c->op = E_KEY;
+        c->k = c->kid[1]->k;
+    }
+    if (c->op == E_KEY || c->op == E_ATTR) {
+        k->keys = grow(k->keys, &k->capkeys, k->nkeys, sizeof *k->keys);
+        k->keys[k->nkeys++] = c;
+    }
+}
+
+/* Once names are resolved: a key or attribute of a local (row['id'] in a loop over rows)
+ * carries the local's slot itself (sub = 1, idx = slot), one pointer fewer to follow; one that
+ * another node reads too goes through the render's key memo (sub = 2). */
+static void key_on_locals(linker *k)
+{
+    for (size_t i = 0; i < k->nkeys; i++) {
+        tpl_expr *e = k->keys[i];
+        if (e->kid[0]->op == E_LOCAL) {
+            e->sub = 1;
+            e->idx = e->kid[0]->idx;
+        }
+    }
+    for (size_t i = 0; i < k->nkeys; i++) /* the same key of the same local twice: memoized */
+        for (size_t j = i + 1; j < k->nkeys; j++) {
+            tpl_expr *a = k->keys[i], *b = k->keys[j];
+            if (a->sub && b->sub && a->idx == b->idx && tp_slice_eq(a->k.s, b->k.s)) {
+                a->sub = b->sub = 2;
+                b->k.s.p = a->k.s.p; /* one pointer per key: the memo compares pointers */
+            }
+        }
 }
 
 /* A copy of e in the program with its names registered in s (bound, for a store). */
@@ -191,6 +237,7 @@ static tpl_expr *clone(linker *k, scope *s, const tpl_expr *e, bool store)
     }
     for (int i = 0; i < e->n; i++)
         c->kid[i] = clone(k, s, e->kid[i], store);
+    const_key(k, c, store);
     return c;
 }
 
@@ -268,7 +315,9 @@ static void vec_push(vec *v, tpl_node *n)
     v->v[v->n++] = n;
 }
 
-/* The vector as a body in the program arena, adjacent texts merged into one. */
+/* The vector as a body in the program arena, adjacent texts merged into one, and a text
+ * followed by a statement made that statement's pre (written before it runs): one node for
+ * the renderer to dispatch instead of two. */
 static tpl_body finish_body(linker *k, vec *v)
 {
     tpl_body b = {tp_arena_alloc(&k->p->arena, (v->n + 1) * sizeof *b.v), 0};
@@ -281,6 +330,11 @@ static tpl_body finish_body(linker *k, vec *v)
             memcpy(t + prev->text.n, n->text.p, n->text.n);
             t[prev->text.n + n->text.n] = '\0';
             prev->text = tp_slice_make(t, prev->text.n + n->text.n);
+            continue;
+        }
+        if (n->kind != N_TEXT && b.n && b.v[b.n - 1]->kind == N_TEXT) {
+            n->pre = b.v[b.n - 1]->text;
+            b.v[b.n - 1] = n;
             continue;
         }
         b.v[b.n++] = n;
@@ -436,6 +490,7 @@ int tpl_link(tp_template *t, tp_template_loader *l, tp_template_error *err)
     }
     if (rc == 0) {
         resolve_scopes(&k);
+        key_on_locals(&k);
         p->body = finish_body(&k, &out);
     }
     free_scopes(&k); /* before the program: the scopes live in its arena */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/escape.h"
 #include "web/template/internal.h"
 
 enum { X_OK = 0, X_BREAK = 1, X_CONTINUE = 2, X_ERR = -1 };
@@ -35,47 +36,78 @@ static int want_utf8(tpl_render *r, const tpl_val *v)
 /* _tt_utf8(str(v)) escaped by the builtin xhtml_escape, without copies. */
 static void write_escaped(tpl_render *r, const tpl_val *v)
 {
-    switch (v->t) {
-    case TV_STR: tpl_xhtml_escape_into(r->out, v->s.p, v->s.n); return;
-    case TV_NONE:
-    case TV_BOOL:
-    case TV_INT:
-    case TV_FLOAT: tpl_str(r, r->out, v); return; /* nothing to escape in these */
-    default:
+    if (v->t == TV_STR) { /* strings and ints first, without the switch's jump */
+        tp_xhtml_escape_buf(r->out, v->s);
+    } else if (v->t == TV_INT) {
+        tpl_format_int(r->out, v->i);
+    } else if (v->t <= TV_FLOAT) {
+        tpl_str(r, r->out, v); /* None, bools, floats: nothing to escape */
+    } else {
         tp_buf_clear(&r->scratch);
         tpl_str(r, &r->scratch, v);
-        tpl_xhtml_escape_into(r->out, tpl_buf_str(&r->scratch), r->scratch.len);
+        tp_xhtml_escape_buf(r->out, tpl_buf_slice(&r->scratch));
     }
 }
 
-static int exec_expr(tpl_render *r, const tpl_node *n)
+/* {{ v }} through an autoescape function other than the builtin xhtml_escape. */
+static TPL_NOINLINE int exec_expr_call(tpl_render *r, const tpl_node *n, tpl_val *v,
+                                       const tpl_val *fn)
 {
-    tpl_val v, fn, res;
-    if (tpl_eval(r, n->e, &v) < 0)
-        return fail_at(r, n, n->line);
-    if (!n->target) {
-        tpl_str(r, r->out, &v);
-        return X_OK;
-    }
-    if (tpl_eval(r, n->target, &fn) < 0)
-        return fail_at(r, n, n->line);
-    if (fn.t == TV_FUNC && fn.fn == &tpl_fn_xhtml_escape) {
-        write_escaped(r, &v);
-        return X_OK;
-    }
-    if (v.t != TV_STR) {
+    tpl_val res;
+    if (v->t != TV_STR) {
         tp_buf_clear(&r->scratch);
-        tpl_str(r, &r->scratch, &v);
-        v = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
+        tpl_str(r, &r->scratch, v);
+        *v = tpl_str_val(r, tpl_buf_str(&r->scratch), r->scratch.len);
     }
-    tpl_args a = {1, &v, 0, NULL, NULL};
-    if (tpl_call(r, &fn, &a, &res) < 0 || want_utf8(r, &res) < 0)
+    tpl_args a = {1, v, 0, NULL, NULL};
+    if (tpl_call(r, fn, &a, &res) < 0 || want_utf8(r, &res) < 0)
         return fail_at(r, n, n->line);
     tp_buf_append(r->out, res.s.p, res.s.n);
     return X_OK;
 }
 
-static int exec_set(tpl_render *r, const tpl_node *n)
+/* {{ row['name'] }} escaped by the builtin xhtml_escape, already resolved this render: a
+ * string or int key of a local dict goes from jansson to the output without a tpl_val.
+ * Returns false (nothing done) for everything else. */
+static inline bool exec_key_escaped(tpl_render *r, const tpl_node *n)
+{
+    const tpl_expr *t = n->target;
+    if (!t || t->op != E_GLOBAL || r->globals[t->idx].t != TV_FUNC ||
+        r->globals[t->idx].fn != &tpl_fn_xhtml_escape)
+        return false;
+    json_t *j = tpl_local_key(r, n->e);
+    if (json_is_string(j))
+        tp_xhtml_escape_buf(r->out, tp_slice_make(json_string_value(j), json_string_length(j)));
+    else if (json_is_integer(j))
+        tpl_format_int(r->out, json_integer_value(j));
+    else
+        return false;
+    return true;
+}
+
+static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
+{
+    tpl_val v, fnv;
+    const tpl_expr *t = n->target;
+    if (tpl_eval(r, n->e, &v) < 0)
+        return fail_at(r, n, n->line);
+    if (!t) {
+        tpl_str(r, r->out, &v);
+        return X_OK;
+    }
+    const tpl_val *fn = &fnv; /* the autoescape function; a resolved global read in place */
+    if (t->op == E_GLOBAL && r->globals[t->idx].t != TV_UNBOUND)
+        fn = &r->globals[t->idx];
+    else if (tpl_eval(r, t, &fnv) < 0)
+        return fail_at(r, n, n->line);
+    if (fn->t == TV_FUNC && fn->fn == &tpl_fn_xhtml_escape) {
+        write_escaped(r, &v);
+        return X_OK;
+    }
+    return exec_expr_call(r, n, &v, fn);
+}
+
+static TPL_NOINLINE int exec_set(tpl_render *r, const tpl_node *n)
 {
     tpl_val v, old;
     if (tpl_eval(r, n->e, &v) < 0)
@@ -89,15 +121,31 @@ static int exec_set(tpl_render *r, const tpl_node *n)
     return X_OK;
 }
 
-static int exec_if(tpl_render *r, const tpl_node *n)
+/* Python's truth of a JSON bool, null, int or str (as tpl_truthy of tpl_from_json), or -1. */
+static int json_truth(json_t *j)
+{
+    if (!j)
+        return -1;
+    switch (json_typeof(j)) {
+    case JSON_TRUE: return 1;
+    case JSON_FALSE:
+    case JSON_NULL: return 0;
+    case JSON_INTEGER: return json_integer_value(j) != 0;
+    case JSON_STRING: return json_string_length(j) != 0;
+    default: return -1;
+    }
+}
+
+static TPL_NOINLINE int exec_if(tpl_render *r, const tpl_node *n)
 {
     for (size_t i = 0; i < n->ncl; i++) {
         const tpl_clause *c = &n->cl[i];
         if (c->kind != CL_ELSE) {
+            int truth = json_truth(tpl_local_key(r, c->e));
             tpl_val v;
-            if (tpl_eval(r, c->e, &v) < 0)
+            if (truth < 0 && tpl_eval(r, c->e, &v) < 0)
                 return fail_at(r, n, c->line);
-            if (!tpl_truthy(&v))
+            if (truth < 0 ? !tpl_truthy_fast(&v) : !truth)
                 continue;
         }
         return exec_body(r, &c->body);
@@ -110,12 +158,61 @@ static int exec_else(tpl_render *r, const tpl_node *n)
     return n->ncl > 1 ? exec_body(r, &n->cl[1].body) : X_OK;
 }
 
-static int exec_for(tpl_render *r, const tpl_node *n)
+/* The list a for loop walks itself, with the slots its items and indexes go to: "for x in
+ * a_list" (ix -1) and "for i, x in enumerate(a_list)". NULL for every other loop. */
+static json_t *loop_list(const tpl_node *n, const tpl_val *src, int *ix, int *sx)
+{
+    const tpl_expr *t = n->target;
+    if (src->t == TV_LIST && t->op == E_LOCAL) {
+        *ix = -1;
+        *sx = t->idx;
+        return src->j;
+    }
+    if (src->t != TV_ITER || src->it->kind != IT_ENUMERATE || src->it->a.t != TV_LIST ||
+        (t->op != E_TUPLE && t->op != E_LIST) || t->n != 2 || t->kid[0]->op != E_LOCAL ||
+        t->kid[1]->op != E_LOCAL)
+        return NULL;
+    *ix = t->kid[0]->idx;
+    *sx = t->kid[1]->idx;
+    return src->it->a.j;
+}
+
+/* tpl_iter_next's loop over a list (or enumerate's over one) and tpl_assign's of its items,
+ * with each item converted straight into its slot: no pairs for enumerate, no copies (a copy
+ * of a value just written field by field stalls on its load). The same steps are counted. */
+static int exec_for_list(tpl_render *r, const tpl_node *n, json_t *list, int ix, int sx,
+                         int64_t start)
+{
+    size_t len = json_array_size(list);
+    for (size_t i = 0;; i++) {
+        if (TPL_STEP(r) < 0 || (ix >= 0 && TPL_STEP(r) < 0)) /* enumerate's and its list's */
+            return fail_at(r, n, n->line);
+        if (i >= len || i >= json_array_size(list)) /* as tpl_iter_next checks */
+            break;
+        if (ix >= 0)
+            r->slots[ix] = TPL_INT(start + (int64_t)i);
+        tpl_from_json(json_array_get(list, i), &r->slots[sx]);
+        int rc = exec_body(r, &n->cl[0].body);
+        if (rc == X_ERR)
+            return X_ERR;
+        if (rc == X_BREAK)
+            return X_OK;
+    }
+    return exec_else(r, n);
+}
+
+static TPL_NOINLINE int exec_for(tpl_render *r, const tpl_node *n)
 {
     tpl_val src, x;
     tpl_iter it;
     int rc;
-    if (tpl_eval(r, n->e, &src) < 0 || tpl_iter_init(r, &src, &it) < 0)
+    if (tpl_eval(r, n->e, &src) < 0)
+        return fail_at(r, n, n->line);
+    int ix, sx;
+    json_t *list = loop_list(n, &src, &ix, &sx);
+    if (list)
+        return exec_for_list(r, n, list, ix, sx, ix >= 0 ? src.it->start : 0);
+    if (tpl_iter_init(r, &src, &it) < 0)
         return fail_at(r, n, n->line);
     while ((rc = tpl_iter_next(r, &it, &x)) > 0) {
         if (tpl_assign(r, n->target, &x) < 0)
@@ -131,7 +228,7 @@ static int exec_for(tpl_render *r, const tpl_node *n)
     return exec_else(r, n);
 }
 
-static int exec_while(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_while(tpl_render *r, const tpl_node *n)
 {
     for (long i = 0;; i++) {
         tpl_val v;
@@ -141,7 +238,7 @@ static int exec_while(tpl_render *r, const tpl_node *n)
         }
         if (TPL_STEP(r) < 0 || tpl_eval(r, n->e, &v) < 0)
             return fail_at(r, n, n->line);
-        if (!tpl_truthy(&v))
+        if (!tpl_truthy_fast(&v))
             return exec_else(r, n);
         int rc = exec_body(r, &n->cl[0].body);
         if (rc == X_ERR)
@@ -223,7 +320,7 @@ static int exec_except(tpl_render *r, const tpl_node *n)
     return X_ERR;
 }
 
-static int exec_try(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_try(tpl_render *r, const tpl_node *n)
 {
     int rc = exec_body(r, &n->cl[0].body);
     if (rc == X_ERR) {
@@ -247,7 +344,7 @@ static int exec_try(tpl_render *r, const tpl_node *n)
     return rc;
 }
 
-static int exec_apply(tpl_render *r, const tpl_node *n)
+static TPL_NOINLINE int exec_apply(tpl_render *r, const tpl_node *n)
 {
     tpl_val fn, res;
     if (tpl_eval(r, n->e, &fn) < 0)
@@ -272,10 +369,16 @@ static int exec_apply(tpl_render *r, const tpl_node *n)
     return rc;
 }
 
+static TPL_NOINLINE int exec_other(tpl_render *r, const tpl_node *n)
+{
+    tpl_raise(r, EX_IMPORT, "import is not supported in templates: '%.*s'", TP_SLICE_FMT(n->text));
+    return fail_at(r, n, n->line);
+}
+
+/* Every statement but text, each in a function of its own that the switch tail-calls. */
 static int exec_node(tpl_render *r, const tpl_node *n)
 {
     switch (n->kind) {
-    case N_TEXT: tp_buf_append(r->out, n->text.p, n->text.n); return X_OK;
     case N_EXPR: return exec_expr(r, n);
     case N_SET: return exec_set(r, n);
     case N_IF: return exec_if(r, n);
@@ -285,17 +388,27 @@ static int exec_node(tpl_render *r, const tpl_node *n)
     case N_APPLY: return exec_apply(r, n);
     case N_BREAK: return X_BREAK;
     case N_CONTINUE: return X_CONTINUE;
-    default:
-        tpl_raise(r, EX_IMPORT, "import is not supported in templates: '%.*s'",
-                  TP_SLICE_FMT(n->text));
-        return fail_at(r, n, n->line);
+    default: return exec_other(r, n);
     }
 }
 
 static int exec_body(tpl_render *r, const tpl_body *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        int rc = exec_node(r, b->v[i]);
+        const tpl_node *n = b->v[i];
+        int rc;
+        if (n->kind == N_TEXT) { /* the commonest statements without the switch's jump */
+            tp_buf_put(r->out, n->text.p, n->text.n);
+            continue;
+        }
+        if (n->pre.n)
+            tp_buf_put(r->out, n->pre.p, n->pre.n);
+        if (n->kind == N_EXPR)
+            rc = exec_key_escaped(r, n) ? X_OK : exec_expr(r, n);
+        else if (n->kind == N_IF)
+            rc = exec_if(r, n);
+        else
+            rc = exec_node(r, n);
         if (rc != X_OK)
             return rc;
     }
@@ -337,7 +450,11 @@ int tp_template_render(tp_template *t, json_t *ctx, void *render_data, tp_buf *o
     memset(r.slots, 0, ns * sizeof *r.slots);
     memset(r.globals, 0, ng * sizeof *r.globals);
     size_t start = out->len;
+    if (p->last_size) /* the output grows once, to about the size it had last time */
+        tp_buf_reserve(out, p->last_size + p->last_size / 16 + 64);
     int rc = exec_body(&r, &p->body) == X_ERR ? -1 : 0;
+    if (rc == 0)
+        t->prog->last_size = out->len - start;
     if (rc < 0) {
         out->len = start; /* nothing of a failed render reaches the caller */
         if (err)

@@ -9,20 +9,25 @@
 #include "core/alloc.h"
 #include "web/template/internal.h"
 
+/* Strings, integers and the rest in that order, tested one by one: values of a row follow
+ * each other, and a switch's one indirect jump would mispredict on every change of type. */
 void tpl_from_json(json_t *j, tpl_val *out)
 {
-    switch (json_typeof(j)) {
-    case JSON_NULL: *out = TPL_NONE; break;
-    case JSON_TRUE: *out = TPL_BOOL(true); break;
-    case JSON_FALSE: *out = TPL_BOOL(false); break;
-    case JSON_INTEGER: *out = TPL_INT(json_integer_value(j)); break;
-    case JSON_REAL: *out = (tpl_val){.t = TV_FLOAT, .d = json_real_value(j)}; break;
-    case JSON_STRING:
+    json_type t = json_typeof(j);
+    if (t == JSON_STRING) {
         out->t = TV_STR;
         out->s = tp_slice_make(json_string_value(j), json_string_length(j));
-        break;
-    case JSON_ARRAY: out->t = TV_LIST, out->j = j; break;
-    case JSON_OBJECT: out->t = TV_DICT, out->j = j; break;
+    } else if (t == JSON_INTEGER) {
+        *out = TPL_INT(json_integer_value(j));
+    } else if (t == JSON_TRUE || t == JSON_FALSE) {
+        *out = TPL_BOOL(t == JSON_TRUE);
+    } else if (t == JSON_NULL) {
+        *out = TPL_NONE;
+    } else if (t == JSON_REAL) {
+        *out = (tpl_val){.t = TV_FLOAT, .d = json_real_value(j)};
+    } else {
+        out->t = t == JSON_ARRAY ? TV_LIST : TV_DICT;
+        out->j = j;
     }
 }
 
@@ -190,7 +195,7 @@ void tpl_format_int(tp_buf *b, int64_t v)
     while (u /= 10);
     if (v < 0)
         *--p = '-';
-    tp_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    tp_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* "%.<prec>f" of d, exactly as printf rounds (the exact binary value, ties to even), for
@@ -201,10 +206,10 @@ bool tpl_format_fixed(tp_buf *b, double d, int prec)
     if (prec < 0 || prec > 6 || !(fabs(d) < 9007199254740992.0))
         return false;
     static const uint32_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-    int e;
-    double m = frexp(fabs(d), &e); /* |d| = m * 2^e, 0.5 <= m < 1 */
-    uint64_t mant = (uint64_t)ldexp(m, 53);
-    e -= 53;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits); /* |d| = mant * 2^e from its fields, without libm */
+    int biased = (int)(bits >> 52 & 0x7ff), e = (biased ? biased : 1) - 1075;
+    uint64_t mant = (bits & ((UINT64_C(1) << 52) - 1)) | (uint64_t)(biased != 0) << 52;
     unsigned __int128 x = (unsigned __int128)mant * pow10[prec], q;
     if (e >= 0) {
         q = x << e;
