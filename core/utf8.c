@@ -93,3 +93,16 @@ void tp_py_bytes_repr(tp_buf *b, tp_slice s)
     }
     tp_buf_append(b, &q, 1);
 }
+
+tp_slice tp_latin1_to_utf8(tp_arena *a, tp_slice s)
+{
+    size_t high = 0;
+    for (size_t i = 0; i < s.n; i++)
+        high += (unsigned char)s.p[i] >= 0x80;
+    if (!high)
+        return s;
+    char *out = tp_arena_alloc(a, s.n + high), *w = out;
+    for (size_t i = 0; i < s.n; i++)
+        w += tp_utf8_encode(w, (unsigned char)s.p[i]);
+    return tp_slice_make(out, s.n + high);
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/slice.h"
 
@@ -21,6 +22,9 @@ TP_API size_t tp_utf8_encode(char *w, uint32_t c);
 /* Appends Python's repr() of the bytes s to b: b'...' (b"..." when s holds ' and no "),
  * with \\, \t, \n, \r and \xhh escapes. */
 TP_API void tp_py_bytes_repr(tp_buf *b, tp_slice s);
+/* s read as latin-1 and written as UTF-8 (each byte >= 0x80 becomes two): s itself when it
+ * is ASCII, else a copy in a (not NUL-terminated). */
+TP_API tp_slice tp_latin1_to_utf8(tp_arena *a, tp_slice s);
 /* Python's str.isspace() for one code point. */
 TP_API bool tp_py_isspace(uint32_t cp);
 /* Python's str.strip() on valid UTF-8 text (an invalid sequence stops the stripping). */

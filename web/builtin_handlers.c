@@ -6,6 +6,7 @@
 
 #include "web/builtin_handlers.h"
 #include "core/escape.h"
+#include "core/utf8.h"
 #include "web/web_internal.h"
 
 /* ---- RedirectHandler -------------------------------------------------------------------- */
@@ -42,28 +43,6 @@ static char *format_url(tp_handler *h, const char *fmt)
     char *out = ok ? tp_arena_strndup(tp_handler_arena(h), tp_buf_data(&b), b.len) : NULL;
     tp_buf_free(&b);
     return out;
-}
-
-/* request.query_arguments' names are str decoded as latin-1, which urlencode encodes as
- * UTF-8: each byte >= 0x80 becomes two (b"\xc3\xa9" -> "%C3%83%C2%A9"). */
-static tp_slice latin1_to_utf8(tp_arena *a, tp_slice s)
-{
-    size_t high = 0;
-    for (size_t i = 0; i < s.n; i++)
-        high += (unsigned char)s.p[i] >= 0x80;
-    if (!high)
-        return s;
-    char *out = tp_arena_alloc(a, s.n + high), *w = out;
-    for (size_t i = 0; i < s.n; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c >= 0x80) {
-            *w++ = (char)(0xc0 | c >> 6);
-            *w++ = (char)(0x80 | (c & 0x3f));
-        } else {
-            *w++ = (char)c;
-        }
-    }
-    return (tp_slice){out, s.n + high};
 }
 
 static void append_pair(tp_buf *b, tp_arena *a, tp_slice k, tp_slice v)
@@ -132,8 +111,10 @@ static char *with_query(tp_handler *h, const char *url)
     for (size_t i = 0; i < own.n; i++)
         append_pair(&b, &req->arena, own.v[i].name, own.v[i].value);
     placed_arg *grouped = group_by_name(&req->arena, &got);
+    /* request.query_arguments' names are str decoded as latin-1, which urlencode encodes as
+     * UTF-8: each byte >= 0x80 becomes two (b"\xc3\xa9" -> "%C3%83%C2%A9"). */
     for (size_t i = 0; i < got.n; i++)
-        append_pair(&b, &req->arena, latin1_to_utf8(&req->arena, grouped[i].arg->name),
+        append_pair(&b, &req->arena, tp_latin1_to_utf8(&req->arena, grouped[i].arg->name),
                     grouped[i].arg->value);
     const char *base_end = q ? q : end;
     char *out = tp_arena_printf(&req->arena, "%.*s?%.*s%s", (int)(base_end - url), url, (int)b.len,

@@ -101,28 +101,8 @@ static bool matches(tp_app *app, const pcre2_code *re, tp_slice subject)
 /* Tornado reads the request target as latin-1 text and _unquote_or_none encodes a group as
  * UTF-8 before percent-decoding it: a raw byte >= 0x80 becomes that code point's UTF-8 (raw
  * "\xc3\xa9" is captured as "\u00c3\u00a9"), so only percent-escapes can give bytes that are
- * not UTF-8. Matching bytes without PCRE2_UTF is matching latin-1 characters. */
-static tp_slice latin1_to_utf8(tp_arena *a, tp_slice raw)
-{
-    size_t high = 0;
-    for (size_t i = 0; i < raw.n; i++)
-        high += (unsigned char)raw.p[i] >= 0x80;
-    if (!high)
-        return raw;
-    char *out = tp_arena_alloc(a, raw.n + high), *w = out;
-    for (size_t i = 0; i < raw.n; i++) {
-        unsigned char c = (unsigned char)raw.p[i];
-        if (c < 0x80) {
-            *w++ = (char)c;
-        } else {
-            *w++ = (char)(0xc0 | c >> 6);
-            *w++ = (char)(0x80 | (c & 0x3f));
-        }
-    }
-    return tp_slice_make(out, raw.n + high);
-}
-
-/* The path groups of the last match, percent-decoded ('+' stays), unmatched ones NULL. */
+ * not UTF-8. Matching bytes without PCRE2_UTF is matching latin-1 characters.
+ * The path groups of the last match, percent-decoded ('+' stays), unmatched ones NULL. */
 static void take_args(tp_app *app, const tp_route *r, tp_request *req, tp_slice **args,
                       size_t *nargs)
 {
@@ -137,7 +117,7 @@ static void take_args(tp_app *app, const tp_route *r, tp_request *req, tp_slice 
             continue;
         }
         tp_slice raw = {req->path.p + ov[2 * (k + 1)], ov[2 * (k + 1) + 1] - ov[2 * (k + 1)]};
-        (*args)[k] = tp_url_unescape(&req->arena, latin1_to_utf8(&req->arena, raw), false);
+        (*args)[k] = tp_url_unescape(&req->arena, tp_latin1_to_utf8(&req->arena, raw), false);
     }
 }
 
