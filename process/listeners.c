@@ -25,14 +25,14 @@ static int add_listener(tp_master *m, int fd, char *err, size_t errlen)
     return 0;
 }
 
-/* Every --port on every --address (all interfaces when none). Port 0 takes one free port,
- * which the other addresses (and reuseport slots) then share. */
+/* Every --port on every --address (all interfaces when none). Each --port=0 takes a free
+ * port of its own, which the other addresses (and reuseport slots) then share. */
 static int bind_tcp(tp_master *m, bool reuse_port, char *err, size_t errlen)
 {
     const tp_prefork_opts *o = m->o;
     size_t naddr = o->naddresses ? o->naddresses : 1;
     for (size_t p = 0; p < o->nports; p++) {
-        int port = o->ports[p] ? o->ports[p] : m->first_port;
+        int port = o->ports[p] ? o->ports[p] : m->bound_ports[p];
         for (size_t a = 0; a < naddr; a++) {
             int fds[8];
             const char *addr = o->naddresses ? o->addresses[a] : NULL;
@@ -43,7 +43,7 @@ static int bind_tcp(tp_master *m, bool reuse_port, char *err, size_t errlen)
                 return n;
             }
             if (!port)
-                port = tp_socket_port(fds[0]);
+                port = m->bound_ports[p] = tp_socket_port(fds[0]);
             if (!m->first_port)
                 m->first_port = port;
             for (int i = 0; i < n; i++)

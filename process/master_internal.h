@@ -51,6 +51,7 @@ struct tp_master {
     size_t nlisteners;
     size_t per_slot; /* reuseport: sockets per slot (one per address) */
     int first_port;
+    int bound_ports[TP_PREFORK_MAX_LISTEN]; /* the port each --port entry got (0: its own) */
     worker *workers;
     generation gens[MAX_GENS];
     unsigned current_gen, last_gen;

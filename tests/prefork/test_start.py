@@ -85,8 +85,8 @@ def test_start_pid_and_port_files_and_dash_underscore_options():
 
 
 def test_two_ports():
-    # Two --port=0 would not do: the server gives every --port=0 the port its first listener
-    # got. The second port is one the kernel picked and that stays reserved for us.
+    # A fixed second port (one the kernel picked and that stays reserved for us) beside
+    # --port=0; test_two_ephemeral_ports has two --port=0.
     with portfile.reserved_port() as other, server("--port=0", "--port=%d" % other,
                                                    procs=2) as s:
         ports = prefork.listen_ports(s.pid)
@@ -99,6 +99,19 @@ def test_two_ports():
         for p in ports:
             testrun.wait_until(lambda: body(p) == "v2", 30,
                                "port %d serving the new generation" % p)
+
+
+def test_two_ephemeral_ports():
+    # Each --port=0 gets a free port of its own (it got the first one's, which failed to
+    # bind); with --reuseport every worker slot listens on those same two.
+    for flags in ((), ("--reuseport",)):
+        with server("--port=0", "--port=0", *flags, procs=2) as s:
+            ports = prefork.listen_ports(s.pid)
+            assert len(ports) == 2 and s.port in ports, \
+                "the master listens on %r with two --port=0 %r (port file %d)" % (
+                    ports, flags, s.port)
+            for p in ports:
+                assert body(p) == "v1"
 
 
 def test_http_option_idle_connection_timeout():
