@@ -57,6 +57,9 @@ typedef struct tp_handler_class {
      * (Server, Content-Type) whenever they are reset: before initialize and in tp_clear, so
      * also on error pages. */
     void (*set_default_headers)(tp_handler *h);
+    /* Tornado's compute_etag: the Etag of the response so far, quoted ("\"v7\""; request
+     * arena or static), or NULL for none. Default: the SHA-1 of the body written. */
+    const char *(*compute_etag)(tp_handler *h);
     void (*on_connection_close)(tp_handler *h);
     /* Writes the error page for status (default: Tornado's "<html><title>404: Not Found...").
      * Called by tp_send_error with the headers and buffer cleared. */
@@ -253,6 +256,9 @@ TP_API const char *tp_get_body_argument_required(tp_handler *h, const char *name
 TP_API size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const char **out,
                                 size_t max);
 
+/* Tornado's set_etag_header: sets Etag to the class's compute_etag (default: the SHA-1 of the
+ * body written so far). 0, -ENOENT when compute_etag gives none, or tp_set_header's errors. */
+TP_API int tp_set_etag_header(tp_handler *h);
 /* request.request_time(): seconds since the request's head arrived, until now or until the
  * response finished. */
 TP_API double tp_request_time(tp_handler *h);

@@ -564,6 +564,31 @@ static int fullurl_get(tp_handler *h)
 
 static const tp_handler_class fullurl_cls = {.name = "FullUrl", .get = fullurl_get};
 
+static const char *custom_etag_compute(tp_handler *h)
+{
+    const char *v = tp_get_argument(h, "v", "");
+    if (!v || strcmp(v, "none") == 0)
+        return NULL;
+    return tp_arena_printf(tp_handler_arena(h), "\"custom-%s\"", v);
+}
+
+static int custom_etag_get(tp_handler *h)
+{
+    if (tp_get_argument(h, "manual", NULL)) {
+        tp_set_etag_header(h);
+        if (tp_check_etag_header(h)) {
+            tp_set_status(h, 304, NULL);
+            return TP_OK;
+        }
+        tp_write_str(h, "manual ");
+    }
+    tp_write_str(h, "body");
+    return TP_OK;
+}
+
+static const tp_handler_class custom_etag_cls = {
+    .name = "CustomEtag", .compute_etag = custom_etag_compute, .get = custom_etag_get};
+
 static void default_headers_set(tp_handler *h)
 {
     tp_set_header(h, "X-Default", "d");
@@ -725,6 +750,7 @@ static const tp_route_spec issue11_routes[] = {
     {"/required_src", &required_src_cls, NULL, NULL, NULL},
     {"/fullurl", &fullurl_cls, NULL, NULL, NULL},
     {"/default_headers", &default_headers_cls, NULL, NULL, NULL},
+    {"/custom_etag", &custom_etag_cls, NULL, NULL, NULL},
     {"/extra", &extra_cls, NULL, NULL, NULL},
     {"/extra_xsrf", &extra_xsrf_cls, NULL, NULL, NULL},
     {"/cookie_list", &cookie_list_cls, NULL, NULL, NULL},

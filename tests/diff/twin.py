@@ -363,6 +363,21 @@ class FullUrl(RequestHandler):
         self.write(self.request.full_url())
 
 
+class CustomEtag(RequestHandler):
+    def compute_etag(self):
+        v = self.get_argument("v", "")
+        return None if v == "none" else '"custom-%s"' % v
+
+    def get(self):
+        if self.get_argument("manual", None):
+            self.set_etag_header()
+            if self.check_etag_header():
+                self.set_status(304)
+                return
+            self.write("manual ")
+        self.write("body")
+
+
 class DefaultHeaders(RequestHandler):
     def set_default_headers(self):
         self.set_header("X-Default", "d")
@@ -461,6 +476,7 @@ REQUEST_API_ROUTES = [
     (r"/required_src", RequiredSource),
     (r"/fullurl", FullUrl),
     (r"/default_headers", DefaultHeaders),
+    (r"/custom_etag", CustomEtag),
     (r"/extra", Extra),
     (r"/extra_xsrf", ExtraXsrf),
     (r"/cookie_list", CookieList),
