@@ -449,13 +449,19 @@ static TPL_NOINLINE int eval_and_or(tpl_render *r, const tpl_expr *e, tpl_val *o
     return tpl_eval(r, e->kid[1], out);
 }
 
-static TPL_NOINLINE int eval_cond(tpl_render *r, const tpl_expr *e, tpl_val *out)
+const tpl_expr *tpl_cond_branch(tpl_render *r, const tpl_expr *e)
 {
     tpl_val a;
     const tpl_expr *c = e->kid[0];
     if ((c->op == E_BIN ? eval_bin(r, c, &a) : tpl_eval(r, c, &a)) < 0) /* 'x' if i % 2 ... */
-        return -1;
-    return tpl_eval(r, e->kid[tpl_truthy_fast(&a) ? 1 : 2], out);
+        return NULL;
+    return e->kid[tpl_truthy_fast(&a) ? 1 : 2];
+}
+
+static TPL_NOINLINE int eval_cond(tpl_render *r, const tpl_expr *e, tpl_val *out)
+{
+    const tpl_expr *k = tpl_cond_branch(r, e);
+    return k ? tpl_eval(r, k, out) : -1;
 }
 
 /* The dispatcher holds only the cases that need no frame (constants, names) and tail-calls a

@@ -128,7 +128,8 @@ typedef struct tpl_expr tpl_expr;
 struct tpl_expr {
     uint8_t op;
     uint8_t sub;        /* E_BIN: enum tpl_binop; E_KEY, E_ATTR: 1 if kid[0] is local idx,
-                           2 if also another node reads that key of that local (memoized) */
+                           2 if also another node reads that key of that local (memoized);
+                           E_CONST: 1 for a str without & < > " ' (escaping keeps it) */
     uint16_t n;         /* number of kids */
     int32_t idx;        /* E_LOCAL slot, E_GLOBAL index, E_CALL positional count, E_KEY and
                            E_ATTR with sub: kid[0]'s slot; E_BIN '%.Nf' % x: N + 1 */
@@ -359,6 +360,9 @@ const char *tpl_exc_name(int exc);
 int tpl_eval_node(tpl_render *r, const tpl_expr *e, tpl_val *out);
 /* tpl_eval_node of an E_KEY or E_ATTR expression. */
 int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out);
+/* The branch a conditional expression (E_COND) takes: kid[1] if kid[0] is true, else kid[2];
+ * NULL after raising. */
+const tpl_expr *tpl_cond_branch(tpl_render *r, const tpl_expr *e);
 
 /* The JSON value of a constant key of a local that holds a dict (row['id'], row.id), for the
  * paths that take it straight from jansson; NULL for any other expression, or no such key

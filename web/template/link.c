@@ -168,8 +168,18 @@ static void free_scopes(linker *k)
     tp_free(k->keys);
 }
 
-/* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup; and
- * '%.Nf' % x (N <= 6) is marked for eval_bin's shortcut. */
+/* True when xhtml_escape leaves s as it is (none of & < > " '). */
+static bool xhtml_plain(tp_slice s)
+{
+    for (size_t i = 0; i < s.n; i++)
+        if (strchr("&<>\"'", s.p[i]) && s.p[i])
+            return false;
+    return true;
+}
+
+/* row['id'] becomes E_KEY, with its key in the node: no constant to evaluate per lookup;
+ * '%.Nf' % x (N <= 6) is marked for eval_bin's shortcut, and a constant text that escaping
+ * leaves alone for exec_expr's. */
 static void const_key(linker *k, tpl_expr *c, bool store)
 {
     if (c->op == E_BIN && c->sub == B_MOD && c->kid[0]->op == E_CONST &&
@@ -183,6 +193,8 @@ static void const_key(linker *k, tpl_expr *c, bool store)
         c->op = E_KEY;
         c->k = c->kid[1]->k;
     }
+    if (c->op == E_CONST && c->k.t == TV_STR && xhtml_plain(c->k.s))
+        c->sub = 1; /* xhtml_escape gives the text back: exec_expr writes it as it is */
     if (c->op == E_KEY || c->op == E_ATTR) {
         k->keys = grow(k->keys, &k->capkeys, k->nkeys, sizeof *k->keys);
         k->keys[k->nkeys++] = c;

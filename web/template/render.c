@@ -66,14 +66,20 @@ static TPL_NOINLINE int exec_expr_call(tpl_render *r, const tpl_node *n, tpl_val
     return X_OK;
 }
 
+/* True when {{ }}'s autoescape is the builtin xhtml_escape, resolved this render. */
+static inline bool builtin_escape(const tpl_render *r, const tpl_node *n)
+{
+    const tpl_expr *t = n->target;
+    return t && t->op == E_GLOBAL && r->globals[t->idx].t == TV_FUNC &&
+           r->globals[t->idx].fn == &tpl_fn_xhtml_escape;
+}
+
 /* {{ row['name'] }} escaped by the builtin xhtml_escape, already resolved this render: a
  * string or int key of a local dict goes from jansson to the output without a tpl_val.
  * Returns false (nothing done) for everything else. */
 static inline bool exec_key_escaped(tpl_render *r, const tpl_node *n)
 {
-    const tpl_expr *t = n->target;
-    if (!t || t->op != E_GLOBAL || r->globals[t->idx].t != TV_FUNC ||
-        r->globals[t->idx].fn != &tpl_fn_xhtml_escape)
+    if (!builtin_escape(r, n))
         return false;
     json_t *j = tpl_local_key(r, n->e);
     if (json_is_string(j))
@@ -88,8 +94,16 @@ static inline bool exec_key_escaped(tpl_render *r, const tpl_node *n)
 static TPL_NOINLINE int exec_expr(tpl_render *r, const tpl_node *n)
 {
     tpl_val v, fnv;
-    const tpl_expr *t = n->target;
-    if (tpl_eval(r, n->e, &v) < 0)
+    const tpl_expr *t = n->target, *e = n->e;
+    if (e->op == E_COND && builtin_escape(r, n)) { /* {{ 'odd' if i % 2 else 'even' }} */
+        if (!(e = tpl_cond_branch(r, e)))
+            return fail_at(r, n, n->line);
+        if (e->op == E_CONST && e->sub) { /* a text escaping keeps: written as it is */
+            tp_buf_put(r->out, e->k.s.p, e->k.s.n);
+            return X_OK;
+        }
+    }
+    if (tpl_eval(r, e, &v) < 0)
         return fail_at(r, n, n->line);
     if (!t) {
         tpl_str(r, r->out, &v);

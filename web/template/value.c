@@ -188,11 +188,18 @@ void tpl_format_float(tp_buf *b, double d)
 
 void tpl_format_int(tp_buf *b, int64_t v)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
     char tmp[24], *p = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
+    for (; u >= 100; u /= 100) /* two digits a step */
+        memcpy(p -= 2, pairs + 2 * (u % 100), 2);
+    if (u >= 10)
+        memcpy(p -= 2, pairs + 2 * u, 2);
+    else
+        *--p = (char)('0' + u);
     if (v < 0)
         *--p = '-';
     tp_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
