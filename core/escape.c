@@ -101,39 +101,79 @@ static char *escape_bytes(char *w, const char *p, size_t n)
 }
 
 #ifdef __SSE2__
-/* True if one of the 16 bytes of x is one of & < > " '. */
-static inline bool special16(__m128i x)
+/* Bit i set when byte i of x is one of & < > " '. */
+static inline unsigned specials16(__m128i x)
 {
     __m128i m =
         _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')), _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
-    return _mm_movemask_epi8(m) != 0;
+    return (unsigned)_mm_movemask_epi8(m);
 }
 
-/* Text of 4 to 15 bytes without a special, copied whole (two overlapping loads, never past
- * the end): returns the end, or NULL if the text has a special. */
-static char *copy_plain_short(char *w, const char *p, size_t n)
+static inline bool special16(__m128i x)
 {
+    return specials16(x) != 0;
+}
+
+/* Copies n < 16 bytes from p to w, reading none past p + n (it may write up to 8 bytes past
+ * w + n, which the slack covers); returns w + n. */
+static inline char *copy_small(char *w, const char *p, size_t n)
+{
+    if (n >= 8) {
+        memcpy(w, p, 8);
+        memcpy(w + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(w, p, 4);
+        memcpy(w + n - 4, p + n - 4, 4);
+    } else if (n) {
+        w[0] = p[0];
+        w[n / 2] = p[n / 2];
+        w[n - 1] = p[n - 1];
+    }
+    return w + n;
+}
+
+/* Text of 4 to 15 bytes, read with two overlapping loads (never past the end): copied whole
+ * when it has no special (most values in a page); else each run between specials is copied
+ * and each special written as its entity, one step per special. */
+static char *escape_short(char *w, const char *p, size_t n)
+{
+    unsigned m;
     if (n >= 8) {
         uint64_t lo, hi;
         memcpy(&lo, p, 8);
         memcpy(&hi, p + n - 8, 8);
-        if (special16(_mm_set_epi64x((long long)hi, (long long)lo)))
-            return NULL;
-        memcpy(w, &lo, 8);
-        memcpy(w + n - 8, &hi, 8);
+        m = specials16(_mm_set_epi64x((long long)hi, (long long)lo));
+        if (!m) {
+            memcpy(w, &lo, 8);
+            memcpy(w + n - 8, &hi, 8);
+            return w + n;
+        }
+        m = (m & 0xff) | (m >> 8) << (n - 8); /* hi's bits moved to their bytes' places */
     } else {
         uint32_t lo, hi;
         memcpy(&lo, p, 4);
         memcpy(&hi, p + n - 4, 4);
-        if (special16(_mm_set_epi32(0, 0, (int)hi, (int)lo)))
-            return NULL;
-        memcpy(w, &lo, 4);
-        memcpy(w + n - 4, &hi, 4);
+        m = specials16(_mm_set_epi32(0, 0, (int)hi, (int)lo));
+        if (!m) {
+            memcpy(w, &lo, 4);
+            memcpy(w + n - 4, &hi, 4);
+            return w + n;
+        }
+        m = (m & 0xf) | (m >> 4 & 0xf) << (n - 4);
     }
-    return w + n;
+    size_t pos = 0;
+    for (; m; m &= m - 1) {
+        size_t k = (size_t)__builtin_ctz(m);
+        w = copy_small(w, p + pos, k - pos);
+        uint8_t e = xhtml_special[(unsigned char)p[k]];
+        memcpy(w, xhtml_entity[e], 8);
+        w += xhtml_out_len[e];
+        pos = k + 1;
+    }
+    return copy_small(w, p + pos, n - pos);
 }
 
 /* Text of 16 bytes or more: blocks of 16 without a special are copied whole, the others byte
@@ -168,9 +208,8 @@ static char *escape_to(char *w, tp_slice s)
 #ifdef __SSE2__
     if (s.n >= 16)
         return escape_long(w, s.p, s.n);
-    char *end;
-    if (s.n >= 4 && (end = copy_plain_short(w, s.p, s.n)))
-        return end;
+    if (s.n >= 4)
+        return escape_short(w, s.p, s.n);
 #endif
     return escape_bytes(w, s.p, s.n);
 }
