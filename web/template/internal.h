@@ -340,6 +340,7 @@ struct tpl_render {
      * objects made by the render live until its end, so no address is reused meanwhile. */
     tpl_keymemo keymemo[TPL_KEYMEMO];
     bool keymemo_used;
+    int32_t esc_global; /* 1 + the index of the global found to be the builtin xhtml_escape */
     int depth;
     unsigned long steps;
     /* the pending error */

@@ -66,12 +66,19 @@ static TPL_NOINLINE int exec_expr_call(tpl_render *r, const tpl_node *n, tpl_val
     return X_OK;
 }
 
-/* True when {{ }}'s autoescape is the builtin xhtml_escape, resolved this render. */
-static inline bool builtin_escape(const tpl_render *r, const tpl_node *n)
+/* True when {{ }}'s autoescape is the builtin xhtml_escape, resolved this render. A global
+ * keeps its value for the whole render once resolved, so the answer is kept per render. */
+static inline bool builtin_escape(tpl_render *r, const tpl_node *n)
 {
     const tpl_expr *t = n->target;
-    return t && t->op == E_GLOBAL && r->globals[t->idx].t == TV_FUNC &&
-           r->globals[t->idx].fn == &tpl_fn_xhtml_escape;
+    if (!t || t->op != E_GLOBAL)
+        return false;
+    if (t->idx + 1 == r->esc_global)
+        return true;
+    if (r->globals[t->idx].t != TV_FUNC || r->globals[t->idx].fn != &tpl_fn_xhtml_escape)
+        return false;
+    r->esc_global = t->idx + 1;
+    return true;
 }
 
 /* {{ row['name'] }} escaped by the builtin xhtml_escape, already resolved this render: a
