@@ -203,7 +203,7 @@ static char *escape_long(char *w, const char *p, size_t n)
 /* Writes s escaped at w (room for the escaped length + XHTML_SLACK); returns the end. Runs
  * without a special are found 16 bytes at a time (SSE2) and copied whole; the rest goes byte
  * by byte. Short texts without a special, most values in a page, take no loop at all. */
-static char *escape_to(char *w, tp_slice s)
+static inline __attribute__((always_inline)) char *escape_to(char *w, tp_slice s)
 {
 #ifdef __SSE2__
     if (s.n >= 16)

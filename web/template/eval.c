@@ -108,19 +108,6 @@ void tpl_keymemo_clear(tpl_render *r)
     }
 }
 
-json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key)
-{
-    tpl_keymemo *m = &r->keymemo[((uintptr_t)key.p >> 3) % TPL_KEYMEMO];
-    if (m->obj == obj && m->key == key.p)
-        return m->val;
-    json_t *v = json_object_getn(obj, key.p, key.n);
-    if (v) {
-        *m = (tpl_keymemo){obj, key.p, v};
-        r->keymemo_used = true;
-    }
-    return v;
-}
-
 /* kid[0][key] (E_KEY) and kid[0].name (E_ATTR): a dict's key straight from jansson; everything
  * else, and every error, the general way (tpl_getitem, getattr). */
 int tpl_eval_key(tpl_render *r, const tpl_expr *e, tpl_val *out)

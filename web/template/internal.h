@@ -353,7 +353,18 @@ struct tpl_render {
 /* Forgets the remembered key lookups: before anything is called. */
 void tpl_keymemo_clear(tpl_render *r);
 /* json_object_getn(obj, key) through the render's key memo (key interned). */
-json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key);
+static inline json_t *tpl_keymemo_get(tpl_render *r, json_t *obj, tp_slice key)
+{
+    tpl_keymemo *m = &r->keymemo[((uintptr_t)key.p >> 3) % TPL_KEYMEMO];
+    if (m->obj == obj && m->key == key.p)
+        return m->val;
+    json_t *v = json_object_getn(obj, key.p, key.n);
+    if (v) {
+        *m = (tpl_keymemo){obj, key.p, v};
+        r->keymemo_used = true;
+    }
+    return v;
+}
 /* Raises exc with a printf message (the first error wins until cleared). Returns -1. */
 int tpl_raise(tpl_render *r, int exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tpl_exc_name(int exc);

@@ -169,6 +169,10 @@ static TPL_NOINLINE int exec_if(tpl_render *r, const tpl_node *n)
             if (truth < 0 ? !tpl_truthy_fast(&v) : !truth)
                 continue;
         }
+        if (c->body.n == 1 && c->body.v[0]->kind == N_TEXT) { /* <td>admin</td> */
+            tp_buf_put(r->out, c->body.v[0]->text.p, c->body.v[0]->text.n);
+            return X_OK;
+        }
         return exec_body(r, &c->body);
     }
     return X_OK;
