@@ -386,6 +386,8 @@ static bool int_fast(int op, int64_t a, int64_t b, tpl_val *out)
     } else if (op == B_SUB) {
         if (__builtin_sub_overflow(a, b, &v))
             return false;
+    } else if (op == B_MOD && b > 0 && !(b & (b - 1))) {
+        v = a & (b - 1); /* i % 2: a power of two needs no division, and is never negative */
     } else if (op == B_MOD && b > 0) {
         v = a % b;
         v += v < 0 ? b : 0; /* Python's sign: the divisor's */
