@@ -647,7 +647,7 @@ static int extra_propfind(tp_handler *h)
 }
 
 static const tp_extra_method extra_methods[] = {
-    {"PURGE", extra_purge}, {"PROPFIND", extra_propfind}, {NULL, NULL}};
+    {"PURGE", extra_purge}, {"PROPFIND", extra_propfind}, {"LOCK", NULL}, {NULL, NULL}};
 static const tp_handler_class extra_cls = {
     .name = "Extra", .flags = TP_NO_XSRF_CHECK, .get = extra_get, .extra_methods = extra_methods};
 static const tp_handler_class extra_xsrf_cls = {

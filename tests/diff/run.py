@@ -62,6 +62,9 @@ ALLOWED = {
     # RFC 9112 §3.2: a request with no Host or several Host fields gets a 400.
     "host-duplicate": "two Host headers: 400 (RFC 9112)",
     "host-none": "HTTP/1.1 without Host: 400 (RFC 9112)",
+    # A method in SUPPORTED_METHODS that the class does not implement: Tornado's getattr
+    # fails (500); a listed extra method with a NULL function answers 405.
+    "extra-listed-no-function-405": "a listed method without a function: 405",
     # HEAD on a class without head runs get (RFC 9110 §9.3.2); diffapp's
     # main app sets head_requires_head_method (Tornado's 405), its /fb/ inner app does not.
     "fallback-head-runs-get": "HEAD without a head method runs get (Tornado: 405)",
@@ -908,6 +911,7 @@ def cases():
     add("extra-purge-body", request("PURGE", "/extra", [FORM], "a=body"))
     add("extra-propfind-207", request("PROPFIND", "/extra", body=""))
     add("extra-undeclared-405", request("MKCOL", "/extra"))
+    add("extra-listed-no-function-405", request("LOCK", "/extra"))
     add("extra-lowercase-405", request("purge", "/extra"))
     add("extra-post-405", request("POST", "/extra", body=""))
     add("extra-elsewhere-405", request("PURGE", "/methods2"))
@@ -917,6 +921,7 @@ def cases():
     get("cookie-list-spaces", "/cookie_list", "Cookie:  z = 1 ;y=2;;x=\"a b\"")
     get("signed-create", "/signed_create?name=sc&value=hello")
     get("signed-create-v2", "/signed_create?name=sc&value=v&version=2")
+    get("signed-create-v3-500", "/signed_create?name=sc&value=v&version=3")
     get("signed-create-check-v1", "/signed_create?name=sc&value=hello&version=1&check=1")
     get("signed-create-check-v2", "/signed_create?name=sc&value=h%C3%A9&check=1")
     add("signed-create-roundtrip", lambda ans: request(

@@ -405,7 +405,7 @@ class DefaultHeaders(RequestHandler):
 
 
 class Extra(NoXsrf):
-    SUPPORTED_METHODS = RequestHandler.SUPPORTED_METHODS + ("PURGE", "PROPFIND")
+    SUPPORTED_METHODS = RequestHandler.SUPPORTED_METHODS + ("PURGE", "PROPFIND", "LOCK")
 
     def get(self):
         self.write("GET /extra")
