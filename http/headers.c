@@ -128,22 +128,31 @@ tp_slice tp_headers_get_joined(const tp_headers *h, tp_slice name)
     return (tp_slice){out, (size_t)(w - out)};
 }
 
+static inline void write_field(tp_buf *out, tp_slice name, tp_slice value)
+{
+    size_t need = name.n + value.n + 4;
+    char *w = out->cap - out->off - out->len >= need ? out->base + out->off + out->len
+                                                     : tp_buf_reserve(out, need);
+    memcpy(w, name.p, name.n);
+    w += name.n;
+    *w++ = ':';
+    *w++ = ' ';
+    memcpy(w, value.p, value.n);
+    w += value.n;
+    *w++ = '\r';
+    *w++ = '\n';
+    tp_buf_commit(out, need);
+}
+
+void tp_headers_write_field(tp_buf *out, tp_slice name, tp_slice value)
+{
+    write_field(out, name, value);
+}
+
 void tp_headers_write(const tp_headers *h, tp_buf *out)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        size_t need = h->v[i].name.n + h->v[i].value.n + 4;
-        char *w = out->cap - out->off - out->len >= need ? out->base + out->off + out->len
-                                                         : tp_buf_reserve(out, need);
-        memcpy(w, h->v[i].name.p, h->v[i].name.n);
-        w += h->v[i].name.n;
-        *w++ = ':';
-        *w++ = ' ';
-        memcpy(w, h->v[i].value.p, h->v[i].value.n);
-        w += h->v[i].value.n;
-        *w++ = '\r';
-        *w++ = '\n';
-        tp_buf_commit(out, need);
-    }
+    for (size_t i = 0; i < h->n; i++)
+        write_field(out, h->v[i].name, h->v[i].value);
 }
 
 tp_slice tp_headers_normalize_name(tp_arena *arena, tp_slice name)

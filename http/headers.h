@@ -45,6 +45,8 @@ TP_API tp_slice tp_headers_get(const tp_headers *h, tp_slice name);
 TP_API tp_slice tp_headers_get_joined(const tp_headers *h, tp_slice name);
 /* How many fields have that name. */
 TP_API size_t tp_headers_count(const tp_headers *h, tp_slice name);
+/* Appends one field, "name: value\r\n". */
+TP_API void tp_headers_write_field(tp_buf *out, tp_slice name, tp_slice value);
 /* Appends "Name: value\r\n" for every field. */
 TP_API void tp_headers_write(const tp_headers *h, tp_buf *out);
 /* Tornado's header-name case: "content-type" -> "Content-Type" (copied into arena). */

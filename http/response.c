@@ -139,14 +139,6 @@ static int decide(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int s
  * Connection before Transfer-Encoding. */
 enum { ADDED_CONNECTION = 1, ADDED_TE = 2 };
 
-static void put_field(tp_buf *b, tp_slice name, tp_slice value)
-{
-    put(b, name.p, name.n);
-    PUT_LIT(b, ": ");
-    put(b, value.p, value.n);
-    PUT_LIT(b, "\r\n");
-}
-
 /* Writes the fields with conn (if not NULL) and the chunked Transfer-Encoding (if te) in
  * place of the app's own; returns which of the two were written so (ADDED_*). */
 static unsigned write_fields(tp_buf *out, const tp_headers *headers, tp_slice conn, bool te)
@@ -163,7 +155,7 @@ static unsigned write_fields(tp_buf *out, const tp_headers *headers, tp_slice co
         if (which)
             value = which == ADDED_CONNECTION ? conn : TP_SLICE_LIT("chunked");
         done |= which;
-        put_field(out, name, value);
+        tp_headers_write_field(out, name, value);
     }
     return done;
 }
@@ -194,7 +186,7 @@ int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int 
         PUT_LIT(out, "\r\n");
     }
     if (conn.p && !(done & ADDED_CONNECTION))
-        put_field(out, TP_SLICE_LIT("Connection"), conn);
+        tp_headers_write_field(out, TP_SLICE_LIT("Connection"), conn);
     if (f->chunked && !(done & ADDED_TE))
         PUT_LIT(out, "Transfer-Encoding: chunked\r\n");
     PUT_LIT(out, "\r\n");
