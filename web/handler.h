@@ -259,8 +259,8 @@ TP_API size_t tp_argument_names(tp_handler *h, enum tp_arg_source src, const cha
 /* Tornado's set_etag_header: sets Etag to the class's compute_etag (default: the SHA-1 of the
  * body written so far). 0, -ENOENT when compute_etag gives none, or tp_set_header's errors. */
 TP_API int tp_set_etag_header(tp_handler *h);
-/* request.request_time(): seconds since the request's head arrived, until now or until the
- * response finished. */
+/* request.request_time(): seconds since the request's head arrived, until the response
+ * finished (as on_finish and the access log see it), or until now before that. */
 TP_API double tp_request_time(tp_handler *h);
 /* request.full_url(): protocol + "://" + host + uri, in the request arena. */
 TP_API const char *tp_full_url(tp_handler *h);

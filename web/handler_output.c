@@ -280,7 +280,8 @@ int tp__handler_finish(tp_handler *h, bool log)
     send_file(h);
     h->out_len = 0;
     tp__handler_to(h, HANDLER_FINISHED);
-    h->finish_time = tp__monotonic();
+    if (h->cls->on_finish || (log && tp_log_access_enabled()))
+        h->finish_time = tp__monotonic(); /* only read there: no clock for the others */
     if (log)
         log_request(h);
     if (h->cls->on_finish)
