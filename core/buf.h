@@ -38,24 +38,6 @@ static inline void tp_buf_commit(tp_buf *b, size_t n)
 }
 /* Appends n bytes (copies). */
 TP_API void tp_buf_append(tp_buf *b, const void *p, size_t n);
-/* Copies n <= 16 bytes from s to d with at most two overlapping loads and stores, none
- * outside [s, s + n) and [d, d + n); returns d + n. */
-static inline char *tp_copy_upto16(char *d, const char *s, size_t n)
-{
-    if (n >= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    } else if (n) {
-        d[0] = s[0];
-        d[n / 2] = s[n / 2];
-        d[n - 1] = s[n - 1];
-    }
-    return d + n;
-}
-
 /* tp_buf_append for hot paths: inline when the bytes fit in the room already there, and up to
  * 16 bytes copied without a call (two overlapping moves, as memcpy itself does). */
 static inline void tp_buf_put(tp_buf *b, const void *p, size_t n)
@@ -65,10 +47,20 @@ static inline void tp_buf_put(tp_buf *b, const void *p, size_t n)
         return;
     }
     char *d = b->base + b->off + b->len;
-    if (n <= 16)
-        tp_copy_upto16(d, (const char *)p, n);
-    else
-        memcpy(d, p, n);
+    const char *s = (const char *)p;
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    } else {
+        memcpy(d, s, n);
+    }
     b->len += n;
 }
 /* Appends a NUL-terminated string (without the NUL). */

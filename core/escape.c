@@ -117,6 +117,24 @@ static inline bool special16(__m128i x)
     return specials16(x) != 0;
 }
 
+/* Copies n < 16 bytes from p to w, reading none past p + n (it may write up to 8 bytes past
+ * w + n, which the slack covers); returns w + n. */
+static inline char *copy_small(char *w, const char *p, size_t n)
+{
+    if (n >= 8) {
+        memcpy(w, p, 8);
+        memcpy(w + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(w, p, 4);
+        memcpy(w + n - 4, p + n - 4, 4);
+    } else if (n) {
+        w[0] = p[0];
+        w[n / 2] = p[n / 2];
+        w[n - 1] = p[n - 1];
+    }
+    return w + n;
+}
+
 /* Text of 4 to 15 bytes, read with two overlapping loads (never past the end): copied whole
  * when it has no special (most values in a page); else each run between specials is copied
  * and each special written as its entity, one step per special. */
@@ -149,13 +167,13 @@ static char *escape_short(char *w, const char *p, size_t n)
     size_t pos = 0;
     for (; m; m &= m - 1) {
         size_t k = (size_t)__builtin_ctz(m);
-        w = tp_copy_upto16(w, p + pos, k - pos);
+        w = copy_small(w, p + pos, k - pos);
         uint8_t e = xhtml_special[(unsigned char)p[k]];
         memcpy(w, xhtml_entity[e], 8);
         w += xhtml_out_len[e];
         pos = k + 1;
     }
-    return tp_copy_upto16(w, p + pos, n - pos);
+    return copy_small(w, p + pos, n - pos);
 }
 
 /* Text of 16 bytes or more: blocks of 16 without a special are copied whole, the others byte
