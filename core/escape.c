@@ -117,8 +117,9 @@ static inline bool special16(__m128i x)
     return specials16(x) != 0;
 }
 
-/* Copies n < 16 bytes from p to w, reading none past p + n (it may write up to 8 bytes past
- * w + n, which the slack covers); returns w + n. */
+/* Copies n < 16 bytes from p to w, none outside [p, p + n) and [w, w + n); returns w + n.
+ * tp_buf_put (core/buf.h) moves its small texts the same way; sharing one routine measured
+ * 3-5 % slower on the template bench (tp_buf_put's branches laid out otherwise). */
 static inline char *copy_small(char *w, const char *p, size_t n)
 {
     if (n >= 8) {
