@@ -56,6 +56,11 @@ typedef struct tp_app_settings {
     /* HEAD on a class with get and no head runs get and sends its head without the body
      * (RFC 9110 §9.3.2); true restores Tornado's 405 for such a HEAD. */
     bool head_requires_head_method;
+    /* WebSocket: seconds between pings (0: none), seconds to wait for the pong (0: the
+     * interval), the largest message accepted (0: 10 MiB), all as Tornado's websocket_*. */
+    double websocket_ping_interval;
+    double websocket_ping_timeout;
+    size_t websocket_max_message_size;
 } tp_app_settings;
 
 /* A new application with no routes. Free with tp_app_free. */

@@ -43,6 +43,7 @@ enum tp_handler_flags {
     TP_ADDSLASH = 1 << 3,            /* @addslash: GET/HEAD 301 to path + "/", other methods 404 */
     TP_REMOVESLASH = 1 << 4,         /* @removeslash: GET/HEAD 301 without the trailing "/"s */
     TP_NO_XSRF_CHECK = 1 << 5,       /* check_xsrf_cookie overridden to do nothing */
+    TP_WEBSOCKET = 1 << 6,           /* a tp_websocket_class (web/websocket.h) */
 };
 
 typedef struct tp_handler_class {
