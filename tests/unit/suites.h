@@ -27,5 +27,6 @@ Suite *template_suite(void);
 Suite *handler_suite(void);
 Suite *etag_suite(void);
 Suite *ws_deflate_suite(void);
+Suite *websocket_suite(void);
 
 #endif
