@@ -46,7 +46,7 @@ LIB_DIRS := $(sort $(shell find $(LAYERS) -type d))
 LIB_SRC := $(filter-out platform/poller_%.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
            platform/poller_$(POLLER).c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-EXAMPLES := hello
+EXAMPLES := hello wsecho
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_APPS := testapp staticapp routesapp diffapp

@@ -22,6 +22,7 @@ typedef struct tp_worker_boot {
     tp_score *score;      /* this worker's scoreboard record (NULL: none) */
     const char *log_file; /* reopened on REOPEN_LOGS and USR1 (NULL: stderr) */
     double drain_idle_grace;
+    double websocket_drain_timeout; /* WebSocket connections kept in a drain (seconds) */
     unsigned long max_requests; /* 0: no recycling */
 } tp_worker_boot;
 

@@ -22,14 +22,6 @@
 #include "core/log.h"
 #include "http/websocket/client_internal.h"
 
-/* Until http/websocket/conn.c and deflate.c are merged into this branch (removed then: a weak
- * reference does not pull a member out of libtp.a). */
-#pragma weak tp_ws_new
-#pragma weak tp_ws_start
-#pragma weak tp_ws_accept_key
-#pragma weak tp_ws_deflate_defaults
-#pragma weak tp_ws_deflate_write_offer
-
 /* The response head at most (Tornado's client: max_header_size 64 KiB). */
 #define MAX_HEAD (64u << 10)
 

@@ -7,9 +7,6 @@
 #include "http/parser.h"
 #include "http/websocket/client_internal.h"
 
-/* Until http/websocket/deflate.c is merged into this branch (removed then). */
-#pragma weak tp_ws_deflate_read_answer
-
 /* Header lines in a response head at most: a server cannot make us index thousands. */
 #define MAX_RESPONSE_HEADERS 100
 
