@@ -131,7 +131,7 @@ TIMES_END = rc=$$?; echo "make $@: durations"; cat $(SUITE_TIMES_FILE); \
   if [ $$rc = 0 ]; then echo "make $@: all suites passed"; else exit $$rc; fi
 
 test:
-	@sh tools/deps.sh --test
+	@sh tools/deps.sh --test --node
 	@$(TIMES_START); \
 	  $(TIMED) "build [build]" $(MAKE) test-build && \
 	  $(MAKE) test-run && \
@@ -167,6 +167,13 @@ test-run: test-unit
 	$(TIMED) "diff $(SUITE_TAG)" python3 tests/diff/run.py --build=$(BUILD)
 	$(TIMED) "locale $(SUITE_TAG)" python3 tests/locale/run.py --build=$(BUILD)
 	$(TIMED) "template $(SUITE_TAG)" python3 tests/template/run.py --build=$(BUILD)
+	$(TIMED) "peers$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
+	  python3 tests/peers/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+
+# The WebSocket peer tests alone (python3-websockets, npm ws; tests/peers/run.py).
+peers-test: all $(BUILD)/tests/wsclient_check
+	@sh tools/deps.sh --test --node
+	python3 tests/peers/run.py --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -213,7 +220,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
+.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit peers-test fuzz fuzz-replay install check format clean FORCE
 -include $(shell find $(BUILD)/obj $(BUILD)/tests/prefork -name '*.d' 2>/dev/null)
 .SECONDARY:
 
