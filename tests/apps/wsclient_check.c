@@ -2,7 +2,8 @@
  * peer tests (tests/peers) run it against an npm `ws` echo server. It sends a series of
  * messages one at a time and checks that each comes back identical (type and bytes), then a
  * ping (the pong must carry its data), then a Close with a code and a reason, which the peer
- * echoes. Prints the negotiated compression and "wsclient_check: ok" and exits 0, or says
+ * echoes. Prints the negotiated compression and "wsclient_check: ok" with the number of
+ * messages and of pings the peer sent, and exits 0, or says
  * what went wrong on stderr and exits 1.
  *
  * Usage: wsclient_check URL [--compression] [--client-bits=N] [--client-nct] [--big]
@@ -28,6 +29,7 @@ static struct {
     tp_loop *loop;
     msg msgs[16];
     int nmsgs, step; /* the message awaited, or PING_STEP / CLOSE_STEP */
+    int pings;       /* pings from the peer (answered by the library) */
     bool ok, failed;
 } C;
 
@@ -73,6 +75,12 @@ static int on_message(tp_ws *ws, tp_slice data, bool binary, void *arg)
     C.step++;
     send_step(ws);
     return TP_OK;
+}
+
+static void on_ping(tp_ws *ws, tp_slice data, void *arg)
+{
+    (void)ws, (void)data, (void)arg;
+    C.pings++;
 }
 
 static void on_pong(tp_ws *ws, tp_slice data, void *arg)
@@ -140,7 +148,7 @@ static void start(tp_loop *loop, void *arg)
 {
     tp_ws_connect_opts *o = arg;
     static const tp_ws_callbacks cb = {
-        .on_message = on_message, .on_pong = on_pong, .on_close = on_close};
+        .on_message = on_message, .on_ping = on_ping, .on_pong = on_pong, .on_close = on_close};
     if (tp_ws_connect(loop, check_url, o, &cb, NULL, on_connect, NULL) != 0) {
         fprintf(stderr, "wsclient_check: bad url %s\n", check_url);
         C.failed = true;
@@ -191,6 +199,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsclient_check: step %d: no progress within 300 s\n", C.step);
     if (!C.ok)
         return 1;
-    printf("wsclient_check: ok (%d messages, ping, close)\n", C.nmsgs);
+    printf("wsclient_check: ok (%d messages, %d pings from the peer, ping, close)\n", C.nmsgs,
+           C.pings);
     return 0;
 }

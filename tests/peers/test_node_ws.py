@@ -2,6 +2,7 @@
 wsecho (each scenario with permessage-deflate on and off), and its echo server against our
 client, build/tests/wsclient_check (tp_ws_connect)."""
 import os
+import re
 import subprocess
 
 import peers
@@ -62,6 +63,18 @@ def our_client(port, *args):
     return out.splitlines()[0]  # "deflate enabled=... client_bits=... ..."
 
 
+def pings_seen(port, *args):
+    """Runs our client; the number of pings the server sent it (answered by the library)."""
+    exe = os.path.join(peers.BUILD, "tests", "wsclient_check")
+    p = subprocess.run([exe, "ws://127.0.0.1:%d/" % port] + list(args),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=280)
+    out = p.stdout.decode("utf-8", "replace")
+    m = re.search(r"wsclient_check: ok \((\d+) messages, (\d+) pings", out)
+    assert p.returncode == 0 and m, "wsclient_check: exit %d: %s" % (p.returncode, out[-3000:])
+    return int(m.group(1)), int(m.group(2))
+
+
 def test_our_client_plain_server():
     with peers.NodeServer("plain") as srv:
         assert our_client(srv.port).startswith("deflate enabled=0")
@@ -88,9 +101,19 @@ def test_our_client_strict_deflate_server():
                        "server_nct=1"), got
 
 
+def test_our_client_fragmented_echoes():
+    # ws sends each echo in three fragments, pings before and between them: our client's
+    # reader assembles (and inflates) them and answers the pings.
+    for mode, args in (("plain-frag", []), ("deflate-frag", ["--compression"]),
+                       ("deflate-strict-frag", ["--compression"])):
+        with peers.NodeServer(mode) as srv:
+            msgs, pings = pings_seen(srv.port, *args)
+            assert pings == 2 * msgs, (mode, msgs, pings)
+
+
 @peers.slow
 def test_our_client_16mib():
     for mode, args in (("deflate", ["--compression"]), ("deflate-strict", ["--compression"]),
-                       ("plain", [])):
+                       ("plain", []), ("deflate-frag", ["--compression"])):
         with peers.NodeServer(mode) as srv:
             our_client(srv.port, "--big", *args)

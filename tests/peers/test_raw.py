@@ -6,6 +6,7 @@ import os
 import socket
 import struct
 import time
+import zlib
 
 import peers
 
@@ -171,3 +172,22 @@ def test_compressed_violations():
     s = connect("permessage-deflate")
     s.sendall(frame(1, b"\xff\xff\xff\xff\xff", rsv=4))
     expect_close(s, 1007)
+
+
+def test_server_compresses():
+    # The echo of a compressible message comes back compressed (RSV1) and inflates, with
+    # Python's zlib, to what was sent; the second echo may refer to the first (context
+    # takeover), so one decompressor is kept for the connection.
+    s = connect("permessage-deflate; client_max_window_bits")
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    dec = zlib.decompressobj(-15)
+    for i in range(3):
+        msg = ("compress me %d " % i).encode() * 200
+        z = comp.compress(msg) + comp.flush(zlib.Z_SYNC_FLUSH)
+        s.sendall(frame(1, z[:-4], rsv=4))
+        fin, rsv, op, p = read_frame(s)
+        assert (fin, rsv, op) == (True, 4, 1), (fin, rsv, op)
+        assert len(p) < len(msg) // 10, "hardly compressed: %d bytes" % len(p)
+        assert dec.decompress(p + b"\x00\x00\xff\xff") == msg
+    s.sendall(frame(8, struct.pack(">H", 1000)))
+    expect_close(s, 1000)

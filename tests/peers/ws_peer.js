@@ -3,10 +3,11 @@
 //   node ws_peer.js client SCENARIO URL [deflate|plain]
 //       runs one scenario against an echo server (build/examples/wsecho) and exits 0, or
 //       prints what went wrong and exits 1.
-//   node ws_peer.js server PORT_FILE [plain|deflate|deflate-strict]
+//   node ws_peer.js server PORT_FILE [plain|deflate|deflate-strict][-frag]
 //       an echo server (text as text, binary as binary, 32 MiB messages) on 127.0.0.1, port 0;
 //       writes the port to PORT_FILE once listening; runs until killed. deflate-strict asks
-//       for no context takeover both ways and small windows.
+//       for no context takeover both ways and small windows; a MODE ending in -frag echoes
+//       in three fragments with pings before and between them.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -196,6 +197,9 @@ const scenarios = {
 };
 
 function server(portFile, mode) {
+    const frag = mode.endsWith("-frag");
+    if (frag)
+        mode = mode.slice(0, -5);
     const opts = {host: "127.0.0.1", port: 0, maxPayload: 32 << 20};
     if (mode === "deflate")
         opts.perMessageDeflate = true;
@@ -206,7 +210,18 @@ function server(portFile, mode) {
         opts.perMessageDeflate = false;
     const wss = new WebSocket.Server(opts);
     wss.on("connection", (ws) => {
-        ws.on("message", (data, isBinary) => ws.send(data, {binary: isBinary}));
+        ws.on("message", (data, isBinary) => {
+            if (!frag)
+                return ws.send(data, {binary: isBinary});
+            // A ping first, then the echo in three fragments (the middle one may be empty),
+            // a ping between the first two: control frames inside a fragmented message.
+            const a = data.length / 3 | 0, b = 2 * a;
+            ws.ping("p");
+            ws.send(data.subarray(0, a), {binary: isBinary, fin: false});
+            ws.ping("q");
+            ws.send(data.subarray(a, b), {binary: isBinary, fin: false});
+            ws.send(data.subarray(b), {binary: isBinary, fin: true});
+        });
         ws.on("error", (e) => console.error("ws_peer server: " + e.message));
     });
     wss.on("listening", () => {
