@@ -10,7 +10,9 @@ Usage: python3 tests/peers/run.py --build=build [--quick] [-k substring] [-v]
   through tests/peers/ws_peer.js: its client against wsecho, and its echo server against
   build/tests/wsclient_check (our client).
 - test_raw.py: Autobahn-style cases over a raw socket (each violation and its close code,
-  frames split at every byte).
+  frames split at every byte, the server's compressed frames inflated by Python's zlib).
+- test_prefork_ws.py: wsecho.so under build/tornado-prefork (two workers), and the drain that
+  closes open connections with 1001 on TERM.
 
 Each test has a watchdog (default 300 s, @peers.timeout(N)); @peers.slow tests (16 MiB
 messages, many connections) are skipped with --quick. The wsecho server is shared by the
