@@ -13,14 +13,19 @@ def scenario(name, mode):
     assert rc == 0, "ws client, %s (%s): exit %d: %s" % (name, mode, rc, out[-3000:])
 
 
+# ws compresses only messages of 1 KiB or more by default; the -t0, -nct and -bits modes
+# compress every message, with the parameters of RFC 7692 §7.1 asked for.
+DEFLATE_MODES = ("deflate", "deflate-t0", "deflate-nct", "deflate-bits", "plain")
+
+
 def test_ws_client_basic():
-    scenario("basic", "deflate")
-    scenario("basic", "plain")
+    for mode in DEFLATE_MODES:
+        scenario("basic", mode)
 
 
 def test_ws_client_fragmented():
-    scenario("fragmented", "deflate")
-    scenario("fragmented", "plain")
+    for mode in DEFLATE_MODES:
+        scenario("fragmented", mode)
 
 
 def test_ws_client_ping():
@@ -40,8 +45,8 @@ def test_ws_client_too_big():
 
 @peers.slow
 def test_ws_client_16mib():
-    scenario("big", "deflate")
-    scenario("big", "plain")
+    for mode in ("deflate", "deflate-nct", "plain"):
+        scenario("big", mode)
 
 
 @peers.slow

@@ -1,8 +1,8 @@
 // The npm `ws` package (v8, in build/node) as a peer of our WebSocket code (tests/peers).
 //
-//   node ws_peer.js client SCENARIO URL [deflate|plain]
+//   node ws_peer.js client SCENARIO URL [MODE]
 //       runs one scenario against an echo server (build/examples/wsecho) and exits 0, or
-//       prints what went wrong and exits 1.
+//       prints what went wrong and exits 1. MODE: the client's compression (clientDeflate).
 //   node ws_peer.js server PORT_FILE [plain|deflate|deflate-strict][-frag]
 //       an echo server (text as text, binary as binary, 32 MiB messages) on 127.0.0.1, port 0;
 //       writes the port to PORT_FILE once listening; runs until killed. deflate-strict asks
@@ -28,6 +28,7 @@ function fail(msg) {
 function open(url, deflate, opts = {}) {
     return new Promise((resolve, reject) => {
         const ws = new WebSocket(url, {perMessageDeflate: deflate, maxPayload: 64 << 20, ...opts});
+        ws.once("upgrade", (res) => { ws.answer = res.headers["sec-websocket-extensions"] || ""; });
         ws.once("open", () => resolve(ws));
         ws.once("error", reject);
         ws.once("unexpected-response", (req, res) => reject(new Error("status " + res.statusCode)));
@@ -92,11 +93,20 @@ const scenarios = {
     // Text, binary, empty and multi-byte messages, and the negotiated extension.
     async basic(url, deflate) {
         const ws = await open(url, deflate);
-        const ext = ws.extensions || "";
+        const ext = ws.answer; // the server's Sec-WebSocket-Extensions
         if (deflate && !ext.includes("permessage-deflate"))
             fail("permessage-deflate was not accepted (extensions: '" + ext + "')");
         if (!deflate && ext)
             fail("an extension was negotiated without an offer: " + ext);
+        const want = [];
+        if (deflate.serverNoContextTakeover)
+            want.push("server_no_context_takeover", "client_no_context_takeover");
+        if (deflate.serverMaxWindowBits)
+            want.push("server_max_window_bits=" + deflate.serverMaxWindowBits,
+                      "client_max_window_bits=" + deflate.clientMaxWindowBits);
+        for (const w of want)
+            if (!ext.includes(w))
+                fail("the answer '" + ext + "' lacks " + w);
         await echo(ws, "hello", false, "text");
         await echo(ws, "", false, "empty text");
         await echo(ws, Buffer.alloc(0), true, "empty binary");
@@ -230,13 +240,29 @@ function server(portFile, mode) {
     });
 }
 
+// The client's perMessageDeflate for a mode: plain (none), deflate (ws's defaults: messages
+// under 1 KiB go uncompressed), deflate-t0 (every message compressed), deflate-nct (no context
+// takeover both ways), deflate-bits (windows of 9 bits for the server, 8 for the client).
+function clientDeflate(mode) {
+    const modes = {
+        "plain": false,
+        "deflate": true,
+        "deflate-t0": {threshold: 0},
+        "deflate-nct": {threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true},
+        "deflate-bits": {threshold: 0, serverMaxWindowBits: 9, clientMaxWindowBits: 8},
+    };
+    if (!(mode in modes))
+        fail("unknown mode " + mode);
+    return modes[mode];
+}
+
 async function main() {
     const [role, a, b, c] = process.argv.slice(2);
     if (role === "server")
         return server(a, b || "deflate");
     if (role !== "client" || !scenarios[a] || !b)
-        fail("usage: ws_peer.js client SCENARIO URL [deflate|plain] | server PORT_FILE [MODE]");
-    await scenarios[a](b, c !== "plain");
+        fail("usage: ws_peer.js client SCENARIO URL [MODE] | server PORT_FILE [MODE]");
+    await scenarios[a](b, clientDeflate(c || "deflate"));
     process.exit(0);
 }
 
