@@ -10,7 +10,9 @@
  *           (64 KiB, 1, 7, 509 bytes: frames split anywhere)
  *   byte 1: bit 0 allow_unmasked, bit 1 on_message answers TP_AGAIN and resumes from the loop,
  *           bit 2 every message is echoed (through the deflater when negotiated), bit 3
- *           tp_ws_close after the first message
+ *           tp_ws_close after the first message, bit 4 on_message fails (TP_ERROR) from the
+ *           second message on, bit 5 on_ping starts the close handshake (1001) and on_pong
+ *           pings back
  *
  * Checks more than "no crash": on_close runs exactly once and the connection closes within
  * the deadline; every text message is valid UTF-8 and no message exceeds max_message_size;
@@ -27,6 +29,7 @@
 
 #include "core/buf.h"
 #include "core/escape.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
 #include "core/stream.h"
@@ -38,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct {
     tp_loop *loop;
     int peer;
-    bool client, hold, echo, close_first;
+    bool client, hold, echo, close_first, error_second, close_on_ping;
     size_t max;
     int closes, messages, pending;
     tp_buf out; /* what the tp_ws wrote */
@@ -77,12 +80,34 @@ static int on_message(tp_ws *ws, tp_slice m, bool binary, void *arg)
     if (F.close_first && F.messages == 0)
         tp_ws_close(ws, 1000, "bye");
     F.messages++;
+    if (F.error_second && F.messages >= 2)
+        return TP_ERROR;
     if (!F.hold)
         return TP_OK;
     tp_ws_ref(ws);
     F.pending++;
     tp_loop_add_callback(F.loop, resume, ws);
     return TP_AGAIN;
+}
+
+static void on_ping(tp_ws *ws, tp_slice data, void *arg)
+{
+    (void)arg;
+    assert(data.n <= TP_WS_MAX_CONTROL);
+    if (F.close_on_ping) {
+        int r = tp_ws_close(ws, 1001, "pinged");
+        assert(r == 0 || r == -EPIPE);
+    }
+}
+
+static void on_pong(tp_ws *ws, tp_slice data, void *arg)
+{
+    (void)arg;
+    assert(data.n <= TP_WS_MAX_CONTROL);
+    if (F.close_on_ping) {
+        int r = tp_ws_ping(ws, data.p, data.n);
+        assert(r == 0 || r == -EPIPE);
+    }
 }
 
 static void on_close(tp_ws *ws, int code, tp_slice reason, void *arg)
@@ -139,10 +164,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t a = data[0], b = data[1];
     memset(&F, 0, sizeof(F));
+    tp_log_set_level(TP_LOG_NONE); /* "on_message failed" is expected here */
     F.client = a & 1;
     F.hold = b & 2;
     F.echo = b & 4;
     F.close_first = b & 8;
+    F.error_second = b & 16;
+    F.close_on_ping = b & 32;
     tp_ws_opts o = {.is_client = F.client, .allow_unmasked = b & 1};
     o.max_message_size = F.max = (a & 8) ? 1000 : 1u << 20;
     if (a & 2) {
@@ -170,7 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tp_loop_add_fd(F.loop, sv[1], TP_READ, drain, NULL);
     tp_stream_opts so = {.read_chunk_size = chunks[a >> 6]};
     tp_stream *s = tp_stream_new(F.loop, sv[0], &so);
-    static const tp_ws_callbacks cb = {.on_message = on_message, .on_close = on_close};
+    static const tp_ws_callbacks cb = {
+        .on_message = on_message, .on_ping = on_ping, .on_pong = on_pong, .on_close = on_close};
     tp_ws *ws = tp_ws_new(s, &o, &cb, NULL);
     tp_ws_start(ws);
     if (tp_loop_run_sync(F.loop, nothing, NULL, 30) == -ETIMEDOUT) {
