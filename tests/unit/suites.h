@@ -26,5 +26,6 @@ Suite *gzip_suite(void);
 Suite *template_suite(void);
 Suite *handler_suite(void);
 Suite *etag_suite(void);
+Suite *pubsub_suite(void);
 
 #endif
