@@ -115,15 +115,16 @@ def test_every_worker_reaches_every_worker_4():
 
 
 def _order_kept(procs):
-    """200 messages of one publisher (100 in one request, 100 requests on one connection)
-    arrive in order at subscribers in every worker."""
+    """200 messages of one publisher (100 in one request, then 100 requests, all on one
+    keep-alive connection: one worker) arrive in order at subscribers in every worker. (Two
+    workers are two publishers: their messages may interleave in any order.)"""
     with server(app=APP, procs=procs) as s:
         ws = s.wait_workers(procs, gen=1)
         subs = subs_on_every_worker(s.port, "seq", pids_of(ws), n=200)
-        publish(s.port, "seq", b"a", count=100)
         c = connect(s.port)
+        publisher = publish(s.port, "seq", b"a", count=100, conn=c)
         for i in range(100):
-            publish(s.port, "seq", b"b-%d" % i, conn=c)
+            assert publish(s.port, "seq", b"b-%d" % i, conn=c) == publisher
         c.close()
         check_all_get(subs, [b"a-%d" % i for i in range(100)] + [b"b-%d" % i for i in range(100)])
 
