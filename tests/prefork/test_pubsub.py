@@ -191,6 +191,38 @@ def test_respawned_worker_rejoins():
         check_all_get(subs, [b"from-new"])
 
 
+@timeout(240)
+def test_stopped_worker_gets_drops_not_the_others():
+    """A worker that reads nothing (SIGSTOP) fills its 64 MiB queue in the master; what no
+    longer fits is dropped for it alone (logged with a count), and the other worker's
+    subscribers go on getting every message."""
+    with server(app=APP, procs=2) as s:
+        slow, fast = s.wait_workers(2, gen=1)
+        subs = subs_on_every_worker(s.port, "end", [slow.pid, fast.pid])
+        for x in subs:
+            if x.pid == slow.pid:
+                x.close()
+        subs = [x for x in subs if x.pid == fast.pid]
+        c = conn_on(s.port, fast.pid)
+        s.mark()
+        os.kill(slow.pid, signal.SIGSTOP)
+        try:
+            body = b"x" * (1 << 20)
+            for _ in range(80):  # 80 MiB: more than the stopped worker's queue holds
+                publish(s.port, "big", body, conn=c)
+            publish(s.port, "end", b"done", conn=c)
+            check_all_get(subs, [b"done"])
+            s.wait_log(r"pubsub: worker\[%d\] pid %d reads too slowly: \d+ message\(s\) "
+                       r"dropped for it" % (slow.slot, slow.pid), timeout=DEADLINE)
+        finally:
+            os.kill(slow.pid, signal.SIGCONT)
+            c.close()
+        # Once it reads again, it gets what came after.
+        subs = subs_on_every_worker(s.port, "again", [slow.pid, fast.pid])
+        publish(s.port, "again", b"back")
+        check_all_get(subs, [b"back"])
+
+
 def test_bad_pubsub_url_is_refused():
     from prefork import start_fails, app_path
     for url in ("http://127.0.0.1:6379", "redis://127.0.0.1", "redis://:1", "redis://h:99999"):
