@@ -251,6 +251,8 @@ static void send_close(tp_ws *ws, unsigned code, const char *reason, size_t n)
     send_frame(ws, TP_WS_OP_CLOSE, false, b, k, NULL, NULL);
 }
 
+static size_t on_data(tp_stream *s, tp_slice data, bool eof, void *arg);
+
 static void close_timeout(tp_loop *loop, void *arg)
 {
     (void)loop;
@@ -266,6 +268,8 @@ int tp_ws_close(tp_ws *ws, int code, const char *reason)
         return -EINVAL;
     if (!can_send(ws))
         return -EPIPE;
+    if (ws->state == WS_NEW) /* closing before the start (an async open): hear the answer */
+        tp_stream_set_data_handler(ws->s, on_data, ws);
     send_close(ws, (unsigned)code, reason, n);
     if (ws->got_close) { /* our answer: the handshake is complete */
         tp_stream_close_after_flush(ws->s, CLOSE_LINGER);
@@ -308,20 +312,22 @@ static void ping_tick(tp_loop *loop, void *arg)
     if (!can_send(ws))
         return;
     double now = tp_loop_time(loop);
-    if (ws->ping_waiting && !ws->pong_seen) {
-        tp_ws_close(ws, 0, "ping timed out");
-        return;
-    }
-    if (ws->ping_waiting) { /* answered: the next ping on the interval's grid */
+    if (ws->ping_waiting) {
         ws->ping_waiting = false;
-        tp_timer_start_at(loop, &ws->ping_timer, ws->ping_sent_at + ws->o.ping_interval);
+        if (!ws->pong_seen) {
+            tp_ws_close(ws, 0, "ping timed out");
+            return;
+        }
+        double next = ws->ping_sent_at + ws->o.ping_interval; /* on the interval's grid */
+        tp_timer_start_at(loop, &ws->ping_timer, next > now ? next : now);
         return;
     }
     ws->pong_seen = false;
-    ws->ping_waiting = true;
     ws->ping_sent_at = now;
     tp_ws_ping(ws, "", 0);
-    tp_timer_start_at(loop, &ws->ping_timer, now + ws->o.ping_timeout);
+    ws->ping_waiting = ws->o.ping_timeout > 0;
+    tp_timer_start_at(loop, &ws->ping_timer,
+                      now + (ws->ping_waiting ? ws->o.ping_timeout : ws->o.ping_interval));
 }
 
 /* ---- reading: control frames ---------------------------------------------------------------- */
@@ -587,8 +593,8 @@ tp_ws *tp_ws_new(tp_stream *s, const tp_ws_opts *o, const tp_ws_callbacks *cb, v
         ws->o.max_write_buffer = DEFAULT_MAX_WRITE;
     if (ws->o.close_timeout <= 0)
         ws->o.close_timeout = DEFAULT_CLOSE_WAIT;
-    if (ws->o.ping_timeout <= 0 || ws->o.ping_timeout > ws->o.ping_interval)
-        ws->o.ping_timeout = ws->o.ping_interval;
+    if (ws->o.ping_timeout == 0 || ws->o.ping_timeout > ws->o.ping_interval)
+        ws->o.ping_timeout = ws->o.ping_interval; /* < 0: pings without a deadline */
     tp_timer_init(&ws->close_timer, close_timeout, ws);
     tp_timer_init(&ws->ping_timer, ping_tick, ws);
     if (ws->o.deflate.enabled) {
