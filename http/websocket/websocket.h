@@ -55,7 +55,8 @@ typedef struct tp_ws_opts {
     size_t max_message_size;     /* 0: 10 MiB (Tornado's default); beyond it 1009 */
     size_t max_write_buffer;     /* 0: 64 MiB; writes past it fail with -ENOBUFS */
     double ping_interval;        /* seconds, 0: off */
-    double ping_timeout;         /* 0: the interval; capped to the interval */
+    double ping_timeout;         /* no pong within it closes ("ping timed out"); 0: the
+                                    interval; capped to the interval; < 0: no deadline */
     double close_timeout;        /* wait for the peer's Close (0: 5 s, as Tornado) */
     tp_ws_deflate_params deflate; /* negotiated parameters (enabled false: none) */
 } tp_ws_opts;
