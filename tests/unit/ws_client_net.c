@@ -84,7 +84,7 @@ static struct {
     /* the connect result */
     int done, error, status;
     char message[256], subprotocol[32], upgrade[32];
-    bool deflate;
+    bool deflate, server_no_takeover;
     /* the connection */
     char got[8][256];
     bool binary[8];
@@ -137,6 +137,7 @@ static void on_done(const tp_ws_connect_result *r, void *arg)
         return;
     }
     T.deflate = tp_ws_deflate(r->ws)->enabled;
+    T.server_no_takeover = tp_ws_deflate(r->ws)->server_no_context_takeover;
     if (T.send_count == 0)
         tp_ws_close(r->ws, TP_WS_NORMAL, NULL);
     for (int i = 0; i < T.send_count; i++) {
@@ -361,6 +362,19 @@ START_TEST(compression_negotiated)
 }
 END_TEST
 
+/* One parameter set, the others zero: they take the defaults. */
+START_TEST(compression_with_parameters)
+{
+    tp_ws_connect_opts o = {.compression = true, .deflate = {.server_no_context_takeover = true}};
+    T.send_count = 3;
+    connect_run("ws://127.0.0.1:%d/deflate", T.port, &o);
+    ck_assert_int_eq(T.error, 0);
+    ck_assert(T.deflate && T.server_no_takeover);
+    ck_assert_int_eq(T.msgs, 3);
+    ck_assert_str_eq(T.got[2], "message 2");
+}
+END_TEST
+
 START_TEST(compression_declined)
 {
     tp_ws_connect_opts o = {.compression = true};
@@ -434,8 +448,9 @@ static const char py_server[] =
     "        await asyncio.Future()\n"
     "asyncio.run(main())\n";
 
-/* Starts the server; returns its port (the child's pid in *pid). */
-static int py_start(pid_t *pid)
+/* Starts the server; returns its port. *pid is the child, *out the pipe of its stdout (kept
+ * open until the end: a closed pipe would break the server's print). */
+static int py_start(pid_t *pid, int *out)
 {
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
@@ -449,25 +464,31 @@ static int py_start(pid_t *pid)
         _exit(127);
     }
     close(p[1]);
+    *out = p[0];
     char line[32] = "";
+    size_t len = 0;
     struct pollfd pf = {.fd = p[0], .events = POLLIN};
-    ssize_t n = poll(&pf, 1, 10000) == 1 ? read(p[0], line, sizeof line - 1) : -1;
-    close(p[0]);
-    ck_assert_msg(n > 0, "python3 websockets server did not start (python3-websockets?)");
-    line[n] = 0;
+    while (!memchr(line, '\n', len) && len < sizeof line - 1 && poll(&pf, 1, 10000) == 1) {
+        ssize_t n = read(p[0], line + len, sizeof line - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    ck_assert_msg(memchr(line, '\n', len), "python3 websockets server did not start");
     return atoi(line);
 }
 
 START_TEST(python_websockets_peer)
 {
     pid_t pid;
-    int port = py_start(&pid);
+    int out, port = py_start(&pid, &out);
     static const char *const offer[] = {"y", NULL};
     tp_ws_connect_opts o = {.compression = true, .subprotocols = offer};
     T.send_count = 3;
     connect_run("ws://127.0.0.1:%d/", port, &o);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+    close(out);
     ck_assert_int_eq(T.error, 0);
     ck_assert(T.deflate);
     ck_assert_str_eq(T.subprotocol, "y");
@@ -490,6 +511,7 @@ void ws_client_add_net_tests(Suite *s)
     tcase_add_test(tc, forbidden_status);
     tcase_add_test(tc, not_found_status);
     tcase_add_test(tc, compression_negotiated);
+    tcase_add_test(tc, compression_with_parameters);
     tcase_add_test(tc, compression_declined);
     tcase_add_test(tc, connect_timeout);
     tcase_add_test(tc, connection_refused);
