@@ -232,8 +232,12 @@ $(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
 $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The WebSocket echo example, for the drain tests.
+$(BUILD)/tests/prefork/wsecho.so: $(BUILD)/examples/wsecho.so
+	@mkdir -p $(dir $@)
+	cp $< $@
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
-              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so)
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/wsecho.so
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.
