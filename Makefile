@@ -103,7 +103,8 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
 test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
-            $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile
+            $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile \
+            $(BUILD)/tools/ws-load
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
@@ -251,6 +252,11 @@ $(BUILD)/tornado-prefork: $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/libtp.a
 $(BUILD)/tools/tp_locale: $(BUILD)/obj/tools/tp_locale.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+# ws-load: the WebSocket load generator of tools/bench-ws.sh (libc and libcrypto only).
+$(BUILD)/tools/ws-load: $(BUILD)/obj/tools/ws_load.o $(BUILD)/obj/tools/ws_load_util.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lcrypto
 
 locale-test: $(BUILD)/tools/tp_locale
 	python3 tests/locale/run.py --build=$(BUILD)

@@ -28,5 +28,8 @@ Suite *handler_suite(void);
 Suite *etag_suite(void);
 Suite *ws_deflate_suite(void);
 Suite *websocket_suite(void);
+Suite *ws_client_suite(void);
+/* tests/unit/ws_client_net.c: the ws_client suite's connecting tests. */
+void ws_client_add_net_tests(Suite *s);
 
 #endif
