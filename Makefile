@@ -183,6 +183,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
 	$(MAKE) form-fuzz-replay
 	$(MAKE) template-fuzz-replay
+	$(MAKE) ws-inflate-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 install: all
@@ -233,8 +234,12 @@ $(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
 $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The WebSocket echo example, for the drain tests.
+$(BUILD)/tests/prefork/wsecho.so: $(BUILD)/examples/wsecho.so
+	@mkdir -p $(dir $@)
+	cp $< $@
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
-              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so)
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/wsecho.so
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.
@@ -277,6 +282,27 @@ form-fuzz-replay: $(FORM_FUZZ_BIN)
 	$(FORM_FUZZ_BIN) -runs=0 tests/fuzz/form_corpus
 
 .PHONY: form-fuzz form-fuzz-replay
+
+# libFuzzer target for permessage-deflate (http/websocket/deflate.c): `make ws-inflate-fuzz`
+# fuzzes for FUZZ_SECONDS and grows tests/fuzz/ws_inflate_corpus; `make ws-inflate-fuzz-replay`
+# replays it once.
+WS_INFLATE_FUZZ_BIN := build/fuzz/ws_inflate_fuzz
+WS_INFLATE_FUZZ_SRC := tests/fuzz/ws_inflate_fuzz.c http/websocket/deflate.c http/parser.c core/alloc.c \
+                       core/buf.c
+$(WS_INFLATE_FUZZ_BIN): $(WS_INFLATE_FUZZ_SRC) $(wildcard http/*.h http/websocket/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $(WS_INFLATE_FUZZ_SRC) -lz -lpthread -lm
+
+ws-inflate-fuzz: $(WS_INFLATE_FUZZ_BIN)
+	@mkdir -p tests/fuzz/ws_inflate_corpus-new
+	$(WS_INFLATE_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  tests/fuzz/ws_inflate_corpus-new tests/fuzz/ws_inflate_corpus
+
+ws-inflate-fuzz-replay: $(WS_INFLATE_FUZZ_BIN)
+	$(WS_INFLATE_FUZZ_BIN) -runs=0 tests/fuzz/ws_inflate_corpus
+
+.PHONY: ws-inflate-fuzz ws-inflate-fuzz-replay
 
 # examples/blog (issue 5): a small real app in several files, built like the single-file
 # examples as a program and as an app.so (`make blog`). Its static files are looked up in
