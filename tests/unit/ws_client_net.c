@@ -1,13 +1,19 @@
 /* The ws_client suite's tests that connect (see test_ws_client.c): tp_ws_connect against our
  * own WebSocketHandler server on the test's loop (echo, subprotocols, headers, 403,
  * compression), against a canned server on the same loop (a wrong accept key, a server that
- * accepts and never answers) and against a closed port. */
+ * accepts and never answers), against a closed port, and against Python's websockets
+ * (Debian's python3-websockets: an implementation that shares no code with ours). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -73,10 +79,12 @@ static struct {
     tp_loop *loop;
     tp_app *app;
     int port;
+    tp_arena arena;
+    tp_headers headers; /* custom request headers for a test to fill */
     /* the connect result */
     int done, error, status;
     char message[256], subprotocol[32], upgrade[32];
-    bool deflate;
+    bool deflate, server_no_takeover;
     /* the connection */
     char got[8][256];
     bool binary[8];
@@ -129,6 +137,7 @@ static void on_done(const tp_ws_connect_result *r, void *arg)
         return;
     }
     T.deflate = tp_ws_deflate(r->ws)->enabled;
+    T.server_no_takeover = tp_ws_deflate(r->ws)->server_no_context_takeover;
     if (T.send_count == 0)
         tp_ws_close(r->ws, TP_WS_NORMAL, NULL);
     for (int i = 0; i < T.send_count; i++) {
@@ -143,6 +152,8 @@ static void net_setup(void)
     memset(&T, 0, sizeof T);
     tp_log_set_access(false);
     T.loop = tp_loop_current();
+    tp_arena_init(&T.arena, 0);
+    tp_headers_init(&T.headers, &T.arena);
     T.app = tp_app_new();
     ck_assert_int_eq(tp_app_route(T.app, "/echo", &echo_ws.base, NULL), 0);
     ck_assert_int_eq(tp_app_route(T.app, "/deflate", &deflate_ws.base, NULL), 0);
@@ -154,6 +165,7 @@ static void net_setup(void)
 static void net_teardown(void)
 {
     tp_app_free(T.app);
+    tp_arena_destroy(&T.arena);
 }
 
 static void nothing(tp_loop *loop, void *arg)
@@ -306,16 +318,11 @@ END_TEST
 
 START_TEST(custom_headers_seen)
 {
-    tp_arena a;
-    tp_arena_init(&a, 0);
-    tp_headers h;
-    tp_headers_init(&h, &a);
-    tp_headers_add(&h, TP_SLICE_LIT("X-Test"), TP_SLICE_LIT("value 1"));
-    tp_headers_add(&h, TP_SLICE_LIT("Cookie"), TP_SLICE_LIT("session=abc"));
-    tp_ws_connect_opts o = {.headers = &h};
+    tp_headers_add(&T.headers, TP_SLICE_LIT("X-Test"), TP_SLICE_LIT("value 1"));
+    tp_headers_add(&T.headers, TP_SLICE_LIT("Cookie"), TP_SLICE_LIT("session=abc"));
+    tp_ws_connect_opts o = {.headers = &T.headers};
     T.send_count = 1; /* open()'s message */
     connect_run("ws://127.0.0.1:%d/headers", T.port, &o);
-    tp_arena_destroy(&a);
     ck_assert_int_eq(T.error, 0);
     ck_assert_str_eq(T.got[0], "value 1|session=abc");
 }
@@ -324,14 +331,9 @@ END_TEST
 /* check_origin's default refuses an Origin from another host: 403 before any upgrade. */
 START_TEST(forbidden_status)
 {
-    tp_arena a;
-    tp_arena_init(&a, 0);
-    tp_headers h;
-    tp_headers_init(&h, &a);
-    tp_headers_add(&h, TP_SLICE_LIT("Origin"), TP_SLICE_LIT("http://evil.example"));
-    tp_ws_connect_opts o = {.headers = &h};
+    tp_headers_add(&T.headers, TP_SLICE_LIT("Origin"), TP_SLICE_LIT("http://evil.example"));
+    tp_ws_connect_opts o = {.headers = &T.headers};
     connect_run("ws://127.0.0.1:%d/echo", T.port, &o);
-    tp_arena_destroy(&a);
     ck_assert_int_eq(T.error, -EPROTO);
     ck_assert_int_eq(T.status, 403);
     ck_assert_str_eq(T.message, "HTTP 403: Forbidden");
@@ -357,6 +359,19 @@ START_TEST(compression_negotiated)
     ck_assert_int_eq(T.msgs, 2);
     ck_assert_str_eq(T.got[0], "message 0");
     ck_assert_str_eq(T.got[1], "message 1");
+}
+END_TEST
+
+/* One parameter set, the others zero: they take the defaults. */
+START_TEST(compression_with_parameters)
+{
+    tp_ws_connect_opts o = {.compression = true, .deflate = {.server_no_context_takeover = true}};
+    T.send_count = 3;
+    connect_run("ws://127.0.0.1:%d/deflate", T.port, &o);
+    ck_assert_int_eq(T.error, 0);
+    ck_assert(T.deflate && T.server_no_takeover);
+    ck_assert_int_eq(T.msgs, 3);
+    ck_assert_str_eq(T.got[2], "message 2");
 }
 END_TEST
 
@@ -419,6 +434,71 @@ START_TEST(unoffered_subprotocol)
 }
 END_TEST
 
+/* ---- Python's websockets ------------------------------------------------------------------ */
+
+static const char py_server[] =
+    "import asyncio, websockets\n"
+    "async def echo(ws, path=None):\n"
+    "    async for m in ws:\n"
+    "        await ws.send(m)\n"
+    "async def main():\n"
+    "    async with websockets.serve(echo, '127.0.0.1', 0, compression='deflate',\n"
+    "                                subprotocols=['x', 'y']) as srv:\n"
+    "        print(srv.sockets[0].getsockname()[1], flush=True)\n"
+    "        await asyncio.Future()\n"
+    "asyncio.run(main())\n";
+
+/* Starts the server; returns its port. *pid is the child, *out the pipe of its stdout (kept
+ * open until the end: a closed pipe would break the server's print). */
+static int py_start(pid_t *pid, int *out)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    *pid = fork();
+    ck_assert_int_ge(*pid, 0);
+    if (*pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* gone with the test, even when an assert ends it */
+        dup2(p[1], 1);
+        close(p[0]);
+        execl("/usr/bin/python3", "python3", "-c", py_server, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    *out = p[0];
+    char line[32] = "";
+    size_t len = 0;
+    struct pollfd pf = {.fd = p[0], .events = POLLIN};
+    while (!memchr(line, '\n', len) && len < sizeof line - 1 && poll(&pf, 1, 10000) == 1) {
+        ssize_t n = read(p[0], line + len, sizeof line - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    ck_assert_msg(memchr(line, '\n', len), "python3 websockets server did not start");
+    return atoi(line);
+}
+
+START_TEST(python_websockets_peer)
+{
+    pid_t pid;
+    int out, port = py_start(&pid, &out);
+    static const char *const offer[] = {"y", NULL};
+    tp_ws_connect_opts o = {.compression = true, .subprotocols = offer};
+    T.send_count = 3;
+    connect_run("ws://127.0.0.1:%d/", port, &o);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    close(out);
+    ck_assert_int_eq(T.error, 0);
+    ck_assert(T.deflate);
+    ck_assert_str_eq(T.subprotocol, "y");
+    ck_assert_int_eq(T.msgs, 3);
+    ck_assert_str_eq(T.got[2], "message 2");
+    ck_assert(T.binary[1] && !T.binary[2]);
+    ck_assert_int_eq(T.close_code, TP_WS_NORMAL);
+}
+END_TEST
+
 void ws_client_add_net_tests(Suite *s)
 {
     TCase *tc = tcase_create("connect");
@@ -431,10 +511,12 @@ void ws_client_add_net_tests(Suite *s)
     tcase_add_test(tc, forbidden_status);
     tcase_add_test(tc, not_found_status);
     tcase_add_test(tc, compression_negotiated);
+    tcase_add_test(tc, compression_with_parameters);
     tcase_add_test(tc, compression_declined);
     tcase_add_test(tc, connect_timeout);
     tcase_add_test(tc, connection_refused);
     tcase_add_test(tc, bad_accept_key);
     tcase_add_test(tc, unoffered_subprotocol);
+    tcase_add_test(tc, python_websockets_peer);
     suite_add_tcase(s, tc);
 }
