@@ -788,6 +788,22 @@ void tp_http_finish(tp_request *req)
     conn_unref(c); /* the request's */
 }
 
+tp_stream *tp_http_upgrade(tp_request *req, int status, tp_slice reason, const tp_headers *headers)
+{
+    tp_http_conn *c = req->conn;
+    if (!c->stream || !writable(c) || xchg(req)->resp.head_written)
+        return NULL;
+    tp_buf b = {0};
+    int r = tp__frame_upgrade_head(status, reason, headers, &b);
+    if (r == 0)
+        r = tp_stream_write(c->stream, tp_buf_data(&b), b.len, NULL, NULL);
+    tp_buf_free(&b);
+    if (r < 0)
+        return NULL;
+    req->status = status;
+    return tp_http_detach(req);
+}
+
 tp_stream *tp_http_detach(tp_request *req)
 {
     tp_http_conn *c = req->conn;

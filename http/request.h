@@ -44,6 +44,12 @@ typedef struct tp_request {
  * response was started or the client is gone. */
 struct tp_stream;
 TP_API struct tp_stream *tp_http_detach(tp_request *req);
+/* The end of an Upgrade (a WebSocket's 101): writes the head (status, reason NULL-slice for
+ * the standard one, headers as given, Date when they lack it; nothing of the body framing)
+ * and detaches the stream as tp_http_detach does. NULL, with nothing written, if the
+ * response was started or the client is gone. */
+TP_API struct tp_stream *tp_http_upgrade(tp_request *req, int status, tp_slice reason,
+                                         const tp_headers *headers);
 
 /* Starts the response. Chunked framing is chosen when the request is HTTP/1.1, not HEAD, the
  * status allows a body and headers has no Content-Length. Date is added when headers lack

@@ -194,6 +194,21 @@ int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int 
     return 0;
 }
 
+int tp__frame_upgrade_head(int status, tp_slice reason, const tp_headers *headers, tp_buf *out)
+{
+    if (status < 100 || status > 999 || (reason.p && !tp_http_valid_header_value(reason)))
+        return -EINVAL;
+    status_line(out, status, reason);
+    tp_headers_write(headers, out);
+    if (!tp_headers_get(headers, TP_SLICE_LIT("Date")).p) {
+        PUT_LIT(out, "Date: ");
+        put(out, tp_http_date_now(), TP_HTTP_DATE_LEN);
+        PUT_LIT(out, "\r\n");
+    }
+    PUT_LIT(out, "\r\n");
+    return 0;
+}
+
 /* Output past the declared Content-Length would corrupt the framing of the next response. */
 int tp__frame_body(tp_framing *f, const tp_request *req, size_t n, char prefix[24],
                    size_t *prefix_len)

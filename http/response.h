@@ -39,6 +39,9 @@ int tp__frame_body(tp_framing *f, const tp_request *req, size_t n, char prefix[2
                    size_t *prefix_len);
 /* The bytes that end the body ("0\r\n\r\n" when chunked, else none) in *tail; logs and sets
  * f->close_after when a declared Content-Length was not reached. */
+/* Appends the head of an Upgrade response to out: status line, headers, Date when absent;
+ * no framing fields. -EINVAL for a bad status or reason. */
+int tp__frame_upgrade_head(int status, tp_slice reason, const tp_headers *headers, tp_buf *out);
 void tp__frame_end(tp_framing *f, const tp_request *req, tp_slice *tail);
 
 #endif

@@ -1,4 +1,5 @@
 /* tornado-prefork: the one header an app includes. */
+#include <errno.h>
 #ifndef TP_H
 #define TP_H
 
@@ -22,6 +23,9 @@
 #include "web/app_entry.h"
 #include "web/app_main.h"
 #include "web/handler.h"
+#include "web/websocket.h"
+#include "web/pubsub/pubsub.h"
+#include "http/websocket/websocket.h"
 #include "core/escape.h"
 #include "http/cookie.h"
 #include "web/signed_value.h"

@@ -84,6 +84,7 @@ _Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl,
         .score = score,
         .log_file = m->o->log_file,
         .drain_idle_grace = m->o->drain_idle_grace,
+        .websocket_drain_timeout = m->o->websocket_drain_timeout,
         .max_requests = max_requests(m),
         .pubsub_fd = pubsub,
         .pubsub_url = m->o->pubsub,
@@ -182,6 +183,14 @@ void tp__send(worker *w, int type, double value)
         send(w->ctl, &msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* A draining worker's time: shutdown_timeout, or longer when its WebSocket connections are
+ * kept for websocket_drain_timeout and then get WS_CLOSE_WAIT seconds to close cleanly. */
+double tp__drain_budget(const tp_prefork_opts *o)
+{
+    double ws = o->websocket_drain_timeout + TP_WS_CLOSE_WAIT;
+    return ws > o->shutdown_timeout ? ws : o->shutdown_timeout;
+}
+
 void tp__drain_worker(tp_master *m, worker *w)
 {
     if (w->state == W_DRAINING)
@@ -192,8 +201,9 @@ void tp__drain_worker(tp_master *m, worker *w)
         return;
     }
     w->state = W_DRAINING;
-    w->kill_at = tp_loop_time(m->loop) + m->o->shutdown_timeout + m->o->kill_grace;
-    tp__send(w, TP_CTL_DRAIN, m->o->shutdown_timeout);
+    double budget = tp__drain_budget(m->o);
+    w->kill_at = tp_loop_time(m->loop) + budget + m->o->kill_grace;
+    tp__send(w, TP_CTL_DRAIN, budget);
 }
 
 /* ---- start -------------------------------------------------------------------------------- */

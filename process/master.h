@@ -26,6 +26,8 @@ typedef struct tp_prefork_opts {
     int backlog;
     const char *pid_file, *port_file, *log_file;
     double worker_timeout, boot_timeout, shutdown_timeout, kill_grace, drain_idle_grace;
+    /* A draining worker keeps its WebSocket connections this long, then closes them (1001). */
+    double websocket_drain_timeout;
     unsigned long max_requests, max_requests_jitter;
     bool autoreload;
     const char *user, *group;
@@ -34,6 +36,9 @@ typedef struct tp_prefork_opts {
     int error_fd;         /* where a failed start is reported (the user's stderr) */
     tp_http_server_opts http;
 } tp_prefork_opts;
+
+/* Seconds a draining worker gives its WebSocket connections to answer the 1001 Close. */
+#define TP_WS_CLOSE_WAIT 5.0
 
 /* Runs the master until it stops; returns the process exit status (0 after a stop, 1 when the
  * first generation could not start: the reason is printed on stderr as "error: ..."). */

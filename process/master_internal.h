@@ -90,6 +90,8 @@ worker *tp__spawn(tp_master *m, int slot, unsigned gen);
 void tp__send(worker *w, int type, double value);
 /* Tells w to drain (SIGKILL if still booting); its exit is then expected. */
 void tp__drain_worker(tp_master *m, worker *w);
+/* The seconds a draining worker gets (the DRAIN message's value). */
+double tp__drain_budget(const tp_prefork_opts *o);
 /* Workers of generation gen (0: any) whose state bit (1 << state) is in state_mask. */
 size_t tp__count(const tp_master *m, unsigned gen, int state_mask);
 /* The snapshot path of generation gen (owned by m), or NULL. */

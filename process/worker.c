@@ -18,6 +18,7 @@
 #include "platform/proc.h"
 #include "web/app_entry.h"
 #include "web/pubsub/internal.h"
+#include "web/websocket.h"
 
 #define HEARTBEAT 0.5 /* seconds between scoreboard updates */
 /* Without a master (its death, or a TERM sent to the worker itself) nothing waits for this
@@ -35,6 +36,8 @@ typedef struct tp_worker {
     tp_score *score;
     bool draining, recycled;
     tp_timer deadline;
+    tp_timer ws_deadline; /* the WebSocket drain: then the open ones are closed (1001) */
+    double drain_started;
 } tp_worker;
 
 static void send_msg(const tp_worker *w, int type, const char *text)
@@ -79,18 +82,47 @@ _Noreturn static void leave(tp_worker *w, int status)
     _exit(status);
 }
 
+static void websockets_gone(tp_app *app, void *arg)
+{
+    (void)app;
+    tp_worker *w = arg;
+    tp_loop_stop(w->loop);
+}
+
+/* The WebSocket drain is over: the connections still open are closed with 1001. */
+static void websocket_drain_over(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_worker *w = arg;
+    tp_log_info("closing %zu WebSocket connections (1001 going away)",
+                tp_app_websocket_count(w->app));
+    tp_app_close_websockets(w->app, TP_WS_GOING_AWAY, "going away", websockets_gone, w);
+}
+
+/* HTTP is drained; WebSocket connections stay until they close or websocket_drain_timeout
+ * has passed since the drain began. */
 static void drained(tp_http_server *srv, void *arg)
 {
     (void)srv;
     tp_worker *w = arg;
-    tp_loop_stop(w->loop);
+    size_t n = tp_app_websocket_count(w->app);
+    if (n == 0) {
+        tp_loop_stop(w->loop);
+        return;
+    }
+    double until = w->drain_started + w->b->websocket_drain_timeout;
+    tp_log_info("waiting for %zu WebSocket connections to close (at most %.1fs)", n,
+                until - tp_loop_time(w->loop));
+    tp_app_close_websockets(w->app, 0, NULL, websockets_gone, w);
+    tp_timer_start_at(w->loop, &w->ws_deadline, until);
 }
 
 static void deadline_passed(tp_loop *loop, void *arg)
 {
     tp_worker *w = arg;
-    tp_log_warning("drain deadline passed with %zu connections open: closing them",
-                   tp_http_server_connections(w->srv));
+    tp_log_warning("drain deadline passed with %zu connections and %zu WebSocket connections "
+                   "open: closing them",
+                   tp_http_server_connections(w->srv), tp_app_websocket_count(w->app));
     tp_loop_stop(loop);
 }
 
@@ -99,6 +131,7 @@ static void start_drain(tp_worker *w, double seconds)
     if (w->draining)
         return;
     w->draining = true;
+    w->drain_started = tp_loop_time(w->loop);
     if (w->score)
         w->score->state = 3;
     tp_http_server_drain(w->srv, w->b->drain_idle_grace, drained, w);
@@ -263,6 +296,7 @@ static void start_pubsub(tp_worker *w)
 static void watch_master(tp_worker *w)
 {
     tp_timer_init(&w->deadline, deadline_passed, w);
+    tp_timer_init(&w->ws_deadline, websocket_drain_over, w);
     tp_loop_add_fd(w->loop, w->b->ctl_fd, TP_READ, on_ctl, w);
     tp_loop_add_signal(w->loop, SIGTERM, on_signal, w);
     tp_loop_add_signal(w->loop, SIGQUIT, on_signal, w);

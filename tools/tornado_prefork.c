@@ -26,7 +26,8 @@ typedef struct cli {
     const char *pid_file, *port_file, *log_file, *logging, *config, *user, *group, *pubsub;
     bool reuseport, autoreload, access_log, version;
     int backlog;
-    double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace;
+    double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace,
+        websocket_drain_timeout;
     size_t max_requests, max_requests_jitter;
 } cli;
 
@@ -50,6 +51,9 @@ static const tp_option cli_options[] = {
          "seconds without heartbeat before a worker is killed (0: off)", 0, 1e6),
     COPT(boot_timeout, TP_OPT_DOUBLE, "seconds for a worker to boot", 0.1, 1e6),
     COPT(shutdown_timeout, TP_OPT_DOUBLE, "seconds a draining worker gets to finish", 0, 1e6),
+    COPT(websocket_drain_timeout, TP_OPT_DOUBLE,
+         "seconds a draining worker keeps its WebSocket connections before closing them (1001)", 0,
+         1e6),
     COPT(drain_idle_grace, TP_OPT_DOUBLE, "seconds an idle keep-alive connection gets in a drain",
          0, 1e6),
     COPT(max_requests, TP_OPT_SIZE, "replace a worker after this many requests (0: never)", 0,
@@ -75,6 +79,7 @@ static const cli cli_defaults = {.procs = "auto",
                                  .boot_timeout = 30,
                                  .shutdown_timeout = 30,
                                  .drain_idle_grace = 2,
+                                 .websocket_drain_timeout = 30,
                                  .pid_file = "",
                                  .port_file = "",
                                  .log_file = "",
@@ -233,6 +238,7 @@ static int finish_options(prefork_cmd *cmd)
     cmd->opts.shutdown_timeout = cmd->values.shutdown_timeout;
     cmd->opts.kill_grace = 5;
     cmd->opts.drain_idle_grace = cmd->values.drain_idle_grace;
+    cmd->opts.websocket_drain_timeout = cmd->values.websocket_drain_timeout;
     cmd->opts.max_requests = cmd->values.max_requests;
     cmd->opts.max_requests_jitter = cmd->values.max_requests_jitter;
     cmd->opts.autoreload = cmd->values.autoreload;
@@ -304,7 +310,10 @@ static int command(prefork_cmd *cmd, const char *name, int argc, char **argv)
         return kill(pid, SIGHUP) < 0 ? 1 : 0;
     if (kill(pid, SIGTERM) < 0)
         return 1;
-    for (int waited = 0; waited < (int)(cmd->values.shutdown_timeout + 15) * 10; waited++) {
+    double budget = cmd->values.shutdown_timeout;
+    if (cmd->values.websocket_drain_timeout + TP_WS_CLOSE_WAIT > budget)
+        budget = cmd->values.websocket_drain_timeout + TP_WS_CLOSE_WAIT;
+    for (int waited = 0; waited < (int)(budget + 15) * 10; waited++) {
         if (kill(pid, 0) < 0)
             return 0;
         usleep(100000);

@@ -238,19 +238,25 @@ static void log_request(tp_handler *h)
                  ms);
 }
 
+/* A response without a body has no representation either (Tornado's
+ * _clear_representation_headers). */
+static void drop_representation(tp_handler *h)
+{
+    h->out_len = 0;
+    tp__handler_drop_file(h);
+    static const tp_slice gone[] = {TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("Content-Type"),
+                                    TP_SLICE_LIT("Content-Encoding"),
+                                    TP_SLICE_LIT("Content-Language")};
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+        tp_headers_remove(&h->headers, gone[i]);
+}
+
 /* Finishing without a flush sends the body with a Content-Length (no chunking). */
 static void set_length(tp_handler *h)
 {
     tp__handler_conditional(h);
     if (h->status == 204 || h->status == 304 || h->status < 200) {
-        h->out_len = 0;
-        tp__handler_drop_file(h);
-        /* no representation either (Tornado's _clear_representation_headers) */
-        static const tp_slice gone[] = {
-            TP_SLICE_LIT("Content-Length"), TP_SLICE_LIT("Content-Type"),
-            TP_SLICE_LIT("Content-Encoding"), TP_SLICE_LIT("Content-Language")};
-        for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
-            tp_headers_remove(&h->headers, gone[i]);
+        drop_representation(h);
         return;
     }
     if (tp_headers_get(&h->headers, TP_SLICE_LIT("Content-Length")).p)
@@ -262,6 +268,33 @@ static void set_length(tp_handler *h)
     while (v /= 10);
     tp_slice len = tp_arena_slice_dup(&h->req->arena, (tp_slice){p, (size_t)(digits + 24 - p)});
     tp_headers_append_ref(&h->headers, TP_SLICE_LIT("Content-Length"), len); /* absent: above */
+}
+
+/* What finish() does after the head went out: FINISHED, the access log line, on_finish. */
+static void finished(tp_handler *h, bool log)
+{
+    tp__handler_to(h, HANDLER_FINISHED);
+    if (h->cls->on_finish || (log && tp_log_access_enabled()))
+        h->finish_time = tp__monotonic(); /* only read there: no clock for the others */
+    if (log)
+        log_request(h);
+    if (h->cls->on_finish)
+        CALL(h, h->cls->on_finish(h));
+}
+
+struct tp_stream *tp__handler_upgrade(tp_handler *h)
+{
+    if (tp__handler_done(h) || h->flushed)
+        return NULL;
+    drop_representation(h);
+    h->flushed = true;
+    if (h->new_cookies.n)
+        add_cookies(h);
+    struct tp_stream *s = tp_http_upgrade(h->req, h->status, h->reason, &h->headers);
+    finished(h, true);
+    if (!s)
+        tp__handler_put(h); /* the request's reference: nothing takes it over */
+    return s;
 }
 
 int tp__handler_finish(tp_handler *h, bool log)
@@ -279,13 +312,7 @@ int tp__handler_finish(tp_handler *h, bool log)
         tp_http_write_body(h->req, h->out, h->out_len);
     send_file(h);
     h->out_len = 0;
-    tp__handler_to(h, HANDLER_FINISHED);
-    if (h->cls->on_finish || (log && tp_log_access_enabled()))
-        h->finish_time = tp__monotonic(); /* only read there: no clock for the others */
-    if (log)
-        log_request(h);
-    if (h->cls->on_finish)
-        CALL(h, h->cls->on_finish(h));
+    finished(h, log);
     tp__handler_put(h); /* the request's reference */
     return 0;
 }

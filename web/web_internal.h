@@ -34,7 +34,11 @@ struct tp_app {
     struct tp_locales *own_locales;        /* when settings.locales is NULL */
     struct tp_route_index *index;          /* route_index.c: literal-prefix trie */
     struct tp_static_files
-        *static_files; /* web/static/handler.c: static_path settings, hash cache */
+        *static_files;             /* web/static/handler.c: static_path settings, hash cache */
+    struct tp_ws_glue *websockets; /* websocket.c: open WebSocket connections */
+    size_t nwebsockets;
+    void (*websockets_gone)(tp_app *app, void *arg); /* tp_app_close_websockets's done */
+    void *websockets_gone_arg;
 };
 
 /* routes.c: the route for req (host rules first), its path arguments in *args; NULL if
@@ -142,6 +146,7 @@ struct tp_handler {
      * _new_cookie): tp_clear keeps them; added after the other headers when the head goes. */
     tp_headers new_cookies;
     const char *error_log_message; /* tp_http_error's message, for write_error */
+    struct tp_ws_glue *ws;         /* websocket.c: the upgraded connection, if any */
 };
 
 /* Moves h to state to, asserting that the step is one listed above (a table lookup and a
@@ -189,6 +194,13 @@ static inline void tp__handler_put(tp_handler *h)
     if (--h->refs == 0)
         tp__handler_release(h);
 }
+
+/* handler_output.c: the 101 of an Upgrade, sent as finish() sends a response (headers set,
+ * cookies; no representation headers), with its access log line and on_finish; then the
+ * stream, detached. The request's reference passes to the caller, who puts it when the
+ * upgraded connection ends. NULL when the head went out already or the client left (h is
+ * finished then, and the reference put). */
+struct tp_stream *tp__handler_upgrade(tp_handler *h);
 
 /* Calls into app code hold a reference, so a tp_finish inside defers the release. */
 #define CALL(h, expr)                                                                              \

@@ -10,7 +10,7 @@
  *         return tp_websocket_write_message(h, msg.p, msg.n, binary) ? TP_ERROR : TP_OK;
  *     }
  *     static const tp_websocket_class echo = {
- *         .base = TP_WEBSOCKET_BASE("EchoWebSocket"),
+ *         .base = {TP_WEBSOCKET_BASE("EchoWebSocket")},
  *         .on_message = echo_message,
  *     };
  *     tp_app_route(app, "/echo", &echo.base, NULL);
@@ -89,8 +89,8 @@ TP_API tp_ws *tp_websocket_conn(tp_handler *h);
 TP_API int tp_websocket_set_nodelay(tp_handler *h, bool on);
 /* The app's open WebSocket connections (a draining worker waits for them). */
 TP_API size_t tp_app_websocket_count(tp_app *app);
-/* Starts the close handshake on every open connection of app (1001 "going away" when a
- * drain times out); done(app, arg) runs from the loop once none is left. */
+/* Starts the close handshake on every open connection of app with code and reason (code 0:
+ * closes nothing, only waits); done(app, arg) runs from the loop once none is left. */
 TP_API void tp_app_close_websockets(tp_app *app, int code, const char *reason,
                                     void (*done)(tp_app *app, void *arg), void *arg);
 

@@ -25,11 +25,13 @@ typedef struct tp_ws_deflate_params {
 TP_API tp_ws_deflate_params tp_ws_deflate_defaults(void);
 
 /* Server side: reads the client's Sec-WebSocket-Extensions value (all offers, comma
- * separated) and takes the first permessage-deflate offer it can accept. On success fills
- * *out (level and mem_level from `ours`), appends the response extension value to resp
- * (the client's offer echoed, a valueless client_max_window_bits dropped, as Tornado) and
- * returns 0. -ENOENT when nothing is offered; -EINVAL when the offer has an unknown or bad
- * parameter (Tornado fails the handshake then). */
+ * separated) and takes the first permessage-deflate offer (only that one, as Tornado). On
+ * success fills *out (level and mem_level from `ours`; our server_* side may only get
+ * stricter from ours), appends the response extension value to resp (the client's offer
+ * echoed in sorted order, a valueless client_max_window_bits dropped, as Tornado) and
+ * returns 0. -ENOENT when nothing is offered or ours is disabled; -EINVAL when the offer has
+ * an unknown, repeated or bad parameter or the header is malformed (Tornado fails the
+ * handshake then). */
 TP_API int tp_ws_deflate_accept_offer(tp_slice header, const tp_ws_deflate_params *ours,
                                       tp_ws_deflate_params *out, tp_buf *resp);
 
@@ -48,19 +50,22 @@ TP_API int tp_ws_deflate_read_answer(tp_slice header, const tp_ws_deflate_params
 typedef struct tp_ws_deflater tp_ws_deflater;
 typedef struct tp_ws_inflater tp_ws_inflater;
 
-/* NULL only when zlib cannot allocate (then the connection fails with 1011). */
+/* Free with tp_ws_deflater_free. NULL for parameters zlib refuses (window bits outside 8..15,
+ * a bad level or mem_level: the connection then fails with 1011); out of memory aborts.
+ * Window bits 8 deflate with zlib's 9, whose distances stay within 256 bytes. */
 TP_API tp_ws_deflater *tp_ws_deflater_new(const tp_ws_deflate_params *p, bool is_client);
 TP_API void tp_ws_deflater_free(tp_ws_deflater *d);
 /* Appends the compressed message (SYNC_FLUSH, trailing 00 00 ff ff removed) to out. The
- * context is reset afterwards when our side has no_context_takeover. 0 or -ENOMEM. */
+ * context is reset afterwards when our side has no_context_takeover. 0 (out of memory aborts). */
 TP_API int tp_ws_deflate_message(tp_ws_deflater *d, tp_slice msg, tp_buf *out);
 
+/* Free with tp_ws_inflater_free. NULL for window bits outside 8..15. */
 TP_API tp_ws_inflater *tp_ws_inflater_new(const tp_ws_deflate_params *p, bool is_client);
 TP_API void tp_ws_inflater_free(tp_ws_inflater *in);
 /* Feeds one frame's payload of a compressed message; `fin` marks its last frame (the
  * 00 00 ff ff tail is added then). Appends the inflated bytes to out while out->len stays
  * at most `max`. 0; -EMSGSIZE as soon as the message would exceed max (nothing more is
- * inflated); -EINVAL for corrupt data. */
+ * inflated); -EINVAL for corrupt data. After an error the stream restarts empty. */
 TP_API int tp_ws_inflate_frame(tp_ws_inflater *in, tp_slice payload, bool fin, size_t max,
                                tp_buf *out);
 
