@@ -28,7 +28,7 @@ CFLAGS_ALL += -O2
 else
 CFLAGS_ALL += -O2 -DNDEBUG
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined
@@ -234,12 +234,17 @@ $(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
 $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The pubsub tests' app (tests/prefork/test_pubsub.py).
+$(BUILD)/tests/prefork/pubsub_app.so: tests/apps/pubsub_app.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
 # The WebSocket echo example, for the drain tests.
 $(BUILD)/tests/prefork/wsecho.so: $(BUILD)/examples/wsecho.so
 	@mkdir -p $(dir $@)
 	cp $< $@
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
-              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/wsecho.so
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/wsecho.so \
+              $(BUILD)/tests/prefork/pubsub_app.so
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.
@@ -282,6 +287,19 @@ form-fuzz-replay: $(FORM_FUZZ_BIN)
 	$(FORM_FUZZ_BIN) -runs=0 tests/fuzz/form_corpus
 
 .PHONY: form-fuzz form-fuzz-replay
+
+# bench-pubsub (docs/pubsub.md): the master relay (the real code) against a prototype of
+# direct worker-to-worker datagram sockets; `make bench-pubsub` runs both with 2 and 4 workers.
+$(BUILD)/tools/bench-pubsub: $(BUILD)/obj/tools/bench_pubsub.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+$(BUILD)/obj/tools/bench_pubsub.o: VISIBILITY := $(LIB_VISIBILITY)
+
+bench-pubsub: $(BUILD)/tools/bench-pubsub
+	for n in 2 4; do for mode in relay mesh; do $(BUILD)/tools/bench-pubsub $$mode $$n 50000 1024; \
+	  done; done
+
+.PHONY: bench-pubsub
 
 # libFuzzer target for permessage-deflate (http/websocket/deflate.c): `make ws-inflate-fuzz`
 # fuzzes for FUZZ_SECONDS and grows tests/fuzz/ws_inflate_corpus; `make ws-inflate-fuzz-replay`
