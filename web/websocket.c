@@ -365,7 +365,11 @@ void tp_websocket_open_done(tp_handler *h, int status)
     }
     tp_log_error("open of %s failed (%d): closing the connection",
                  h->cls->name ? h->cls->name : "WebSocketHandler", status);
-    tp_ws_abort(g->ws);
+    /* A Close (1011, as websocket.h says) rather than an abort: the 101 may still be in the
+     * stream's buffer, and an abort would drop it unsent. Reading starts for the peer's
+     * answering Close. */
+    tp_ws_close(g->ws, TP_WS_INTERNAL, NULL);
+    tp_ws_start(g->ws);
 }
 
 int tp_websocket_write_message(tp_handler *h, const void *p, size_t n, bool binary)
