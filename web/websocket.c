@@ -119,7 +119,9 @@ static void glue_close(tp_ws *ws, int code, tp_slice reason, void *arg)
     tp_handler *h = g->h;
     if (code != TP_WS_NO_STATUS && code != TP_WS_ABNORMAL) {
         g->close_code = code;
-        g->close_reason = tp_arena_strndup(&h->req->arena, reason.p, reason.n);
+        /* Tornado's close_reason stays None for a Close with a code and no reason */
+        if (reason.n)
+            g->close_reason = tp_arena_strndup(&h->req->arena, reason.p, reason.n);
     }
     g->ws = NULL;
     unlink_glue(h->app, g);
