@@ -245,7 +245,8 @@ static void send_close(tp_ws *ws, unsigned code, const char *reason, size_t n)
     if (code) {
         b[0] = (uint8_t)(code >> 8);
         b[1] = (uint8_t)code;
-        memcpy(b + 2, reason, n);
+        if (n) /* reason may be NULL: tp_ws_close(ws, 1001, NULL) */
+            memcpy(b + 2, reason, n);
         k = 2 + n;
     }
     ws->sent_close = true;
