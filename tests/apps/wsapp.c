@@ -190,6 +190,19 @@ static const tp_websocket_class redirect = {
     .base = {TP_WEBSOCKET_BASE("RedirectHandler"), .prepare = redirect_prepare},
 };
 
+/* AsyncPrepareHandler: Tornado's awaits in prepare, then upgrades. Our prepare must finish
+ * synchronously (web/handler.h): TP_AGAIN answers 500, which the tests pin down. */
+static int async_prepare(tp_handler *h)
+{
+    (void)h;
+    return TP_AGAIN;
+}
+
+static const tp_websocket_class async_prepare_cls = {
+    .base = {TP_WEBSOCKET_BASE("AsyncPrepareHandler"), .prepare = async_prepare},
+    .on_message = echo_message,
+};
+
 /* ---- CloseReasonHandler, PathArgsHandler ------------------------------------------------------
  */
 
@@ -489,6 +502,7 @@ static int wsapp_init(tp_app *app)
         {.pattern = "/header_echo", .cls = &header_echo.base},
         {.pattern = "/non_ws", .cls = &non_ws},
         {.pattern = "/redirect", .cls = &redirect.base},
+        {.pattern = "/async_prepare", .cls = &async_prepare_cls.base},
         {.pattern = "/close_reason", .cls = &close_reason.base},
         {.pattern = "/close_after/(\\d+)", .cls = &close_after.base},
         {.pattern = "/path_args/(.*)", .cls = &path_args.base},

@@ -143,6 +143,15 @@ def test_redirect_in_prepare():
             assert c.status == 302 and c.header("Location") == "/doesnotexist", c.headers
 
 
+def test_async_prepare_unsupported_500():
+    # Tornado's AsyncPrepareHandler awaits in prepare; ours must finish synchronously, and a
+    # prepare returning TP_AGAIN is a 500, not an upgrade.
+    with wsapp() as port:
+        with WS(port, "/async_prepare") as c:
+            assert c.status == 500 and c.header("Upgrade") is None, (c.status, c.headers)
+        still_serving(port)
+
+
 def test_header_echo_in_101():
     # HeaderEchoHandler: headers set in prepare and set_default_headers are in the 101.
     with wsapp() as port:

@@ -7,7 +7,6 @@ import random
 import zlib
 
 from harness import server, slow, timeout
-from testrun import wait_until
 from ws_client import (OP_BINARY, OP_CONT, OP_TEXT, WS, Deflate, fd_count, frame,
                        server_pid, still_serving, wait_fds, websockets_run)
 

@@ -7,7 +7,7 @@ import contextlib
 import struct
 import time
 
-from harness import server, slow, timeout
+from harness import server, timeout
 from testrun import wait_until
 from ws_client import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WS,
                        close_payload, fd_count, frame, server_pid, still_serving, wait_fds)
@@ -391,7 +391,7 @@ def test_periodic_ping_unanswered_closes():
 # ---- large messages ----------------------------------------------------------------------
 
 
-@slow
+@timeout(300)
 def test_16mib_message_raw():
     # 16 MiB in one frame to wsapp's /echo (its max is 16 MiB), and one byte more refused.
     with wsapp() as port:
