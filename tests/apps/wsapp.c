@@ -470,6 +470,17 @@ static tp_app *make_pinging(void)
     return tp_app_route(a, "/pinging/echo", &pinger.base, NULL) < 0 ? NULL : a;
 }
 
+/* /pingcap/: a ping timeout of 60 s with an interval of 0.5 s: the timeout is capped to the
+ * interval (Tornado's ping_timeout property). */
+static tp_app *make_pingcap(void)
+{
+    tp_app *a = tp_app_new();
+    tp_app_settings *st = tp_app_settings_of(a);
+    st->websocket_ping_interval = 0.5;
+    st->websocket_ping_timeout = 60;
+    return tp_app_route(a, "/pingcap/echo", &echo.base, NULL) < 0 ? NULL : a;
+}
+
 /* /small/: messages of at most 1024 bytes (Tornado's MaxMessageSizeTest). */
 static tp_app *make_small(void)
 {
@@ -483,8 +494,10 @@ static tp_app *make_small(void)
 
 static int wsapp_init(tp_app *app)
 {
-    static tp_app *pinging, *small;
+    static tp_app *pinging, *pingcap, *small;
     if (!pinging && !(pinging = make_pinging()))
+        return -1;
+    if (!pingcap && !(pingcap = make_pingcap()))
         return -1;
     if (!small && !(small = make_small()))
         return -1;
@@ -516,6 +529,7 @@ static int wsapp_init(tp_app *app)
         {.pattern = "/compress_no_takeover", .cls = &compress_nt.base},
         {.pattern = "/limited_origin", .cls = &limited_origin.base},
         {.pattern = "/pinging/.*", .cls = &tp_fallback_handler, .data = pinging},
+        {.pattern = "/pingcap/.*", .cls = &tp_fallback_handler, .data = pingcap},
         {.pattern = "/small/.*", .cls = &tp_fallback_handler, .data = small},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)

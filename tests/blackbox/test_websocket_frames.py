@@ -388,6 +388,21 @@ def test_periodic_ping_unanswered_closes():
             c.expect_eof()
 
 
+@timeout(120)
+def test_ping_timeout_capped_to_interval():
+    # websocket_ping_timeout 60 s with a 0.5 s interval: the timeout is the interval, so an
+    # unanswered ping closes the connection long before 60 s.
+    with wsapp() as port:
+        with abuse(port, "/pingcap/echo") as c:
+            t0 = time.monotonic()
+            msg = c.recv_message(timeout=50, pong=False)
+            dt = time.monotonic() - t0
+            assert msg == ("close", 1000, "ping timed out"), msg
+            assert dt < 50, "closed after %.1f s: the 60 s timeout was not capped" % dt
+            c.send_frame(OP_CLOSE, close_payload(1000))
+            c.expect_eof()
+
+
 # ---- large messages ----------------------------------------------------------------------
 
 
