@@ -57,6 +57,7 @@ struct tp_ws {
     tp_ws_opts o;
     uint8_t state; /* enum ws_state */
     bool sent_close, got_close, held, stopped, pong_seen;
+    bool reading; /* tp_ws_start installed the data handler */
     unsigned refs;
     tp_ws_frame f;  /* the frame being read, when in_frame */
     uint64_t f_got; /* its payload bytes read so far */
@@ -613,13 +614,18 @@ tp_ws *tp_ws_new(tp_stream *s, const tp_ws_opts *o, const tp_ws_callbacks *cb, v
     return ws;
 }
 
+/* A Close sent before the start (close() in an open callback) leaves the connection CLOSING:
+ * reading starts all the same, or the peer's answering Close would never be read and the
+ * close timeout would abort a handshake the peer completed. */
 void tp_ws_start(tp_ws *ws)
 {
-    if (ws->state != WS_NEW || ws->stopped)
+    if (ws->reading || ws->stopped || !ws->s || ws->state == WS_CLOSED)
         return;
-    set_state(ws, WS_OPEN);
+    ws->reading = true;
+    if (ws->state == WS_NEW)
+        set_state(ws, WS_OPEN);
     tp_stream_set_data_handler(ws->s, on_data, ws);
-    if (ws->o.ping_interval > 0)
+    if (ws->o.ping_interval > 0 && ws->state == WS_OPEN)
         tp_timer_start_at(ws->loop, &ws->ping_timer, tp_loop_time(ws->loop) + ws->o.ping_interval);
 }
 
