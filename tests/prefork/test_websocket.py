@@ -4,7 +4,7 @@ reach the new generation meanwhile; a worker holding none exits at once."""
 import time
 
 import wsclient
-from prefork import alive, server, wait_gone
+from prefork import alive, connect, server, wait_gone
 
 
 def echo(ws, text):
@@ -49,3 +49,30 @@ def test_websocket_closed_by_client_ends_drain():
         a.close()
         left = wait_gone(old, 60)  # long before the 600 s drain timeout
         assert not left, "the old worker %r did not exit once its connection closed" % left
+
+
+def test_websocket_broadcast_reaches_every_worker():
+    """Subscribers on both workers get a message POSTed to one worker (wsecho's /sub and /pub,
+    relayed through the master)."""
+    with server("--access-log", app="wsecho.so", procs=2) as s:
+        s.wait_workers(2, gen=1)
+        subs = []
+        deadline = time.monotonic() + 60
+        while True:  # until the log shows both workers holding a subscriber
+            subs.append(wsclient.WebSocket(s.port, "/sub"))
+            log = s.log()
+            if "worker[0] 101 GET /sub" in log and "worker[1] 101 GET /sub" in log:
+                break
+            assert time.monotonic() < deadline, "every subscriber landed on one worker"
+        for i in range(3):
+            with connect(s.port) as conn:
+                conn.request("POST", "/pub", body=("hello %d" % i).encode())
+                assert conn.read_response("POST").status == 204
+            for ws in subs:
+                assert ws.recv() == "hello %d" % i
+        chat = wsclient.WebSocket(s.port, "/chat")
+        chat.send("from a socket")
+        for ws in subs + [chat]:
+            assert ws.recv() == "from a socket"
+        for ws in subs + [chat]:
+            ws.close()
