@@ -28,7 +28,7 @@ CFLAGS_ALL += -O2
 else
 CFLAGS_ALL += -O2 -DNDEBUG
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined
@@ -49,7 +49,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello wsecho
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_APPS := testapp staticapp routesapp diffapp
+TEST_APPS := testapp staticapp routesapp diffapp wsapp
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \
@@ -197,6 +197,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(MAKE) form-fuzz-replay
 	$(MAKE) template-fuzz-replay
 	$(MAKE) ws-frame-fuzz-replay
+	$(MAKE) ws-inflate-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 install: all
@@ -247,8 +248,17 @@ $(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
 $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The pubsub tests' app (tests/prefork/test_pubsub.py).
+$(BUILD)/tests/prefork/pubsub_app.so: tests/apps/pubsub_app.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The WebSocket echo example, for the drain tests.
+$(BUILD)/tests/prefork/wsecho.so: $(BUILD)/examples/wsecho.so
+	@mkdir -p $(dir $@)
+	cp $< $@
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
-              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so)
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/wsecho.so \
+              $(BUILD)/tests/prefork/pubsub_app.so
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.
@@ -291,6 +301,40 @@ form-fuzz-replay: $(FORM_FUZZ_BIN)
 	$(FORM_FUZZ_BIN) -runs=0 tests/fuzz/form_corpus
 
 .PHONY: form-fuzz form-fuzz-replay
+
+# bench-pubsub (docs/pubsub.md): the master relay (the real code) against a prototype of
+# direct worker-to-worker datagram sockets; `make bench-pubsub` runs both with 2 and 4 workers.
+$(BUILD)/tools/bench-pubsub: $(BUILD)/obj/tools/bench_pubsub.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+$(BUILD)/obj/tools/bench_pubsub.o: VISIBILITY := $(LIB_VISIBILITY)
+
+bench-pubsub: $(BUILD)/tools/bench-pubsub
+	for n in 2 4; do for mode in relay mesh; do $(BUILD)/tools/bench-pubsub $$mode $$n 50000 1024; \
+	  done; done
+
+.PHONY: bench-pubsub
+
+# libFuzzer target for permessage-deflate (http/websocket/deflate.c): `make ws-inflate-fuzz`
+# fuzzes for FUZZ_SECONDS and grows tests/fuzz/ws_inflate_corpus; `make ws-inflate-fuzz-replay`
+# replays it once.
+WS_INFLATE_FUZZ_BIN := build/fuzz/ws_inflate_fuzz
+WS_INFLATE_FUZZ_SRC := tests/fuzz/ws_inflate_fuzz.c http/websocket/deflate.c http/parser.c core/alloc.c \
+                       core/buf.c
+$(WS_INFLATE_FUZZ_BIN): $(WS_INFLATE_FUZZ_SRC) $(wildcard http/*.h http/websocket/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $(WS_INFLATE_FUZZ_SRC) -lz -lpthread -lm
+
+ws-inflate-fuzz: $(WS_INFLATE_FUZZ_BIN)
+	@mkdir -p tests/fuzz/ws_inflate_corpus-new
+	$(WS_INFLATE_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  tests/fuzz/ws_inflate_corpus-new tests/fuzz/ws_inflate_corpus
+
+ws-inflate-fuzz-replay: $(WS_INFLATE_FUZZ_BIN)
+	$(WS_INFLATE_FUZZ_BIN) -runs=0 tests/fuzz/ws_inflate_corpus
+
+.PHONY: ws-inflate-fuzz ws-inflate-fuzz-replay
 
 # examples/blog (issue 5): a small real app in several files, built like the single-file
 # examples as a program and as an app.so (`make blog`). Its static files are looked up in

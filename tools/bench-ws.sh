@@ -11,6 +11,9 @@
 #   names: tp ws tornado (default: all three)
 #   tp:      our server; set TP_CMD to the command that starts it listening on
 #            127.0.0.1:9014 and echoing on /echo, e.g. TP_CMD='build/examples/wsecho --port=9014'
+#            or the prefork server with one worker (its CPU and memory are summed over the
+#            master and the workers): TP_CMD='build/tornado-prefork --procs=1 --port=9014
+#            --address=127.0.0.1 build/examples/wsecho.so'
 #   ws:      the npm `ws` package (tools/bench/ws_echo_node.js; `tools/deps.sh --node`)
 #   tornado: tools/bench/ws_echo_tornado.py on Debian's python3-tornado
 #   DEPTH=4 tools/bench-ws.sh ...   keeps 4 messages in flight per connection (default 1).

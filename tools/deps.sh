@@ -5,8 +5,8 @@
 # --node installs the npm packages of the WebSocket benchmarks (tools/bench-ws.sh: the `ws`
 # peer, playwright-core) into build/node (ignored by git), when missing.
 set -eu
-build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk"
+build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev"
+test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build
 node=0

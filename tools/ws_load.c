@@ -560,18 +560,6 @@ static void setup_conns(int n)
     g.nconn = n;
 }
 
-static void raise_nofile(void)
-{
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
-    if ((rlim_t)opt.conns + 64 > r.rlim_cur)
-        fprintf(stderr, "ws-load: warning: RLIMIT_NOFILE %llu is below --connections\n",
-                (unsigned long long)r.rlim_cur);
-}
-
 static double server_cpu(void)
 {
     return opt.npids ? proc_cpu_seconds(opt.pids, opt.npids) : 0;
@@ -644,22 +632,6 @@ static int run_idle(void)
     return open > 0 ? 0 : 1;
 }
 
-/* Writes one whole frame, waiting for room (the publisher's message). */
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-            usleep(100);
-            continue;
-        }
-        if (w < 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void publish(void)
 {
     struct conn *p = &g.c[opt.conns];
@@ -680,21 +652,6 @@ static void publish(void)
     if (p->state != ST_OPEN || write_all(p->fd, f, len) < 0)
         g.pub_failed++;
     free(msg), free(f);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double quantile(double *v, int n, double q)
-{
-    if (n == 0)
-        return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    int i = (int)(q * n + 0.999999) - 1;
-    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
 static bool round_done(void)
@@ -809,7 +766,7 @@ int main(int argc, char **argv)
 {
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
-    raise_nofile();
+    raise_nofile(opt.conns);
     if ((g.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
         die("epoll_create1 failed");
     setup_conns(opt.conns + 1);

@@ -40,5 +40,11 @@ uint64_t h_quantile(const uint64_t *hist, double q);
 double proc_cpu_seconds(const pid_t *pids, int n);
 /* VmRSS in KiB summed over pids and their descendants. */
 long proc_rss_kb(const pid_t *pids, int n);
+/* Writes all n bytes to a non-blocking fd, waiting (100 µs sleeps) while it is full. 0 or -1. */
+int write_all(int fd, const uint8_t *p, size_t n);
+/* The value at quantile q (0..1) of v[0..n) (sorts v); 0 when n is 0. */
+double quantile(double *v, int n, double q);
+/* Raises RLIMIT_NOFILE to the hard limit; warns when that is below conns + 64. */
+void raise_nofile(int conns);
 
 #endif

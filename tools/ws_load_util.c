@@ -1,12 +1,14 @@
 /* ws-load's helpers (see tools/ws_load.h): URLs, frames, handshake fields, the latency
  * histogram and the /proc readers. */
 #include <dirent.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -225,4 +227,46 @@ const char *find_header(const char *head, const char *name, size_t *len)
         return p;
     }
     return NULL;
+}
+
+int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            usleep(100);
+            continue;
+        }
+        if (w < 0)
+            return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double quantile(double *v, int n, double q)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int i = (int)(q * n + 0.999999) - 1;
+    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+void raise_nofile(int conns)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
+    if ((rlim_t)conns + 64 > r.rlim_cur)
+        fprintf(stderr, "ws-load: warning: RLIMIT_NOFILE %llu is below --connections\n",
+                (unsigned long long)r.rlim_cur);
 }

@@ -391,6 +391,8 @@ int tp_set_status(tp_handler *h, int status, const char *reason)
 {
     if (status < 100 || status > 999)
         return -EINVAL;
+    if (h->ws) /* Tornado's _detach_stream makes set_status raise, as the other HTTP calls */
+        return -EPERM;
     h->status = status;
     /* Reason phrases reach the status line and the error page. */
     if (reason && !valid_reason(reason))

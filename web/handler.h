@@ -163,7 +163,8 @@ TP_API int tp_render(tp_handler *h, const char *name, json_t *kwargs);
 
 /* Sets the status; reason NULL means the standard phrase ("Unknown" for unknown codes). A
  * reason Tornado 6.5 refuses (empty, not UTF-8, '<', a control character but HTAB, DEL, a
- * character above U+00FF) becomes "Unknown". 0, or -EINVAL for a code outside 100..999. */
+ * character above U+00FF) becomes "Unknown". 0, or -EINVAL for a code outside 100..999,
+ * -EPERM after a WebSocket upgrade. */
 TP_API int tp_set_status(tp_handler *h, int status, const char *reason);
 TP_API int tp_get_status(tp_handler *h);
 /* Sets, adds or removes a response header. Set replaces in place (the name keeps its place),

@@ -287,6 +287,7 @@ struct tp_stream *tp__handler_upgrade(tp_handler *h)
     if (tp__handler_done(h) || h->flushed)
         return NULL;
     drop_representation(h);
+    transform_first(h, true); /* Tornado's finish() runs the transforms: gzip's Vary */
     h->flushed = true;
     if (h->new_cookies.n)
         add_cookies(h);

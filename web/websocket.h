@@ -37,8 +37,9 @@ typedef struct tp_websocket_class {
     /* Tornado's check_origin(origin): true to accept. NULL: the Origin's host[:port],
      * lowercased, must equal the Host header. Requests without Origin are always allowed. */
     bool (*check_origin)(tp_handler *h, tp_slice origin);
-    /* select_subprotocol(subprotocols), called once when the client offered some: one of
-     * offered (returned as is), or NULL for none. */
+    /* select_subprotocol(subprotocols), called once per handshake (n is 0 when the client
+     * offered none, as Tornado since 5.1): one of offered (returned as is), or NULL for none;
+     * anything else answers 500. */
     const char *(*select_subprotocol)(tp_handler *h, const tp_slice *offered, size_t n);
     /* get_compression_options(): true and *out filled (start from tp_ws_deflate_defaults)
      * to accept permessage-deflate when offered. NULL or false: no compression. */

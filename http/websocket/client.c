@@ -259,17 +259,28 @@ static int make_key(char key[25])
     return 0;
 }
 
+/* What we offer: p with each zero field taken from Tornado's defaults (so a zeroed struct is
+ * the defaults, and setting one flag keeps the rest). */
+static tp_ws_deflate_params deflate_want(const tp_ws_deflate_params *p)
+{
+    tp_ws_deflate_params d = tp_ws_deflate_defaults(), w = *p;
+    w.enabled = true;
+    w.server_max_window_bits =
+        w.server_max_window_bits ? w.server_max_window_bits : d.server_max_window_bits;
+    w.client_max_window_bits =
+        w.client_max_window_bits ? w.client_max_window_bits : d.client_max_window_bits;
+    w.compression_level = w.compression_level ? w.compression_level : d.compression_level;
+    w.mem_level = w.mem_level ? w.mem_level : d.mem_level;
+    return w;
+}
+
 static void copy_opts(struct ws_connect *c, const tp_ws_connect_opts *o)
 {
-    static const tp_ws_deflate_params zero;
     c->timeout = o->connect_timeout > 0 ? o->connect_timeout : 20;
     c->ws = o->ws;
     c->compression = o->compression;
-    if (o->compression) {
-        bool given = memcmp(&o->deflate, &zero, sizeof zero) != 0;
-        c->want = given ? o->deflate : tp_ws_deflate_defaults();
-        c->want.enabled = true;
-    }
+    if (o->compression)
+        c->want = deflate_want(&o->deflate);
     size_t n = 0;
     while (o->subprotocols && o->subprotocols[n])
         n++;

@@ -887,6 +887,68 @@ static const tp_handler_class senderror_write_cls = {
 static tp_redirect_opts redirect_target = {.url = "/target/{1}/{0}"};
 static tp_redirect_opts redirect_temp = {.url = "/t?x={0}", .temporary = true};
 static tp_error_opts gone = {.status = 410};
+/* ---- WebSocket: twin.py's WsEcho, WsPlain, WsBadProto, WsHeaders ---- */
+
+static int ws_echo_message(tp_handler *h, tp_slice msg, bool binary)
+{
+    int r = tp_websocket_write_message(h, msg.p, msg.n, binary);
+    return r == 0 || r == -EPIPE ? TP_OK : TP_ERROR;
+}
+
+static const char *ws_pick(tp_handler *h, const tp_slice *offered, size_t n)
+{
+    (void)h;
+    static const char *const ours[] = {"chat", "superchat"};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < n; i++)
+            if (tp_slice_eq(offered[i], tp_slice_cstr(ours[k])))
+                return ours[k];
+    return NULL;
+}
+
+static bool ws_compression(tp_handler *h, tp_ws_deflate_params *p)
+{
+    (void)h, (void)p; /* get_compression_options() returning {}: Tornado's defaults */
+    return true;
+}
+
+static const char *ws_pick_unoffered(tp_handler *h, const tp_slice *offered, size_t n)
+{
+    (void)h, (void)offered, (void)n;
+    return "notoffered";
+}
+
+static void ws_default_headers(tp_handler *h)
+{
+    tp_set_header(h, "X-Default", "d");
+}
+
+static int ws_headers_prepare(tp_handler *h)
+{
+    tp_set_header(h, "X-Prepared", "p");
+    tp_set_header(h, "Content-Type", "text/plain");
+    return TP_OK;
+}
+
+static const tp_websocket_class ws_echo_cls = {
+    .base = {TP_WEBSOCKET_BASE("WsEcho")},
+    .select_subprotocol = ws_pick,
+    .get_compression_options = ws_compression,
+    .on_message = ws_echo_message,
+};
+static const tp_websocket_class ws_plain_cls = {
+    .base = {TP_WEBSOCKET_BASE("WsPlain")},
+    .on_message = ws_echo_message,
+};
+static const tp_websocket_class ws_badproto_cls = {
+    .base = {TP_WEBSOCKET_BASE("WsBadProto")},
+    .select_subprotocol = ws_pick_unoffered,
+};
+static const tp_websocket_class ws_headers_cls = {
+    .base = {TP_WEBSOCKET_BASE("WsHeaders"), .prepare = ws_headers_prepare,
+             .set_default_headers = ws_default_headers},
+};
+
 static tp_redirect_opts redirect_fragment = {.url = "/t?x={0}&y=#frag", .temporary = true};
 static tp_redirect_opts redirect_absolute = {.url = "http://other.test/t/{0}", .temporary = true};
 static tp_app *inner_app;
@@ -936,6 +998,10 @@ static int diffapp_init(tp_app *app)
         {"/httperror", &httperror_cls, NULL, NULL, NULL},
         {"/rf/(.*)", &tp_redirect_handler, &redirect_fragment, NULL, NULL},
         {"/ra/(.*)", &tp_redirect_handler, &redirect_absolute, NULL, NULL},
+        {"/ws", &ws_echo_cls.base, NULL, NULL, NULL},
+        {"/ws_plain", &ws_plain_cls.base, NULL, NULL, NULL},
+        {"/ws_badproto", &ws_badproto_cls.base, NULL, NULL, NULL},
+        {"/ws_headers", &ws_headers_cls.base, NULL, NULL, NULL},
     };
     const char *root = getenv("TP_DIFF_STATIC");
     if (!root || !*root)

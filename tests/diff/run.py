@@ -71,6 +71,13 @@ ALLOWED = {
     # an absolute-form target is routed by its path (RFC 9112 §3.2.2);
     # Tornado routes the whole URL as a path: 404.
     "absolute-form-target": "absolute-form target routed by its path (Tornado: 404)",
+    # Tornado's _parse_header drops valueless parameters, so its permessage-deflate never
+    # sees server_/client_no_context_takeover (answered without them, context kept) nor a
+    # valueless unknown parameter (accepted); we read them as RFC 7692 says.
+    "ws-deflate-snct": "valueless permessage-deflate parameters honoured (RFC 7692)",
+    "ws-deflate-cnct": "valueless permessage-deflate parameters honoured (RFC 7692)",
+    "ws-deflate-all": "valueless permessage-deflate parameters honoured (RFC 7692)",
+    "ws-deflate-bad-param": "valueless permessage-deflate parameters honoured (RFC 7692)",
 }
 
 # Tornado's 500 page as normalise() writes it.
@@ -1038,6 +1045,72 @@ def cases():
                         ("ctl-1f", "a\x1fb"), ("cr", "a\rb"), ("lf", "a\nb"), ("latin1-byte", b"a\xe9b"), ("utf8", "\u00e9\u4e2d"),
                         ("empty", ""), ("inner-space", "a  b"), ("high-bytes", b"\x80\xff")):
         get("hval-%s" % name, "/hval?v=" + hexa(value))
+
+    # WebSocket handshakes (tornado.websocket). A 101 is compared by its status line and
+    # headers (read_response stops at a 1xx head), then the connection is closed. Frames are
+    # not compared here: tests/blackbox/test_websocket*.py check them. On purpose we differ
+    # from Tornado on unmasked client frames (RFC 6455 §5.1: we close with 1002, Tornado
+    # accepts them): test_websocket_frames.test_unmasked_client_frame_1002.
+    ws_ok = ["Upgrade: websocket", "Connection: Upgrade",
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+
+    def ws(name, path="/ws", drop=(), extra=()):
+        hs = [h for h in ws_ok if h.split(":")[0] not in drop] + list(extra)
+        get("ws-" + name, path, *hs)
+
+    ws("101")
+    ws("101-plain", "/ws_plain")
+    ws("101-headers", "/ws_headers", extra=["X-Test: 1"])
+    for v in ("7", "8"):
+        ws("101-version-" + v, drop=["Sec-WebSocket-Version"],
+           extra=["Sec-WebSocket-Version: " + v])
+    ws("101-upgrade-case", drop=["Upgrade"], extra=["Upgrade: WebSocket"])
+    ws("101-connection-list", drop=["Connection"], extra=["Connection: keep-alive, Upgrade"])
+    for name, up in (("missing", None), ("h2c", "h2c"), ("empty", "")):
+        ws("upgrade-400-" + name, drop=["Upgrade"],
+           extra=[] if up is None else ["Upgrade: " + up])
+    for name, conn in (("missing", None), ("keep-alive", "keep-alive"), ("upgrades", "upgrades")):
+        ws("connection-400-" + name, drop=["Connection"],
+           extra=[] if conn is None else ["Connection: " + conn])
+    for name, origin in (("same", "http://diff.test"), ("same-path", "http://diff.test/x?y"),
+                         ("same-upper", "HTTP://DIFF.TEST"), ("other", "http://other.test"),
+                         ("subdomain", "http://sub.diff.test"), ("port", "http://diff.test:81"),
+                         ("no-scheme", "diff.test"), ("null", "null")):
+        ws("origin-" + name, extra=["Origin: " + origin])
+    ws("origin-legacy-header", extra=["Sec-WebSocket-Origin: http://other.test"])
+    ws("origin-before-version", drop=["Sec-WebSocket-Version"],
+       extra=["Origin: http://other.test", "Sec-WebSocket-Version: 99"])
+    for v in ("12", "14", "0"):
+        ws("version-426-" + v, drop=["Sec-WebSocket-Version"],
+           extra=["Sec-WebSocket-Version: " + v])
+    ws("version-426-missing", drop=["Sec-WebSocket-Version"])
+    ws("version-before-key", drop=["Sec-WebSocket-Version", "Sec-WebSocket-Key"])
+    ws("key-400-missing", drop=["Sec-WebSocket-Key"])
+    ws("key-400-empty", drop=["Sec-WebSocket-Key"], extra=["Sec-WebSocket-Key: "])
+    add("ws-post-405", request("POST", "/ws", ws_ok, body=""))
+    add("ws-head-405", request("HEAD", "/ws", ws_ok))
+    for name, protos in (("chat", "chat"), ("second", "x, superchat, chat"),
+                         ("none", "x, y"), ("spaces", " superchat ,x")):
+        ws("subprotocol-" + name, extra=["Sec-WebSocket-Protocol: " + protos])
+    ws("subprotocol-plain", "/ws_plain", extra=["Sec-WebSocket-Protocol: chat"])
+    ws("subprotocol-unoffered-500", "/ws_badproto", extra=["Sec-WebSocket-Protocol: a, b"])
+    pmd = "permessage-deflate"
+    for name, offer in (("plain", pmd), ("cmwb", pmd + "; client_max_window_bits"),
+                        ("cmwb-10", pmd + "; client_max_window_bits=10"),
+                        ("smwb-9", pmd + "; server_max_window_bits=9"),
+                        ("both-bits", pmd + "; server_max_window_bits=12; client_max_window_bits=8"),
+                        ("snct", pmd + "; server_no_context_takeover"),
+                        ("cnct", pmd + "; client_no_context_takeover"),
+                        ("all", pmd + "; client_no_context_takeover; server_no_context_takeover;"
+                                      " server_max_window_bits=10; client_max_window_bits=11"),
+                        ("second-offer", "x-webkit-deflate-frame, " + pmd + "; server_max_window_bits=12, " + pmd),
+                        ("unknown-ext", "x-webkit-deflate-frame"),
+                        ("bad-param", pmd + "; foo"), ("bad-param-value", pmd + "; foo=1"),
+                        ("bad-bits-abc", pmd + "; server_max_window_bits=abc"),
+                        ("bad-bits-16", pmd + "; server_max_window_bits=16"),
+                        ("bad-bits-7", pmd + "; client_max_window_bits=7")):
+        ws("deflate-" + name, extra=["Sec-WebSocket-Extensions: " + offer])
+        ws("deflate-off-" + name, "/ws_plain", extra=["Sec-WebSocket-Extensions: " + offer])
     return C
 
 

@@ -18,6 +18,7 @@ import sys
 
 import tornado.ioloop
 import tornado.web
+import tornado.websocket
 from tornado.web import (ErrorHandler, FallbackHandler, HTTPError, RedirectHandler,
                          RequestHandler, addslash, authenticated, removeslash, url)
 
@@ -585,6 +586,50 @@ class RaiseHTTPError(RequestHandler):
             status_code, self.get_status(), self._reason, log))
 
 
+
+# ---- WebSocket (tornado.websocket): the handshake; run.py compares the 101's head only ----
+
+
+class WsEcho(tornado.websocket.WebSocketHandler):
+    """Default check_origin, a subprotocol choice, compression with Tornado's defaults."""
+
+    def select_subprotocol(self, subprotocols):
+        for p in ("chat", "superchat"):
+            if p in subprotocols:
+                return p
+        return None
+
+    def get_compression_options(self):
+        return {}
+
+    def on_message(self, message):
+        self.write_message(message, binary=isinstance(message, bytes))
+
+
+class WsPlain(tornado.websocket.WebSocketHandler):
+    """No subprotocol choice, no compression."""
+
+    def on_message(self, message):
+        self.write_message(message, binary=isinstance(message, bytes))
+
+
+class WsBadProto(tornado.websocket.WebSocketHandler):
+    """select_subprotocol answers something the client did not offer."""
+
+    def select_subprotocol(self, subprotocols):
+        return "notoffered"
+
+
+class WsHeaders(tornado.websocket.WebSocketHandler):
+    """Headers set in set_default_headers and prepare reach the 101."""
+
+    def set_default_headers(self):
+        self.set_header("X-Default", "d")
+
+    def prepare(self):
+        self.set_header("X-Prepared", "p")
+        self.set_header("Content-Type", "text/plain")
+
 def make_app(static_dir):
     inner = tornado.web.Application([(r"/fb/inner/(.*)", Inner)])
     app = tornado.web.Application(
@@ -630,6 +675,10 @@ def make_app(static_dir):
             (r"/httperror", RaiseHTTPError),
             (r"/rf/(.*)", RedirectHandler, {"url": "/t?x={0}&y=#frag", "permanent": False}),
             (r"/ra/(.*)", RedirectHandler, {"url": "http://other.test/t/{0}", "permanent": False}),
+            (r"/ws", WsEcho),
+            (r"/ws_plain", WsPlain),
+            (r"/ws_badproto", WsBadProto),
+            (r"/ws_headers", WsHeaders),
         ] + REQUEST_API_ROUTES,
         cookie_secret=COOKIE_SECRET,
         xsrf_cookies=True,

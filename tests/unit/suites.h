@@ -26,6 +26,7 @@ Suite *gzip_suite(void);
 Suite *template_suite(void);
 Suite *handler_suite(void);
 Suite *etag_suite(void);
+Suite *pubsub_suite(void);
 Suite *ws_deflate_suite(void);
 Suite *websocket_suite(void);
 Suite *ws_client_suite(void);
