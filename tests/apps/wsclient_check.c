@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/loop.h"
-#include "core/status.h"
-#include "http/websocket/websocket.h"
+#include "tp.h"
 
 enum { PING_STEP = -1, CLOSE_STEP = -2 };
 
