@@ -98,11 +98,17 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/apps/%.o $(BUILD)/obj/tools/app_main.o $(BU
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
 
+# Our WebSocket client against npm ws's echo server (tests/peers): a program of its own.
+$(BUILD)/tests/wsclient_check: $(BUILD)/obj/tests/apps/wsclient_check.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
 $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
 test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
+            $(BUILD)/tests/wsclient_check \
             $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile \
             $(BUILD)/tools/ws-load
 
@@ -125,7 +131,7 @@ TIMES_END = rc=$$?; echo "make $@: durations"; cat $(SUITE_TIMES_FILE); \
   if [ $$rc = 0 ]; then echo "make $@: all suites passed"; else exit $$rc; fi
 
 test:
-	@sh tools/deps.sh --test
+	@sh tools/deps.sh --test --node
 	@$(TIMES_START); \
 	  $(TIMED) "build [build]" $(MAKE) test-build && \
 	  $(MAKE) test-run && \
@@ -161,6 +167,13 @@ test-run: test-unit
 	$(TIMED) "diff $(SUITE_TAG)" python3 tests/diff/run.py --build=$(BUILD)
 	$(TIMED) "locale $(SUITE_TAG)" python3 tests/locale/run.py --build=$(BUILD)
 	$(TIMED) "template $(SUITE_TAG)" python3 tests/template/run.py --build=$(BUILD)
+	$(TIMED) "peers$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
+	  python3 tests/peers/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+
+# The WebSocket peer tests alone (python3-websockets, npm ws; tests/peers/run.py).
+peers-test: all $(BUILD)/tests/wsclient_check
+	@sh tools/deps.sh --test --node
+	python3 tests/peers/run.py --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -183,6 +196,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
 	$(MAKE) form-fuzz-replay
 	$(MAKE) template-fuzz-replay
+	$(MAKE) ws-frame-fuzz-replay
 	$(MAKE) ws-inflate-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
@@ -207,7 +221,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
+.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit peers-test fuzz fuzz-replay install check format clean FORCE
 -include $(shell find $(BUILD)/obj $(BUILD)/tests/prefork -name '*.d' 2>/dev/null)
 .SECONDARY:
 
@@ -379,3 +393,27 @@ template-fuzz-replay: $(TEMPLATE_FUZZ_BIN)
 	$(TEMPLATE_FUZZ_BIN) -runs=0 tests/fuzz/template_corpus
 
 .PHONY: template-tools template-test template-fuzz template-fuzz-replay
+
+# libFuzzer target for the WebSocket frame reader and the permessage-deflate inflater
+# (http/websocket/): a tp_ws over a socketpair fed the input (tests/fuzz/ws_frame_fuzz.c says
+# how its first two bytes choose the side and the options). `make ws-frame-fuzz` fuzzes for
+# FUZZ_SECONDS and grows tests/fuzz/ws_frame_corpus; `make ws-frame-fuzz-replay` replays it.
+WS_FUZZ_BIN := build/fuzz/ws_frame_fuzz
+WS_FUZZ_SRC := tests/fuzz/ws_frame_fuzz.c http/websocket/conn.c http/websocket/frame.c \
+               http/websocket/deflate.c core/stream.c core/chain.c core/loop.c core/timer.c \
+               core/signal.c platform/poller_epoll.c core/alloc.c core/buf.c core/log.c \
+               core/arena.c http/parser.c http/date.c $(ESCAPE_SRC) http/query.c
+$(WS_FUZZ_BIN): $(WS_FUZZ_SRC) $(wildcard http/websocket/*.h http/*.h core/*.h platform/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $(WS_FUZZ_SRC) -lpcre2-8 -lz -lcrypto -ljansson -lpthread -lm
+
+ws-frame-fuzz: $(WS_FUZZ_BIN)
+	@mkdir -p tests/fuzz/ws_frame_corpus-new
+	$(WS_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=60 \
+	  -rss_limit_mb=1024 tests/fuzz/ws_frame_corpus-new tests/fuzz/ws_frame_corpus
+
+ws-frame-fuzz-replay: $(WS_FUZZ_BIN)
+	$(WS_FUZZ_BIN) -runs=0 tests/fuzz/ws_frame_corpus
+
+.PHONY: ws-frame-fuzz ws-frame-fuzz-replay

@@ -575,10 +575,13 @@ static void fire_waiters(tp_stream *s, int status)
     }
 }
 
+/* The linger drains our input until the peer's FIN, so that a close with unread bytes does not
+ * reset the connection under what we wrote. When the FIN was read already, nothing can come
+ * any more: close at once (waiting would only hold the connection until the timeout). */
 static void start_linger(tp_stream *s)
 {
     double linger = s->ext ? s->ext->linger : 0;
-    if (linger <= 0 || shutdown(s->fd, SHUT_WR) < 0) {
+    if (linger <= 0 || (s->flags & F_EOF) || shutdown(s->fd, SHUT_WR) < 0) {
         close_with(s, 0);
         return;
     }

@@ -294,6 +294,44 @@ START_TEST(close_after_flush_linger)
 }
 END_TEST
 
+/* The peer's FIN was read before close_after_flush (a WebSocket read its Close after the
+ * EOF, behind a paused handler): nothing is left to drain, so the stream closes once "bye" is
+ * out instead of lingering until the timeout. */
+static size_t eof_then_close(tp_stream *s, tp_slice d, bool eof, void *arg)
+{
+    (void)arg;
+    if (!eof)
+        return 0;
+    ck_assert_slice(d, "hi");
+    ck_assert_int_eq(tp_stream_write(s, "bye", 3, NULL, NULL), 0);
+    tp_stream_close_after_flush(s, 30.0);
+    return d.n;
+}
+
+static void eof_first_start(tp_loop *loop, void *arg)
+{
+    (void)loop, (void)arg;
+    ck_assert_int_eq(tp_stream_set_data_handler(F.s, eof_then_close, NULL), 0);
+    peer_send("hi");
+    shutdown(F.peer, SHUT_WR);
+}
+
+START_TEST(close_after_flush_after_eof)
+{
+    fx_init(NULL);
+    double t0 = tp__monotonic();
+    run(eof_first_start, NULL);
+    ck_assert_double_lt(tp__monotonic() - t0, 10.0); /* not the 30 s linger */
+    ck_assert_str_eq(F.trace, "C");
+    ck_assert_int_eq(F.close_err, 0);
+    char got[8];
+    ck_assert_int_eq(recv(F.peer, got, sizeof(got), MSG_DONTWAIT), 3);
+    ck_assert_mem_eq(got, "bye", 3);
+    ck_assert_int_eq(recv(F.peer, got, sizeof(got), MSG_DONTWAIT), 0);
+    fx_done();
+}
+END_TEST
+
 /* ---- sendfile ---------------------------------------------------------------------------- */
 
 static int sf_file, sf_dup;
@@ -355,6 +393,7 @@ Suite *stream_writes_suite(void)
     tcase_add_test(tc, local_close_order);
     tcase_add_test(tc, close_after_flush_delivers_everything);
     tcase_add_test(tc, close_after_flush_linger);
+    tcase_add_test(tc, close_after_flush_after_eof);
     suite_add_tcase(s, tc);
     return s;
 }
