@@ -159,10 +159,10 @@ static void stop_cb(tp_loop *loop, void *arg)
     tp_loop_stop(loop);
 }
 
-/* Runs a server connection on the bytes in, the peer closing its end after them unless
- * keep_open; returns what the server wrote back (in out, at most cap bytes). */
-static size_t run_ws(const uint8_t *in, size_t n, const tp_ws_opts *o, bool keep_open, uint8_t *out,
-                     size_t cap)
+/* Runs a server connection on the bytes in, the peer shutting down its sending side after
+ * them (so the server's close ends without a linger); returns what the server wrote back (in
+ * out, at most cap bytes). */
+static size_t run_ws(const uint8_t *in, size_t n, const tp_ws_opts *o, uint8_t *out, size_t cap)
 {
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -170,8 +170,7 @@ static size_t run_ws(const uint8_t *in, size_t n, const tp_ws_opts *o, bool keep
     W.loop = tp_loop_new();
     W.peer = sv[1];
     ck_assert_int_eq(write(sv[1], in, n), (ssize_t)n);
-    if (!keep_open)
-        shutdown(sv[1], SHUT_WR);
+    shutdown(sv[1], SHUT_WR);
     tp_stream *s = tp_stream_new(W.loop, sv[0], NULL);
     W.ws = tp_ws_new(s, o, &cbs, NULL);
     tp_ws_start(W.ws);
@@ -234,7 +233,7 @@ START_TEST(violations_close)
     size_t n = 0;
     frame(in, &n, v->first, payload, v->len, v->unmasked);
     tp_ws_opts o = {.max_message_size = 1000};
-    size_t got = run_ws(in, n, &o, true, out, sizeof(out));
+    size_t got = run_ws(in, n, &o, out, sizeof(out));
     ck_assert_msg(close_sent(out, got) == v->code, "%s: close %u", v->name, close_sent(out, got));
     ck_assert_msg(W.got[0] == 0, "%s: delivered %s", v->name, W.got);
 }
@@ -255,7 +254,7 @@ START_TEST(messages_and_control)
           "bye",
           5, false); /* Close 1000 "bye" */
     tp_ws_opts o = {0};
-    size_t got = run_ws(in, n, &o, true, out, sizeof(out));
+    size_t got = run_ws(in, n, &o, out, sizeof(out));
     ck_assert_str_eq(W.got, "T:hello|P:pi|T:fragment|B:2|T:echo!|");
     ck_assert_int_eq(W.close_code, 1000);
     /* back: the pong, the echo, the Close echoing the code only */
@@ -283,7 +282,7 @@ START_TEST(bad_close_frames)
         size_t n = 0;
         frame(in, &n, 0x88, cases[i].payload, cases[i].n, false);
         tp_ws_opts o = {0};
-        size_t got = run_ws(in, n, &o, true, out, sizeof(out));
+        size_t got = run_ws(in, n, &o, out, sizeof(out));
         ck_assert_msg(close_sent(out, got) == cases[i].code, "case %zu: %u", i,
                       close_sent(out, got));
     }
@@ -298,7 +297,7 @@ START_TEST(invalid_utf8_text)
     frame(in, &n, 0x80, "\xa9", 1, false);
     frame(in, &n, 0x81, "bad\xff", 4, false);
     tp_ws_opts o = {0};
-    size_t got = run_ws(in, n, &o, true, out, sizeof(out));
+    size_t got = run_ws(in, n, &o, out, sizeof(out));
     ck_assert_str_eq(W.got, "T:ok\xc3\xa9|");
     ck_assert_uint_eq(close_sent(out, got), 1007);
 }
@@ -310,7 +309,7 @@ START_TEST(peer_leaves_without_close)
     size_t n = 0;
     frame(in, &n, 0x81, "hi", 2, false);
     tp_ws_opts o = {0};
-    run_ws(in, n, &o, false, out, sizeof(out));
+    run_ws(in, n, &o, out, sizeof(out));
     ck_assert_str_eq(W.got, "T:hi|");
     ck_assert_int_eq(W.close_code, TP_WS_ABNORMAL);
 }
