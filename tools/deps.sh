@@ -32,7 +32,9 @@ node_deps() {
     echo "deps.sh: npm install ws@8 playwright-core into build/node" >&2
     npm install --silent --no-audit --no-fund --prefix "$here/build/node" ws@8 playwright-core
 }
-[ $node = 1 ] && node_deps
+if [ $node = 1 ]; then
+    node_deps
+fi
 [ -z "$missing" ] && exit 0
 echo "deps.sh: installing$missing" >&2
 SUDO=""

@@ -62,7 +62,9 @@ def stop_echo():
 
 def need_node():
     if not os.path.isdir(os.path.join(NODE_MODULES, "ws")):
-        raise Skip("npm ws is not installed (sh tools/deps.sh --node)")
+        # make test and make peers-test install it first: missing means that failed
+        raise AssertionError("npm ws is not installed in %s (sh tools/deps.sh --node)"
+                             % NODE_MODULES)
 
 
 def node(*args, timeout=240):
