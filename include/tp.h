@@ -34,5 +34,6 @@
 #include "web/static/static.h"
 #include "web/template/template.h"
 #include "http/form.h"
+#include "web/pubsub/pubsub.h"
 
 #endif

@@ -3,8 +3,8 @@
 # only when one is missing. Safe to run every time: it asks dpkg first and does nothing
 # when everything is there. Needs root (or sudo) only when something must be installed.
 set -eu
-build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado curl wrk"
+build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev"
+test="check clang libclang-rt-14-dev python3 python3-tornado curl wrk redis-server"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build
 for a in "$@"; do

@@ -28,5 +28,6 @@ Suite *handler_suite(void);
 Suite *etag_suite(void);
 Suite *ws_deflate_suite(void);
 Suite *websocket_suite(void);
+Suite *pubsub_suite(void);
 
 #endif
