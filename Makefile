@@ -53,7 +53,8 @@ TEST_APPS := testapp staticapp routesapp diffapp
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \
-     $(BUILD)/examples/blog $(BUILD)/examples/blog.so
+     $(BUILD)/examples/blog $(BUILD)/examples/blog.so \
+     $(BUILD)/examples/chat $(BUILD)/examples/chat.so
 
 deps:
 	@sh tools/deps.sh
@@ -192,7 +193,7 @@ install: all
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
 FORMAT_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) $(wildcard include/*.h \
-              examples/*.c examples/blog/*.[ch] tools/*.c tests/unit/*.[ch] tests/apps/*.c \
+              examples/*.c examples/blog/*.[ch] examples/chat/*.c tools/*.c tests/unit/*.[ch] tests/apps/*.c \
               tests/fuzz/*.c)
 # Format, and the layering of DESIGN.md §1: no file includes a header of a higher layer.
 check:
@@ -293,6 +294,26 @@ $(BUILD)/examples/blog.so: $(BLOG_OBJ)
 blog: $(BUILD)/examples/blog.so $(BUILD)/examples/blog
 
 .PHONY: blog
+
+# examples/chat: Tornado's WebSocket chat demo over pub/sub, a program and an app.so (`make
+# chat`). Its templates/ and static/ are looked up under $CHAT_DIR at run time, else under
+# CHAT_DIR given here (default: this tree's copy), so it runs from any directory.
+CHAT_DIR ?= $(abspath examples/chat)
+$(BUILD)/obj/examples/chat/chat.o: examples/chat/chat.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DCHAT_DIR='"$(CHAT_DIR)"' -MMD -MP -c $< -o $@
+
+$(BUILD)/examples/chat: $(BUILD)/obj/examples/chat/chat.o $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/examples/chat.so: $(BUILD)/obj/examples/chat/chat.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(APP_LDFLAGS) -o $@ $^ $(LDFLAGS_ALL)
+
+chat: $(BUILD)/examples/chat.so $(BUILD)/examples/chat
+
+.PHONY: chat
 
 # ---- tornado.template in C (web/template/): tools, tests, fuzzing --------------------------
 # template-tools: the tp-template CLI and the build-time compiler tp-template-compile.
