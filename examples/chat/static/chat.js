@@ -31,6 +31,8 @@ $(document).ready(function() {
 });
 
 function newMessage(form) {
+    // While the socket reconnects, the text stays in the box: Post again once it is back.
+    if (!updater.socket || updater.socket.readyState != WebSocket.OPEN) return;
     var message = form.formToDict();
     updater.socket.send(JSON.stringify(message));
     form.find("input[type=text]").val("").select();
@@ -48,12 +50,23 @@ jQuery.fn.formToDict = function() {
 
 var updater = {
     socket: null,
+    retryDelay: 250,
 
     start: function() {
-        var url = "ws://" + location.host + "/chatsocket";
+        var scheme = location.protocol == "https:" ? "wss://" : "ws://";
+        var url = scheme + location.host + "/chatsocket";
         updater.socket = new WebSocket(url);
+        updater.socket.onopen = function() {
+            updater.retryDelay = 250;
+        }
         updater.socket.onmessage = function(event) {
             updater.showMessage(JSON.parse(event.data));
+        }
+        // tornado-prefork closes sockets (1001) when a reload or stop drains the worker:
+        // connect again, to the new generation, waiting longer after each failure.
+        updater.socket.onclose = function() {
+            setTimeout(updater.start, updater.retryDelay);
+            updater.retryDelay = Math.min(updater.retryDelay * 2, 10000);
         }
     },
 
