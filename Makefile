@@ -125,7 +125,7 @@ TIMES_END = rc=$$?; echo "make $@: durations"; cat $(SUITE_TIMES_FILE); \
   if [ $$rc = 0 ]; then echo "make $@: all suites passed"; else exit $$rc; fi
 
 test:
-	@sh tools/deps.sh --test
+	@sh tools/deps.sh --test --node
 	@$(TIMES_START); \
 	  $(TIMED) "build [build]" $(MAKE) test-build && \
 	  $(MAKE) test-run && \
