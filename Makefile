@@ -108,7 +108,7 @@ test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
-# left out), then the poll backend's unit tests. Every step prints "suite NAME: N.N s"
+# left out, the browser suite of examples/chat in), then the poll backend's unit tests. Every step prints "suite NAME: N.N s"
 # (tests/lib/timed.sh); the list is printed again at the end, with the wall-clock total.
 # `make test-quick` is the edit-compile-test loop: the unit tests, then the quick black-box
 # sets of the normal build, both at once (-j2, output kept per suite); README.md says how
@@ -161,6 +161,12 @@ test-run: test-unit
 	$(TIMED) "diff $(SUITE_TAG)" python3 tests/diff/run.py --build=$(BUILD)
 	$(TIMED) "locale $(SUITE_TAG)" python3 tests/locale/run.py --build=$(BUILD)
 	$(TIMED) "template $(SUITE_TAG)" python3 tests/template/run.py --build=$(BUILD)
+	$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
+
+# The browser suite alone (examples/chat in headless Chromium): `make test-browser`.
+test-browser: all
+	@sh tools/deps.sh --test --node
+	@$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -206,7 +212,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit fuzz fuzz-replay install check format clean FORCE
+.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit test-browser fuzz fuzz-replay install check format clean FORCE
 -include $(shell find $(BUILD)/obj $(BUILD)/tests/prefork -name '*.d' 2>/dev/null)
 .SECONDARY:
 
