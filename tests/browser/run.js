@@ -6,6 +6,8 @@
 // Usage: node tests/browser/run.js [--build=build] [-k substring] [-v]
 //
 // Cases:
+//   reference     the page and the message HTML are Tornado's (chatdemo.py run by Debian's
+//                 python3-tornado on the same templates)
 //   cross-worker  two pages whose sockets are on different workers talk both ways
 //   reload        a page reconnects after a HUP reload (old sockets closed with 1001) and
 //                 keeps working
@@ -40,6 +42,7 @@ for (let i = 0; i < args.length; i++) {
 // build/node holds the npm packages even when --build points elsewhere (ASan, poll builds).
 const NODE_DIR = path.join(ROOT, 'build', 'node', 'node_modules');
 const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
+const WebSocket = require(path.join(NODE_DIR, 'ws'));
 
 const PREFORK = path.join(BUILD, 'tornado-prefork');
 const APP = path.join(BUILD, 'examples', 'chat.so');
@@ -109,6 +112,19 @@ async function stop(child) {
     clearTimeout(t);
 }
 
+// The port child wrote to file once listening.
+function portOf(child, file, name) {
+    return waitFor(`${name} to write its port`, () => {
+        if (child.exitStatus) throw new Error(`${name} exited:\n${child.out}`);
+        try {
+            const p = parseInt(fs.readFileSync(file, 'utf8'), 10);
+            return p > 0 ? p : 0;
+        } catch (e) {
+            return 0;
+        }
+    });
+}
+
 // build/tornado-prefork --procs=2 chat.so on a free port; resolves once it serves.
 async function startServer(name, extra = []) {
     const dir = fs.mkdtempSync(path.join(tmpRoot, name + '-'));
@@ -120,15 +136,7 @@ async function startServer(name, extra = []) {
         { CHAT_COOKIE_SECRET: 'browser-test secret' }
     );
     srv.name = name;
-    await waitFor(`${name} to write its port`, () => {
-        if (srv.exitStatus) throw new Error(`${name} exited:\n${srv.out}`);
-        try {
-            const p = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
-            return p > 0 ? p : 0;
-        } catch (e) {
-            return 0;
-        }
-    }).then((p) => (srv.port = p));
+    srv.port = await portOf(srv, portFile, name);
     srv.url = `http://127.0.0.1:${srv.port}/`;
     log(`${name}: pid ${srv.pid}, ${srv.url}`);
     return srv;
@@ -325,7 +333,75 @@ async function testRedis() {
     }
 }
 
+// Sends each body on a new socket to port, one at a time; the "html" of every message
+// that comes back (its id replaced by ID), then the page at / (its messages from the cache).
+async function exchange(port, bodies) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/chatsocket`);
+    const queue = [];
+    let wake = null;
+    ws.on('message', (data) => {
+        queue.push(JSON.parse(data.toString()));
+        if (wake) wake();
+    });
+    await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+    });
+    const html = [];
+    for (const body of bodies) {
+        ws.send(JSON.stringify({ body }));
+        await waitFor('the message back', () => queue.length > 0);
+        const m = queue.shift();
+        if (m.body !== body) throw new Error(`sent ${JSON.stringify(body)}, got ${JSON.stringify(m)}`);
+        html.push(m.html.split(m.id).join('ID'));
+    }
+    ws.close();
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    return { html, page };
+}
+
+// What may differ between Tornado and the C page: the ids, the XSRF tokens, static_url's
+// hash (Tornado: MD5, here: SHA-512, docs/static-files.md) and the escape of ' (Debian's
+// Tornado 6.2 writes &#39;, Tornado 6.5 and the C port &#x27;).
+function normalize(s) {
+    return s
+        .replace(/id="m[0-9a-f-]{36}"/g, 'id="mID"')
+        .replace(/value="2\|[^"]*"/g, 'value="XSRF"')
+        .replace(/\?v=[0-9a-f]+/g, '?v=HASH')
+        .replace(/&#39;/g, '&#x27;');
+}
+
+// examples/chat against Tornado's chatdemo.py (tests/browser/chatdemo_ref.py run by Debian's
+// python3-tornado) on the same templates: the same message HTML, the same page.
+async function testReference() {
+    const dir = fs.mkdtempSync(path.join(tmpRoot, 'reference-'));
+    const chatDir = path.join(ROOT, 'examples', 'chat');
+    const py = start('/usr/bin/python3', [path.join(__dirname, 'chatdemo_ref.py'),
+                                          `--chat-dir=${chatDir}`, `--port-file=${dir}/py`]);
+    const c = start(path.join(BUILD, 'examples', 'chat'), ['--port=0', `--port-file=${dir}/c`],
+                    { CHAT_COOKIE_SECRET: 'browser-test secret' });
+    try {
+        const [pyPort, cPort] = await Promise.all([portOf(py, `${dir}/py`, 'chatdemo_ref.py'),
+                                                   portOf(c, `${dir}/c`, 'examples/chat')]);
+        const bodies = ['plain', '<script>alert("x")</script> & \'quotes\'',
+                        'see http://example.com/a?b=1&c=2, www.tornadoweb.org and a@b.c',
+                        'javascript:alert(1) http://a.b/<x> https://x.y/"z"',
+                        'unicode \u2713 \u00e9 \ud83d\ude00', '  spaces  ', 'line\nbreak\ttab', ''];
+        const [want, got] = await Promise.all([exchange(pyPort, bodies), exchange(cPort, bodies)]);
+        for (let i = 0; i < bodies.length; i++)
+            if (normalize(want.html[i]) !== normalize(got.html[i]))
+                throw new Error(`message ${JSON.stringify(bodies[i])}:\n  tornado ${
+                    JSON.stringify(want.html[i])}\n  C       ${JSON.stringify(got.html[i])}`);
+        if (normalize(want.page) !== normalize(got.page))
+            throw new Error(`the pages differ:\n---- tornado\n${want.page}\n---- C\n${got.page}`);
+    } finally {
+        await stop(py);
+        await stop(c);
+    }
+}
+
 const CASES = [
+    ['reference', testReference],
     ['cross-worker', testCrossWorker],
     ['reload', testReload],
     ['cache', testCache],
@@ -343,7 +419,7 @@ function relay() {
 }
 
 function missing(name) {
-    if (relay() || name === 'reload' || name === 'cache') return null;
+    if (relay() || ['reference', 'reload', 'cache'].includes(name)) return null;
     return 'tornado-prefork has no pub/sub relay between workers nor --pubsub (wip-pubsub)';
 }
 
