@@ -250,12 +250,18 @@ async function testReload() {
         await say(page, 'before the reload');
         await shows(page, 'before the reload');
         const before = upgrades(srv).length;
+        await page.evaluate(() => {
+            window.closeCodes = [];
+            updater.socket.addEventListener('close', (e) => closeCodes.push(e.code));
+        });
         process.kill(srv.pid, 'SIGHUP');
         await waitFor('generation 2', () => /generation 2 serving/.test(srv.out));
         // The old worker closes the socket with 1001 after --websocket-drain-timeout=1; the
         // page's JS connects again, to the new generation.
         await waitFor('the page to reconnect', () => upgrades(srv).length > before);
         await socketOpen(page);
+        const codes = await page.evaluate(() => closeCodes);
+        if (JSON.stringify(codes) !== '[1001]') throw new Error(`closed with ${codes}, not 1001`);
         await say(page, 'after the reload');
         await shows(page, 'after the reload');
         const msgs = await inbox(page);
