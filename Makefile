@@ -239,8 +239,12 @@ $(BUILD)/tests/prefork/globals_log_app.so: APP_DEFS := -DWITH_LOG_GLOBAL
 $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(APP_DEFS) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The pubsub tests' app (tests/prefork/test_pubsub.py).
+$(BUILD)/tests/prefork/pubsub_app.so: tests/apps/pubsub_app.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
-              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so)
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/pubsub_app.so
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.

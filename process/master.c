@@ -66,7 +66,8 @@ static unsigned long max_requests(const tp_master *m)
            (o->max_requests_jitter ? (unsigned long)random() % (o->max_requests_jitter + 1) : 0);
 }
 
-_Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl, tp_score *score)
+_Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl, int pubsub,
+                            tp_score *score)
 {
     const int *fds;
     size_t n = listeners_of(m, slot, &fds);
@@ -85,6 +86,8 @@ _Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl,
         .drain_idle_grace = m->o->drain_idle_grace,
         .websocket_drain_timeout = m->o->websocket_drain_timeout,
         .max_requests = max_requests(m),
+        .pubsub_fd = pubsub,
+        .pubsub_url = m->o->pubsub,
     };
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     tp_worker_run(&b);
@@ -109,32 +112,53 @@ static pid_t fork_worker(tp_master *m)
     return fork();
 }
 
+static void close_pair(int sv[2])
+{
+    if (sv[0] >= 0)
+        close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+}
+
+/* The control socketpair, and the pubsub relay's unless Redis carries pubsub. */
+static int socketpairs(const tp_master *m, int slot, int sv[2], int ps[2])
+{
+    int r = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ? -errno : 0;
+    if (r == 0 && !m->o->pubsub && (r = tp__relay_pair(ps)) < 0)
+        close_pair(sv);
+    if (r < 0)
+        tp_log_error("worker[%d] cannot fork: socketpair: %s", slot, strerror(-r));
+    return r;
+}
+
 worker *tp__spawn(tp_master *m, int slot, unsigned gen)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        tp_log_error("worker[%d] cannot fork: socketpair: %s", slot, strerror(errno));
+    int sv[2], ps[2] = {-1, -1};
+    if (socketpairs(m, slot, sv, ps) < 0)
         return NULL;
-    }
     tp_log_flush(); /* the child must not write the master's buffered lines again */
     /* The record is taken before the fork so the child finds it at once. */
     tp_score *score = m->sb ? tp_scoreboard_claim(m->sb, -1, slot, gen) : NULL;
     pid_t pid = fork_worker(m);
     if (pid < 0) {
         tp_log_error("worker[%d] cannot fork: %s", slot, strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
+        close_pair(sv);
+        close_pair(ps);
         if (score)
             score->pid = 0;
         return NULL;
     }
     if (pid == 0) {
         close(sv[0]);
-        child(m, slot, gen, sv[1], score);
+        if (ps[0] >= 0)
+            close(ps[0]);
+        child(m, slot, gen, sv[1], ps[1], score);
     }
     if (score)
         score->pid = pid;
     close(sv[1]);
+    if (ps[1] >= 0)
+        close(ps[1]);
     worker *w = tp_calloc(1, sizeof(*w));
     *w = (worker){.m = m,
                   .pid = pid,
@@ -147,6 +171,8 @@ worker *tp__spawn(tp_master *m, int slot, unsigned gen)
     m->workers = w;
     fcntl(w->ctl, F_SETFL, fcntl(w->ctl, F_GETFL) | O_NONBLOCK);
     tp_loop_add_fd(m->loop, w->ctl, TP_READ, on_ctl, w);
+    if (ps[0] >= 0)
+        tp__relay_add(m, w, ps[0]);
     return w;
 }
 
@@ -367,6 +393,7 @@ static void forget(tp_master *m, worker *w)
         }
     tp_loop_remove_fd(m->loop, w->ctl);
     close(w->ctl);
+    tp__relay_remove(w);
     if (m->sb)
         tp_scoreboard_release(m->sb, w->pid);
     tp_free(w);
@@ -435,6 +462,7 @@ static void tick(tp_loop *loop, void *arg)
                 respawn_after_backoff(m, slot);
         }
     tp__reload_check_deadline(m);
+    tp__relay_tick(m);
 }
 
 /* ---- signals ------------------------------------------------------------------------------ */

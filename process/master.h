@@ -32,6 +32,7 @@ typedef struct tp_prefork_opts {
     bool autoreload;
     const char *user, *group;
     const char *settings; /* the effective settings, logged once the master is up */
+    const char *pubsub;   /* --pubsub=redis://HOST:PORT, or NULL: relayed by the master */
     int error_fd;         /* where a failed start is reported (the user's stderr) */
     tp_http_server_opts http;
 } tp_prefork_opts;

@@ -16,6 +16,7 @@
 
 typedef struct tp_master tp_master;
 typedef struct tp_autoreload tp_autoreload;
+typedef struct tp__relay_peer tp__relay_peer;
 
 typedef enum { W_BOOTING, W_READY, W_DRAINING } worker_state;
 
@@ -34,6 +35,8 @@ typedef struct worker {
     bool recycled;     /* asked for a replacement */
     bool aborted;      /* missed its heartbeat: SIGABRT sent */
     char failure[240]; /* BOOT_FAILED text */
+    /* Its end of the pubsub relay (NULL with --pubsub=redis://). */
+    tp__relay_peer *relay;
 } worker;
 
 typedef struct generation {
@@ -125,6 +128,18 @@ int tp__bind_slot(tp_master *m, int slot, char *err, size_t errlen);
 int tp__drop_privileges(const tp_prefork_opts *o, char *err, size_t errlen);
 /* sd_notify(state) when $NOTIFY_SOCKET is set; errors are ignored. */
 void tp__sd_notify(const char *state);
+
+/* ---- relay.c (pubsub between the workers, docs/pubsub.md) ---- */
+
+/* A socketpair for one worker's pubsub relay; sv[0] (the master's) is non-blocking. 0 or
+ * -errno. */
+int tp__relay_pair(int sv[2]);
+/* Adds w to the fan-out with the master's end fd (owned by the relay from now on). */
+void tp__relay_add(tp_master *m, worker *w, int fd);
+/* Takes w out of the fan-out, closes its socket, drops its queue. */
+void tp__relay_remove(worker *w);
+/* Called every tick: logs the messages dropped for slow workers (once a second at most). */
+void tp__relay_tick(tp_master *m);
 
 /* ---- autoreload.c ---- */
 

@@ -18,6 +18,7 @@
 #include "platform/proc.h"
 #include "web/app_entry.h"
 #include "web/websocket.h"
+#include "web/pubsub/internal.h"
 
 #define HEARTBEAT 0.5 /* seconds between scoreboard updates */
 /* Without a master (its death, or a TERM sent to the worker itself) nothing waits for this
@@ -270,12 +271,26 @@ static void fresh_process(tp_worker *w)
     int keep[64];
     size_t n = 0;
     keep[n++] = b->ctl_fd;
-    for (size_t i = 0; i < b->nlisteners && n < 64; i++)
+    if (b->pubsub_fd >= 0)
+        keep[n++] = b->pubsub_fd;
+    for (size_t i = 0; i < b->nlisteners && n < 62; i++)
         keep[n++] = b->listeners[i];
     tp_close_fds_except(keep, n);
     tp_log_after_fork();
     tp_loop_set_current(NULL);
     w->loop = tp_loop_current();
+}
+
+/* Before the app's init, so that what init publishes already goes to every worker. */
+static void start_pubsub(tp_worker *w)
+{
+    int r = 0;
+    if (w->b->pubsub_url)
+        r = tp__pubsub_redis_start(w->loop, w->b->pubsub_url);
+    else if (w->b->pubsub_fd >= 0)
+        r = tp__pubsub_relay_start(w->loop, w->b->pubsub_fd);
+    if (r < 0)
+        boot_failed(w, "pubsub: %s", strerror(-r));
 }
 
 static void watch_master(tp_worker *w)
@@ -297,6 +312,7 @@ _Noreturn void tp_worker_run(const tp_worker_boot *b)
     char tag[32];
     snprintf(tag, sizeof(tag), "worker[%d] ", b->slot);
     tp_log_set_tag(tag);
+    start_pubsub(w);
     load_app(w);
     serve(w);
     watch_master(w);

@@ -17,12 +17,13 @@
 #include "platform/proc.h"
 #include "process/master.h"
 #include "process/scoreboard.h"
+#include "web/pubsub/internal.h"
 
 #define VERSION "0.1.0"
 
 typedef struct cli {
     const char *procs;
-    const char *pid_file, *port_file, *log_file, *logging, *config, *user, *group;
+    const char *pid_file, *port_file, *log_file, *logging, *config, *user, *group, *pubsub;
     bool reuseport, autoreload, access_log, version;
     int backlog;
     double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace, websocket_drain_timeout;
@@ -61,6 +62,10 @@ static const tp_option cli_options[] = {
     COPT(autoreload, TP_OPT_BOOL, "reload when APP.so (or a --watch path) changes", 0, 0),
     COPT(user, TP_OPT_STRING, "run as this user after binding", 0, 0),
     COPT(group, TP_OPT_STRING, "run as this group after binding", 0, 0),
+    COPT(pubsub, TP_OPT_STRING,
+         "publish/subscribe between hosts through redis://HOST:PORT (default: this host's "
+         "workers, relayed by the master)",
+         0, 0),
     COPT(config, TP_OPT_STRING, "read options from this file (name = value lines)", 0, 0),
     COPT(version, TP_OPT_BOOL, "print the version and exit", 0, 0),
 };
@@ -79,7 +84,8 @@ static const cli cli_defaults = {.procs = "auto",
                                  .log_file = "",
                                  .config = "",
                                  .user = "",
-                                 .group = ""};
+                                 .group = "",
+                                 .pubsub = ""};
 
 /* The command's state: the option values as given (values), the master's options made of them
  * (opts) and the option groups that parse into both. One lives on main's stack for the life of
@@ -237,6 +243,14 @@ static int finish_options(prefork_cmd *cmd)
     cmd->opts.autoreload = cmd->values.autoreload;
     cmd->opts.user = cmd->values.user;
     cmd->opts.group = cmd->values.group;
+    if (cmd->values.pubsub[0]) {
+        char host[256], err[300];
+        int port;
+        if (tp__pubsub_url_parse(cmd->values.pubsub, host, sizeof(host), &port, err, sizeof(err)) <
+            0)
+            return usage_error("%s", err);
+        cmd->opts.pubsub = cmd->values.pubsub;
+    }
     return 0;
 }
 
