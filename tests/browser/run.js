@@ -23,7 +23,7 @@ const fs = require('fs');
 const os = require('os');
 const net = require('net');
 const path = require('path');
-const { spawn, execFileSync } = require('child_process');
+const { spawn } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -286,9 +286,7 @@ async function testCache() {
         }
         await shows(writer, sent[sent.length - 1]);
         // Every worker keeps the cache: new pages on both workers show all of it, in order.
-        // Without the master's relay only the writer's worker has it: then that one is checked.
-        const want = relay() ? [0, 1] : [writer.worker];
-        for (const p of await pagesCovering(srv, want)) {
+        for (const p of await pagesCovering(srv, 2)) {
             const got = (await inbox(p)).filter((t) => t.startsWith('cached message'));
             if (JSON.stringify(got) !== JSON.stringify(sent))
                 throw new Error(`a page from worker[${p.worker}] shows ${JSON.stringify(got)}`);
@@ -414,34 +412,13 @@ const CASES = [
     ['redis', testRedis],
 ];
 
-// The master's pub/sub relay and --pubsub come with branch wip-pubsub's server side: until
-// tornado-prefork has them, the cases that need them are reported as skipped with the
-// reason (BROWSER_NO_SKIP=1 runs them anyway), and the cache case checks one worker.
-let helpText = null;
-function relay() {
-    if (process.env.BROWSER_NO_SKIP) return true;
-    if (helpText === null) helpText = execFileSync(PREFORK, ['--help'], { encoding: 'utf8' });
-    return /--pubsub\b/.test(helpText);
-}
-
-function missing(name) {
-    if (relay() || ['reference', 'reload', 'cache'].includes(name)) return null;
-    return 'tornado-prefork has no pub/sub relay between workers nor --pubsub (wip-pubsub)';
-}
-
 async function main() {
     for (const f of [PREFORK, APP, CHROMIUM, JQUERY])
         if (!fs.existsSync(f)) throw new Error(`${f} is missing (make; tools/deps.sh --test --node)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    let failed = 0, ran = 0, skipped = 0;
+    let failed = 0, ran = 0;
     for (const [name, fn] of CASES) {
         if (filter && !name.includes(filter)) continue;
-        const why = missing(name);
-        if (why) {
-            console.log(`SKIP ${name}: ${why}`);
-            skipped++;
-            continue;
-        }
         const t0 = Date.now();
         ran++;
         try {
@@ -459,7 +436,7 @@ async function main() {
         finished.length = 0;
     }
     await browser.close();
-    console.log(`browser: ${ran - failed} passed, ${failed} failed, ${skipped} skipped`);
+    console.log(`browser: ${ran - failed} passed, ${failed} failed`);
     return failed ? 1 : 0;
 }
 
