@@ -283,6 +283,19 @@ form-fuzz-replay: $(FORM_FUZZ_BIN)
 
 .PHONY: form-fuzz form-fuzz-replay
 
+# bench-pubsub (docs/pubsub.md): the master relay (the real code) against a prototype of
+# direct worker-to-worker datagram sockets; `make bench-pubsub` runs both with 2 and 4 workers.
+$(BUILD)/tools/bench-pubsub: $(BUILD)/obj/tools/bench_pubsub.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+$(BUILD)/obj/tools/bench_pubsub.o: VISIBILITY := $(LIB_VISIBILITY)
+
+bench-pubsub: $(BUILD)/tools/bench-pubsub
+	for n in 2 4; do for mode in relay mesh; do $(BUILD)/tools/bench-pubsub $$mode $$n 50000 1024; \
+	  done; done
+
+.PHONY: bench-pubsub
+
 # examples/blog (issue 5): a small real app in several files, built like the single-file
 # examples as a program and as an app.so (`make blog`). Its static files are looked up in
 # $BLOG_STATIC at run time, else in BLOG_STATIC_DIR given here (default: this tree's copy).

@@ -18,7 +18,6 @@
 #include "process/master_internal.h"
 #include "web/pubsub/internal.h"
 
-#define READ_CHUNK  (256 * 1024)
 #define READ_BUDGET (4u << 20) /* bytes read from one worker per readiness event */
 #define MAX_IOV     512
 
@@ -153,42 +152,20 @@ static void fan_out(tp_master *m, const char *frame, size_t size)
     unref(b);
 }
 
-static int fan_out_frames(tp__relay_peer *p)
+static void fan_out_frame(void *arg, const char *frame, size_t size)
 {
-    size_t used = 0;
-    for (;;) {
-        long size = tp__pubsub_frame_size(tp_buf_data(&p->in) + used, p->in.len - used);
-        if (size <= 0) {
-            tp_buf_consume(&p->in, used);
-            return (int)size;
-        }
-        fan_out(p->m, tp_buf_data(&p->in) + used, (size_t)size);
-        used += (size_t)size;
-    }
+    tp__relay_peer *p = arg;
+    fan_out(p->m, frame, size);
 }
 
 static void read_frames(tp__relay_peer *p)
 {
-    for (size_t total = 0; total < READ_BUDGET;) {
-        char *buf = tp_buf_reserve(&p->in, READ_CHUNK);
-        ssize_t n = read(p->fd, buf, READ_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n <= 0) {
-            peer_close(p);
-            return;
-        }
-        tp_buf_commit(&p->in, (size_t)n);
-        total += (size_t)n;
-        if (fan_out_frames(p) < 0) {
-            tp_log_error("pubsub: worker[%d] pid %d sent a bad frame: relay closed", p->w->slot,
-                         (int)p->w->pid);
-            peer_close(p);
-            return;
-        }
-    }
+    int rc = tp__pubsub_read_frames(p->fd, &p->in, READ_BUDGET, fan_out_frame, p);
+    if (rc == -EPROTO)
+        tp_log_error("pubsub: worker[%d] pid %d sent a bad frame: relay closed", p->w->slot,
+                     (int)p->w->pid);
+    if (rc < 0)
+        peer_close(p); /* EOF: the worker is gone, its exit comes through SIGCHLD */
 }
 
 static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg)

@@ -115,15 +115,16 @@ def test_every_worker_reaches_every_worker_4():
 
 
 def _order_kept(procs):
-    """200 messages of one publisher (100 in one request, 100 requests on one connection)
-    arrive in order at subscribers in every worker."""
+    """200 messages of one publisher (100 in one request, then 100 requests, all on one
+    keep-alive connection: one worker) arrive in order at subscribers in every worker. (Two
+    workers are two publishers: their messages may interleave in any order.)"""
     with server(app=APP, procs=procs) as s:
         ws = s.wait_workers(procs, gen=1)
         subs = subs_on_every_worker(s.port, "seq", pids_of(ws), n=200)
-        publish(s.port, "seq", b"a", count=100)
         c = connect(s.port)
+        publisher = publish(s.port, "seq", b"a", count=100, conn=c)
         for i in range(100):
-            publish(s.port, "seq", b"b-%d" % i, conn=c)
+            assert publish(s.port, "seq", b"b-%d" % i, conn=c) == publisher
         c.close()
         check_all_get(subs, [b"a-%d" % i for i in range(100)] + [b"b-%d" % i for i in range(100)])
 
@@ -188,6 +189,38 @@ def test_respawned_worker_rejoins():
         assert publish(s.port, "re", b"from-new", conn=c) == new.pid
         c.close()
         check_all_get(subs, [b"from-new"])
+
+
+@timeout(240)
+def test_stopped_worker_gets_drops_not_the_others():
+    """A worker that reads nothing (SIGSTOP) fills its 64 MiB queue in the master; what no
+    longer fits is dropped for it alone (logged with a count), and the other worker's
+    subscribers go on getting every message."""
+    with server(app=APP, procs=2) as s:
+        slow, fast = s.wait_workers(2, gen=1)
+        subs = subs_on_every_worker(s.port, "end", [slow.pid, fast.pid])
+        for x in subs:
+            if x.pid == slow.pid:
+                x.close()
+        subs = [x for x in subs if x.pid == fast.pid]
+        c = conn_on(s.port, fast.pid)
+        s.mark()
+        os.kill(slow.pid, signal.SIGSTOP)
+        try:
+            body = b"x" * (1 << 20)
+            for _ in range(80):  # 80 MiB: more than the stopped worker's queue holds
+                publish(s.port, "big", body, conn=c)
+            publish(s.port, "end", b"done", conn=c)
+            check_all_get(subs, [b"done"])
+            s.wait_log(r"pubsub: worker\[%d\] pid %d reads too slowly: \d+ message\(s\) "
+                       r"dropped for it" % (slow.slot, slow.pid), timeout=DEADLINE)
+        finally:
+            os.kill(slow.pid, signal.SIGCONT)
+            c.close()
+        # Once it reads again, it gets what came after.
+        subs = subs_on_every_worker(s.port, "again", [slow.pid, fast.pid])
+        publish(s.port, "again", b"back")
+        check_all_get(subs, [b"back"])
 
 
 def test_bad_pubsub_url_is_refused():

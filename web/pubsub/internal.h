@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/loop.h"
 #include "core/slice.h"
 #include "web/pubsub/pubsub.h"
@@ -44,6 +45,14 @@ typedef struct tp__pubsub_frame {
 /* The frame at p (avail bytes): its total size once complete, 0 while incomplete, -EPROTO
  * for a header out of bounds. */
 long tp__pubsub_frame_size(const char *p, size_t avail);
+/* The channel and message of a complete frame. */
+void tp__pubsub_frame_parts(const char *frame, tp_slice *channel, tp_slice *msg);
+/* A complete frame (header included), valid during the call. */
+typedef void (*tp__pubsub_frame_fn)(void *arg, const char *frame, size_t size);
+/* Reads the non-blocking fd into in (up to about budget bytes: other fds get their turn) and
+ * calls fn for each frame as soon as it is complete, in order. 0 once fd has nothing more or
+ * the budget is used, -EPIPE at EOF, -EPROTO for a bad frame, -errno for a read error. */
+int tp__pubsub_read_frames(int fd, tp_buf *in, size_t budget, tp__pubsub_frame_fn fn, void *arg);
 
 /* Worker side of the master relay: publishes go to fd, frames from fd are delivered. Takes fd
  * (closes it when the master goes away, then falls back to local delivery). 0 or -errno. */

@@ -315,15 +315,3 @@ void tp__pubsub_reset(void)
     }
     memset(&P, 0, sizeof(P));
 }
-
-long tp__pubsub_frame_size(const char *p, size_t avail)
-{
-    tp__pubsub_frame f;
-    if (avail < sizeof(f))
-        return 0;
-    memcpy(&f, p, sizeof(f));
-    if (f.chan_len == 0 || f.chan_len > TP_PUBSUB_MAX_CHANNEL || f.msg_len > TP_PUBSUB_MAX_MESSAGE)
-        return -EPROTO;
-    size_t total = sizeof(f) + f.chan_len + f.msg_len;
-    return avail >= total ? (long)total : 0;
-}

@@ -13,7 +13,6 @@
 #include "core/log.h"
 #include "web/pubsub/internal.h"
 
-#define READ_CHUNK  (256 * 1024)
 #define READ_BUDGET (4u << 20) /* bytes read per readiness event: other fds get their turn */
 
 /* The relay of this process (one per worker, for the life of the process). */
@@ -67,48 +66,20 @@ static void flush(tp_loop *loop, void *arg)
     set_writing(r, false);
 }
 
-/* Delivers the complete frames at the front of the in buffer. The frames stay in the buffer
- * during the calls: nothing a subscriber does reads this socket. */
-static int deliver_frames(relay *r)
+static void deliver(void *arg, const char *frame, size_t size)
 {
-    size_t used = 0;
-    for (;;) {
-        long size = tp__pubsub_frame_size(tp_buf_data(&r->in) + used, r->in.len - used);
-        if (size < 0)
-            return (int)size;
-        if (size == 0)
-            break;
-        const char *p = tp_buf_data(&r->in) + used;
-        tp__pubsub_frame f;
-        memcpy(&f, p, sizeof(f));
-        p += sizeof(f);
-        tp__pubsub_deliver((tp_slice){p, f.chan_len}, (tp_slice){p + f.chan_len, f.msg_len});
-        used += (size_t)size;
-    }
-    tp_buf_consume(&r->in, used);
-    return 0;
+    (void)arg, (void)size;
+    tp_slice ch, msg;
+    tp__pubsub_frame_parts(frame, &ch, &msg);
+    tp__pubsub_deliver(ch, msg);
 }
 
+/* Nothing a subscriber does reads this socket, so the frames stay put during the calls. */
 static void read_frames(relay *r)
 {
-    for (size_t total = 0; total < READ_BUDGET;) {
-        char *p = tp_buf_reserve(&r->in, READ_CHUNK);
-        ssize_t n = read(r->fd, p, READ_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n <= 0) {
-            master_gone(r, n < 0 ? strerror(errno) : "closed");
-            return;
-        }
-        tp_buf_commit(&r->in, (size_t)n);
-        total += (size_t)n;
-        if (deliver_frames(r) < 0) {
-            master_gone(r, "bad frame");
-            return;
-        }
-    }
+    int rc = tp__pubsub_read_frames(r->fd, &r->in, READ_BUDGET, deliver, r);
+    if (rc < 0)
+        master_gone(r, rc == -EPIPE ? "closed" : rc == -EPROTO ? "bad frame" : strerror(-rc));
 }
 
 static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg)
