@@ -104,7 +104,8 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
 test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
-            $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile
+            $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile \
+            $(BUILD)/tools/ws-load
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
@@ -189,6 +190,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
 	$(MAKE) form-fuzz-replay
 	$(MAKE) template-fuzz-replay
+	$(MAKE) ws-inflate-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 install: all
@@ -243,8 +245,13 @@ $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so): tests/apps/globals_app.c $(BUILD)
 $(BUILD)/tests/prefork/pubsub_app.so: tests/apps/pubsub_app.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -shared $(APP_LDFLAGS) -o $@ $< $(LDFLAGS_ALL)
+# The WebSocket echo example, for the drain tests.
+$(BUILD)/tests/prefork/wsecho.so: $(BUILD)/examples/wsecho.so
+	@mkdir -p $(dir $@)
+	cp $< $@
 prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/not_elf.so \
-              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/pubsub_app.so
+              $(GLOBALS_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefork/wsecho.so \
+              $(BUILD)/tests/prefork/pubsub_app.so
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.
@@ -257,6 +264,11 @@ $(BUILD)/tornado-prefork: $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/libtp.a
 $(BUILD)/tools/tp_locale: $(BUILD)/obj/tools/tp_locale.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+# ws-load: the WebSocket load generator of tools/bench-ws.sh (libc and libcrypto only).
+$(BUILD)/tools/ws-load: $(BUILD)/obj/tools/ws_load.o $(BUILD)/obj/tools/ws_load_util.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lcrypto
 
 locale-test: $(BUILD)/tools/tp_locale
 	python3 tests/locale/run.py --build=$(BUILD)
@@ -295,6 +307,27 @@ bench-pubsub: $(BUILD)/tools/bench-pubsub
 	  done; done
 
 .PHONY: bench-pubsub
+
+# libFuzzer target for permessage-deflate (http/websocket/deflate.c): `make ws-inflate-fuzz`
+# fuzzes for FUZZ_SECONDS and grows tests/fuzz/ws_inflate_corpus; `make ws-inflate-fuzz-replay`
+# replays it once.
+WS_INFLATE_FUZZ_BIN := build/fuzz/ws_inflate_fuzz
+WS_INFLATE_FUZZ_SRC := tests/fuzz/ws_inflate_fuzz.c http/websocket/deflate.c http/parser.c core/alloc.c \
+                       core/buf.c
+$(WS_INFLATE_FUZZ_BIN): $(WS_INFLATE_FUZZ_SRC) $(wildcard http/*.h http/websocket/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $(WS_INFLATE_FUZZ_SRC) -lz -lpthread -lm
+
+ws-inflate-fuzz: $(WS_INFLATE_FUZZ_BIN)
+	@mkdir -p tests/fuzz/ws_inflate_corpus-new
+	$(WS_INFLATE_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  tests/fuzz/ws_inflate_corpus-new tests/fuzz/ws_inflate_corpus
+
+ws-inflate-fuzz-replay: $(WS_INFLATE_FUZZ_BIN)
+	$(WS_INFLATE_FUZZ_BIN) -runs=0 tests/fuzz/ws_inflate_corpus
+
+.PHONY: ws-inflate-fuzz ws-inflate-fuzz-replay
 
 # examples/blog (issue 5): a small real app in several files, built like the single-file
 # examples as a program and as an app.so (`make blog`). Its static files are looked up in

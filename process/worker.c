@@ -17,8 +17,8 @@
 #include "process/control.h"
 #include "platform/proc.h"
 #include "web/app_entry.h"
-#include "web/websocket.h"
 #include "web/pubsub/internal.h"
+#include "web/websocket.h"
 
 #define HEARTBEAT 0.5 /* seconds between scoreboard updates */
 /* Without a master (its death, or a TERM sent to the worker itself) nothing waits for this

@@ -23,9 +23,9 @@ typedef struct tp_worker_boot {
     const char *log_file; /* reopened on REOPEN_LOGS and USR1 (NULL: stderr) */
     double drain_idle_grace;
     double websocket_drain_timeout; /* WebSocket connections kept in a drain (seconds) */
-    unsigned long max_requests; /* 0: no recycling */
-    int pubsub_fd;              /* this worker's end of the pubsub relay (-1: none) */
-    const char *pubsub_url;     /* --pubsub=redis://HOST:PORT, or NULL */
+    unsigned long max_requests;     /* 0: no recycling */
+    int pubsub_fd;                  /* this worker's end of the pubsub relay (-1: none) */
+    const char *pubsub_url;         /* --pubsub=redis://HOST:PORT, or NULL */
 } tp_worker_boot;
 
 /* Runs the worker in the child after fork; never returns. Exit status 0 after a drain, 3 when

@@ -2,13 +2,15 @@
 # Installs the Debian packages the build (and, with --test, the tests and benchmarks) need,
 # only when one is missing. Safe to run every time: it asks dpkg first and does nothing
 # when everything is there. Needs root (or sudo) only when something must be installed.
-# --node also installs the npm packages of the browser tests (tests/browser) into build/node.
+# --node installs the npm packages of the WebSocket benchmarks (tools/bench-ws.sh: the `ws`
+# peer) and of the browser tests (tests/browser: playwright-core) into build/node (ignored by
+# git), when missing.
 set -eu
 build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev"
 test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build
-node=""
+node=0
 for a in "$@"; do
     case $a in
     --test) want="$want $test" ;;
@@ -22,23 +24,21 @@ for p in $want; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
         missing="$missing $p"
 done
-if [ -n "$node" ] && ! command -v npm >/dev/null 2>&1; then
-    missing="$missing nodejs npm"
-fi
-if [ -n "$missing" ]; then
-    echo "deps.sh: installing$missing" >&2
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    # shellcheck disable=SC2086
-    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
-# The browser tests' npm packages (never committed: build/ is ignored).
-if [ -n "$node" ] && { ! [ -d build/node/node_modules/playwright-core ] ||
-    ! [ -d build/node/node_modules/ws ]; }; then
-    echo "deps.sh: npm install --prefix build/node ws@8 playwright-core" >&2
-    mkdir -p build/node
-    npm install --prefix build/node --no-audit --no-fund ws@8 playwright-core >/dev/null
-fi
-exit 0
+# npm packages: only what is missing, into build/node.
+node_deps() {
+    here=$(cd "$(dirname "$0")/.." && pwd)
+    [ -d "$here/build/node/node_modules/ws" ] && [ -d "$here/build/node/node_modules/playwright-core" ] &&
+        return 0
+    command -v npm >/dev/null || { echo "deps.sh: npm (Node 20) is needed for --node" >&2; exit 1; }
+    echo "deps.sh: npm install ws@8 playwright-core into build/node" >&2
+    npm install --silent --no-audit --no-fund --prefix "$here/build/node" ws@8 playwright-core
+}
+[ $node = 1 ] && node_deps
+[ -z "$missing" ] && exit 0
+echo "deps.sh: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

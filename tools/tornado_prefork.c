@@ -26,7 +26,8 @@ typedef struct cli {
     const char *pid_file, *port_file, *log_file, *logging, *config, *user, *group, *pubsub;
     bool reuseport, autoreload, access_log, version;
     int backlog;
-    double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace, websocket_drain_timeout;
+    double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace,
+        websocket_drain_timeout;
     size_t max_requests, max_requests_jitter;
 } cli;
 

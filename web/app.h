@@ -57,7 +57,8 @@ typedef struct tp_app_settings {
      * (RFC 9110 §9.3.2); true restores Tornado's 405 for such a HEAD. */
     bool head_requires_head_method;
     /* WebSocket: seconds between pings (0: none), seconds to wait for the pong (0: the
-     * interval), the largest message accepted (0: 10 MiB), all as Tornado's websocket_*. */
+     * interval, as Tornado's None; negative: no deadline, as Tornado's 0), the largest
+     * message accepted (0: 10 MiB), all as Tornado's websocket_* settings. */
     double websocket_ping_interval;
     double websocket_ping_timeout;
     size_t websocket_max_message_size;

@@ -34,7 +34,7 @@ struct tp_app {
     struct tp_locales *own_locales;        /* when settings.locales is NULL */
     struct tp_route_index *index;          /* route_index.c: literal-prefix trie */
     struct tp_static_files
-        *static_files; /* web/static/handler.c: static_path settings, hash cache */
+        *static_files;             /* web/static/handler.c: static_path settings, hash cache */
     struct tp_ws_glue *websockets; /* websocket.c: open WebSocket connections */
     size_t nwebsockets;
     void (*websockets_gone)(tp_app *app, void *arg); /* tp_app_close_websockets's done */

@@ -14,7 +14,11 @@
  * on_close runs once, on the step to CLOSED, from the stream's close callback. References:
  * one held by the stream until then, one per queued write callback, one around every call
  * out to the user, and the user's tp_ws_ref; ws_unref frees at zero, the one place a tp_ws's
- * memory goes. */
+ * memory goes.
+ *
+ * zlib's state (some 300 KB at the default parameters) is made on the first compressed message
+ * each way, not at the handshake: an idle connection that negotiated compression costs what
+ * one without it does. */
 #include "http/websocket/websocket.h"
 
 #include <assert.h>
@@ -217,8 +221,10 @@ int tp_ws_write_message(tp_ws *ws, const void *p, size_t n, bool binary, tp_ws_s
     if (tp_stream_pending_write(ws->s) + n > ws->o.max_write_buffer)
         return -ENOBUFS;
     unsigned op = binary ? TP_WS_OP_BINARY : TP_WS_OP_TEXT;
-    if (!ws->def)
+    if (!ws->o.deflate.enabled)
         return send_frame(ws, op, false, p, n, fn, arg);
+    if (!ws->def && !(ws->def = tp_ws_deflater_new(&ws->o.deflate, ws->o.is_client)))
+        return -ENOMEM;
     tp_buf z = {0};
     int r = tp_ws_deflate_message(ws->def, tp_slice_make(p, n), &z);
     if (r == 0)
@@ -244,12 +250,15 @@ static void send_close(tp_ws *ws, unsigned code, const char *reason, size_t n)
     if (code) {
         b[0] = (uint8_t)(code >> 8);
         b[1] = (uint8_t)code;
-        memcpy(b + 2, reason, n);
+        if (n) /* reason may be NULL then: memcpy's arguments must not be */
+            memcpy(b + 2, reason, n);
         k = 2 + n;
     }
     ws->sent_close = true;
     send_frame(ws, TP_WS_OP_CLOSE, false, b, k, NULL, NULL);
 }
+
+static size_t on_data(tp_stream *s, tp_slice data, bool eof, void *arg);
 
 static void close_timeout(tp_loop *loop, void *arg)
 {
@@ -266,6 +275,8 @@ int tp_ws_close(tp_ws *ws, int code, const char *reason)
         return -EINVAL;
     if (!can_send(ws))
         return -EPIPE;
+    if (ws->state == WS_NEW) /* closing before the start (an async open): hear the answer */
+        tp_stream_set_data_handler(ws->s, on_data, ws);
     send_close(ws, (unsigned)code, reason, n);
     if (ws->got_close) { /* our answer: the handshake is complete */
         tp_stream_close_after_flush(ws->s, CLOSE_LINGER);
@@ -308,20 +319,22 @@ static void ping_tick(tp_loop *loop, void *arg)
     if (!can_send(ws))
         return;
     double now = tp_loop_time(loop);
-    if (ws->ping_waiting && !ws->pong_seen) {
-        tp_ws_close(ws, 0, "ping timed out");
-        return;
-    }
-    if (ws->ping_waiting) { /* answered: the next ping on the interval's grid */
+    if (ws->ping_waiting) {
         ws->ping_waiting = false;
-        tp_timer_start_at(loop, &ws->ping_timer, ws->ping_sent_at + ws->o.ping_interval);
+        if (!ws->pong_seen) {
+            tp_ws_close(ws, 0, "ping timed out");
+            return;
+        }
+        double next = ws->ping_sent_at + ws->o.ping_interval; /* on the interval's grid */
+        tp_timer_start_at(loop, &ws->ping_timer, next > now ? next : now);
         return;
     }
     ws->pong_seen = false;
-    ws->ping_waiting = true;
     ws->ping_sent_at = now;
     tp_ws_ping(ws, "", 0);
-    tp_timer_start_at(loop, &ws->ping_timer, now + ws->o.ping_timeout);
+    ws->ping_waiting = ws->o.ping_timeout > 0;
+    tp_timer_start_at(loop, &ws->ping_timer,
+                      now + (ws->ping_waiting ? ws->o.ping_timeout : ws->o.ping_interval));
 }
 
 /* ---- reading: control frames ---------------------------------------------------------------- */
@@ -486,6 +499,9 @@ static void begin_frame(tp_ws *ws)
         return;
     ws->msg_op = ws->f.opcode;
     ws->msg_deflated = ws->f.rsv & 4;
+    if (ws->msg_deflated && !ws->inf &&
+        !(ws->inf = tp_ws_inflater_new(&ws->o.deflate, ws->o.is_client)))
+        fail(ws, TP_WS_INTERNAL, "zlib could not set up permessage-deflate");
 }
 
 /* The fast path: a whole single-frame, uncompressed message in the buffer, delivered from
@@ -525,6 +541,8 @@ static size_t read_frames(tp_ws *ws, uint8_t *p, size_t n)
             }
             used += ws->f.head_len;
             begin_frame(ws);
+            if (ws->stopped)
+                break;
         }
         size_t take =
             (size_t)(ws->f.len - ws->f_got) < n - used ? (size_t)(ws->f.len - ws->f_got) : n - used;
@@ -587,20 +605,11 @@ tp_ws *tp_ws_new(tp_stream *s, const tp_ws_opts *o, const tp_ws_callbacks *cb, v
         ws->o.max_write_buffer = DEFAULT_MAX_WRITE;
     if (ws->o.close_timeout <= 0)
         ws->o.close_timeout = DEFAULT_CLOSE_WAIT;
-    if (ws->o.ping_timeout <= 0 || ws->o.ping_timeout > ws->o.ping_interval)
-        ws->o.ping_timeout = ws->o.ping_interval;
+    if (ws->o.ping_timeout == 0 || ws->o.ping_timeout > ws->o.ping_interval)
+        ws->o.ping_timeout = ws->o.ping_interval; /* < 0: pings without a deadline */
     tp_timer_init(&ws->close_timer, close_timeout, ws);
     tp_timer_init(&ws->ping_timer, ping_tick, ws);
-    if (ws->o.deflate.enabled) {
-        ws->def = tp_ws_deflater_new(&ws->o.deflate, ws->o.is_client);
-        ws->inf = tp_ws_inflater_new(&ws->o.deflate, ws->o.is_client);
-    }
     tp_stream_set_close_callback(s, on_stream_close, ws);
-    if (ws->o.deflate.enabled && (!ws->def || !ws->inf)) {
-        tp_log_error("websocket: zlib could not set up permessage-deflate");
-        ws->stopped = true;
-        tp_stream_close(s);
-    }
     return ws;
 }
 

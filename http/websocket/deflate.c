@@ -285,6 +285,21 @@ static void z_free(voidpf opaque, voidpf p)
     tp_free(p);
 }
 
+static void use_tp_alloc(z_stream *z)
+{
+    z->zalloc = z_alloc;
+    z->zfree = z_free;
+}
+
+/* The window bits (-1 when outside 8..15) and no_context_takeover of the client's or the
+ * server's compressor: a deflater's own side, the peer's for an inflater. */
+static int side(const tp_ws_deflate_params *p, bool client, bool *reset)
+{
+    *reset = client ? p->client_no_context_takeover : p->server_no_context_takeover;
+    int bits = client ? p->client_max_window_bits : p->server_max_window_bits;
+    return bits >= 8 && bits <= 15 ? bits : -1;
+}
+
 /* zlib refuses windowBits 8 for raw deflate (deflateInit2 returns Z_STREAM_ERROR, so Python's
  * zlib.compressobj(wbits=-8) raises and Tornado 6.5 fails the handshake on
  * server_max_window_bits=8). We deflate with 9 instead, as Node's zlib does: zlib never emits
@@ -293,15 +308,13 @@ static void z_free(voidpf opaque, voidpf p)
  * with 8 is fine in zlib. */
 tp_ws_deflater *tp_ws_deflater_new(const tp_ws_deflate_params *p, bool is_client)
 {
-    int bits = is_client ? p->client_max_window_bits : p->server_max_window_bits;
-    if (bits < 8 || bits > 15)
-        return NULL;
+    bool reset;
+    int bits = side(p, is_client, &reset);
     tp_ws_deflater *d = tp_calloc(1, sizeof(*d));
-    d->reset = is_client ? p->client_no_context_takeover : p->server_no_context_takeover;
-    d->z.zalloc = z_alloc;
-    d->z.zfree = z_free;
-    if (deflateInit2(&d->z, p->compression_level, Z_DEFLATED, bits == 8 ? -9 : -bits, p->mem_level,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
+    d->reset = reset;
+    use_tp_alloc(&d->z);
+    if (bits < 0 || deflateInit2(&d->z, p->compression_level, Z_DEFLATED, bits == 8 ? -9 : -bits,
+                                 p->mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
         tp_free(d);
         return NULL;
     }
@@ -356,14 +369,12 @@ int tp_ws_deflate_message(tp_ws_deflater *d, tp_slice msg, tp_buf *out)
 
 tp_ws_inflater *tp_ws_inflater_new(const tp_ws_deflate_params *p, bool is_client)
 {
-    int bits = is_client ? p->server_max_window_bits : p->client_max_window_bits;
-    if (bits < 8 || bits > 15)
-        return NULL;
+    bool reset;
+    int bits = side(p, !is_client, &reset);
     tp_ws_inflater *in = tp_calloc(1, sizeof(*in));
-    in->reset = is_client ? p->server_no_context_takeover : p->client_no_context_takeover;
-    in->z.zalloc = z_alloc;
-    in->z.zfree = z_free;
-    if (inflateInit2(&in->z, -bits) != Z_OK) {
+    in->reset = reset;
+    use_tp_alloc(&in->z);
+    if (bits < 0 || inflateInit2(&in->z, -bits) != Z_OK) {
         tp_free(in);
         return NULL;
     }

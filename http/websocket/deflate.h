@@ -51,8 +51,8 @@ typedef struct tp_ws_deflater tp_ws_deflater;
 typedef struct tp_ws_inflater tp_ws_inflater;
 
 /* Free with tp_ws_deflater_free. NULL for parameters zlib refuses (window bits outside 8..15,
- * a bad level or mem_level); out of memory aborts (core/alloc.h). Window bits 8 deflate with
- * zlib's 9, whose distances stay within 256 bytes. */
+ * a bad level or mem_level: the connection then fails with 1011); out of memory aborts.
+ * Window bits 8 deflate with zlib's 9, whose distances stay within 256 bytes. */
 TP_API tp_ws_deflater *tp_ws_deflater_new(const tp_ws_deflate_params *p, bool is_client);
 TP_API void tp_ws_deflater_free(tp_ws_deflater *d);
 /* Appends the compressed message (SYNC_FLUSH, trailing 00 00 ff ff removed) to out. The

@@ -49,14 +49,15 @@ typedef struct tp_ws_callbacks {
 } tp_ws_callbacks;
 
 typedef struct tp_ws_opts {
-    bool is_client;              /* mask what we send; refuse masked frames from the server */
-    bool allow_unmasked;         /* server: accept unmasked client frames (Tornado's quirk);
-                                    default false: 1002 */
-    size_t max_message_size;     /* 0: 10 MiB (Tornado's default); beyond it 1009 */
-    size_t max_write_buffer;     /* 0: 64 MiB; writes past it fail with -ENOBUFS */
-    double ping_interval;        /* seconds, 0: off */
-    double ping_timeout;         /* 0: the interval; capped to the interval */
-    double close_timeout;        /* wait for the peer's Close (0: 5 s, as Tornado) */
+    bool is_client;               /* mask what we send; refuse masked frames from the server */
+    bool allow_unmasked;          /* server: accept unmasked client frames (Tornado's quirk);
+                                     default false: 1002 */
+    size_t max_message_size;      /* 0: 10 MiB (Tornado's default); beyond it 1009 */
+    size_t max_write_buffer;      /* 0: 64 MiB; writes past it fail with -ENOBUFS */
+    double ping_interval;         /* seconds, 0: off */
+    double ping_timeout;          /* no pong within it closes ("ping timed out"); 0: the
+                                     interval; capped to the interval; < 0: no deadline */
+    double close_timeout;         /* wait for the peer's Close (0: 5 s, as Tornado) */
     tp_ws_deflate_params deflate; /* negotiated parameters (enabled false: none) */
 } tp_ws_opts;
 
@@ -74,8 +75,8 @@ typedef void (*tp_ws_sent_fn)(tp_ws *ws, int status, void *arg);
 /* Queues a message (copied; compressed if negotiated). 0; -EPIPE once closing or closed
  * (Tornado's WebSocketClosedError); -ENOBUFS over max_write_buffer (nothing queued);
  * -EINVAL for text that is not UTF-8. */
-TP_API int tp_ws_write_message(tp_ws *ws, const void *p, size_t n, bool binary,
-                               tp_ws_sent_fn fn, void *arg);
+TP_API int tp_ws_write_message(tp_ws *ws, const void *p, size_t n, bool binary, tp_ws_sent_fn fn,
+                               void *arg);
 /* A ping with up to 125 bytes of data. 0, -EPIPE, -EINVAL over 125 bytes. */
 TP_API int tp_ws_ping(tp_ws *ws, const void *p, size_t n);
 /* Starts the close handshake: code 0 and reason NULL send an empty Close; a reason without
@@ -105,12 +106,12 @@ TP_API void tp_ws_accept_key(tp_slice key, char out[29]);
 /* ---- client: tornado.websocket.websocket_connect --------------------------------------- */
 
 typedef struct tp_ws_connect_opts {
-    double connect_timeout;         /* seconds for TCP connect + handshake (0: 20 s) */
+    double connect_timeout;          /* seconds for TCP connect + handshake (0: 20 s) */
     const char *const *subprotocols; /* NULL-terminated, or NULL */
-    const tp_headers *headers;      /* extra request headers (Origin, Cookie...), or NULL */
-    bool compression;               /* offer permessage-deflate (Tornado's defaults) */
-    tp_ws_deflate_params deflate;   /* used when compression (zeroed: the defaults) */
-    tp_ws_opts ws;                  /* ping, max_message_size...; is_client is set for you */
+    const tp_headers *headers;       /* extra request headers (Origin, Cookie...), or NULL */
+    bool compression;                /* offer permessage-deflate (Tornado's defaults) */
+    tp_ws_deflate_params deflate;    /* used when compression (zeroed: the defaults) */
+    tp_ws_opts ws;                   /* ping, max_message_size...; is_client is set for you */
 } tp_ws_connect_opts;
 
 /* The outcome of a connect. On success ws is the connection (callbacks as given), status

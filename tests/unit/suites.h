@@ -26,8 +26,11 @@ Suite *gzip_suite(void);
 Suite *template_suite(void);
 Suite *handler_suite(void);
 Suite *etag_suite(void);
+Suite *pubsub_suite(void);
 Suite *ws_deflate_suite(void);
 Suite *websocket_suite(void);
-Suite *pubsub_suite(void);
+Suite *ws_client_suite(void);
+/* tests/unit/ws_client_net.c: the ws_client suite's connecting tests. */
+void ws_client_add_net_tests(Suite *s);
 
 #endif
