@@ -53,7 +53,8 @@ TEST_APPS := testapp staticapp routesapp diffapp wsapp
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \
-     $(BUILD)/examples/blog $(BUILD)/examples/blog.so
+     $(BUILD)/examples/blog $(BUILD)/examples/blog.so \
+     $(BUILD)/examples/chat $(BUILD)/examples/chat.so
 
 deps:
 	@sh tools/deps.sh
@@ -114,7 +115,7 @@ test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps
 
 # The whole suite: unit and loop tests, black-box tests of the HTTP server and of the prefork
 # server, the fuzz corpus replay, then the same built with ASan+UBSan (the slow load tests
-# left out), then the poll backend's unit tests. Every step prints "suite NAME: N.N s"
+# left out, the browser suite of examples/chat in), then the poll backend's unit tests. Every step prints "suite NAME: N.N s"
 # (tests/lib/timed.sh); the list is printed again at the end, with the wall-clock total.
 # `make test-quick` is the edit-compile-test loop: the unit tests, then the quick black-box
 # sets of the normal build, both at once (-j2, output kept per suite); README.md says how
@@ -169,11 +170,17 @@ test-run: test-unit
 	$(TIMED) "template $(SUITE_TAG)" python3 tests/template/run.py --build=$(BUILD)
 	$(TIMED) "peers$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
 	  python3 tests/peers/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
+	$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
 
 # The WebSocket peer tests alone (python3-websockets, npm ws; tests/peers/run.py).
 peers-test: all $(BUILD)/tests/wsclient_check
 	@sh tools/deps.sh --test --node
 	python3 tests/peers/run.py --build=$(BUILD)
+
+# The browser suite alone (examples/chat in headless Chromium): `make test-browser`.
+test-browser: all
+	@sh tools/deps.sh --test --node
+	@$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -208,7 +215,7 @@ install: all
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
 FORMAT_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) $(wildcard include/*.h \
-              examples/*.c examples/blog/*.[ch] tools/*.c tests/unit/*.[ch] tests/apps/*.c \
+              examples/*.c examples/blog/*.[ch] examples/chat/*.c tools/*.c tests/unit/*.[ch] tests/apps/*.c \
               tests/fuzz/*.c)
 # Format, and the layering of DESIGN.md §1: no file includes a header of a higher layer.
 check:
@@ -221,7 +228,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit peers-test fuzz fuzz-replay install check format clean FORCE
+.PHONY: all deps test test-quick quick-blackbox quick-prefork test-build test-run test-unit peers-test test-browser fuzz fuzz-replay install check format clean FORCE
 -include $(shell find $(BUILD)/obj $(BUILD)/tests/prefork -name '*.d' 2>/dev/null)
 .SECONDARY:
 
@@ -357,6 +364,26 @@ $(BUILD)/examples/blog.so: $(BLOG_OBJ)
 blog: $(BUILD)/examples/blog.so $(BUILD)/examples/blog
 
 .PHONY: blog
+
+# examples/chat: Tornado's WebSocket chat demo over pub/sub, a program and an app.so (`make
+# chat`). Its templates/ and static/ are looked up under $CHAT_DIR at run time, else under
+# CHAT_DIR given here (default: this tree's copy), so it runs from any directory.
+CHAT_DIR ?= $(abspath examples/chat)
+$(BUILD)/obj/examples/chat/chat.o: examples/chat/chat.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DCHAT_DIR='"$(CHAT_DIR)"' -MMD -MP -c $< -o $@
+
+$(BUILD)/examples/chat: $(BUILD)/obj/examples/chat/chat.o $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/examples/chat.so: $(BUILD)/obj/examples/chat/chat.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(APP_LDFLAGS) -o $@ $^ $(LDFLAGS_ALL)
+
+chat: $(BUILD)/examples/chat.so $(BUILD)/examples/chat
+
+.PHONY: chat
 
 # ---- tornado.template in C (web/template/): tools, tests, fuzzing --------------------------
 # template-tools: the tp-template CLI and the build-time compiler tp-template-compile.

@@ -3,10 +3,11 @@
 # only when one is missing. Safe to run every time: it asks dpkg first and does nothing
 # when everything is there. Needs root (or sudo) only when something must be installed.
 # --node installs the npm packages of the WebSocket benchmarks (tools/bench-ws.sh: the `ws`
-# peer, playwright-core) into build/node (ignored by git), when missing.
+# peer) and of the browser tests (tests/browser: playwright-core) into build/node (ignored by
+# git), when missing.
 set -eu
 build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server"
+test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build
 node=0
