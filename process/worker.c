@@ -38,6 +38,7 @@ typedef struct tp_worker {
     tp_timer deadline;
     tp_timer ws_deadline; /* the WebSocket drain: then the open ones are closed (1001) */
     double drain_started;
+    bool http_drained; /* the HTTP server's drain finished */
 } tp_worker;
 
 static void send_msg(const tp_worker *w, int type, const char *text)
@@ -82,39 +83,44 @@ _Noreturn static void leave(tp_worker *w, int status)
     _exit(status);
 }
 
+/* The drain is over once HTTP has drained and no WebSocket connection is left. */
 static void websockets_gone(tp_app *app, void *arg)
 {
     (void)app;
     tp_worker *w = arg;
-    tp_loop_stop(w->loop);
+    if (w->http_drained)
+        tp_loop_stop(w->loop);
 }
 
-/* The WebSocket drain is over: the connections still open are closed with 1001. */
+/* websocket_drain_timeout after the drain began (whether or not HTTP has drained by then):
+ * the WebSocket connections still open are closed with 1001. */
 static void websocket_drain_over(tp_loop *loop, void *arg)
 {
     (void)loop;
     tp_worker *w = arg;
-    tp_log_info("closing %zu WebSocket connections (1001 going away)",
-                tp_app_websocket_count(w->app));
+    size_t n = tp_app_websocket_count(w->app);
+    if (n)
+        tp_log_info("closing %zu WebSocket connections (1001 going away)", n);
     tp_app_close_websockets(w->app, TP_WS_GOING_AWAY, "going away", websockets_gone, w);
 }
 
-/* HTTP is drained; WebSocket connections stay until they close or websocket_drain_timeout
- * has passed since the drain began. */
+/* HTTP is drained; WebSocket connections stay until they close or the WebSocket drain's
+ * timer (armed when the drain began) closes them. */
 static void drained(tp_http_server *srv, void *arg)
 {
     (void)srv;
     tp_worker *w = arg;
+    w->http_drained = true;
     size_t n = tp_app_websocket_count(w->app);
     if (n == 0) {
         tp_loop_stop(w->loop);
         return;
     }
-    double until = w->drain_started + w->b->websocket_drain_timeout;
-    tp_log_info("waiting for %zu WebSocket connections to close (at most %.1fs)", n,
-                until - tp_loop_time(w->loop));
-    tp_app_close_websockets(w->app, 0, NULL, websockets_gone, w);
-    tp_timer_start_at(w->loop, &w->ws_deadline, until);
+    double left = w->ws_deadline.when - tp_loop_time(w->loop);
+    if (tp_timer_armed(&w->ws_deadline))
+        tp_log_info("waiting for %zu WebSocket connections to close (at most %.1fs)", n,
+                    left > 0 ? left : 0);
+    tp_app_close_websockets(w->app, 0, NULL, websockets_gone, w); /* wait, close nothing */
 }
 
 static void deadline_passed(tp_loop *loop, void *arg)
@@ -134,6 +140,7 @@ static void start_drain(tp_worker *w, double seconds)
     w->drain_started = tp_loop_time(w->loop);
     if (w->score)
         w->score->state = 3;
+    tp_timer_start_at(w->loop, &w->ws_deadline, w->drain_started + w->b->websocket_drain_timeout);
     tp_http_server_drain(w->srv, w->b->drain_idle_grace, drained, w);
     if (seconds > 0)
         tp_timer_start_at(w->loop, &w->deadline, tp_loop_time(w->loop) + seconds);

@@ -76,3 +76,26 @@ def test_websocket_broadcast_reaches_every_worker():
             assert ws.recv() == "from a socket"
         for ws in subs + [chat]:
             ws.close()
+
+
+def test_websocket_drain_timeout_runs_from_the_drain_start():
+    """The 1001 comes --websocket-drain-timeout after the drain began even while an idle HTTP
+    keep-alive connection still holds the HTTP drain (its grace is long here)."""
+    with server("--websocket-drain-timeout=1", "--drain-idle-grace=600", app="wsecho.so",
+                procs=1) as s:
+        old = [w.pid for w in s.wait_workers(1, gen=1)]
+        a = wsclient.WebSocket(s.port, "/echo")
+        echo(a, "x")
+        idle = connect(s.port)
+        idle.request("POST", "/pub", body=b"keep-alive")
+        assert idle.read_response("POST").status == 204
+        s.hup()
+        try:
+            while True:
+                a.recv()
+        except wsclient.Closed as e:
+            assert e.code == 1001, "closed with %r %r" % (e.code, e.reason)
+        assert alive(old[0]), "the old worker should still wait for its idle HTTP connection"
+        idle.close()
+        left = wait_gone(old, 60)
+        assert not left, "the old worker %r did not exit once its last connection closed" % left
