@@ -53,10 +53,22 @@ def check_echo():
         raise testrun.ServerFailure("wsecho died (exit %r): %s" % (s.proc.poll(), text[-2000:]))
 
 
+def _open_connections(port):
+    """TCP connections the server on port still has a file for (its listener aside; closed
+    ones in TIME_WAIT or FIN_WAIT have no inode), from /proc/net/tcp*."""
+    return [(st, remote) for local, remote, st, _, inode in testrun._tcp_sockets()
+            if local == port and st != "0A" and inode != 0]
+
+
 def stop_echo():
+    """Stops wsecho once every connection to it has closed: a TERM stops its loop at once,
+    and a WebSocket still in its closing linger (a test that saw the server's FIN returns
+    before the server reads the client's) would be left to LeakSanitizer."""
     global _echo
     s, _echo = _echo, None
     if s is not None:
+        wait_until(lambda: not _open_connections(s.port), 60,
+                   lambda: "connections to wsecho still open: %r" % _open_connections(s.port))
         s.stop()
 
 
