@@ -160,6 +160,16 @@ static unsigned write_fields(tp_buf *out, const tp_headers *headers, tp_slice co
     return done;
 }
 
+/* Every response carries a Date (RFC 9110 §6.6.1) unless the handler set its own. */
+static void put_date_unless_set(tp_buf *out, const tp_headers *headers)
+{
+    if (headers && tp_headers_get(headers, TP_SLICE_LIT("Date")).p)
+        return;
+    PUT_LIT(out, "Date: ");
+    put(out, tp_http_date_now(), TP_HTTP_DATE_LEN);
+    PUT_LIT(out, "\r\n");
+}
+
 int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int status,
                    tp_slice reason, const tp_headers *headers, tp_buf *out)
 {
@@ -180,11 +190,7 @@ int tp__frame_head(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int 
         done = write_fields(out, headers, conn, f->chunked);
     else if (headers)
         tp_headers_write(headers, out); /* the usual keep-alive response with a length */
-    if (!headers || !tp_headers_get(headers, TP_SLICE_LIT("Date")).p) {
-        PUT_LIT(out, "Date: ");
-        put(out, tp_http_date_now(), TP_HTTP_DATE_LEN);
-        PUT_LIT(out, "\r\n");
-    }
+    put_date_unless_set(out, headers);
     if (conn.p && !(done & ADDED_CONNECTION))
         tp_headers_write_field(out, TP_SLICE_LIT("Connection"), conn);
     if (f->chunked && !(done & ADDED_TE))
@@ -200,11 +206,7 @@ int tp__frame_upgrade_head(int status, tp_slice reason, const tp_headers *header
         return -EINVAL;
     status_line(out, status, reason);
     tp_headers_write(headers, out);
-    if (!tp_headers_get(headers, TP_SLICE_LIT("Date")).p) {
-        PUT_LIT(out, "Date: ");
-        put(out, tp_http_date_now(), TP_HTTP_DATE_LEN);
-        PUT_LIT(out, "\r\n");
-    }
+    put_date_unless_set(out, headers);
     PUT_LIT(out, "\r\n");
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "web/websocket.h"
 #include "platform/poller.h"
 
 /* The "Server" options of the command line. */
@@ -32,11 +33,38 @@ static const tp_option main_options[] = {
     MOPT(debug, TP_OPT_BOOL, "debug mode (error details in responses)", 0, 0),
 };
 
-static void on_stop_signal(tp_loop *loop, int signo, void *arg)
+/* Open WebSockets get 1001 "going away" and this long for the close handshake (their own
+ * close timeout is shorter; this only bounds a peer that never answers). */
+#define STOP_WEBSOCKET_WAIT 10.0
+
+static void stop_now(tp_loop *loop, void *arg)
 {
     (void)arg;
-    tp_log_info("got signal %d, stopping", signo);
     tp_loop_stop(loop);
+}
+
+static void websockets_gone(tp_app *app, void *arg)
+{
+    (void)app;
+    tp_loop_stop(arg);
+}
+
+/* As a prefork worker's drain: WebSocket peers learn why the connection ends; a second signal
+ * stops at once. */
+static void on_stop_signal(tp_loop *loop, int signo, void *arg)
+{
+    tp_app *app = arg;
+    static bool stopping;
+    tp_log_info("got signal %d, stopping", signo);
+    size_t open = tp_app_websocket_count(app);
+    if (stopping || !open) {
+        tp_loop_stop(loop);
+        return;
+    }
+    stopping = true;
+    tp_log_info("closing %zu WebSocket connection(s) with 1001", open);
+    tp_app_close_websockets(app, 1001, "going away", websockets_gone, loop);
+    tp_loop_call_later(loop, STOP_WEBSOCKET_WAIT, stop_now, NULL);
 }
 
 static int write_port_file(const char *path, int port)
@@ -119,12 +147,14 @@ static int serve(tp_app_runner *r)
                 r->opts.port, strerror(-port));
         return 1;
     }
+    /* Signals first: the port file says "ready", and a SIGTERM from then on must stop cleanly
+     * (and the descriptors a test counts from then on must all be there). */
+    tp_loop_add_signal(r->loop, SIGINT, on_stop_signal, r->app);
+    tp_loop_add_signal(r->loop, SIGTERM, on_stop_signal, r->app);
     if (r->opts.port_file[0] && write_port_file(r->opts.port_file, port) < 0) {
         fprintf(stderr, "error: cannot write %s: %s\n", r->opts.port_file, strerror(errno));
         return 1;
     }
-    tp_loop_add_signal(r->loop, SIGINT, on_stop_signal, NULL);
-    tp_loop_add_signal(r->loop, SIGTERM, on_stop_signal, NULL);
     tp_log_info("serving on %s:%d (%s)", address ? address : "*", port, tp_poller_name());
     int st = tp_loop_run(r->loop);
     tp_log_flush();

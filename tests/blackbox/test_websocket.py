@@ -3,8 +3,9 @@ checks in its order with their statuses and bodies, the 101, and the handlers of
 tornado/test/websocket_test.py. Frame-level rules: test_websocket_frames.py; compression:
 test_websocket_deflate.py."""
 import contextlib
+import signal
 
-from harness import server
+from harness import Server, server
 from testrun import wait_until
 from ws_client import (ACCEPT, OP_BINARY, OP_CLOSE, OP_TEXT, WS, accept_of, close_payload,
                        fd_count, frame, server_pid, still_serving, wait_fds)
@@ -391,3 +392,23 @@ def test_client_disconnect_runs_on_close():
         wait_until(lambda: closed_report(port, "gone"), 30, "on_close after the client left")
         assert closed_report(port, "gone") == "0 None"
         wait_fds(pid, base)
+
+
+def test_sigterm_sends_1001_then_exits():
+    # The one-process runner (tp_app_main) stops as a prefork worker drains: each open
+    # WebSocket gets Close 1001 "going away", the server waits for the answer, then exits 0.
+    s = Server(("--logging=info",), "tests/wsapp")
+    try:
+        with WS(s.port, "/echo") as c:
+            c.send_frame(OP_TEXT, "x")
+            assert c.recv_message() == (OP_TEXT, b"x")
+            s.proc.send_signal(signal.SIGTERM)
+            fin, rsv, op, p = c.recv_frame()
+            assert (op, p) == (OP_CLOSE, close_payload(1001, "going away")), (op, p)
+            assert s.alive(), "the server exited before the close handshake"
+            c.send_frame(OP_CLOSE, close_payload(1001))
+            c.expect_eof()
+        text = s.stop()
+        assert "closing 1 WebSocket connection(s) with 1001" in text, text[-500:]
+    finally:
+        s.kill()

@@ -211,7 +211,23 @@ def wait_fds(pid, n, what="the server's fd count back to its baseline"):
     """Waits until the server has at most n descriptors open again (connections close
     asynchronously)."""
     testrun.wait_until(lambda: fd_count(pid) <= n, 30,
-                       lambda: "%s (%d, now %d)" % (what, n, fd_count(pid)))
+                       lambda: "%s (%d, now %d)\n%s" % (what, n, fd_count(pid), fd_dump(pid)))
+
+
+def fd_dump(pid):
+    """The server's descriptors and its sockets' states, for a failure message."""
+    fds = []
+    for fd in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
+        try:
+            fds.append("%s -> %s" % (fd, os.readlink("/proc/%d/fd/%s" % (pid, fd))))
+        except OSError:
+            pass
+    try:
+        ss = subprocess.run(["ss", "-tanpeo"], capture_output=True, text=True).stdout
+    except OSError:  # no iproute2
+        ss = ""
+    mine = [l for l in ss.splitlines() if "pid=%d," % pid in l]
+    return "\n".join(fds + mine)
 
 
 def still_serving(port):
