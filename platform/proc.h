@@ -17,5 +17,9 @@ void tp_close_fds_except(const int *keep, size_t n);
 int tp_parent_death_signal(int signo, int expected_ppid);
 /* CPUs this process may run on (sched_getaffinity; what nproc prints), at least 1. */
 int tp_cpu_count(void);
+/* Raises the soft limit on open files to the hard limit (as Go's runtime does: every socket is
+ * a file, and the default soft 1024 caps a server at about a thousand connections). Returns the
+ * soft limit now in force (LONG_MAX for none), or -errno. */
+long tp_raise_nofile_limit(void);
 
 #endif

@@ -640,12 +640,14 @@ int tp_master_run(const tp_prefork_opts *o)
     tp_master master = {.o = o, .loop = tp_loop_current(), .fail_forks = test_fail_forks()};
     tp_master *m = &master;
     install_signals(m);
+    long nofile = tp_raise_nofile_limit();
     if (prepare(m, err, sizeof(err)) < 0) {
         dprintf(o->error_fd, "error: %s\n", err);
         cleanup(m);
         return 1;
     }
     tp_proctitle_set("tornado-prefork: master");
+    tp_log_info("open files limit: %ld", nofile);
     if (o->settings)
         tp_log_info("settings: %s", o->settings);
     start(m);

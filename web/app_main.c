@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "web/websocket.h"
 #include "platform/poller.h"
+#include "platform/proc.h"
 
 /* The "Server" options of the command line. */
 typedef struct main_opts {
@@ -141,6 +142,7 @@ static int start_app(tp_app_runner *r)
 static int serve(tp_app_runner *r)
 {
     const char *address = r->opts.address[0] ? r->opts.address : NULL;
+    tp_raise_nofile_limit(); /* as tornado-prefork: the default 1024 caps the connections */
     int port = tp_app_listen(r->app, address, r->opts.port, &r->http);
     if (port < 0) {
         fprintf(stderr, "error: cannot listen on %s:%d: %s\n", address ? address : "*",

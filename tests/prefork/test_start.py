@@ -4,6 +4,7 @@ import grp
 import os
 import pwd
 import re
+import resource
 import signal
 import socket
 import tempfile
@@ -299,3 +300,26 @@ def test_logging_warning_level():
         s.wait_log(r"worker\[0\] pid %d gen 1 exited on signal SIGSEGV" % ws[0].pid, 30, since=0)
         info = [ln for ln in s.log().splitlines() if ln.startswith("[I ")]
         assert not info, "info lines with --logging=warning: %r" % info[:3]
+
+
+def nofile_limits(pid):
+    """(soft, hard) of 'Max open files' in /proc/PID/limits."""
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return soft, hard
+    raise AssertionError("no 'Max open files' in /proc/%d/limits" % pid)
+
+
+def test_open_files_limit_raised_to_hard():
+    # Started with a soft limit of 1024 under a higher hard one, the master raises the soft
+    # limit to the hard one (every connection is a file) and its workers inherit it.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 1024:
+        raise AssertionError("this test needs a hard RLIMIT_NOFILE above 1024 (have %d)" % hard)
+    hard_text = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    with server(procs=2, prefix=("prlimit", "--nofile=1024:" + hard_text, "--")) as s:
+        for pid in [s.pid] + [p for p, _ in s.children()]:
+            assert nofile_limits(pid) == (hard_text, hard_text), (pid, nofile_limits(pid))
+        s.wait_log("open files limit: ", 30)
