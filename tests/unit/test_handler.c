@@ -440,14 +440,21 @@ static void fallback_then_hello(conn *c)
     get(c, "/", 2);
 }
 
-/* Resets the connection once the head of the waiting handler's response has come (a FIN
- * goes unnoticed while the server does not read: see http/conn.c). */
-static void leave_during_wait(conn *c)
+/* GETs path and resets the connection once the head of the waiting handler's response has
+ * come (a FIN goes unnoticed while the server does not read: see http/conn.c). */
+static void leave_after_head(conn *c, const char *path)
 {
-    send_str(c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    char req[128];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    send_str(c, req);
     replies[0].status = read_until(c, "\r\n\r\n") ? atoi(c->buf + 9) : -1;
     struct linger rst = {.l_onoff = 1, .l_linger = 0};
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+}
+
+static void leave_during_wait(conn *c)
+{
+    leave_after_head(c, "/wait");
 }
 
 static void leave_during_streamed_body(conn *c)
@@ -480,10 +487,7 @@ static void await_abandon_then_hello(conn *c)
 
 static void leave_during_await(conn *c)
 {
-    send_str(c, "GET /await-close HTTP/1.1\r\nHost: x\r\n\r\n");
-    replies[0].status = read_until(c, "\r\n\r\n") ? atoi(c->buf + 9) : -1;
-    struct linger rst = {.l_onoff = 1, .l_linger = 0};
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+    leave_after_head(c, "/await-close");
 }
 
 static struct {
