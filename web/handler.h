@@ -294,8 +294,8 @@ typedef int (*tp_await_fn)(tp_handler *h, struct tp_future *fut, void *arg);
 /* From a method that returns TP_AGAIN (or a callback of one): calls cb(h, fut, arg) once fut
  * is done (cb NULL: finish on success, 500 on error). If the client goes away first, fut is
  * cancelled and cb is not called; the handler is finished once its last await is dropped.
- * cb is never called on a finished handler. Takes its own reference on fut. 0, or -EALREADY
- * if h is finished. */
+ * cb is never called on a finished handler, so arg lives in the request arena or is freed by
+ * a done callback on fut. Takes its own reference on fut. 0, or -EALREADY if h is finished. */
 TP_API int tp_handler_await(tp_handler *h, struct tp_future *fut, tp_await_fn cb, void *arg);
 
 /* set_header/add_header with an int (decimal) or a time (HTTP-date, "Sun, 06 Nov 1994
