@@ -21,7 +21,7 @@ typedef struct resolve_req {
     int family;
 } resolve_req;
 
-static tp_address_list *to_list(const struct addrinfo *res)
+tp_address_list *tp_address_list_new(const struct addrinfo *res)
 {
     size_t n = 0;
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
@@ -51,7 +51,7 @@ static int resolve_job(void *arg, void **result)
         *result = tp_strndup(msg, strlen(msg));
         return -EHOSTUNREACH;
     }
-    *result = to_list(res);
+    *result = tp_address_list_new(res);
     freeaddrinfo(res);
     return 0;
 }
@@ -76,6 +76,15 @@ static void free_req(tp_future *job_f, void *arg)
     tp_free(r);
 }
 
+/* A cancelled resolve cancels its job, which a worker then skips if it has not started. */
+static void cancel_job(tp_future *out, void *arg)
+{
+    tp_future *job_f = arg;
+    if (tp_future_cancelled(out))
+        tp_future_cancel(job_f);
+    tp_future_unref(job_f);
+}
+
 tp_future *tp_resolve(tp_executor *pool, tp_loop *loop, const char *host, int port, int family)
 {
     resolve_req *r = tp_calloc(1, sizeof(*r));
@@ -86,7 +95,7 @@ tp_future *tp_resolve(tp_executor *pool, tp_loop *loop, const char *host, int po
     tp_future *out = tp_future_new(loop);
     tp_future_add_done_callback(job_f, resolve_done, tp_future_ref(out));
     tp_future_add_done_callback(job_f, free_req, r);
-    tp_future_unref(job_f);
+    tp_future_add_done_callback(out, cancel_job, job_f); /* takes over our reference */
     return out;
 }
 

@@ -25,10 +25,15 @@ typedef struct tp_address_list {
     tp_address addrs[];
 } tp_address_list;
 
+struct addrinfo;
+/* The addresses of a getaddrinfo result as a list (copied; free with tp_free). */
+TP_API tp_address_list *tp_address_list_new(const struct addrinfo *res);
+
 /* Resolves host (a name or a numeric address) and port for a stream socket, family AF_UNSPEC,
  * AF_INET or AF_INET6, with getaddrinfo on a worker of pool. The future (a reference for the
  * caller) completes on loop with a tp_address_list, or fails with -EHOSTUNREACH and
- * getaddrinfo's message naming host ("Name or service not known"). host is copied. */
+ * getaddrinfo's message naming host ("Name or service not known"). host is copied. Cancelling
+ * the future cancels the job (skipped unless a worker has started it). */
 TP_API tp_future *tp_resolve(tp_executor *pool, tp_loop *loop, const char *host, int port,
                              int family);
 
