@@ -35,5 +35,10 @@
 #include "web/template/template.h"
 #include "http/form.h"
 #include "web/pubsub/pubsub.h"
+#include "core/async/future.h"
+#include "core/async/locks.h"
+#include "core/async/queue.h"
+#include "core/async/executor.h"
+#include "core/netutil/netutil.h"
 
 #endif

@@ -29,6 +29,8 @@ void tp__handler_release(tp_handler *h)
 {
     bool answered = h->state == HANDLER_FINISHED; /* HANDED_OVER: the request goes on */
     tp__handler_to(h, HANDLER_RELEASED);
+    if (h->awaits)
+        tp__handler_awaits_forget(h);
     unlink_live(h);
     if (answered)
         tp_http_finish(h->req); /* frees the arena, and h with it */
@@ -320,6 +322,8 @@ void tp__handler_connection_closed(tp_handler *h)
     tp__handler_hold(h);
     if (h->cls->on_connection_close)
         CALL(h, h->cls->on_connection_close(h));
+    if (h->awaits)
+        tp__handler_awaits_cancel(h);
     /* A method on the stack finishes h when it returns; a WAITING handler still owes its
      * tp_finish (its writes are dropped after a reset, delivered after a FIN). */
     if (waits_for_request(h))

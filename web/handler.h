@@ -283,6 +283,21 @@ TP_API const char *tp_create_signed_value(tp_handler *h, const char *name, const
 TP_API const char *tp_get_signed_cookie_ex(tp_handler *h, const char *name, double max_age_days,
                                            int min_version, size_t *n);
 
+/* ---- awaiting a future (Tornado's coroutine methods and stack_context) -------------------- */
+
+struct tp_future;
+/* Runs on the loop when the awaited future is done, while h is still waiting. Returns as a
+ * method does: TP_OK (finished for it unless it finished itself), TP_AGAIN (still waiting:
+ * it awaited again or finishes later), or TP_ERROR: a 500 through write_error, with a log
+ * line holding the future's error message if it failed (an error it does not handle). */
+typedef int (*tp_await_fn)(tp_handler *h, struct tp_future *fut, void *arg);
+/* From a method that returns TP_AGAIN (or a callback of one): calls cb(h, fut, arg) once fut
+ * is done (cb NULL: finish on success, 500 on error). If the client goes away first, fut is
+ * cancelled and cb is not called; the handler is finished once its last await is dropped.
+ * cb is never called on a finished handler, so arg lives in the request arena or is freed by
+ * a done callback on fut. Takes its own reference on fut. 0, or -EALREADY if h is finished. */
+TP_API int tp_handler_await(tp_handler *h, struct tp_future *fut, tp_await_fn cb, void *arg);
+
 /* set_header/add_header with an int (decimal) or a time (HTTP-date, "Sun, 06 Nov 1994
  * 08:49:37 GMT"), as Tornado's _convert_header_value. 0, or tp_set_header's errors. */
 TP_API int tp_set_header_int(tp_handler *h, const char *name, long long value);

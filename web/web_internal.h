@@ -147,6 +147,7 @@ struct tp_handler {
     tp_headers new_cookies;
     const char *error_log_message; /* tp_http_error's message, for write_error */
     struct tp_ws_glue *ws;         /* websocket.c: the upgraded connection, if any */
+    struct tp_await *awaits;       /* handler_async.c: futures awaited (tp_handler_await) */
 };
 
 /* Moves h to state to, asserting that the step is one listed above (a table lookup and a
@@ -249,6 +250,11 @@ void tp__handlers_drop(tp_app *app);
 /* The client went away: on_connection_close, then a handler that only waited for its
  * request is finished. */
 void tp__handler_connection_closed(tp_handler *h);
+/* handler_async.c: the client went away: the awaited futures are cancelled, their callbacks
+ * not called; the last one finishes h. */
+void tp__handler_awaits_cancel(tp_handler *h);
+/* handler_async.c: h is being released: its awaits forget it (their futures are cancelled). */
+void tp__handler_awaits_forget(tp_handler *h);
 /* The steps up to and including prepare (run alone for a streamed body); false unless h is
  * PREPARED after them. The caller holds a reference. */
 bool tp__handler_prepare(tp_handler *h);

@@ -3,14 +3,16 @@
  * stream goes to a tp_ws with is_client set.
  *
  * Lifetime: one struct ws_connect per call, in states START (the first loop callback is
- * queued) -> CONNECTING (our fd handler on the socket) -> HANDSHAKE (a tp_stream reads the
- * response head) -> DONE. `done` runs once, from the loop, on the way to DONE. The struct is
- * freed in release() only: at once when no stream is left, else from the stream's close
- * callback (a closed stream still calls a pending read back first). */
+ * queued) -> RESOLVING (opts.resolver: tp_resolve's future is pending) -> CONNECTING (our fd
+ * handler on the socket) -> HANDSHAKE (a tp_stream reads the response head) -> DONE. `done`
+ * runs once, from the loop, on the way to DONE. The struct is freed in release() only: at
+ * once when no stream or resolve is left, else from the stream's close callback (a closed
+ * stream still calls a pending read back first) or from the cancelled resolve's callback. */
 #include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -19,23 +21,29 @@
 #include <openssl/evp.h>
 
 #include "core/alloc.h"
+#include "core/async/future.h"
 #include "core/log.h"
+#include "core/netutil/netutil.h"
 #include "http/websocket/client_internal.h"
+#include "platform/socket.h"
 
 /* The response head at most (Tornado's client: max_header_size 64 KiB). */
 #define MAX_HEAD (64u << 10)
 
-enum connect_state { CS_START, CS_CONNECTING, CS_HANDSHAKE, CS_DONE };
+enum connect_state { CS_START, CS_RESOLVING, CS_CONNECTING, CS_HANDSHAKE, CS_DONE };
 
 struct ws_connect {
     tp_loop *loop;
     enum connect_state state;
     tp_arena arena; /* URL, subprotocols, response headers, messages */
     tp_ws_url url;
-    struct addrinfo *ai, *next; /* the addresses and the next one to try */
-    int fd;                     /* while CONNECTING */
-    tp_stream *s;               /* while HANDSHAKE, and until its close callback */
-    tp_timer timer;             /* connect_timeout, from the first connect */
+    tp_address_list *addrs; /* the addresses */
+    size_t next;            /* the next one to try */
+    struct tp_executor *resolver;
+    tp_future *resolving; /* while its callback has not run (a reference) */
+    int fd;               /* while CONNECTING */
+    tp_stream *s;         /* while HANDSHAKE, and until its close callback */
+    tp_timer timer;       /* connect_timeout, from the first connect */
     double timeout;
     int last_error;
     tp_buf req;
@@ -54,7 +62,8 @@ struct ws_connect {
 static bool transition_allowed(enum connect_state from, enum connect_state to)
 {
     switch (from) {
-    case CS_START: return to == CS_CONNECTING || to == CS_DONE;
+    case CS_START: return to == CS_RESOLVING || to == CS_CONNECTING || to == CS_DONE;
+    case CS_RESOLVING: return to == CS_CONNECTING || to == CS_DONE;
     case CS_CONNECTING: return to == CS_HANDSHAKE || to == CS_DONE;
     case CS_HANDSHAKE: return to == CS_DONE;
     case CS_DONE: return false;
@@ -71,8 +80,11 @@ static void set_state(struct ws_connect *c, enum connect_state to)
 
 static void release(struct ws_connect *c)
 {
-    if (c->ai)
-        freeaddrinfo(c->ai);
+    if (c->resolving) { /* cancelled in report(): resolved() calls us again */
+        tp_future_cancel(c->resolving);
+        return;
+    }
+    tp_free(c->addrs);
     tp_buf_free(&c->req);
     tp_arena_destroy(&c->arena);
     tp_free(c);
@@ -199,18 +211,18 @@ static void on_connect_event(tp_loop *loop, int fd, unsigned events, void *arg)
 /* Connects to the next address; reports the last error when none is left. */
 static void try_next(struct ws_connect *c)
 {
-    for (; c->next; c->next = c->next->ai_next) {
-        struct addrinfo *a = c->next;
-        int fd =
-            socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    for (; c->next < c->addrs->n; c->next++) {
+        const tp_address *a = &c->addrs->addrs[c->next];
+        int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             c->last_error = -errno;
             continue;
         }
-        if ((connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) &&
+        if ((connect(fd, (const struct sockaddr *)&a->addr, a->addrlen) == 0 ||
+             errno == EINPROGRESS) &&
             tp_loop_add_fd(c->loop, fd, TP_WRITE, on_connect_event, c) == 0) {
             c->fd = fd;
-            c->next = a->ai_next;
+            c->next++;
             return;
         }
         c->last_error = -errno;
@@ -228,25 +240,57 @@ static void on_timeout(tp_loop *loop, void *arg)
                          c->url.netloc));
 }
 
-/* The resolver blocks the loop (getaddrinfo): fine for tests and tools, and for numeric
- * hosts it does not wait at all. The asynchronous resolver comes with the HTTP client. */
+static void connect_first(struct ws_connect *c)
+{
+    set_state(c, CS_CONNECTING);
+    c->next = 0;
+    c->fd = -1;
+    try_next(c);
+}
+
+/* opts.resolver's answer, on the loop; after a timeout (DONE) it only frees c. */
+static void resolved(tp_future *f, void *arg)
+{
+    struct ws_connect *c = arg;
+    c->resolving = NULL;
+    if (c->state == CS_DONE) {
+        release(c);
+    } else if (tp_future_error(f)) {
+        fail(c, -EHOSTUNREACH, 0, NULL,
+             tp_arena_printf(&c->arena, "cannot resolve %s", tp_future_error_message(f)));
+    } else {
+        const tp_address_list *l = tp_future_result(f);
+        size_t size = sizeof(*l) + l->n * sizeof(l->addrs[0]);
+        c->addrs = memcpy(tp_malloc(size), l, size);
+        connect_first(c);
+    }
+    tp_future_unref(f);
+}
+
+/* With opts.resolver a host name is resolved on its threads; else (and for a numeric host,
+ * which getaddrinfo answers without waiting) getaddrinfo runs here, blocking the loop. */
 static void start(tp_loop *loop, void *arg)
 {
     struct ws_connect *c = arg;
+    tp_timer_init(&c->timer, on_timeout, c);
+    tp_timer_start_at(loop, &c->timer, tp_loop_time(loop) + c->timeout);
+    if (c->resolver && !tp_is_valid_ip(c->url.host, strlen(c->url.host))) {
+        set_state(c, CS_RESOLVING);
+        c->resolving = tp_resolve(c->resolver, loop, c->url.host, atoi(c->url.port), AF_UNSPEC);
+        tp_future_add_done_callback(c->resolving, resolved, c);
+        return;
+    }
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    int rc = getaddrinfo(c->url.host, c->url.port, &hints, &c->ai);
+    struct addrinfo *res;
+    int rc = getaddrinfo(c->url.host, c->url.port, &hints, &res);
     if (rc != 0) {
-        c->ai = NULL;
         fail(c, -EHOSTUNREACH, 0, NULL,
              tp_arena_printf(&c->arena, "cannot resolve %s: %s", c->url.host, gai_strerror(rc)));
         return;
     }
-    tp_timer_init(&c->timer, on_timeout, c);
-    tp_timer_start_at(loop, &c->timer, tp_loop_time(loop) + c->timeout);
-    set_state(c, CS_CONNECTING);
-    c->next = c->ai;
-    c->fd = -1;
-    try_next(c);
+    c->addrs = tp_address_list_new(res);
+    freeaddrinfo(res);
+    connect_first(c);
 }
 
 /* 16 random bytes, base64: 24 characters and a NUL. */
@@ -278,6 +322,7 @@ static void copy_opts(struct ws_connect *c, const tp_ws_connect_opts *o)
 {
     c->timeout = o->connect_timeout > 0 ? o->connect_timeout : 20;
     c->ws = o->ws;
+    c->resolver = o->resolver;
     c->compression = o->compression;
     if (o->compression)
         c->want = deflate_want(&o->deflate);

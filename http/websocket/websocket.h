@@ -112,6 +112,9 @@ typedef struct tp_ws_connect_opts {
     bool compression;                /* offer permessage-deflate (Tornado's defaults) */
     tp_ws_deflate_params deflate;    /* used when compression (zeroed: the defaults) */
     tp_ws_opts ws;                   /* ping, max_message_size...; is_client is set for you */
+    /* Resolve a host name on this thread pool (core/async/executor.h; connect_timeout covers
+     * it); NULL: getaddrinfo on the loop's thread, which blocks it while it runs. */
+    struct tp_executor *resolver;
 } tp_ws_connect_opts;
 
 /* The outcome of a connect. On success ws is the connection (callbacks as given), status

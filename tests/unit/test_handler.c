@@ -6,6 +6,7 @@
  * test's thread until the client is done and no handler is left in any app's live list (or
  * a generous deadline passes, which fails the test). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
+#include "core/async/executor.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "tests/unit/suites.h"
@@ -88,6 +91,10 @@ static struct {
     int want_finish; /* on_finish calls the test waits for */
     bool client_done, timed_out;
     double deadline;
+    /* tp_handler_await's cases */
+    tp_executor *pool;
+    int await_cbs, awaited_cancelled, write_errors;
+    tp_future *awaited; /* the future /await-close waits for (a reference) */
 } F;
 
 static void count_finish(tp_handler *h)
@@ -170,6 +177,111 @@ static void count_close(tp_handler *h)
     F.on_close++;
 }
 
+/* ---- tp_handler_await ---------------------------------------------------------------- */
+
+static void fail_later(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_future_set_error(arg, -EIO, "disk on fire");
+    tp_future_unref(arg);
+}
+
+/* Does not handle the error: the 500 comes through write_error. */
+static int unhandled(tp_handler *h, tp_future *f, void *arg)
+{
+    (void)h, (void)arg;
+    F.await_cbs++;
+    return tp_future_error(f) ? TP_ERROR : TP_OK;
+}
+
+static int await_error_get(tp_handler *h)
+{
+    tp_future *f = tp_future_new(tp_loop_current());
+    tp_handler_await(h, f, unhandled, NULL);
+    tp_loop_call_later(tp_loop_current(), 0, fail_later, f);
+    return TP_AGAIN;
+}
+
+static int counting_write_error(tp_handler *h, int status)
+{
+    F.write_errors++;
+    return tp_writef(h, "error %d", status);
+}
+
+/* On a worker thread. */
+static int compute(void *arg, void **result)
+{
+    (void)arg;
+    *result = tp_strndup("from a worker", 13);
+    return 0;
+}
+
+static int write_result(tp_handler *h, tp_future *f, void *arg)
+{
+    (void)arg;
+    F.await_cbs++;
+    if (tp_future_error(f))
+        return TP_ERROR;
+    tp_write_str(h, tp_future_result(f));
+    tp_free(tp_future_result(f));
+    return TP_OK;
+}
+
+static int await_executor_get(tp_handler *h)
+{
+    tp_future *f = tp_run_in_executor(F.pool, tp_loop_current(), compute, NULL);
+    tp_handler_await(h, f, write_result, NULL);
+    tp_future_unref(f);
+    return TP_AGAIN;
+}
+
+static void count_cancel(tp_future *f, void *arg)
+{
+    (void)arg;
+    F.awaited_cancelled += tp_future_cancelled(f);
+}
+
+/* Waits for a future nobody completes: only the client leaving ends the wait. */
+static int await_close_get(tp_handler *h)
+{
+    F.awaited = tp_future_new(tp_loop_current());
+    tp_future_add_done_callback(F.awaited, count_cancel, NULL);
+    tp_handler_await(h, F.awaited, unhandled, NULL);
+    tp_write_str(h, "w");
+    tp_flush(h);
+    return TP_AGAIN;
+}
+
+static void finish_now(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_write_str(arg, "done without it");
+    tp_finish(arg);
+}
+
+/* Awaits a future nobody completes, and finishes from a timer instead. */
+static int await_abandon_get(tp_handler *h)
+{
+    F.awaited = tp_future_new(tp_loop_current());
+    tp_future_add_done_callback(F.awaited, count_cancel, NULL);
+    tp_handler_await(h, F.awaited, unhandled, NULL);
+    tp_loop_call_later(tp_loop_current(), 0, finish_now, h);
+    return TP_AGAIN;
+}
+
+static const tp_handler_class await_abandon = {
+    .name = "AwaitAbandon", .get = await_abandon_get, .on_finish = count_finish};
+static const tp_handler_class await_error = {.name = "AwaitError",
+                                             .get = await_error_get,
+                                             .write_error = counting_write_error,
+                                             .on_finish = count_finish};
+static const tp_handler_class await_executor = {
+    .name = "AwaitExecutor", .get = await_executor_get, .on_finish = count_finish};
+static const tp_handler_class await_close = {.name = "AwaitClose",
+                                             .get = await_close_get,
+                                             .on_connection_close = count_close,
+                                             .on_finish = count_finish};
+
 static const tp_handler_class hello = {
     .name = "Hello", .get = hello_get, .post = hello_get, .on_finish = count_finish};
 static const tp_handler_class init_finishes = {
@@ -201,6 +313,10 @@ static int start_app(int want_finish)
     ck_assert_int_eq(tp_app_route(F.app, "/wait", &waits, NULL), 0);
     ck_assert_int_eq(tp_app_route(F.app, "/stream", &streams, NULL), 0);
     ck_assert_int_eq(tp_app_route(F.app, "/fb/.*", &tp_fallback_handler, F.inner), 0);
+    ck_assert_int_eq(tp_app_route(F.app, "/await-error", &await_error, NULL), 0);
+    ck_assert_int_eq(tp_app_route(F.app, "/await-executor", &await_executor, NULL), 0);
+    ck_assert_int_eq(tp_app_route(F.app, "/await-close", &await_close, NULL), 0);
+    ck_assert_int_eq(tp_app_route(F.app, "/await-abandon", &await_abandon, NULL), 0);
     ck_assert_int_eq(tp_app_route(F.inner, "/fb/in", &hello, NULL), 0);
     int port = tp_app_listen(F.app, "127.0.0.1", 0, NULL);
     ck_assert_int_gt(port, 0);
@@ -324,14 +440,21 @@ static void fallback_then_hello(conn *c)
     get(c, "/", 2);
 }
 
-/* Resets the connection once the head of the waiting handler's response has come (a FIN
- * goes unnoticed while the server does not read: see http/conn.c). */
-static void leave_during_wait(conn *c)
+/* GETs path and resets the connection once the head of the waiting handler's response has
+ * come (a FIN goes unnoticed while the server does not read: see http/conn.c). */
+static void leave_after_head(conn *c, const char *path)
 {
-    send_str(c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    char req[128];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    send_str(c, req);
     replies[0].status = read_until(c, "\r\n\r\n") ? atoi(c->buf + 9) : -1;
     struct linger rst = {.l_onoff = 1, .l_linger = 0};
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+}
+
+static void leave_during_wait(conn *c)
+{
+    leave_after_head(c, "/wait");
 }
 
 static void leave_during_streamed_body(conn *c)
@@ -342,6 +465,29 @@ static void leave_during_streamed_body(conn *c)
 static void leave_during_body(conn *c)
 {
     send_str(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+}
+
+static void await_error_then_hello(conn *c)
+{
+    get(c, "/await-error", 0);
+    get(c, "/", 1);
+}
+
+static void await_executor_then_hello(conn *c)
+{
+    get(c, "/await-executor", 0);
+    get(c, "/", 1);
+}
+
+static void await_abandon_then_hello(conn *c)
+{
+    get(c, "/await-abandon", 0);
+    get(c, "/", 1);
+}
+
+static void leave_during_await(conn *c)
+{
+    leave_after_head(c, "/await-close");
 }
 
 static struct {
@@ -484,6 +630,83 @@ START_TEST(client_leaves_during_body)
 }
 END_TEST
 
+/* An awaited future fails and the callback does not handle it: a 500 through write_error and
+ * an error log line with the future's message; the worker goes on serving. */
+START_TEST(await_error_reaches_write_error)
+{
+    char path[] = "/tmp/tp-await-log-XXXXXX";
+    int log_fd = mkstemp(path);
+    ck_assert_int_ge(log_fd, 0);
+    unlink(path);
+    tp_log_set_fd(log_fd);
+    run_client(await_error_then_hello, start_app(2));
+    tp_log_flush();
+    tp_log_set_fd(2);
+    char text[4096] = "";
+    ssize_t n = pread(log_fd, text, sizeof(text) - 1, 0);
+    close(log_fd);
+    text[n > 0 ? n : 0] = '\0';
+    ck_assert_int_eq(replies[0].status, 500);
+    ck_assert_str_eq(replies[0].body, "error 500");
+    ck_assert_int_eq(replies[1].status, 200);
+    ck_assert_int_eq(F.await_cbs, 1);
+    ck_assert_int_eq(F.write_errors, 1);
+    ck_assert_msg(strstr(text, "Uncaught exception GET /await-error") &&
+                      strstr(text, "disk on fire"),
+                  "log: %s", text);
+    stop_app();
+}
+END_TEST
+
+/* A handler awaits a job of the thread pool and writes its result. */
+START_TEST(await_executor_result)
+{
+    int port = start_app(2);
+    F.pool = tp_executor_new(1);
+    run_client(await_executor_then_hello, port);
+    ck_assert_int_eq(replies[0].status, 200);
+    ck_assert_str_eq(replies[0].body, "from a worker");
+    ck_assert_int_eq(replies[1].status, 200);
+    ck_assert_int_eq(F.await_cbs, 1);
+    stop_app();
+    tp_executor_free(F.pool);
+}
+END_TEST
+
+/* The client leaves while the handler awaits: the future is cancelled (counted), the
+ * callback never runs on the dead handler, and the handler is finished and released. */
+START_TEST(await_cancelled_when_client_leaves)
+{
+    run_client(leave_during_await, start_app(1));
+    ck_assert_int_eq(replies[0].status, 200);
+    ck_assert_int_eq(F.on_close, 1);
+    ck_assert_int_eq(F.on_finish, 1);
+    ck_assert_int_eq(F.await_cbs, 0);
+    ck_assert(tp_future_cancelled(F.awaited));
+    tp_future_run_sync(F.loop, F.awaited, 30); /* its done callbacks have run */
+    ck_assert_int_eq(F.awaited_cancelled, 1);
+    tp_future_unref(F.awaited);
+    stop_app();
+}
+END_TEST
+
+/* The handler finishes without its awaited future: once released, the future is cancelled
+ * and the callback never runs. */
+START_TEST(await_dropped_when_handler_finishes)
+{
+    run_client(await_abandon_then_hello, start_app(2));
+    ck_assert_int_eq(replies[0].status, 200);
+    ck_assert_str_eq(replies[0].body, "done without it");
+    ck_assert_int_eq(replies[1].status, 200);
+    tp_future_run_sync(F.loop, F.awaited, 30);
+    ck_assert(tp_future_cancelled(F.awaited));
+    ck_assert_int_eq(F.awaited_cancelled, 1);
+    ck_assert_int_eq(F.await_cbs, 0);
+    tp_future_unref(F.awaited);
+    stop_app();
+}
+END_TEST
+
 Suite *handler_suite(void)
 {
     Suite *s = suite_create("handler");
@@ -503,6 +726,10 @@ Suite *handler_suite(void)
     tcase_add_test(tc, client_leaves_during_wait);
     tcase_add_test(tc, client_leaves_during_streamed_body);
     tcase_add_test(tc, client_leaves_during_body);
+    tcase_add_test(tc, await_error_reaches_write_error);
+    tcase_add_test(tc, await_executor_result);
+    tcase_add_test(tc, await_cancelled_when_client_leaves);
+    tcase_add_test(tc, await_dropped_when_handler_finishes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/async/executor.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "http/websocket/websocket.h"
@@ -305,6 +306,63 @@ START_TEST(connect_by_name)
 }
 END_TEST
 
+/* With opts.resolver the name is resolved on the thread pool (core/netutil's tp_resolve). */
+START_TEST(connect_by_name_on_resolver)
+{
+    tp_executor *pool = tp_executor_new(1);
+    tp_ws_connect_opts o = {.resolver = pool};
+    T.send_count = 1;
+    connect_run("ws://localhost:%d/echo", T.port, &o);
+    ck_assert_int_eq(T.error, 0);
+    ck_assert_int_eq(T.msgs, 1);
+    tp_executor_free(pool);
+}
+END_TEST
+
+/* A name that cannot resolve (RFC 6761's .invalid) fails the connect with -EHOSTUNREACH. */
+START_TEST(unresolvable_name_on_resolver)
+{
+    tp_executor *pool = tp_executor_new(1);
+    tp_ws_connect_opts o = {.resolver = pool};
+    connect_run("ws://no-such-host.invalid:%d/echo", T.port, &o);
+    ck_assert_int_eq(T.error, -EHOSTUNREACH);
+    ck_assert_int_eq(T.status, 0);
+    tp_executor_free(pool);
+}
+END_TEST
+
+/* Holds the pool's only worker until a byte comes on the pipe (on a worker thread). */
+static int hold_worker(void *arg, void **result)
+{
+    (void)result;
+    char b;
+    return read(*(int *)arg, &b, 1) == 1 ? 0 : -EIO;
+}
+
+/* connect_timeout covers the resolve: the connect fails while its resolve job still waits
+ * for a worker; the resolve is cancelled, and the connect is freed once its callback ran
+ * (ASan checks that nothing is used after, or leaked). */
+START_TEST(timeout_while_resolving)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    tp_executor *pool = tp_executor_new(1);
+    tp_future *held = tp_run_in_executor(pool, T.loop, hold_worker, &p[0]);
+    tp_ws_connect_opts o = {.resolver = pool, .connect_timeout = 0.1};
+    connect_run("ws://localhost:%d/echo", T.port, &o);
+    ck_assert_int_eq(T.error, -ETIMEDOUT);
+    ck_assert_int_eq(write(p[1], "x", 1), 1);
+    ck_assert_int_eq(tp_future_run_sync(T.loop, held, 10), 0);
+    tp_executor_free(pool); /* the cancelled resolve job is skipped */
+    tp_future *settle = tp_sleep(T.loop, 0.01);
+    ck_assert_int_eq(tp_future_run_sync(T.loop, settle, 10), 0);
+    tp_future_unref(settle);
+    tp_future_unref(held);
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
 START_TEST(subprotocol_selected)
 {
     static const char *const offer[] = {"a", "b", NULL};
@@ -506,6 +564,9 @@ void ws_client_add_net_tests(Suite *s)
     tcase_add_checked_fixture(tc, net_setup, net_teardown);
     tcase_add_test(tc, connect_and_echo);
     tcase_add_test(tc, connect_by_name);
+    tcase_add_test(tc, connect_by_name_on_resolver);
+    tcase_add_test(tc, unresolvable_name_on_resolver);
+    tcase_add_test(tc, timeout_while_resolving);
     tcase_add_test(tc, subprotocol_selected);
     tcase_add_test(tc, custom_headers_seen);
     tcase_add_test(tc, forbidden_status);
