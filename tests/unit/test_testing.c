@@ -1,0 +1,391 @@
+/* The testing helpers of web/testing (include/tp_testing.h) themselves: the fixture's loop,
+ * ASYNC_TEST_TIMEOUT, bind_unused_port, run_until, ExpectLog (a failing block fails its test:
+ * checked in a nested libcheck runner in fork mode), and the HTTP test case against a small
+ * app. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/unit/suites.h"
+#include "tp_testing.h"
+
+/* ---- the log, written to a memfd the tests read back -------------------------------------- */
+
+static int log_fd = -1;
+
+static void capture_log(void)
+{
+    tp_log_flush();
+    log_fd = memfd_create("log", MFD_CLOEXEC);
+    ck_assert_int_ge(log_fd, 0);
+    tp_log_set_fd(log_fd);
+}
+
+/* What was logged since capture_log (NUL-terminated, static). */
+static const char *logged(void)
+{
+    static char text[8192];
+    tp_log_flush();
+    ssize_t n = pread(log_fd, text, sizeof(text) - 1, 0);
+    ck_assert_int_ge(n, 0);
+    text[n] = '\0';
+    return text;
+}
+
+static void setup(void)
+{
+    tp_test_setup();
+    capture_log();
+}
+
+static void teardown(void)
+{
+    tp_log_set_fd(2);
+    close(log_fd);
+    tp_test_teardown();
+}
+
+/* ---- the loop helpers ---------------------------------------------------------------------- */
+
+START_TEST(fixture_loop_is_fresh_and_current)
+{
+    ck_assert_ptr_nonnull(tp_test_loop());
+    ck_assert_ptr_eq(tp_test_loop(), tp_loop_current());
+    ck_assert_uint_eq(tp_loop_live_handles(tp_test_loop()), 0);
+    ck_assert(!tp_log_access_enabled());
+}
+END_TEST
+
+START_TEST(async_timeout_from_env)
+{
+    unsetenv("ASYNC_TEST_TIMEOUT");
+    ck_assert_double_eq(tp_test_async_timeout(), 5);
+    setenv("ASYNC_TEST_TIMEOUT", "2.5", 1);
+    ck_assert_double_eq(tp_test_async_timeout(), 2.5);
+    setenv("ASYNC_TEST_TIMEOUT", "soon", 1); /* not a number: the default, as Tornado */
+    ck_assert_double_eq(tp_test_async_timeout(), 5);
+    unsetenv("ASYNC_TEST_TIMEOUT");
+}
+END_TEST
+
+START_TEST(bind_unused_port_listens)
+{
+    int port1 = 0, port2 = 0;
+    int fd1 = tp_test_bind_unused_port(&port1);
+    int fd2 = tp_test_bind_unused_port(&port2);
+    ck_assert_int_ge(fd1, 0);
+    ck_assert_int_ge(fd2, 0);
+    ck_assert_int_gt(port1, 0);
+    ck_assert_int_ne(port1, port2);
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(getsockname(fd1, (struct sockaddr *)&a, &len), 0);
+    ck_assert_int_eq(ntohs(a.sin_port), port1);
+    ck_assert_uint_eq(a.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    /* It listens: a client connects and the socket accepts it. */
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+    int s = -1;
+    for (double end = tp__monotonic() + 30; s < 0 && tp__monotonic() < end;)
+        s = tp_accept(fd1, NULL, NULL);
+    ck_assert_int_ge(s, 0);
+    close(s);
+    close(c);
+    close(fd1);
+    close(fd2);
+}
+END_TEST
+
+static bool flag_set(void *arg)
+{
+    return *(bool *)arg;
+}
+
+static void set_flag(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    *(bool *)arg = true;
+}
+
+static int calls;
+
+static bool count_calls(void *arg)
+{
+    (void)arg;
+    calls++;
+    return false;
+}
+
+START_TEST(run_until_condition)
+{
+    bool flag = false;
+    tp_loop_call_later(tp_test_loop(), 0.01, set_flag, &flag);
+    double t0 = tp__monotonic();
+    ck_assert_int_eq(tp_test_run_until(tp_test_loop(), flag_set, &flag, 30), 0);
+    ck_assert(flag);
+    ck_assert_double_lt(tp__monotonic() - t0, 25);
+    /* Already true: returns at once, the loop does not run (the timeout stays queued). */
+    tp_loop_call_later(tp_test_loop(), 0, set_flag, &(bool){false});
+    ck_assert_int_eq(tp_test_run_until(tp_test_loop(), flag_set, &flag, 30), 0);
+    ck_assert_uint_eq(tp_loop_live_handles(tp_test_loop()), 1);
+}
+END_TEST
+
+START_TEST(run_until_timeout)
+{
+    calls = 0;
+    double t0 = tp__monotonic();
+    ck_assert_int_eq(tp_test_run_until(tp_test_loop(), count_calls, NULL, 0.1), -ETIMEDOUT);
+    ck_assert_double_ge(tp__monotonic() - t0, 0.1);
+    /* The loop slept: the condition was checked a few times, not spun on. */
+    ck_assert_int_ge(calls, 2);
+    ck_assert_int_lt(calls, 50);
+    ck_assert_uint_eq(tp_loop_live_handles(tp_test_loop()), 0); /* its timer went */
+    /* timeout <= 0: ASYNC_TEST_TIMEOUT's. */
+    setenv("ASYNC_TEST_TIMEOUT", "0.05", 1);
+    t0 = tp__monotonic();
+    ck_assert_int_eq(tp_test_run_until(tp_test_loop(), count_calls, NULL, 0), -ETIMEDOUT);
+    ck_assert_double_ge(tp__monotonic() - t0, 0.05);
+    unsetenv("ASYNC_TEST_TIMEOUT");
+}
+END_TEST
+
+/* ---- ExpectLog ------------------------------------------------------------------------------ */
+
+START_TEST(expect_log_swallows_matches_only)
+{
+    tp_expect_log *e = tp_expect_log_begin("expected [0-9]+", 0, true);
+    ck_assert_ptr_nonnull(e);
+    tp_log_warning("expected 1");
+    tp_log_info("unrelated line");
+    tp_log_error("expected 22 again");
+    tp_log_error("not expected 3"); /* anchored at the start, as re.match */
+    ck_assert_int_eq(tp_expect_log_matched(e), 2);
+    ck_assert_int_eq(tp_expect_log_end(e), 0);
+    tp_log_warning("expected 4"); /* after the block: written */
+    const char *out = logged();
+    ck_assert_ptr_null(strstr(out, "expected 1"));
+    ck_assert_ptr_null(strstr(out, "expected 22"));
+    ck_assert_ptr_nonnull(strstr(out, "unrelated line"));
+    ck_assert_ptr_nonnull(strstr(out, "] not expected 3"));
+    ck_assert_ptr_nonnull(strstr(out, "] expected 4"));
+}
+END_TEST
+
+START_TEST(expect_log_required)
+{
+    tp_expect_log *e = tp_expect_log_begin("never", 0, true);
+    tp_log_error("something else");
+    ck_assert_int_eq(tp_expect_log_end(e), -ENOENT);
+    e = tp_expect_log_begin("never", 0, false); /* required=False */
+    ck_assert_int_eq(tp_expect_log_end(e), 0);
+    ck_assert_ptr_nonnull(strstr(logged(), "something else"));
+    ck_assert_ptr_null(tp_expect_log_begin("(", 0, true)); /* bad regex: NULL, logged */
+    ck_assert_ptr_nonnull(strstr(logged(), "ExpectLog: bad regex"));
+}
+END_TEST
+
+START_TEST(expect_log_level)
+{
+    tp_log_set_level(TP_LOG_INFO);
+    tp_expect_log *e = tp_expect_log_begin("quiet", TP_LOG_DEBUG, true);
+    ck_assert_int_eq(tp_log_level(), TP_LOG_DEBUG); /* lowered for the block */
+    tp_log_debug("quiet detail");
+    tp_log_warning("quiet but a warning"); /* another level: passes through */
+    ck_assert_int_eq(tp_expect_log_matched(e), 1);
+    ck_assert_int_eq(tp_expect_log_end(e), 0);
+    ck_assert_int_eq(tp_log_level(), TP_LOG_INFO); /* restored */
+    const char *out = logged();
+    ck_assert_ptr_null(strstr(out, "quiet detail"));
+    ck_assert_ptr_nonnull(strstr(out, "[W "));
+    ck_assert_ptr_nonnull(strstr(out, "quiet but a warning"));
+    /* A level above the log level is not lowered, and lines below the log level are not seen
+     * (as a logger's level filters before its filters). */
+    e = tp_expect_log_begin("x", TP_LOG_ERROR, false);
+    ck_assert_int_eq(tp_log_level(), TP_LOG_INFO);
+    tp_log_debug("x hidden");
+    ck_assert_int_eq(tp_expect_log_matched(e), 0);
+    ck_assert_int_eq(tp_expect_log_end(e), 0);
+}
+END_TEST
+
+START_TEST(expect_log_nested)
+{
+    tp_expect_log *outer = tp_expect_log_begin("outer", 0, true);
+    tp_expect_log *inner = tp_expect_log_begin("inner", 0, true);
+    tp_log_error("outer line");
+    tp_log_error("inner line");
+    tp_log_error("neither");
+    ck_assert_int_eq(tp_expect_log_matched(inner), 1);
+    ck_assert_int_eq(tp_expect_log_end(inner), 0);
+    tp_log_error("inner after");
+    ck_assert_int_eq(tp_expect_log_matched(outer), 1);
+    ck_assert_int_eq(tp_expect_log_end(outer), 0);
+    const char *out = logged();
+    ck_assert_ptr_null(strstr(out, "outer line"));
+    ck_assert_ptr_null(strstr(out, "inner line"));
+    ck_assert_ptr_nonnull(strstr(out, "neither"));
+    ck_assert_ptr_nonnull(strstr(out, "inner after"));
+}
+END_TEST
+
+START_TEST(expect_log_block_passes)
+{
+    int ran = 0;
+    TP_EXPECT_LOG("Uncaught", TP_LOG_ERROR)
+    {
+        tp_log_error("Uncaught exception GET /");
+        ran++;
+    }
+    TP_EXPECT_LOG_IF("absent", 0, false)
+    {
+        ran++;
+    }
+    ck_assert_int_eq(ran, 2);
+    ck_assert_ptr_null(strstr(logged(), "Uncaught"));
+}
+END_TEST
+
+/* Run by the nested runner below, not by the unit binary's. */
+START_TEST(block_without_the_line)
+{
+    TP_EXPECT_LOG("Uncaught", TP_LOG_ERROR)
+    {
+        tp_log_error("something else");
+    }
+}
+END_TEST
+
+START_TEST(block_at_another_level)
+{
+    TP_EXPECT_LOG("Uncaught", TP_LOG_ERROR)
+    {
+        tp_log_warning("Uncaught, but a warning");
+    }
+}
+END_TEST
+
+START_TEST(expect_log_block_fails_the_test)
+{
+    Suite *s = suite_create("inner");
+    TCase *tc = tcase_create("inner");
+    tcase_add_test(tc, block_without_the_line);
+    tcase_add_test(tc, block_at_another_level);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_FORK);
+    /* The outer run's CK_RUN_SUITE / CK_RUN_CASE would select nothing in this runner. */
+    unsetenv("CK_RUN_SUITE");
+    unsetenv("CK_RUN_CASE");
+    srunner_run_all(sr, CK_SILENT);
+    ck_assert_int_eq(srunner_ntests_run(sr), 2);
+    ck_assert_int_eq(srunner_ntests_failed(sr), 2);
+    TestResult **failures = srunner_failures(sr);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(tr_rtype(failures[i]), CK_FAILURE);
+        ck_assert_ptr_nonnull(strstr(tr_msg(failures[i]), "did not get expected log message"));
+    }
+    free(failures);
+    srunner_free(sr);
+}
+END_TEST
+
+/* ---- the HTTP test case ---------------------------------------------------------------------- */
+
+static int teardowns;
+
+static int hello_get(tp_handler *h)
+{
+    tp_write_str(h, "Hello from the test app");
+    return TP_OK;
+}
+
+static const tp_handler_class hello = {.name = "Hello", .get = hello_get};
+
+static int small_init(tp_app *app)
+{
+    return tp_app_route(app, "/", &hello, NULL);
+}
+
+static int failing_init(tp_app *app)
+{
+    (void)app;
+    return -EINVAL;
+}
+
+static void small_teardown(tp_app *app)
+{
+    ck_assert_ptr_nonnull(app);
+    teardowns++;
+}
+
+static const tp_app_entry small_entry = {
+    TP_ABI_VERSION, sizeof(tp_app_entry), sizeof(tp_handler_class), 0, "small",
+    small_init,     small_teardown};
+
+START_TEST(http_test_serves_on_port_zero)
+{
+    teardowns = 0;
+    tp_http_test *t = tp_http_test_start(NULL, &small_entry);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_ptr_eq(tp_http_test_loop(t), tp_test_loop());
+    ck_assert_ptr_nonnull(tp_http_test_app(t));
+    int port = tp_http_test_port(t);
+    ck_assert_int_gt(port, 0);
+    char want[64];
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d/a?b=1", port);
+    ck_assert_str_eq(tp_http_test_url(t, "/a?b=1"), want);
+    tp_http_test_free(t);
+    ck_assert_int_eq(teardowns, 1);
+}
+END_TEST
+
+START_TEST(http_test_bad_entries)
+{
+    tp_app_entry bad_abi = small_entry;
+    bad_abi.abi_version = TP_ABI_VERSION + 1;
+    ck_assert_ptr_null(tp_http_test_start(NULL, &bad_abi));
+    tp_app_entry fails = small_entry;
+    fails.init = failing_init;
+    ck_assert_ptr_null(tp_http_test_start(NULL, &fails));
+    const char *out = logged();
+    ck_assert_ptr_nonnull(strstr(out, "another ABI version"));
+    ck_assert_ptr_nonnull(strstr(out, "app small init failed"));
+}
+END_TEST
+
+Suite *testing_suite(void)
+{
+    Suite *s = suite_create("testing");
+    TCase *tc = tcase_create("loop");
+    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, fixture_loop_is_fresh_and_current);
+    tcase_add_test(tc, async_timeout_from_env);
+    tcase_add_test(tc, bind_unused_port_listens);
+    tcase_add_test(tc, run_until_condition);
+    tcase_add_test(tc, run_until_timeout);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("expect_log");
+    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, expect_log_swallows_matches_only);
+    tcase_add_test(tc, expect_log_required);
+    tcase_add_test(tc, expect_log_level);
+    tcase_add_test(tc, expect_log_nested);
+    tcase_add_test(tc, expect_log_block_passes);
+    tcase_add_test(tc, expect_log_block_fails_the_test);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("http_case");
+    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, http_test_serves_on_port_zero);
+    tcase_add_test(tc, http_test_bad_entries);
+    suite_add_tcase(s, tc);
+    return s;
+}
