@@ -57,7 +57,6 @@ START_TEST(fixture_loop_is_fresh_and_current)
     ck_assert_ptr_nonnull(tp_test_loop());
     ck_assert_ptr_eq(tp_test_loop(), tp_loop_current());
     ck_assert_uint_eq(tp_loop_live_handles(tp_test_loop()), 0);
-    ck_assert(!tp_log_access_enabled());
 }
 END_TEST
 

@@ -34,7 +34,6 @@ void tp_test_setup(void)
         abort();
     }
     tp_loop_set_current(test_loop);
-    tp_log_set_access(false);
 }
 
 void tp_test_teardown(void)

@@ -19,8 +19,9 @@
 /* Seconds a test may wait: $ASYNC_TEST_TIMEOUT if it parses as a number, else 5 (Tornado's
  * get_async_test_timeout). */
 TP_API double tp_test_async_timeout(void);
-/* Fixture setup (tcase_add_checked_fixture): a fresh tp_loop made this thread's current loop,
- * and the access log off. Aborts if no loop can be made. */
+/* Fixture setup (tcase_add_checked_fixture): a fresh tp_loop made this thread's current loop.
+ * Aborts if no loop can be made. The log is left as it is (access lines included, as in
+ * Tornado's tests). */
 TP_API void tp_test_setup(void);
 /* Fixture teardown: frees the setup's loop (handlers left on it are dropped) and clears the
  * current loop. */
