@@ -28,7 +28,7 @@ CFLAGS_ALL += -O2
 else
 CFLAGS_ALL += -O2 -DNDEBUG
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis -lcurl
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined
@@ -54,7 +54,7 @@ TEST_APPS := testapp staticapp routesapp diffapp wsapp
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \
      $(BUILD)/examples/blog $(BUILD)/examples/blog.so \
-     $(BUILD)/examples/chat $(BUILD)/examples/chat.so
+     $(BUILD)/examples/chat $(BUILD)/examples/chat.so $(BUILD)/tools/tp-fetch
 
 deps:
 	@sh tools/deps.sh
@@ -457,3 +457,13 @@ ws-frame-fuzz-replay: $(WS_FUZZ_BIN)
 	$(WS_FUZZ_BIN) -runs=0 tests/fuzz/ws_frame_corpus
 
 .PHONY: ws-frame-fuzz ws-frame-fuzz-replay
+
+# ---- tornado.httpclient in C (http/client/): tp-fetch (python3 -m tornado.httpclient), the
+# client test program driven by tests/httpclient/run.py, and the client benchmark.
+$(BUILD)/tools/tp-fetch: $(BUILD)/obj/tools/tp_fetch.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/tools/bench-client: $(BUILD)/obj/tools/bench_client.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
