@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* @NAME@'s tests (tornado.testing's AsyncHTTPTestCase in C): each test gets a fresh loop and
  * the app of app.c served on a free port of it; tp_test_fetch runs that loop until the
  * response is there. `make test` builds and runs them. */
@@ -23,7 +24,7 @@ static void teardown(void)
 
 static bool body_has(const tp_http_response *r, const char *text)
 {
-    return memmem(r->body.p, r->body.len, text, strlen(text)) != NULL;
+    return memmem(r->body.p, r->body.n, text, strlen(text)) != NULL;
 }
 
 START_TEST(home_page)

@@ -2,6 +2,7 @@
  * loop, and the fetches made from it on the same loop. */
 #include "web/testing/testing.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct tp_http_test {
     tp_app *app;
     const tp_app_entry *entry; /* its teardown runs at free; NULL for tp_http_test_serve */
     tp_http_server *server;
+    tp_http_client *client; /* made at the first fetch */
     int port;
     char url[2048];
 };
@@ -77,10 +79,42 @@ const char *tp_http_test_url(tp_http_test *t, const char *path)
     return t->url;
 }
 
+/* The request of a fetch: *opts (or the defaults with raise_error false) for url. */
+static tp_http_request fetch_request(const char *url, const tp_http_request *opts)
+{
+    tp_http_request req;
+    if (opts) {
+        req = *opts;
+        req.url = url;
+    } else {
+        tp_http_request_init(&req, url);
+        req.raise_error = false;
+    }
+    return req;
+}
+
+tp_http_response *tp_test_fetch(tp_http_test *t, const char *path, const tp_http_request *opts)
+{
+    bool full = !strncmp(path, "http://", 7) || !strncmp(path, "https://", 8);
+    tp_http_request req = fetch_request(full ? path : tp_http_test_url(t, path), opts);
+    if (!t->client)
+        t->client = tp_http_client_new(t->loop, NULL);
+    tp_http_response *resp = NULL;
+    double timeout = tp_test_async_timeout();
+    int r = t->client ? tp_http_fetch_on_loop(t->loop, t->client, &req, timeout, &resp) : -ENOMEM;
+    if (r < 0) {
+        tp_log_error("tp_test_fetch %s: %s", req.url,
+                     r == -ETIMEDOUT ? "no response within the test timeout" : strerror(-r));
+        return NULL;
+    }
+    return resp;
+}
+
 void tp_http_test_free(tp_http_test *t)
 {
     if (!t)
         return;
+    tp_http_client_free(t->client);
     tp_http_server_free(t->server);
     if (t->entry && t->entry->teardown)
         t->entry->teardown(t->app);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "core/loop.h"
+#include "http/client/client.h"
 #include "web/app.h"
 #include "web/app_entry.h"
 
@@ -64,6 +65,14 @@ TP_API tp_app *tp_http_test_app(tp_http_test *t);
 TP_API tp_loop *tp_http_test_loop(tp_http_test *t);
 /* "http://127.0.0.1:PORT" + path (get_url); valid until the next call on t. */
 TP_API const char *tp_http_test_url(tp_http_test *t, const char *path);
+/* self.fetch(path, **kwargs): fetches path (or a full http:// or https:// URL) from the
+ * server by running the test's loop until the response is there, at most
+ * tp_test_async_timeout() seconds. opts NULL: GET with Tornado's defaults but raise_error
+ * false; else a copy of *opts with the URL set. Returns the response (code 599 on a
+ * network error; free it with tp_http_response_free), or NULL (logged) when it did not come
+ * in time or opts are invalid. */
+TP_API tp_http_response *tp_test_fetch(tp_http_test *t, const char *path,
+                                       const tp_http_request *opts);
 /* Stops the server, closes its connections, runs the app's teardown and frees the app. */
 TP_API void tp_http_test_free(tp_http_test *t);
 
