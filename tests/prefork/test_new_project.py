@@ -69,6 +69,10 @@ def test_new_project_install_build_test_serve():
                        for d, _, fs in os.walk(app) for f in fs)
         assert files == ["Makefile", "README.md", "app.c", "templates/index.html",
                          "test_app.c"], files
+        # docs/testing.md shows this very test file.
+        with open(os.path.join(app, "test_app.c")) as f, \
+                open(os.path.join(REPO, "docs", "testing.md")) as d:
+            assert f.read() in d.read(), "docs/testing.md does not show the generated test_app.c"
         # A second `new` into the now non-empty directory refuses, touching nothing.
         rc, _, err = prefork.run_cmd([exe, "new", app])
         assert rc == 1 and "exists and is not empty" in err, (rc, err)
