@@ -46,7 +46,15 @@ def clean_env(prefix):
         env.pop(k, None)
     env["PATH"] = os.path.join(prefix, "bin") + os.pathsep + env.get("PATH", "")
     env["PKG_CONFIG_PATH"] = os.path.join(prefix, "lib", "pkgconfig")
-    if make_vars() == ["ASAN=1"]:  # the installed library is instrumented: so is the app
+    env.pop("CFLAGS", None)  # the repository's make adds it to its flags: a rebuild
+    return env
+
+
+def project_env(env):
+    """The project's make: with the ASan build the installed library is instrumented, so is
+    the app's test binary."""
+    env = dict(env)
+    if make_vars() == ["ASAN=1"]:
         env["CFLAGS"] = "-O1 -g -fsanitize=address,undefined"
     return env
 
@@ -76,8 +84,9 @@ def test_new_project_install_build_test_serve():
         # A second `new` into the now non-empty directory refuses, touching nothing.
         rc, _, err = prefork.run_cmd([exe, "new", app])
         assert rc == 1 and "exists and is not empty" in err, (rc, err)
-        run_ok(["make"], app, env)
-        out = run_ok(["make", "test"], app, env)
+        penv = project_env(env)
+        run_ok(["make"], app, penv)
+        out = run_ok(["make", "test"], app, penv)
         assert "100%: Checks: 2, Failures: 0, Errors: 0" in out, out
         serve_and_fetch(exe, app, env)
     finally:
