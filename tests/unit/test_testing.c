@@ -37,6 +37,16 @@ static const char *logged(void)
     return text;
 }
 
+/* Each of gone (NULL-terminated) is absent from the log, each of kept is there. */
+static void check_logged(const char *const *gone, const char *const *kept)
+{
+    const char *out = logged();
+    for (; *gone; gone++)
+        ck_assert_msg(!strstr(out, *gone), "logged: %s", *gone);
+    for (; *kept; kept++)
+        ck_assert_msg(strstr(out, *kept), "not logged: %s", *kept);
+}
+
 static void setup(void)
 {
     tp_test_setup();
@@ -167,12 +177,8 @@ START_TEST(expect_log_swallows_matches_only)
     ck_assert_int_eq(tp_expect_log_matched(e), 2);
     ck_assert_int_eq(tp_expect_log_end(e), 0);
     tp_log_warning("expected 4"); /* after the block: written */
-    const char *out = logged();
-    ck_assert_ptr_null(strstr(out, "expected 1"));
-    ck_assert_ptr_null(strstr(out, "expected 22"));
-    ck_assert_ptr_nonnull(strstr(out, "unrelated line"));
-    ck_assert_ptr_nonnull(strstr(out, "] not expected 3"));
-    ck_assert_ptr_nonnull(strstr(out, "] expected 4"));
+    check_logged((const char *[]){"expected 1", "expected 22", NULL},
+                 (const char *[]){"unrelated line", "] not expected 3", "] expected 4", NULL});
 }
 END_TEST
 
@@ -199,10 +205,8 @@ START_TEST(expect_log_level)
     ck_assert_int_eq(tp_expect_log_matched(e), 1);
     ck_assert_int_eq(tp_expect_log_end(e), 0);
     ck_assert_int_eq(tp_log_level(), TP_LOG_INFO); /* restored */
-    const char *out = logged();
-    ck_assert_ptr_null(strstr(out, "quiet detail"));
-    ck_assert_ptr_nonnull(strstr(out, "[W "));
-    ck_assert_ptr_nonnull(strstr(out, "quiet but a warning"));
+    check_logged((const char *[]){"quiet detail", NULL},
+                 (const char *[]){"[W ", "quiet but a warning", NULL});
     /* A level above the log level is not lowered, and lines below the log level are not seen
      * (as a logger's level filters before its filters). */
     e = tp_expect_log_begin("x", TP_LOG_ERROR, false);
@@ -225,11 +229,8 @@ START_TEST(expect_log_nested)
     tp_log_error("inner after");
     ck_assert_int_eq(tp_expect_log_matched(outer), 1);
     ck_assert_int_eq(tp_expect_log_end(outer), 0);
-    const char *out = logged();
-    ck_assert_ptr_null(strstr(out, "outer line"));
-    ck_assert_ptr_null(strstr(out, "inner line"));
-    ck_assert_ptr_nonnull(strstr(out, "neither"));
-    ck_assert_ptr_nonnull(strstr(out, "inner after"));
+    check_logged((const char *[]){"outer line", "inner line", NULL},
+                 (const char *[]){"neither", "inner after", NULL});
 }
 END_TEST
 
@@ -466,36 +467,37 @@ START_TEST(fetch_times_out)
 }
 END_TEST
 
+/* A case of the suite: the fixture's loop (and the log captured) around each test. */
+static TCase *add_case(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 Suite *testing_suite(void)
 {
     Suite *s = suite_create("testing");
-    TCase *tc = tcase_create("loop");
-    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    TCase *tc = add_case(s, "loop");
     tcase_add_test(tc, fixture_loop_is_fresh_and_current);
     tcase_add_test(tc, async_timeout_from_env);
     tcase_add_test(tc, bind_unused_port_listens);
     tcase_add_test(tc, run_until_condition);
     tcase_add_test(tc, run_until_timeout);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("expect_log");
-    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tc = add_case(s, "expect_log");
     tcase_add_test(tc, expect_log_swallows_matches_only);
     tcase_add_test(tc, expect_log_required);
     tcase_add_test(tc, expect_log_level);
     tcase_add_test(tc, expect_log_nested);
     tcase_add_test(tc, expect_log_block_passes);
     tcase_add_test(tc, expect_log_block_fails_the_test);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("http_case");
-    tcase_set_timeout(tc, TP_TEST_TIMEOUT);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tc = add_case(s, "http_case");
     tcase_add_test(tc, http_test_serves_on_port_zero);
     tcase_add_test(tc, http_test_bad_entries);
     tcase_add_test(tc, fetch_200_and_404);
     tcase_add_test(tc, fetch_with_options);
     tcase_add_test(tc, fetch_times_out);
-    suite_add_tcase(s, tc);
     return s;
 }
