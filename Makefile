@@ -28,7 +28,7 @@ CFLAGS_ALL += -O2
 else
 CFLAGS_ALL += -O2 -DNDEBUG
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis -lcurl
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined
@@ -54,7 +54,7 @@ TEST_APPS := testapp staticapp routesapp diffapp wsapp
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \
      $(BUILD)/examples/blog $(BUILD)/examples/blog.so \
-     $(BUILD)/examples/chat $(BUILD)/examples/chat.so
+     $(BUILD)/examples/chat $(BUILD)/examples/chat.so $(BUILD)/tools/tp-fetch
 
 deps:
 	@sh tools/deps.sh
@@ -76,7 +76,8 @@ LIB_VISIBILITY := -fvisibility=hidden
 # An app.so binds its own names to its own definitions first (-Bsymbolic): a global of the app
 # named like something in the server's global scope (libc's or libm's log, say) stays the app's.
 APP_LDFLAGS := -Wl,-Bsymbolic
-$(LIB_OBJ) $(BUILD)/obj/tools/tornado_prefork.o: VISIBILITY := $(LIB_VISIBILITY)
+$(LIB_OBJ) $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/obj/tools/new_project.o: \
+  VISIBILITY := $(LIB_VISIBILITY)
 
 $(BUILD)/libtp.a: $(LIB_OBJ)
 	@rm -f $@
@@ -207,15 +208,18 @@ fuzz-replay: $(FUZZ_BIN)
 	$(MAKE) ws-inflate-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
+# The library, its headers (include/tp.h and include/tp_testing.h at the top of include/tp/),
+# tp.pc, and the tornado-prefork command (with `new`'s project template inside).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tp
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tp $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libtp.a $(BUILD)/libtp.so $(DESTDIR)$(PREFIX)/lib/
-	for h in include/tp.h $(HEADERS); do \
+	install -m 755 $(BUILD)/tornado-prefork $(DESTDIR)$(PREFIX)/bin/
+	for h in include/tp.h include/tp_testing.h $(HEADERS); do \
 	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/tp/$${h#include/}; done
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
 FORMAT_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) $(wildcard include/*.h \
-              examples/*.c examples/blog/*.[ch] examples/chat/*.c tools/*.c tests/unit/*.[ch] tests/apps/*.c \
+              examples/*.c examples/blog/*.[ch] examples/chat/*.c tools/*.c tools/new/*.c tests/unit/*.[ch] tests/apps/*.c \
               tests/fuzz/*.c)
 # Format, and the layering of DESIGN.md §1: no file includes a header of a higher layer.
 check:
@@ -269,9 +273,18 @@ prefork-apps: $(PREFORK_APPS:%=$(BUILD)/tests/prefork/%.so) $(BUILD)/tests/prefo
 
 # The prefork server. It exports libtp's symbols (whole archive, -rdynamic) so that an app.so
 # links against the server's own copy when dlopened.
-$(BUILD)/tornado-prefork: $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/libtp.a
-	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libtp.a -Wl,--no-whole-archive \
+# `tornado-prefork new` carries its project template (tools/new/) in the binary.
+PREFORK_OBJ := $(BUILD)/obj/tools/tornado_prefork.o $(BUILD)/obj/tools/new_project.o \
+               $(BUILD)/obj/gen/new_files.o
+$(BUILD)/tornado-prefork: $(PREFORK_OBJ) $(BUILD)/libtp.a
+	$(CC) -rdynamic -o $@ $(PREFORK_OBJ) -Wl,--whole-archive $(BUILD)/libtp.a -Wl,--no-whole-archive \
 	  $(LDFLAGS_ALL) $(LIBS) -ldl
+$(BUILD)/gen/new_files.c: tools/embed-new.sh $(shell find tools/new -type f)
+	@mkdir -p $(dir $@)
+	sh tools/embed-new.sh tools/new > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/new_files.o: $(BUILD)/gen/new_files.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LIB_VISIBILITY) -c $< -o $@
 
 # tornado.locale (web/locale/): tools/tp_locale runs web/locale/locale.h calls read as JSON lines;
 # tests/locale/run.py feeds it the same calls as Debian's python3-tornado and compares.
@@ -444,3 +457,13 @@ ws-frame-fuzz-replay: $(WS_FUZZ_BIN)
 	$(WS_FUZZ_BIN) -runs=0 tests/fuzz/ws_frame_corpus
 
 .PHONY: ws-frame-fuzz ws-frame-fuzz-replay
+
+# ---- tornado.httpclient in C (http/client/): tp-fetch (python3 -m tornado.httpclient), the
+# client test program driven by tests/httpclient/run.py, and the client benchmark.
+$(BUILD)/tools/tp-fetch: $(BUILD)/obj/tools/tp_fetch.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/tools/bench-client: $(BUILD)/obj/tools/bench_client.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)

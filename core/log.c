@@ -23,6 +23,8 @@ typedef struct tp_logger {
     time_t stamp_second;
     char stamp[20]; /* "261122 20:00:00" */
     tp_defer flush_hook;
+    tp_log_capture_fn capture; /* tp_log_set_capture */
+    void *capture_arg;
 } tp_logger;
 
 /* The process's one logger. Log calls carry no context (a line can come from any layer, as
@@ -98,6 +100,17 @@ void tp_log_set_tag(const char *tag)
     lg->tag = tag ? tp_strndup(tag, strlen(tag)) : NULL;
 }
 
+tp_log_capture_fn tp_log_set_capture(tp_log_capture_fn fn, void *arg, void **prev_arg)
+{
+    tp_logger *lg = &process_logger;
+    tp_log_capture_fn prev = lg->capture;
+    if (prev_arg)
+        *prev_arg = lg->capture_arg;
+    lg->capture = fn;
+    lg->capture_arg = arg;
+    return prev;
+}
+
 void tp_log_after_fork(void)
 {
     tp_buf_clear(&process_logger.out);
@@ -153,9 +166,16 @@ void tp_log_vwrite(int level, const char *file, int line, const char *fmt, va_li
     size_t blen = strlen(base);
     if (blen > 2 && base[blen - 2] == '.')
         blen -= 2;
+    size_t start = lg->out.len;
     tp_buf_appendf(&lg->out, "[%c %s %.*s:%d] %s", level_letter(level), stamp(lg), (int)blen, base,
                    line, lg->tag ? lg->tag : "");
+    size_t msg_at = lg->out.len;
     tp_buf_vappendf(&lg->out, fmt, ap);
+    if (lg->capture &&
+        lg->capture(level, tp_buf_data(&lg->out) + msg_at, lg->out.len - msg_at, lg->capture_arg)) {
+        lg->out.len = start; /* swallowed: the line goes */
+        return;
+    }
     tp_buf_append(&lg->out, "\n", 1);
     schedule_flush(lg);
 }

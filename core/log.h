@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum tp_log_level {
     TP_LOG_DEBUG = 10,
@@ -31,6 +32,13 @@ TP_API bool tp_log_access_enabled(void);
 TP_API void tp_log_set_fd(int fd);
 /* Text put after the level letter's bracket fields, e.g. "worker[1] " (copied; NULL clears). */
 TP_API void tp_log_set_tag(const char *tag);
+
+/* A capture hook sees each line that passes the level, as its message without the prefix
+ * (msg is not NUL-terminated); returning true swallows the line. It must not log. */
+typedef bool (*tp_log_capture_fn)(int level, const char *msg, size_t len, void *arg);
+/* Installs fn (NULL removes it) and returns the previous hook (its arg in *prev_arg), so
+ * that hooks can chain: the testing helpers' ExpectLog uses it. */
+TP_API tp_log_capture_fn tp_log_set_capture(tp_log_capture_fn fn, void *arg, void **prev_arg);
 
 /* Formats one line; `file` is a source path whose base name without ".c" is the module. */
 TP_API void tp_log_write(int level, const char *file, int line, const char *fmt, ...)

@@ -228,6 +228,16 @@ void tp_loop_defer(tp_loop *loop, tp_defer *d)
     tp_loop_defer_call(loop, run_defer_hook, d);
 }
 
+tp_fn tp_loop_set_prepare(tp_loop *loop, tp_fn fn, void *arg, void **prev_arg)
+{
+    tp_fn prev = loop->prepare;
+    if (prev_arg)
+        *prev_arg = loop->prepare_arg;
+    loop->prepare = fn;
+    loop->prepare_arg = arg;
+    return prev;
+}
+
 /* Deferred work may queue more (a flush completes a write whose callback writes again); the
  * new entries run in the same pass so nothing waits for a poll that may never come. The
  * position lives in the loop, so a nested run (a deferred call that runs the loop) goes on
@@ -275,6 +285,8 @@ static int iterate(tp_loop *loop)
     tp__timers_run(loop);
     run_callbacks(loop);
     run_deferred(loop);
+    if (loop->prepare)
+        loop->prepare(loop, loop->prepare_arg);
     /* Computed last: callbacks and deferred work may have armed timers. */
     int timeout = loop->callbacks.n || loop->stopping ? 0 : tp__timers_next_ms(loop);
     if (timeout < 0 || timeout > MAX_SLEEP_MS)

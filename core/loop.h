@@ -100,6 +100,10 @@ TP_API void tp_loop_defer(tp_loop *loop, tp_defer *d);
  * queued (work queued meanwhile runs in the same pass). Every call queues one run: an
  * owner that must run once keeps a flag of its own, and stays alive until the run. */
 TP_API void tp_loop_defer_call(tp_loop *loop, tp_fn fn, void *arg);
+/* Calls fn(loop, arg) on every iteration just before the loop polls (after timers, callbacks
+ * and deferred work), as libuv's prepare handle: for watchers of a condition (the testing
+ * helpers). One per loop; fn NULL clears it. Returns the previous fn (arg in *prev_arg). */
+TP_API tp_fn tp_loop_set_prepare(tp_loop *loop, tp_fn fn, void *arg, void **prev_arg);
 
 /* Calls fn(loop, signo, arg) from the loop whenever signo arrives. The signal is blocked in
  * the calling thread and read from a signalfd. One handler per signal; 0 or -errno. */

@@ -51,6 +51,8 @@ struct tp_loop {
 
     tp_callback_vec deferred; /* tp_loop_defer_call, run before the loop sleeps */
     size_t defer_pos;         /* next entry of deferred to run */
+    tp_fn prepare;            /* tp_loop_set_prepare: every iteration, just before the poll */
+    void *prepare_arg;
 
     int wake_fd; /* eventfd for tp_loop_add_callback_threadsafe */
     pthread_mutex_t remote_lock;

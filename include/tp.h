@@ -34,6 +34,7 @@
 #include "web/static/static.h"
 #include "web/template/template.h"
 #include "http/form.h"
+#include "http/client/client.h"
 #include "web/pubsub/pubsub.h"
 #include "core/async/future.h"
 #include "core/async/locks.h"

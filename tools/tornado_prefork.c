@@ -2,6 +2,7 @@
  *
  *   tornado-prefork [options] APP.so
  *   tornado-prefork reload|stop|status --pid-file=F
+ *   tornado-prefork new DIR        (a new app project: tools/new_project.c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "platform/proc.h"
 #include "process/master.h"
 #include "process/scoreboard.h"
+#include "tools/new_project.h"
 #include "web/pubsub/internal.h"
 
 #define VERSION "0.1.0"
@@ -378,6 +380,8 @@ int main(int argc, char **original_argv)
                                        sizeof(cli_options) / sizeof(cli_options[0]), &cmd->values};
     cmd->groups[1] = (tp_option_group){"HTTP", tp_http_server_option_table,
                                        tp_http_server_option_count, &cmd->opts.http};
+    if (argc > 1 && !strcmp(argv[1], "new"))
+        return tp_new_project_main(argc - 1, argv + 1);
     if (argc > 1 &&
         (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
         return command(cmd, argv[1], argc, argv);
@@ -385,6 +389,7 @@ int main(int argc, char **original_argv)
     if (r == -1) {
         printf("usage: tornado-prefork [options] APP.so\n"
                "       tornado-prefork reload|stop|status --pid-file=F\n"
+               "       tornado-prefork new DIR   (a new app project in DIR)\n"
                "\n  --port=N, --address=A, --unix-socket=PATH, --watch=PATH may repeat.\n");
         tp_options_print_help(cmd->groups, 2, stdout);
         return 0;

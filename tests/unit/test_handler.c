@@ -2,9 +2,10 @@
  * process, that every handler is released exactly once whatever ends it: a method, its
  * initialize, a write_error called from a callback, a FallbackHandler's hand-over, or the
  * client leaving during the body, a streamed body or an async wait. An app listens on a
- * loopback port; a client thread speaks HTTP/1.1 over blocking sockets; the loop runs on the
- * test's thread until the client is done and no handler is left in any app's live list (or
- * a generous deadline passes, which fails the test). */
+ * loopback port (the testing helpers' HTTP test case, on the fixture's fresh loop); a client
+ * thread speaks HTTP/1.1 over blocking sockets; the loop runs on the test's thread
+ * (tp_test_run_until) until the client is done and no handler is left in any app's live list
+ * (or a generous deadline passes, which fails the test). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "tests/unit/suites.h"
+#include "tp_testing.h"
 #include "web/builtin_handlers.h"
 #include "web/web_internal.h"
 
@@ -86,11 +88,11 @@ END_TEST
 
 static struct {
     tp_loop *loop;
+    tp_http_test *served; /* app on a port of loop */
     tp_app *app, *inner;
     int on_finish, on_close, methods, data_chunks;
     int want_finish; /* on_finish calls the test waits for */
-    bool client_done, timed_out;
-    double deadline;
+    bool client_done;
     /* tp_handler_await's cases */
     tp_executor *pool;
     int await_cbs, awaited_cancelled, write_errors;
@@ -304,7 +306,7 @@ static int start_app(int want_finish)
     memset(&F, 0, sizeof(F));
     F.want_finish = want_finish;
     tp_log_set_access(false); /* the access log lines would only clutter the test output */
-    F.loop = tp_loop_current();
+    F.loop = tp_test_loop();
     F.app = tp_app_new();
     F.inner = tp_app_new();
     ck_assert_int_eq(tp_app_route(F.app, "/", &hello, NULL), 0);
@@ -318,14 +320,16 @@ static int start_app(int want_finish)
     ck_assert_int_eq(tp_app_route(F.app, "/await-close", &await_close, NULL), 0);
     ck_assert_int_eq(tp_app_route(F.app, "/await-abandon", &await_abandon, NULL), 0);
     ck_assert_int_eq(tp_app_route(F.inner, "/fb/in", &hello, NULL), 0);
-    int port = tp_app_listen(F.app, "127.0.0.1", 0, NULL);
+    F.served = tp_http_test_serve(F.loop, F.app);
+    ck_assert_ptr_nonnull(F.served);
+    int port = tp_http_test_port(F.served);
     ck_assert_int_gt(port, 0);
     return port;
 }
 
 static void stop_app(void)
 {
-    tp_app_free(F.app);
+    tp_http_test_free(F.served); /* frees F.app */
     tp_app_free(F.inner);
 }
 
@@ -514,32 +518,25 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-/* Stops the loop once the client is done, on_finish ran as often as the test expects and no
- * handler is left in either app; or after a deadline no working server comes near. */
-static void check(tp_loop *loop, void *arg)
+/* The client is done, on_finish ran as often as the test expects and no handler is left in
+ * either app. */
+static bool all_released(void *arg)
 {
-    if (F.client_done && F.on_finish >= F.want_finish && !F.app->live && !F.inner->live) {
-        tp_loop_stop(loop);
-    } else if (tp_loop_time(loop) > F.deadline) {
-        F.timed_out = true;
-        tp_loop_stop(loop);
-    } else {
-        tp_loop_call_later(loop, 0.005, check, arg);
-    }
+    (void)arg;
+    return F.client_done && F.on_finish >= F.want_finish && !F.app->live && !F.inner->live;
 }
 
-/* Runs script on a client thread while the loop serves, until check stops the loop. */
+/* Runs script on a client thread while the loop serves, until all_released, or a deadline no
+ * working server comes near. */
 static void run_client(void (*script)(conn *c), int port)
 {
     client.script = script;
     client.port = port;
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, client_main, NULL), 0);
-    F.deadline = tp_loop_time(F.loop) + 20;
-    tp_loop_call_later(F.loop, 0.001, check, NULL);
-    tp_loop_run(F.loop);
+    int r = tp_test_run_until(F.loop, all_released, NULL, 20);
     pthread_join(t, NULL);
-    ck_assert_msg(!F.timed_out, "after 20 s: client %s, %d on_finish, handlers %s",
+    ck_assert_msg(r == 0, "after 20 s: client %s, %d on_finish, handlers %s",
                   F.client_done ? "done" : "not done", F.on_finish,
                   F.app->live || F.inner->live ? "still live" : "released");
 }
@@ -719,6 +716,7 @@ Suite *handler_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("release");
     tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, tp_test_setup, tp_test_teardown);
     tcase_add_test(tc, method_finishes);
     tcase_add_test(tc, initialize_finishes);
     tcase_add_test(tc, write_error_finishes_from_a_callback);

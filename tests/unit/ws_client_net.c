@@ -21,6 +21,7 @@
 #include "core/loop.h"
 #include "http/websocket/websocket.h"
 #include "tests/unit/suites.h"
+#include "tp_testing.h"
 #include "web/app.h"
 #include "web/websocket.h"
 
@@ -78,7 +79,7 @@ static const tp_websocket_class headers_ws = {
 
 static struct {
     tp_loop *loop;
-    tp_app *app;
+    tp_http_test *served; /* the server above, on loop */
     int port;
     tp_arena arena;
     tp_headers headers; /* custom request headers for a test to fill */
@@ -91,12 +92,13 @@ static struct {
     bool binary[8];
     int msgs, closes, close_code;
     int send_count; /* messages to send once connected; the connection closes after the echoes */
+    bool over;      /* the connection is over: connect_run returns */
 } T;
 
 static void stop_soon(tp_loop *loop, void *arg)
 {
-    (void)arg;
-    tp_loop_stop(loop);
+    (void)loop, (void)arg;
+    T.over = true;
 }
 
 static int on_message(tp_ws *ws, tp_slice msg, bool binary, void *arg)
@@ -151,27 +153,32 @@ static void on_done(const tp_ws_connect_result *r, void *arg)
 static void net_setup(void)
 {
     memset(&T, 0, sizeof T);
+    tp_test_setup();
     tp_log_set_access(false);
-    T.loop = tp_loop_current();
+    T.loop = tp_test_loop();
     tp_arena_init(&T.arena, 0);
     tp_headers_init(&T.headers, &T.arena);
-    T.app = tp_app_new();
-    ck_assert_int_eq(tp_app_route(T.app, "/echo", &echo_ws.base, NULL), 0);
-    ck_assert_int_eq(tp_app_route(T.app, "/deflate", &deflate_ws.base, NULL), 0);
-    ck_assert_int_eq(tp_app_route(T.app, "/headers", &headers_ws.base, NULL), 0);
-    T.port = tp_app_listen(T.app, "127.0.0.1", 0, NULL);
+    tp_app *app = tp_app_new();
+    ck_assert_int_eq(tp_app_route(app, "/echo", &echo_ws.base, NULL), 0);
+    ck_assert_int_eq(tp_app_route(app, "/deflate", &deflate_ws.base, NULL), 0);
+    ck_assert_int_eq(tp_app_route(app, "/headers", &headers_ws.base, NULL), 0);
+    T.served = tp_http_test_serve(T.loop, app);
+    ck_assert_ptr_nonnull(T.served);
+    T.port = tp_http_test_port(T.served);
     ck_assert_int_gt(T.port, 0);
 }
 
 static void net_teardown(void)
 {
-    tp_app_free(T.app);
+    tp_http_test_free(T.served);
     tp_arena_destroy(&T.arena);
+    tp_test_teardown();
 }
 
-static void nothing(tp_loop *loop, void *arg)
+static bool is_over(void *arg)
 {
-    (void)loop, (void)arg;
+    (void)arg;
+    return T.over;
 }
 
 /* Connects to url (a %d in it is the port) and runs the loop until it is over. */
@@ -179,8 +186,9 @@ static void connect_run(const char *fmt, int port, const tp_ws_connect_opts *o)
 {
     char url[256];
     snprintf(url, sizeof url, fmt, port);
+    T.over = false;
     ck_assert_int_eq(tp_ws_connect(T.loop, url, o, &callbacks, NULL, on_done, NULL), 0);
-    ck_assert_int_eq(tp_loop_run_sync(T.loop, nothing, NULL, 10), 0);
+    ck_assert_int_eq(tp_test_run_until(T.loop, is_over, NULL, 10), 0);
     ck_assert_int_eq(T.done, 1);
 }
 
@@ -238,16 +246,14 @@ static void canned_accept(tp_loop *loop, int fd, unsigned events, void *arg)
     ck_assert_int_eq(tp_loop_add_fd(loop, c, TP_READ, canned_read, NULL), 0);
 }
 
-/* A listening socket on 127.0.0.1 (port in *port); listen too when `listening`. */
-static int bind_local(int *port, bool listening)
+/* A socket bound on 127.0.0.1 that does not listen (port in *port): connecting is refused. */
+static int bind_unlistened(int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    if (listening)
-        ck_assert_int_eq(listen(fd, 8), 0);
     *port = ntohs(a.sin_port);
     return fd;
 }
@@ -257,7 +263,8 @@ static void canned_start(enum canned_mode mode)
     C.mode = mode;
     C.len = 0;
     C.cfd = -1;
-    C.lfd = bind_local(&C.port, true);
+    C.lfd = tp_test_bind_unused_port(&C.port);
+    ck_assert_int_ge(C.lfd, 0);
     ck_assert_int_eq(tp_loop_add_fd(T.loop, C.lfd, TP_READ, canned_accept, NULL), 0);
 }
 
@@ -461,7 +468,7 @@ END_TEST
 
 START_TEST(connection_refused)
 {
-    int port, fd = bind_local(&port, false); /* bound, not listening: refused */
+    int port, fd = bind_unlistened(&port); /* bound, not listening: refused */
     connect_run("ws://127.0.0.1:%d/", port, NULL);
     close(fd);
     ck_assert_int_eq(T.error, -ECONNREFUSED);
