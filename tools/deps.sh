@@ -7,7 +7,7 @@
 # git), when missing.
 set -eu
 build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery"
+test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx"
 bench="nginx h2o python3-tornado hyperfine"
 want=$build
 node=0
