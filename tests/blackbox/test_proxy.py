@@ -328,6 +328,20 @@ def test_proxy_websocket_echo():
             assert op[0] == "close", op
 
 
+def test_proxy_client_leaves_mid_exchange():
+    with proxy() as port:
+        for path in ("/tornado/slow?s=1", "/tornado/stream?n=3"):
+            with hc.Conn(port) as c:
+                c.request("GET", path)
+                c.reset()
+        with hc.Conn(port) as c:  # a body still coming when the client goes
+            c.send(b"PUT /tornado/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\nab")
+            c.reset()
+        for i in range(5):
+            assert echo(port, path="/tornado/echo?after=%d" % i)[1]["uri"].endswith(str(i))
+        assert hc.get(port, "/local").body == b"local"
+
+
 def test_proxy_smuggling_refused_before_proxying():
     bad = [
         b"POST /tornado/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
@@ -355,6 +369,7 @@ def _rss_peak(pid):
     raise AssertionError("no VmHWM")
 
 
+@harness.slow
 @harness.timeout(180)
 def test_proxy_big_bodies_memory_bounded():
     with proxy() as port:

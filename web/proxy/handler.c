@@ -245,7 +245,8 @@ static bool start_response(px *x, tp_response_head *rh)
     bool head = tp_slice_eq(h->req->method, TP_SLICE_LIT("HEAD"));
     bool no_body = head || rh->status == 204 || rh->status == 304;
     tp_slice conn = tp_headers_get_joined(&up_h, TP_SLICE_LIT("Connection"));
-    x->resp_close = rh->version_minor == 0 || (conn.p && tp_list_has(conn, TP_SLICE_LIT("close")));
+    x->resp_close = rh->version_minor == 0 || x->upgrade ||
+                    (conn.p && tp_list_has(conn, TP_SLICE_LIT("close")));
     if (!no_body && tp__body_begin(&x->body, &up_h, UINT64_MAX, MAX_RESPONSE_HEAD, false) != 0) {
         px_fail(x, "bad response framing");
         return false;
