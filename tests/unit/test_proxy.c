@@ -106,8 +106,7 @@ START_TEST(request_head)
     ck_assert_int_eq(tp__proxy_body_mode(&req), PROXY_BODY_LENGTH);
     ck_assert(!tp__proxy_wants_upgrade(&req));
     tp_buf b = {0};
-    tp__proxy_request_head(up, &req, TP_SLICE_LIT("10.0.0.9"), false, PROXY_BODY_LENGTH, false,
-                           &b);
+    tp__proxy_request_head(up, &req, TP_SLICE_LIT("10.0.0.9"), false, PROXY_BODY_LENGTH, false, &b);
     tp_buf_append(&b, "", 1);
     ck_assert_str_eq(tp_buf_data(&b), "POST /base/x/y?q=1 HTTP/1.1\r\n"
                                       "Host: 127.0.0.1:8081\r\n"
@@ -119,8 +118,7 @@ START_TEST(request_head)
                                       "Content-Length: 3\r\n"
                                       "\r\n");
     tp_buf_clear(&b);
-    tp__proxy_request_head(up, &req, TP_SLICE_LIT("10.0.0.1"), true, PROXY_BODY_CHUNKED, false,
-                           &b);
+    tp__proxy_request_head(up, &req, TP_SLICE_LIT("10.0.0.1"), true, PROXY_BODY_CHUNKED, false, &b);
     tp_buf_append(&b, "", 1);
     ck_assert_ptr_nonnull(strstr(tp_buf_data(&b), "X-Forwarded-For: 6.6.6.6, 10.0.0.1\r\n"));
     ck_assert_ptr_nonnull(strstr(tp_buf_data(&b), "Transfer-Encoding: chunked\r\n"));
@@ -133,8 +131,8 @@ END_TEST
 
 START_TEST(upstream_urls)
 {
-    static const char *bad[] = {"https://a:1", "http://", "http://:80", "http://a:/x",
-                                "http://[::1", "ftp://x"};
+    static const char *bad[] = {"https://a:1", "http://",     "http://:80",
+                                "http://a:/x", "http://[::1", "ftp://x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_ptr_null(tp__upstream_new(bad[i], "/", NULL));
     tp_upstream *up = tp__upstream_new("http://[::1]:9/", "/", NULL);
