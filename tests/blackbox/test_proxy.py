@@ -113,7 +113,10 @@ def upstreams():
 def proxy(*flags):
     ng, tor, dead = upstreams()
     env = {"PROXY_NGINX": "127.0.0.1:%d" % ng, "PROXY_TORNADO": "127.0.0.1:%d" % tor,
-           "PROXY_DEAD": "127.0.0.1:%d" % dead}
+           "PROXY_DEAD": "127.0.0.1:%d" % dead,
+           # an ASan build: freed memory goes back at once, so peak RSS means what it says
+           "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:quarantine_size_mb=1:"
+                           "thread_local_quarantine_size_kb=64"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:

@@ -124,7 +124,7 @@ START_TEST(request_head)
     ck_assert_ptr_nonnull(strstr(tp_buf_data(&b), "Transfer-Encoding: chunked\r\n"));
     ck_assert_ptr_null(strstr(tp_buf_data(&b), "Content-Length"));
     tp_buf_free(&b);
-    tp_arena_reset(&req.arena);
+    tp_arena_destroy(&req.arena);
     tp__upstream_unref(up);
 }
 END_TEST
