@@ -268,6 +268,11 @@ def test_proxy_chunked_response():
         r = hc.get(port, "/tornado/stream?n=40")
         assert r.status == 200 and r.chunked, r
         assert r.body == b"".join(b"piece %d\n" % i for i in range(40))
+        with hc.Conn(port) as c:  # an HTTP/1.0 client gets it delimited by the close
+            c.request("GET", "/tornado/stream?n=3", version="HTTP/1.0")
+            r = c.read_response()
+            assert r.status == 200 and not r.chunked and not r.has("Content-Length"), r
+            assert r.body == b"piece 0\npiece 1\npiece 2\n"
 
 
 def test_proxy_head_and_nginx():
