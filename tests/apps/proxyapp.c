@@ -6,6 +6,7 @@
  *   /slow/...     -> PROXY_TORNADO with a read timeout of 1 s (504 on its /slow)
  *   /host/...     -> PROXY_TORNADO passing the client's Host
  *   /dead/...     -> PROXY_DEAD (a port nobody listens on): 502
+ *   /raw/...      -> PROXY_RAW (a scripted raw-socket upstream in the test), prefix stripped
  *   /stats        -> "connects reuses" of the /tornado/ route's upstream
  *   /local        -> a plain handler, so other routes keep working beside the proxy */
 #include <stdio.h>
@@ -50,11 +51,13 @@ static int proxyapp_init(tp_app *app)
     tp_proxy_opts slow = {.strip_prefix = "/slow", .read_timeout = 1};
     tp_proxy_opts host = {.strip_prefix = "/host", .pass_host = true};
     tp_proxy_opts dead = {.strip_prefix = "/dead", .connect_timeout = 5};
+    tp_proxy_opts raw = {.strip_prefix = "/raw", .read_timeout = 10};
     if (route(app, "/nginx/.*", "PROXY_NGINX", &nginx) < 0 ||
         route(app, TORNADO_ROUTE, "PROXY_TORNADO", &tornado) < 0 ||
         route(app, "/slow/.*", "PROXY_TORNADO", &slow) < 0 ||
         route(app, "/host/.*", "PROXY_TORNADO", &host) < 0 ||
-        route(app, "/dead/.*", "PROXY_DEAD", &dead) < 0)
+        route(app, "/dead/.*", "PROXY_DEAD", &dead) < 0 ||
+        route(app, "/raw/.*", "PROXY_RAW", &raw) < 0)
         return -1;
     if (tp_app_route(app, "/stats", &stats_cls, NULL) < 0 ||
         tp_app_route(app, "/local", &local_cls, NULL) < 0)

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import harness
@@ -84,6 +85,61 @@ def _start_tornado(d):
     return port
 
 
+class RawUpstream:
+    """A scripted HTTP/1.1 upstream on a raw socket, for what nginx and Tornado never send:
+    paths (after /raw) choose the answer; self.conns counts the connections accepted."""
+
+    ANSWERS = {
+        "/ok": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        "/close-delimited": b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nuntil the close",
+        "/http10": b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nold!",
+        "/interim": b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal",
+        "/smuggle": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+                    b"\r\n0\r\n\r\n",
+        "/garbage": b"HTTP/1.1 2x0 OK\r\n\r\n",
+        "/bad-field": b"HTTP/1.1 200 OK\r\nX A: b\r\nContent-Length: 0\r\n\r\n",
+    }
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns += 1
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf, served = b"", 0
+        with c:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = c.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                path = head.split(b" ")[1].decode()
+                if path == "/flaky":  # a keep-alive connection the upstream drops when reused
+                    if served:
+                        return
+                    path = "/ok"
+                answer = self.ANSWERS.get(path, self.ANSWERS["/ok"])
+                c.sendall(answer)
+                served += 1
+                if path in ("/close-delimited", "/http10"):
+                    return
+
+
 def _stop_upstreams():
     for p in _up.get("procs", []):
         if p.poll() is None:
@@ -104,6 +160,7 @@ def upstreams():
         dead = socket.socket()
         dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
         _up["dead"] = dead
+        _up["raw"] = RawUpstream()
         _up["ports"] = (_start_nginx(_up["dir"]), _start_tornado(_up["dir"]),
                         dead.getsockname()[1])
     return _up["ports"]
@@ -113,7 +170,7 @@ def upstreams():
 def proxy(*flags):
     ng, tor, dead = upstreams()
     env = {"PROXY_NGINX": "127.0.0.1:%d" % ng, "PROXY_TORNADO": "127.0.0.1:%d" % tor,
-           "PROXY_DEAD": "127.0.0.1:%d" % dead,
+           "PROXY_DEAD": "127.0.0.1:%d" % dead, "PROXY_RAW": "127.0.0.1:%d" % _up["raw"].port,
            # an ASan build: freed memory goes back at once, so peak RSS means what it says
            "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:quarantine_size_mb=1:"
                            "thread_local_quarantine_size_kb=64"}
@@ -348,6 +405,36 @@ def test_proxy_client_leaves_mid_exchange():
         for i in range(5):
             assert echo(port, path="/tornado/echo?after=%d" % i)[1]["uri"].endswith(str(i))
         assert hc.get(port, "/local").body == b"local"
+
+
+def test_proxy_upstream_framing_cases():
+    with proxy() as port:
+        with hc.Conn(port) as c:
+            c.request("GET", "/raw/close-delimited")
+            r = c.read_response()
+            assert r.status == 200 and r.chunked and r.body == b"until the close", r
+            c.request("GET", "/raw/http10")  # the client connection goes on
+            r = c.read_response()
+            assert r.body == b"old!" and r.header("Content-Length") == "4", r
+            c.request("GET", "/raw/interim")
+            r = c.read_response(allow_informational=True)
+            assert r.status == 200 and r.body == b"final", r
+        for path in ("/raw/smuggle", "/raw/garbage", "/raw/bad-field"):
+            assert hc.get(port, path).status == 502, path
+
+
+def test_proxy_stale_keepalive_retried():
+    with proxy() as port:
+        raw = _up["raw"]
+        with hc.Conn(port) as c:
+            c.request("GET", "/raw/flaky")
+            assert c.read_response().body == b"ok"
+        before = raw.conns
+        with hc.Conn(port) as c:  # the pooled connection is dropped: one retry, fresh
+            c.request("GET", "/raw/flaky")
+            r = c.read_response()
+            assert r.status == 200 and r.body == b"ok", r
+        assert raw.conns == before + 1
 
 
 def test_proxy_smuggling_refused_before_proxying():
