@@ -6,6 +6,8 @@
  *   /slow/...     -> PROXY_TORNADO with a read timeout of 1 s (504 on its /slow)
  *   /host/...     -> PROXY_TORNADO passing the client's Host
  *   /dead/...     -> PROXY_DEAD (a port nobody listens on): 502
+ *   /blackhole/...-> PROXY_BLACKHOLE (a listener whose backlog is full: connects hang), connect
+ *                    timeout 1 s: 504
  *   /raw/...      -> PROXY_RAW (a scripted raw-socket upstream in the test), prefix stripped
  *   /stats        -> "connects reuses" of the /tornado/ route's upstream
  *   /local        -> a plain handler, so other routes keep working beside the proxy */
@@ -52,12 +54,14 @@ static int proxyapp_init(tp_app *app)
     tp_proxy_opts host = {.strip_prefix = "/host", .pass_host = true};
     tp_proxy_opts dead = {.strip_prefix = "/dead", .connect_timeout = 5};
     tp_proxy_opts raw = {.strip_prefix = "/raw", .read_timeout = 10};
+    tp_proxy_opts hole = {.connect_timeout = 1};
     if (route(app, "/nginx/.*", "PROXY_NGINX", &nginx) < 0 ||
         route(app, TORNADO_ROUTE, "PROXY_TORNADO", &tornado) < 0 ||
         route(app, "/slow/.*", "PROXY_TORNADO", &slow) < 0 ||
         route(app, "/host/.*", "PROXY_TORNADO", &host) < 0 ||
         route(app, "/dead/.*", "PROXY_DEAD", &dead) < 0 ||
-        route(app, "/raw/.*", "PROXY_RAW", &raw) < 0)
+        route(app, "/raw/.*", "PROXY_RAW", &raw) < 0 ||
+        route(app, "/blackhole/.*", "PROXY_BLACKHOLE", &hole) < 0)
         return -1;
     if (tp_app_route(app, "/stats", &stats_cls, NULL) < 0 ||
         tp_app_route(app, "/local", &local_cls, NULL) < 0)

@@ -140,6 +140,24 @@ class RawUpstream:
                     return
 
 
+def _blackhole():
+    """A listener with a full backlog (listen(0), never accepting, filled by connections
+    held here): further connects hang, as to a host that drops SYNs."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(0)
+    held = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(s.getsockname())
+        except BlockingIOError:
+            pass
+        held.append(c)
+    return s, held
+
+
 def _stop_upstreams():
     for p in _up.get("procs", []):
         if p.poll() is None:
@@ -161,6 +179,7 @@ def upstreams():
         dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
         _up["dead"] = dead
         _up["raw"] = RawUpstream()
+        _up["blackhole"] = _blackhole()
         _up["ports"] = (_start_nginx(_up["dir"]), _start_tornado(_up["dir"]),
                         dead.getsockname()[1])
     return _up["ports"]
@@ -171,6 +190,7 @@ def proxy(*flags):
     ng, tor, dead = upstreams()
     env = {"PROXY_NGINX": "127.0.0.1:%d" % ng, "PROXY_TORNADO": "127.0.0.1:%d" % tor,
            "PROXY_DEAD": "127.0.0.1:%d" % dead, "PROXY_RAW": "127.0.0.1:%d" % _up["raw"].port,
+           "PROXY_BLACKHOLE": "127.0.0.1:%d" % _up["blackhole"][0].getsockname()[1],
            # an ASan build: freed memory goes back at once, so peak RSS means what it says
            "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:quarantine_size_mb=1:"
                            "thread_local_quarantine_size_kb=64"}
@@ -365,6 +385,13 @@ def test_proxy_504_slow_upstream():
         with hc.Conn(port) as c:  # a fast answer within the timeout is fine
             c.request("GET", "/slow/slow?s=0")
             assert c.read_response().body == b"slow done"
+
+
+def test_proxy_504_connect_timeout():
+    with proxy() as port:
+        t0 = time.monotonic()
+        assert hc.get(port, "/blackhole/x", timeout=30).status == 504
+        assert time.monotonic() - t0 < 15
 
 
 def test_proxy_truncated_response_closes_client():
