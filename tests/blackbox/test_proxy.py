@@ -367,6 +367,11 @@ def test_proxy_head_and_nginx():
             assert r.status == 200 and r.header("Content-Length") == "17", r
             c.request("GET", "/nginx/missing")
             assert c.read_response().status == 404
+            c.request("GET", "/nginx/hello.txt", [("If-None-Match", r.header("ETag"))])
+            r304 = c.read_response()
+            assert r304.status == 304 and r304.body == b"", r304
+            c.request("GET", "/local")  # the 304 had no body: the connection is in step
+            assert c.read_response().body == b"local"
 
 
 def test_proxy_502_refused_and_reset():
