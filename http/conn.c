@@ -817,3 +817,55 @@ tp_stream *tp_http_detach(tp_request *req)
     conn_unref(c); /* the stream's reference went with it */
     return s;
 }
+
+/* ---- for streaming delegates (proxies) ------------------------------------------------- */
+
+void tp_http_pause_body(tp_request *req)
+{
+    tp_http_conn *c = req->conn;
+    if (c->req == req && c->state == CONN_BODY && c->stream)
+        tp_stream_pause(c->stream);
+}
+
+void tp_http_resume_body(tp_request *req)
+{
+    tp_http_conn *c = req->conn;
+    if (c->req == req && c->state == CONN_BODY && c->stream)
+        tp_stream_resume(c->stream);
+}
+
+size_t tp_http_output_pending(const tp_request *req)
+{
+    const tp_http_conn *c = req->conn;
+    return c->stream && writable(c) ? tp_stream_pending_write(c->stream) : 0;
+}
+
+int tp_http_when_drained(tp_request *req, tp_write_fn fn, void *arg)
+{
+    tp_http_conn *c = req->conn;
+    if (!c->stream || !writable(c))
+        return -EPIPE;
+    return tp_stream_write(c->stream, NULL, 0, fn, arg);
+}
+
+void tp_http_abort(tp_request *req)
+{
+    tp_http_conn *c = req->conn;
+    if (c->req != req || !writable(c))
+        return;
+    c->flags |= CF_TOLD; /* the caller knows: no connection_closed for this */
+    close_conn(c);
+}
+
+bool tp_http_xheaders(const tp_request *req)
+{
+    const tp_http_conn *c = req->conn;
+    return c->server && c->server->opts.xheaders;
+}
+
+tp_slice tp_http_peer_ip(tp_request *req)
+{
+    char buf[INET6_ADDRSTRLEN];
+    tp_slice ip = peer_ip(req->conn, buf);
+    return ip.p == buf ? tp_arena_slice_dup(&req->arena, ip) : ip;
+}

@@ -93,8 +93,37 @@ static int parse_start_line(const char *p, size_t n, tp_request_head *out, int *
     return TP_OK;
 }
 
-static int check_start_line(const char *p, size_t n, const tp_http_limits *lim, int *status)
+/* HTTP/1.x SP 3DIGIT [SP reason-phrase]: the reason may be empty, its space too. */
+static int parse_status_line(const char *p, size_t n, tp_response_head *out, int *status)
 {
+    if (n < 12 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' || p[5] < '0' || p[5] > '9' ||
+        p[7] < '0' || p[7] > '9' || p[8] != ' ')
+        return fail(status, 400);
+    if (p[5] != '1')
+        return fail(status, 505);
+    out->version_minor = p[7] == '0' ? 0 : 1;
+    int code = 0;
+    for (size_t i = 9; i < 12; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return fail(status, 400);
+        code = code * 10 + (p[i] - '0');
+    }
+    if (code < 100 || (n > 12 && p[12] != ' '))
+        return fail(status, 400);
+    out->status = code;
+    out->reason = n > 13 ? (tp_slice){p + 13, n - 13} : TP_SLICE_LIT("");
+    if (!tp_http_valid_header_value(out->reason))
+        return fail(status, 400);
+    return TP_OK;
+}
+
+static int check_start_line(const tp_http_parser *pp, const char *p, size_t n,
+                            const tp_http_limits *lim, int *status)
+{
+    if (pp->response) {
+        tp_response_head r;
+        return parse_status_line(p, n, &r, status);
+    }
     tp_request_head h;
     if (parse_start_line(p, n, &h, status) != TP_OK)
         return TP_ERROR;
@@ -104,8 +133,11 @@ static int check_start_line(const char *p, size_t n, const tp_http_limits *lim, 
 }
 
 /* A start line still being received: refuse early what can never become valid. */
-static int check_partial_start(const char *p, size_t n, const tp_http_limits *lim, int *status)
+static int check_partial_start(const tp_http_parser *pp, const char *p, size_t n,
+                               const tp_http_limits *lim, int *status)
 {
+    if (pp->response && n && memcmp(p, "HTTP/", n < 5 ? n : 5) != 0)
+        return fail(status, 400);
     if (n && !is_token((unsigned char)p[0]))
         return fail(status, 400);
     if (n > lim->max_uri_size + 64)
@@ -129,7 +161,7 @@ int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len, const tp_h
             if (len > lim->max_header_size + p->skip)
                 return fail(status, 431);
             if (!p->start_line_done)
-                return check_partial_start(buf + from, len - from, lim, status);
+                return check_partial_start(p, buf + from, len - from, lim, status);
             return TP_AGAIN;
         }
         size_t n = line_len(buf + from, nl);
@@ -137,7 +169,7 @@ int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len, const tp_h
         if (p->line_start - p->skip > lim->max_header_size)
             return fail(status, 431);
         if (!p->start_line_done) {
-            if (check_start_line(buf + from, n, lim, status) != TP_OK)
+            if (check_start_line(p, buf + from, n, lim, status) != TP_OK)
                 return TP_ERROR;
             p->start_line_done = 1;
             continue;
@@ -167,28 +199,54 @@ static int parse_header(const char *p, size_t n, tp_http_header *h, int *status)
     return TP_OK;
 }
 
-int tp_http_parse_head(const char *buf, size_t len, tp_request_head *out, tp_http_header *headers,
-                       size_t max, int *status)
+/* The header lines from p to the blank line that ends the head. */
+static int parse_fields(const char *p, const char *end, tp_http_header *headers, size_t max,
+                        size_t *num, int *status)
 {
-    const char *p = buf, *end = buf + len;
-    while (p < end && (*p == '\r' || *p == '\n'))
-        p++;
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!nl || parse_start_line(p, line_len(p, nl), out, status) != TP_OK)
-        return nl ? TP_ERROR : fail(status, 400);
-    out->headers = headers;
-    out->num_headers = 0;
-    for (p = nl + 1; p < end; p = nl + 1) {
+    *num = 0;
+    for (const char *nl; p < end; p = nl + 1) {
         nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)
             return fail(status, 400);
         size_t n = line_len(p, nl);
         if (n == 0)
             return TP_OK;
-        if (out->num_headers == max)
+        if (*num == max)
             return fail(status, 431);
-        if (parse_header(p, n, &headers[out->num_headers++], status) != TP_OK)
+        if (parse_header(p, n, &headers[(*num)++], status) != TP_OK)
             return TP_ERROR;
     }
     return fail(status, 400);
+}
+
+/* The first line after the empty lines a head may start with; NULL if there is none. */
+static const char *first_line(const char *buf, size_t len, const char **p)
+{
+    const char *end = buf + len;
+    *p = buf;
+    while (*p < end && (**p == '\r' || **p == '\n'))
+        (*p)++;
+    return memchr(*p, '\n', (size_t)(end - *p));
+}
+
+int tp_http_parse_head(const char *buf, size_t len, tp_request_head *out, tp_http_header *headers,
+                       size_t max, int *status)
+{
+    const char *p;
+    const char *nl = first_line(buf, len, &p);
+    if (!nl || parse_start_line(p, line_len(p, nl), out, status) != TP_OK)
+        return nl ? TP_ERROR : fail(status, 400);
+    out->headers = headers;
+    return parse_fields(nl + 1, buf + len, headers, max, &out->num_headers, status);
+}
+
+int tp_http_parse_response_head(const char *buf, size_t len, tp_response_head *out,
+                                tp_http_header *headers, size_t max, int *status)
+{
+    const char *p;
+    const char *nl = first_line(buf, len, &p);
+    if (!nl || parse_status_line(p, line_len(p, nl), out, status) != TP_OK)
+        return nl ? TP_ERROR : fail(status, 400);
+    out->headers = headers;
+    return parse_fields(nl + 1, buf + len, headers, max, &out->num_headers, status);
 }

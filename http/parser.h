@@ -1,6 +1,6 @@
-/* The HTTP/1.x request head parser: zero-copy (every field is a slice into the caller's
- * buffer) and resumable (tp_http_scan_head remembers how far it checked, so a head that
- * arrives one byte at a time is scanned once in total, not once per byte).
+/* The HTTP/1.x head parser (requests; responses with p.response set): zero-copy (every field is a
+ * slice into the caller's buffer) and resumable (tp_http_scan_head remembers how far it checked, so
+ * a head that arrives one byte at a time is scanned once in total, not once per byte).
  *
  *   tp_http_parser p = {0};
  *   n = tp_http_scan_head(&p, buf, len, &limits, &status);   // per read: AGAIN until complete
@@ -32,8 +32,9 @@ typedef struct tp_http_limits {
 typedef struct tp_http_parser {
     uint32_t skip;       /* empty lines before the start line (tolerated, as in Tornado) */
     uint32_t line_start; /* offset of the first line not yet seen whole */
-    uint32_t lines : 31; /* header lines seen (the start line not counted) */
+    uint32_t lines : 30; /* header lines seen (the start line not counted) */
     uint32_t start_line_done : 1;
+    uint32_t response : 1; /* set by the caller: a response head (status line) is scanned */
 } tp_http_parser;
 
 typedef struct tp_request_head {
@@ -43,6 +44,15 @@ typedef struct tp_request_head {
     tp_http_header *headers;
     size_t num_headers;
 } tp_request_head;
+
+/* A response head (for clients and proxies): HTTP/1.x, status, reason, headers. */
+typedef struct tp_response_head {
+    int version_minor; /* HTTP/1.x: 0 or 1 */
+    int status;        /* 100..999 */
+    tp_slice reason;   /* may be empty */
+    tp_http_header *headers;
+    size_t num_headers;
+} tp_response_head;
 
 /* Looks for the end of the head in buf[0..len). Returns its length (including the blank
  * line) when complete, TP_AGAIN when more bytes are needed, or TP_ERROR with *status set to
@@ -54,6 +64,11 @@ TP_API int tp_http_scan_head(tp_http_parser *p, const char *buf, size_t len,
  * headers[0..max) for the header slices. TP_OK, or TP_ERROR with *status as above. */
 TP_API int tp_http_parse_head(const char *buf, size_t len, tp_request_head *out,
                               tp_http_header *headers, size_t max, int *status);
+/* Parses a complete response head (scanned with p.response set) into out, as
+ * tp_http_parse_head does: "HTTP/1.x SP 3DIGIT [SP reason]", the same header rules. TP_OK,
+ * or TP_ERROR with *status 400 (malformed), 431 (more than max headers) or 505. */
+TP_API int tp_http_parse_response_head(const char *buf, size_t len, tp_response_head *out,
+                                       tp_http_header *headers, size_t max, int *status);
 
 /* RFC 9110 token character (header names, methods). */
 TP_API extern const uint8_t tp_http_token_chars[256];

@@ -73,6 +73,28 @@ TP_API bool tp_http_client_gone(const tp_request *req);
 /* Bytes written to the client's socket so far are not tracked; this tells whether the
  * response head went out already (true after tp_http_write_head). */
 TP_API bool tp_http_head_written(const tp_request *req);
+/* For proxies and other streaming delegates. tp_http_pause_body stops reading a streamed
+ * body (data_received pauses after the bytes already read, at most a read's worth) until
+ * tp_http_resume_body. No-ops once the body is complete or the client is gone. */
+TP_API void tp_http_pause_body(tp_request *req);
+TP_API void tp_http_resume_body(tp_request *req);
+/* Response bytes queued for the client and not yet in the kernel. */
+TP_API size_t tp_http_output_pending(const tp_request *req);
+/* fn(stream, status, arg) fires from the loop once the response bytes queued so far are in
+ * the kernel (status 0), or with -errno when the client went away first; arg must live until
+ * then. 0, or -EPIPE (fn will not fire) when the client is gone. */
+TP_API int tp_http_when_drained(tp_request *req,
+                                void (*fn)(struct tp_stream *s, int status, void *arg), void *arg);
+/* The response cannot be completed (a proxy's upstream broke off mid-body): the connection is
+ * closed now, without a chunked terminator, so the client sees a truncated response and not
+ * a complete one. connection_closed is not called for it; tp_http_finish is still due. */
+TP_API void tp_http_abort(tp_request *req);
+/* True when req came through a server with xheaders on (its X-Real-Ip, X-Forwarded-* fields
+ * are trusted). */
+TP_API bool tp_http_xheaders(const tp_request *req);
+/* The peer's address as text (the socket's, even when xheaders replaced remote_ip), in the
+ * request arena. */
+TP_API tp_slice tp_http_peer_ip(tp_request *req);
 /* Standard reason phrase of a status code, or "Unknown". */
 TP_API const char *tp_http_reason(int status);
 

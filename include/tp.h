@@ -24,6 +24,7 @@
 #include "web/app_main.h"
 #include "web/handler.h"
 #include "web/websocket.h"
+#include "web/proxy/proxy.h"
 #include "web/pubsub/pubsub.h"
 #include "http/websocket/websocket.h"
 #include "core/escape.h"

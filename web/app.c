@@ -25,6 +25,7 @@ void tp_app_free(tp_app *app)
     tp_template_loader_free(app->own_loader);
     tp_locales_free(app->own_locales);
     tp_static_files_free(app->static_files);
+    tp__proxies_free(app);
     pcre2_match_data_free(app->md);
     tp_free(app);
 }

@@ -36,6 +36,7 @@ struct tp_app {
     struct tp_static_files
         *static_files;             /* web/static/handler.c: static_path settings, hash cache */
     struct tp_ws_glue *websockets; /* websocket.c: open WebSocket connections */
+    struct tp_upstream *proxies;   /* proxy/handler.c: the upstreams of proxy routes */
     size_t nwebsockets;
     void (*websockets_gone)(tp_app *app, void *arg); /* tp_app_close_websockets's done */
     void *websockets_gone_arg;
@@ -55,6 +56,8 @@ typedef struct tp_route_index tp_route_index;
 size_t tp__route_candidates(tp_app *app, tp_slice path, const uint32_t **out);
 void tp__route_index_free(tp_route_index *ix);
 
+/* Lets go of app->proxies (their idle connections close); proxy/handler.c. */
+void tp__proxies_free(tp_app *app);
 /* Frees app->static_files (NULL is fine); web/static/handler.c. */
 void tp_static_files_free(struct tp_static_files *sf);
 

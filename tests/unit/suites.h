@@ -38,4 +38,7 @@ Suite *testing_suite(void);
 /* tests/unit/ws_client_net.c: the ws_client suite's connecting tests. */
 void ws_client_add_net_tests(Suite *s);
 
+/* tests/unit/test_proxy.c: the reverse proxy's response parsing and heads. */
+Suite *proxy_suite(void);
+
 #endif
