@@ -19,9 +19,10 @@ typedef struct main_opts {
     bool debug;
 } main_opts;
 
-#define MOPT(name, type, help, lo, hi)                                                             \
+#define MOPT(n_, t_, h_, lo, hi)                                                                   \
     {                                                                                              \
-#name, type, offsetof(main_opts, name), help, lo, hi                                       \
+        .name = #n_, .type = t_, .offset = offsetof(main_opts, n_), .help = h_, .min = lo,         \
+        .max = hi                                                                                  \
     }
 static const tp_option main_options[] = {
     MOPT(port, TP_OPT_INT, "TCP port to listen on (0: any free port)", 0, 65535),
