@@ -177,6 +177,10 @@ static int scalar(lexer *lx, cvalue *v)
         v->b = n == 4;
     } else if (ok && n == 4 && !memcmp(p, "None", 4)) {
         v->kind = V_NONE;
+    } else if (ok && n == 8 && !memcmp(p, "__file__", 8)) {
+        v->kind = V_STR; /* as Tornado defines it for the file: its path */
+        v->text = tp__opt_strdup(lx->file, strlen(lx->file));
+        v->len = strlen(lx->file);
     } else if (ok && n && n < 60 && (isdigit((unsigned char)c) || strchr("+-.", c))) {
         char num[64], *e;
         snprintf(num, sizeof(num), "%.*s", (int)n, p);

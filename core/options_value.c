@@ -125,7 +125,7 @@ static int parse_number(const tp_option *o, const char *v, size_t n, tp__opt_ite
         out->d = d;
         return isfinite(d) ? 0 : bad(err, errlen, o, "is out of range", v, n);
     }
-    double lo = o->min < 0 && o->type == TP_OPT_INT ? INT_MIN : 0;
+    double lo = o->type == TP_OPT_INT ? INT_MIN : 0;
     double top = o->type == TP_OPT_INT ? INT_MAX : 0x1p62;
     if (d < lo || d > top || d != floor(d))
         return bad(err, errlen, o, "is out of range", v, n);

@@ -30,6 +30,8 @@ Suite *pubsub_suite(void);
 Suite *ws_deflate_suite(void);
 Suite *websocket_suite(void);
 Suite *ws_client_suite(void);
+Suite *options_suite(void);
+Suite *log_suite(void);
 /* tests/unit/ws_client_net.c: the ws_client suite's connecting tests. */
 void ws_client_add_net_tests(Suite *s);
 
