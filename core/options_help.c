@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 
 #define HELP_WIDTH 44 /* Tornado: textwrap.wrap(description, 79 - 35) */
 
@@ -17,25 +18,6 @@ typedef struct chunk {
     size_t cols; /* code points, as Python's len() */
     bool space;
 } chunk;
-
-static size_t cols_of(const char *p, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)p[i] & 0xc0) != 0x80;
-    return c;
-}
-
-/* Bytes of the first `cols` code points of p. */
-static size_t bytes_of(const char *p, size_t n, size_t cols)
-{
-    size_t i = 0;
-    for (size_t c = 0; i < n; i++) {
-        if (((unsigned char)p[i] & 0xc0) != 0x80 && c++ == cols)
-            break;
-    }
-    return i;
-}
 
 static bool letter(const char *s, const char *end)
 {
@@ -73,7 +55,7 @@ static size_t split_chunks(const char *s, chunk **out)
         }
         if (n == cap)
             c = tp_realloc(c, (cap *= 2) * sizeof(*c));
-        c[n++] = (chunk){p, (size_t)(q - p), cols_of(p, (size_t)(q - p)), space};
+        c[n++] = (chunk){p, (size_t)(q - p), tp_utf8_len(p, (size_t)(q - p)), space};
         p = q;
     }
     *out = c;
@@ -85,22 +67,22 @@ static void long_word(chunk *c, size_t left, chunk *taken)
 {
     size_t end = left ? left : 1;
     if (c->cols > end) {
-        size_t b = bytes_of(c->p, c->len, end);
+        size_t b = tp_utf8_prefix(c->p, c->len, end);
         for (size_t h = b; h-- > 1;)
             if (c->p[h] == '-') {
                 bool other = false;
                 for (size_t k = 0; k < h; k++)
                     other |= c->p[k] != '-';
                 if (other)
-                    end = cols_of(c->p, h + 1);
+                    end = tp_utf8_len(c->p, h + 1);
                 break;
             }
     }
-    size_t b = bytes_of(c->p, c->len, end);
-    *taken = (chunk){c->p, b, cols_of(c->p, b), false};
+    size_t b = tp_utf8_prefix(c->p, c->len, end);
+    *taken = (chunk){c->p, b, tp_utf8_len(c->p, b), false};
     c->p += b;
     c->len -= b;
-    c->cols = cols_of(c->p, c->len);
+    c->cols = tp_utf8_len(c->p, c->len);
 }
 
 /* textwrap.wrap(text, 44): one line per call of emit (the first may be all there is). */

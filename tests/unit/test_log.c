@@ -84,17 +84,47 @@ static char *slurp(const char *path)
     return text;
 }
 
-START_TEST(format_plain)
+/* The formatter tests log to a pipe. */
+static int logpipe[2];
+
+static void pipe_setup(void)
 {
     reset_logger();
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    tp_log_set_fd(p[1]);
+    ck_assert_int_eq(pipe(logpipe), 0);
+    tp_log_set_fd(logpipe[1]);
+}
+
+static void pipe_teardown(void)
+{
+    reset_logger();
+    close(logpipe[0]);
+    close(logpipe[1]);
+}
+
+/* The pipe must hold want_fmt with the fake clock's time stamp for its %1$s / %s. */
+static void expect_pipe(const char *want_fmt)
+{
+    char want[1024];
+    snprintf(want, sizeof(want), want_fmt, stamp_of(fake_now));
+    ck_assert_str_eq(drain(logpipe[0]), want);
+}
+
+/* Reads from fd until want has arrived (a pty may deliver in pieces; generous deadline). */
+static void expect_from(int fd, const char *want)
+{
+    char got[512] = "";
+    for (int tries = 0; tries < 3000 && strlen(got) < strlen(want); tries++) {
+        strncat(got, drain(fd), sizeof(got) - strlen(got) - 1);
+        if (strlen(got) < strlen(want))
+            usleep(10000);
+    }
+    ck_assert_str_eq(got, want);
+}
+
+START_TEST(format_plain)
+{
     tp_log_write(TP_LOG_INFO, "web/handler.c", 42, "200 GET / (%s) %.2fms", "127.0.0.1", 0.52);
-    char want[256];
-    snprintf(want, sizeof(want), "[I %s handler:42] 200 GET / (127.0.0.1) 0.52ms\n",
-             stamp_of(fake_now));
-    ck_assert_str_eq(drain(p[0]), want);
+    expect_pipe("[I %s handler:42] 200 GET / (127.0.0.1) 0.52ms\n");
     /* The level letters; a tag follows the bracket. */
     tp_log_set_level(TP_LOG_DEBUG);
     tp_log_set_tag("worker[3] ");
@@ -102,64 +132,35 @@ START_TEST(format_plain)
     tp_log_write(TP_LOG_WARNING, "a.c", 1, "w");
     tp_log_write(TP_LOG_ERROR, "a.c", 1, "e");
     tp_log_write(TP_LOG_CRITICAL, "a.c", 1, "c");
-    snprintf(want, sizeof(want),
-             "[D %1$s a:1] worker[3] d\n[W %1$s a:1] worker[3] w\n[E %1$s a:1] worker[3] e\n"
-             "[C %1$s a:1] worker[3] c\n",
-             stamp_of(fake_now));
-    ck_assert_str_eq(drain(p[0]), want);
-    reset_logger();
-    close(p[0]);
-    close(p[1]);
+    expect_pipe("[D %1$s a:1] worker[3] d\n[W %1$s a:1] worker[3] w\n[E %1$s a:1] worker[3] e\n"
+                "[C %1$s a:1] worker[3] c\n");
 }
 END_TEST
 
 START_TEST(continuation_lines_and_trace)
 {
-    reset_logger();
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    tp_log_set_fd(p[1]);
     tp_log_write(TP_LOG_INFO, "m.c", 5, "first\nsecond\n  third");
-    char want[512];
-    snprintf(want, sizeof(want), "[I %s m:5] first\n    second\n      third\n", stamp_of(fake_now));
-    ck_assert_str_eq(drain(p[0]), want);
+    expect_pipe("[I %s m:5] first\n    second\n      third\n");
     /* An exception text block: the message right-stripped, each trace line indented. */
     tp_log_write_trace(
         TP_LOG_APP, TP_LOG_ERROR, "m.c", 6,
         "Traceback (most recent call last):\n  File \"x\", line 1\nZeroDivisionError\n",
         "Uncaught exception %s  \n", "GET /");
-    snprintf(want, sizeof(want),
-             "[E %s m:6] Uncaught exception GET /\n    Traceback (most recent call last):\n"
-             "      File \"x\", line 1\n    ZeroDivisionError\n",
-             stamp_of(fake_now));
-    ck_assert_str_eq(drain(p[0]), want);
-    reset_logger();
-    close(p[0]);
-    close(p[1]);
+    expect_pipe("[E %s m:6] Uncaught exception GET /\n    Traceback (most recent call last):\n"
+                "      File \"x\", line 1\n    ZeroDivisionError\n");
 }
 END_TEST
 
 START_TEST(unicode_and_bad_bytes)
 {
-    reset_logger();
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    tp_log_set_fd(p[1]);
     /* UTF-8 goes out as it is (log_test.py's test_utf8_logging). */
     tp_log_write(TP_LOG_INFO, "m.c", 1, "%s", "\xe9 \xe6\x9d\x8e \xf0\x9f\x98\x80");
     tp_log_write(TP_LOG_INFO, "m.c", 2, "%s", "\xc3\xa9");
     /* Bytes that are not UTF-8 as \xNN (test_bytes_exception_logging: no crash, shown as
      * escapes), also a truncated sequence and a surrogate. */
     tp_log_write(TP_LOG_INFO, "m.c", 3, "%s", "a\xff\xfe b \xe6\x9d c \xed\xa0\x80");
-    char want[512];
-    snprintf(want, sizeof(want),
-             "[I %1$s m:1] \\xe9 \xe6\x9d\x8e \xf0\x9f\x98\x80\n[I %1$s m:2] \xc3\xa9\n"
-             "[I %1$s m:3] a\\xff\\xfe b \\xe6\\x9d c \\xed\\xa0\\x80\n",
-             stamp_of(fake_now));
-    ck_assert_str_eq(drain(p[0]), want);
-    reset_logger();
-    close(p[0]);
-    close(p[1]);
+    expect_pipe("[I %1$s m:1] \\xe9 \xe6\x9d\x8e \xf0\x9f\x98\x80\n[I %1$s m:2] \xc3\xa9\n"
+                "[I %1$s m:3] a\\xff\\xfe b \\xe6\\x9d c \\xed\\xa0\\x80\n");
 }
 END_TEST
 
@@ -191,36 +192,17 @@ START_TEST(colors_on_a_tty)
         tp_log_write(levels[i].level, "m.c", 9, "hello\nworld");
         snprintf(want, sizeof(want), "%s[%c %s m:9]\033[0m hello\n    world\n", levels[i].code,
                  levels[i].letter, stamp_of(fake_now));
-        /* The pty may deliver in pieces: wait for the whole line (generous deadline). */
-        char got[512] = "";
-        for (int tries = 0; tries < 3000 && strlen(got) < strlen(want); tries++) {
-            strncat(got, drain(master), sizeof(got) - strlen(got) - 1);
-            if (strlen(got) < strlen(want))
-                usleep(10000);
-        }
-        ck_assert_str_eq(got, want);
+        expect_from(master, want);
     }
     /* Asked off: no colour on the terminal either; TERM=dumb: none. */
     tp_log_set_color(TP_LOG_COLOR_OFF);
     tp_log_write(TP_LOG_INFO, "m.c", 9, "x");
     snprintf(want, sizeof(want), "[I %s m:9] x\n", stamp_of(fake_now));
-    char got[512] = "";
-    for (int tries = 0; tries < 3000 && strlen(got) < strlen(want); tries++) {
-        strncat(got, drain(master), sizeof(got) - strlen(got) - 1);
-        if (strlen(got) < strlen(want))
-            usleep(10000);
-    }
-    ck_assert_str_eq(got, want);
+    expect_from(master, want);
     setenv("TERM", "dumb", 1);
     tp_log_set_color(TP_LOG_COLOR_AUTO);
     tp_log_write(TP_LOG_INFO, "m.c", 9, "x");
-    got[0] = '\0';
-    for (int tries = 0; tries < 3000 && strlen(got) < strlen(want); tries++) {
-        strncat(got, drain(master), sizeof(got) - strlen(got) - 1);
-        if (strlen(got) < strlen(want))
-            usleep(10000);
-    }
-    ck_assert_str_eq(got, want);
+    expect_from(master, want);
     reset_logger();
     close(master);
     close(slave);
@@ -229,29 +211,19 @@ END_TEST
 
 START_TEST(no_colors_on_a_pipe)
 {
-    reset_logger();
     setenv("TERM", "xterm", 1);
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    tp_log_set_fd(p[1]);
+    tp_log_set_color(TP_LOG_COLOR_AUTO);
     tp_log_write(TP_LOG_ERROR, "m.c", 1, "x");
-    ck_assert_ptr_null(strchr(drain(p[0]), '\033'));
+    ck_assert_ptr_null(strchr(drain(logpipe[0]), '\033'));
     /* Forced on (LogFormatter(color=True) on a non-terminal). */
     tp_log_set_color(TP_LOG_COLOR_ON);
     tp_log_write(TP_LOG_ERROR, "m.c", 1, "x");
-    ck_assert_ptr_nonnull(strstr(drain(p[0]), "\033[31m[E "));
-    reset_logger();
-    close(p[0]);
-    close(p[1]);
+    ck_assert_ptr_nonnull(strstr(drain(logpipe[0]), "\033[31m[E "));
 }
 END_TEST
 
 START_TEST(channels_and_levels)
 {
-    reset_logger();
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    tp_log_set_fd(p[1]);
     tp_log_set_channel_level(TP_LOG_ACCESS, TP_LOG_WARNING);
     ck_assert(!tp_log_enabled(TP_LOG_ACCESS, TP_LOG_INFO));
     ck_assert(tp_log_enabled(TP_LOG_GENERAL, TP_LOG_INFO));
@@ -262,15 +234,12 @@ START_TEST(channels_and_levels)
     tp_log_cwrite(TP_LOG_APP, TP_LOG_WARNING, "app.c", 1, "app hidden");
     tp_log_set_access(false);
     tp_log_cwrite(TP_LOG_ACCESS, TP_LOG_ERROR, "web.c", 1, "500 hidden");
-    const char *out = drain(p[0]);
+    const char *out = drain(logpipe[0]);
     ck_assert_ptr_nonnull(strstr(out, "404 shown"));
     ck_assert_ptr_nonnull(strstr(out, "app shown"));
     ck_assert_ptr_null(strstr(out, "hidden"));
     ck_assert_int_eq(tp_log_level_parse("critical"), TP_LOG_CRITICAL);
     ck_assert_int_eq(tp_log_level_parse("bogus"), -1);
-    reset_logger();
-    close(p[0]);
-    close(p[1]);
 }
 END_TEST
 
@@ -661,6 +630,7 @@ Suite *log_suite(void)
     Suite *s = suite_create("log");
     TCase *tc = tcase_create("formatter");
     tcase_set_timeout(tc, TP_TEST_TIMEOUT);
+    tcase_add_checked_fixture(tc, pipe_setup, pipe_teardown);
     tcase_add_test(tc, format_plain);
     tcase_add_test(tc, continuation_lines_and_trace);
     tcase_add_test(tc, unicode_and_bad_bytes);
