@@ -236,34 +236,47 @@ static size_t rstrip_len(const char *p, size_t n)
     return n;
 }
 
-/* The line in lg->line; returns the length of its "[L date module:line]" head. */
-static size_t format_line(tp_logger *lg, int level, const char *file, int line, const char *trace,
-                          const char *fmt, va_list ap)
+/* Whether message text needs append_text: a newline or a byte >= 0x80. */
+static bool plain_text(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] >= 0x80 || p[i] == '\n')
+            return false;
+    return true;
+}
+
+/* Appends the line to out; returns the length of its "[L date module:line]" head. The message
+ * is formatted in place; only one with newlines, non-ASCII bytes or a trace is rewritten. */
+static size_t format_line(tp_logger *lg, tp_buf *out, int level, const char *file, int line,
+                          const char *trace, const char *fmt, va_list ap)
 {
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
-    size_t blen = strlen(base);
+    size_t blen = strlen(base), start = out->len;
     if (blen > 2 && base[blen - 2] == '.')
         blen -= 2;
-    tp_buf_clear(&lg->line);
-    tp_buf_appendf(&lg->line, "[%c %s %.*s:%d]", level_letter(level), stamp(lg), (int)blen, base,
-                   line);
-    size_t head = lg->line.len;
-    tp_buf_appendf(&lg->line, " %s", lg->tag ? lg->tag : "");
-    tp_buf_clear(&lg->msg);
-    tp_buf_vappendf(&lg->msg, fmt, ap);
-    size_t mlen = lg->msg.len;
-    if (trace)
-        mlen = rstrip_len(tp_buf_data(&lg->msg), mlen);
-    append_text(&lg->line, mlen ? tp_buf_data(&lg->msg) : "", mlen);
+    tp_buf_appendf(out, "[%c %s %.*s:%d] %s", level_letter(level), stamp(lg), (int)blen, base, line,
+                   lg->tag ? lg->tag : "");
+    size_t head = out->len - start - 1 - (lg->tag ? strlen(lg->tag) : 0); /* up to ']' */
+    size_t m0 = out->len;
+    tp_buf_vappendf(out, fmt, ap);
+    if (trace || !plain_text(tp_buf_data(out) + m0, out->len - m0)) {
+        tp_buf_clear(&lg->msg);
+        tp_buf_append(&lg->msg, tp_buf_data(out) + m0, out->len - m0);
+        out->len = m0;
+        size_t mlen = lg->msg.len;
+        if (trace)
+            mlen = rstrip_len(tp_buf_data(&lg->msg), mlen);
+        append_text(out, mlen ? tp_buf_data(&lg->msg) : "", mlen);
+    }
     if (trace) {
         size_t tlen = strlen(trace);
         if (tlen && trace[tlen - 1] == '\n')
             tlen--; /* as logging's formatException */
-        append_text(&lg->line, "\n", 1);
-        append_text(&lg->line, trace, tlen);
+        append_text(out, "\n", 1);
+        append_text(out, trace, tlen);
     }
-    tp_buf_append(&lg->line, "\n", 1);
+    tp_buf_append(out, "\n", 1);
     return head;
 }
 
@@ -290,10 +303,18 @@ static void write_line(int channel, int level, const char *file, int line, const
         return;
     if (!lg->color_checked)
         tp_log_set_color(lg->color_mode);
-    size_t head = format_line(lg, level, file, line, trace, fmt, ap);
     bool own_access = channel == TP_LOG_ACCESS && lg->access.fd >= 0;
-    emit(lg, own_access ? &lg->access : &lg->main, level, head);
-    emit(lg, &lg->err, level, head);
+    tp__log_sink *to = own_access ? &lg->access : &lg->main;
+    if (lg->err.fd < 0 && !to->color) {
+        /* The usual case, one plain output: the line is formatted right into its buffer. */
+        if (to->fd >= 0)
+            format_line(lg, &to->out, level, file, line, trace, fmt, ap);
+    } else {
+        tp_buf_clear(&lg->line);
+        size_t head = format_line(lg, &lg->line, level, file, line, trace, fmt, ap);
+        emit(lg, to, level, head);
+        emit(lg, &lg->err, level, head);
+    }
     schedule_flush(lg);
 }
 
