@@ -203,7 +203,8 @@ static int listen_list(const tp_opt_list *l, const char *name, void *dst, size_t
 {
     if (l->n > TP_PREFORK_MAX_LISTEN)
         return usage_error("too many --%s (16 at most)", name);
-    memcpy(dst, l->items, l->n * size);
+    if (l->n)
+        memcpy(dst, l->items, l->n * size);
     *count = l->n;
     return 0;
 }
