@@ -63,26 +63,33 @@ static const tp_option listen_options[] = {
     LISTEN(watch, TP_OPT_STRING, "with --autoreload, also watch this path (may repeat)", 0, 0),
 };
 
+static int check_rotation(void *base, const tp_option *o, char *err, size_t errlen);
+
+#define LOPT(n_, t_, h_, ...)                                                                      \
+    {                                                                                              \
+        .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, __VA_ARGS__              \
+    }
 static const tp_option log_options[] = {
-    COPT(log_file_prefix, TP_OPT_STRING,
-         "log to PREFIX (the master) and PREFIX.wN (worker slot N), with rotation; instead of "
-         "--log-file",
-         0, 0),
-    COPT(log_access_file_prefix, TP_OPT_STRING,
-         "access lines to their own files (PREFIX, PREFIX.wN), rotated alike", 0, 0),
-    COPT(log_file_max_size, TP_OPT_SIZE, "max size of log files before rollover", 0, 0),
-    COPT(log_file_num_backups, TP_OPT_INT, "number of log files to keep", 0, 100000),
-    COPT(log_rotate_mode, TP_OPT_STRING, "the mode of rotating files(time or size)", 0, 0),
-    COPT(log_rotate_when, TP_OPT_STRING,
+    LOPT(log_file_prefix, TP_OPT_STRING,
+         "Path prefix for log files: the master logs to PATH, worker slot N to PATH.wN, each "
+         "rotated (instead of --log-file)",
+         .metavar = "PATH"),
+    LOPT(log_access_file_prefix, TP_OPT_STRING,
+         "access lines to their own files (PATH, PATH.wN), rotated alike", .metavar = "PATH"),
+    LOPT(log_file_max_size, TP_OPT_SIZE, "max size of log files before rollover"),
+    LOPT(log_file_num_backups, TP_OPT_INT, "number of log files to keep", .max = 100000),
+    LOPT(log_rotate_mode, TP_OPT_STRING, "The mode of rotating files(time or size)",
+         .callback = check_rotation),
+    LOPT(log_rotate_when, TP_OPT_STRING,
          "specify the type of TimedRotatingFileHandler interval other options:('S', 'M', 'H', "
          "'D', 'W0'-'W6')",
-         0, 0),
-    COPT(log_rotate_interval, TP_OPT_INT, "the interval value of timed rotating", 1, 1000000),
-    {.name = "log_to_stderr",
-     .type = TP_OPT_BOOL,
-     .offset = offsetof(cli, log_to_stderr),
-     .help = "send log output to stderr (default: only if --log-file-prefix is not set)",
-     .callback = stderr_given},
+         .callback = check_rotation),
+    LOPT(log_rotate_interval, TP_OPT_INT, "The interval value of timed rotating", .min = 1,
+         .max = 1000000),
+    LOPT(log_to_stderr, TP_OPT_BOOL,
+         "Send log output to stderr (colorized if possible). By default use stderr if "
+         "--log_file_prefix is not set",
+         .callback = stderr_given),
 };
 
 static const tp_option cli_options[] = {
@@ -239,6 +246,15 @@ static void log_files_of(const cli *v, tp_log_files *f)
     f->num_backups = v->log_file_num_backups;
     f->rotate_interval = v->log_rotate_interval;
     f->to_stderr = v->log_to_stderr_given ? v->log_to_stderr : -1;
+}
+
+/* --log-rotate-mode and --log-rotate-when are checked when given. */
+static int check_rotation(void *base, const tp_option *o, char *err, size_t errlen)
+{
+    (void)o;
+    tp_log_files f;
+    log_files_of(base, &f);
+    return tp_log_check_files(&f, err, errlen);
 }
 
 static int log_files(prefork_cmd *cmd)
