@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/log_options.h"
 #include "core/options.h"
 #include "platform/proc.h"
 #include "process/master.h"
@@ -30,11 +31,6 @@ typedef struct cli {
         websocket_drain_timeout;
     size_t max_requests, max_requests_jitter;
     tp_opt_list port, address, unix_socket, watch;
-    /* Tornado's logging options (tornado.log.define_logging_options) */
-    const char *log_file_prefix, *log_access_file_prefix, *log_rotate_mode, *log_rotate_when;
-    size_t log_file_max_size;
-    int log_file_num_backups, log_rotate_interval;
-    bool log_to_stderr, log_to_stderr_given;
     int config_depth;
 } cli;
 
@@ -43,12 +39,6 @@ typedef struct cli {
         .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, .min = lo, .max = hi     \
     }
 static int read_config(void *base, const tp_option *o, char *err, size_t errlen);
-static int stderr_given(void *base, const tp_option *o, char *err, size_t errlen)
-{
-    (void)o, (void)err, (void)errlen;
-    ((cli *)base)->log_to_stderr_given = true;
-    return 0;
-}
 
 #define LISTEN(n_, t_, h_, lo, hi)                                                                 \
     {                                                                                              \
@@ -61,35 +51,6 @@ static const tp_option listen_options[] = {
     LISTEN(address, TP_OPT_STRING, "address to bind (default: all interfaces; may repeat)", 0, 0),
     LISTEN(unix_socket, TP_OPT_STRING, "also listen on this Unix socket path (may repeat)", 0, 0),
     LISTEN(watch, TP_OPT_STRING, "with --autoreload, also watch this path (may repeat)", 0, 0),
-};
-
-static int check_rotation(void *base, const tp_option *o, char *err, size_t errlen);
-
-#define LOPT(n_, t_, h_, ...)                                                                      \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, __VA_ARGS__              \
-    }
-static const tp_option log_options[] = {
-    LOPT(log_file_prefix, TP_OPT_STRING,
-         "Path prefix for log files: the master logs to PATH, worker slot N to PATH.wN, each "
-         "rotated (instead of --log-file)",
-         .metavar = "PATH"),
-    LOPT(log_access_file_prefix, TP_OPT_STRING,
-         "access lines to their own files (PATH, PATH.wN), rotated alike", .metavar = "PATH"),
-    LOPT(log_file_max_size, TP_OPT_SIZE, "max size of log files before rollover"),
-    LOPT(log_file_num_backups, TP_OPT_INT, "number of log files to keep", .max = 100000),
-    LOPT(log_rotate_mode, TP_OPT_STRING, "The mode of rotating files(time or size)",
-         .callback = check_rotation),
-    LOPT(log_rotate_when, TP_OPT_STRING,
-         "specify the type of TimedRotatingFileHandler interval other options:('S', 'M', 'H', "
-         "'D', 'W0'-'W6')",
-         .callback = check_rotation),
-    LOPT(log_rotate_interval, TP_OPT_INT, "The interval value of timed rotating", .min = 1,
-         .max = 1000000),
-    LOPT(log_to_stderr, TP_OPT_BOOL,
-         "Send log output to stderr (colorized if possible). By default use stderr if "
-         "--log_file_prefix is not set",
-         .callback = stderr_given),
 };
 
 static const tp_option cli_options[] = {
@@ -148,14 +109,7 @@ static const cli cli_defaults = {.procs = "auto",
                                  .config = "",
                                  .user = "",
                                  .group = "",
-                                 .pubsub = "",
-                                 .log_file_prefix = "",
-                                 .log_access_file_prefix = "",
-                                 .log_rotate_mode = "size",
-                                 .log_rotate_when = "midnight",
-                                 .log_file_max_size = 100000000,
-                                 .log_file_num_backups = 10,
-                                 .log_rotate_interval = 1};
+                                 .pubsub = ""};
 
 /* The command's state: the option values as given (values), the master's options made of them
  * (opts) and the option groups that parse into both. One lives on main's stack for the life of
@@ -163,6 +117,7 @@ static const cli cli_defaults = {.procs = "auto",
 typedef struct prefork_cmd {
     tp_prefork_opts opts;
     cli values;
+    tp_log_options log; /* Tornado's logging options */
     tp_option_group groups[4];
 } prefork_cmd;
 
@@ -235,37 +190,15 @@ static int parse_args(prefork_cmd *cmd, int argc, char **argv)
     return 0;
 }
 
-static void log_files_of(const cli *v, tp_log_files *f)
-{
-    tp_log_files_default(f);
-    f->prefix = v->log_file_prefix;
-    f->access_prefix = v->log_access_file_prefix;
-    f->rotate_mode = v->log_rotate_mode;
-    f->rotate_when = v->log_rotate_when;
-    f->max_size = v->log_file_max_size;
-    f->num_backups = v->log_file_num_backups;
-    f->rotate_interval = v->log_rotate_interval;
-    f->to_stderr = v->log_to_stderr_given ? v->log_to_stderr : -1;
-}
-
-/* --log-rotate-mode and --log-rotate-when are checked when given. */
-static int check_rotation(void *base, const tp_option *o, char *err, size_t errlen)
-{
-    (void)o;
-    tp_log_files f;
-    log_files_of(base, &f);
-    return tp_log_check_files(&f, err, errlen);
-}
-
 static int log_files(prefork_cmd *cmd)
 {
-    const cli *v = &cmd->values;
+    const tp_log_options *lo = &cmd->log;
     tp_log_files f;
     char err[256];
-    log_files_of(v, &f);
+    tp_log_options_files(lo, &f);
     if (tp_log_check_files(&f, err, sizeof(err)) < 0)
         return usage_error("%s", err);
-    if ((v->log_file_prefix[0] || v->log_access_file_prefix[0]) && v->log_file[0])
+    if ((lo->log_file_prefix[0] || lo->log_access_file_prefix[0]) && cmd->values.log_file[0])
         return usage_error("%s", "give --log-file or --log-file-prefix, not both");
     return 0;
 }
@@ -427,11 +360,10 @@ static int run_master(prefork_cmd *cmd, int argc, char **original_argv)
         }
         setvbuf(stderr, NULL, _IONBF, 0);
     }
-    const cli *v = &cmd->values;
-    if (v->log_file_prefix[0] || v->log_access_file_prefix[0] || v->log_to_stderr_given) {
+    if (tp_log_options_in_use(&cmd->log)) {
         tp_log_files f;
         char err[512];
-        log_files_of(v, &f);
+        tp_log_options_files(&cmd->log, &f);
         if (tp_log_open_files(&f, "", err, sizeof(err)) < 0) {
             fprintf(stderr, "error: %s\n", err);
             return 1;
@@ -462,8 +394,9 @@ int main(int argc, char **original_argv)
                                        tp_http_server_option_count, &cmd->opts.http};
     cmd->groups[2] = (tp_option_group){
         "Listen", listen_options, sizeof(listen_options) / sizeof(listen_options[0]), &cmd->values};
-    cmd->groups[3] = (tp_option_group){"Logging", log_options,
-                                       sizeof(log_options) / sizeof(log_options[0]), &cmd->values};
+    tp_log_options_default(&cmd->log);
+    cmd->groups[3] =
+        (tp_option_group){"Logging", tp_log_option_table, tp_log_option_count, &cmd->log};
     if (argc > 1 &&
         (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
         return command(cmd, argv[1], argc, argv);
