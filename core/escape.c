@@ -28,25 +28,6 @@ static void buf_put_cp(tp_buf *b, uint32_t c)
     tp_buf_commit(b, tp_utf8_encode(tp_buf_reserve(b, 4), c));
 }
 
-/* Python counts characters, not bytes: the number of code points in n bytes of valid UTF-8. */
-static size_t cp_count(const char *p, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += ((unsigned char)p[i] & 0xc0) != 0x80;
-    return k;
-}
-
-/* Bytes taken by the first k code points of the n bytes at p (all n if there are fewer). */
-static size_t cp_prefix(const char *p, size_t n, size_t k)
-{
-    size_t i = 0;
-    for (; i < n && k; k--)
-        for (i++; i < n && ((unsigned char)p[i] & 0xc0) == 0x80;)
-            i++;
-    return i;
-}
-
 /* ASCII runs eight bytes at a time (WebSocket text messages are checked whole). */
 bool tp_utf8_valid(tp_slice s)
 {
@@ -607,7 +588,7 @@ static size_t shorten_len(tp_slice url, size_t proto_len)
     const char *slash = memchr(url.p + proto_len, '/', url.n - proto_len);
     if (slash) {
         const char *p1 = slash + 1, *end = url.p + url.n;
-        size_t take = cp_prefix(p1, (size_t)(end - p1), 8);
+        size_t take = tp_utf8_prefix(p1, (size_t)(end - p1), 8);
         for (size_t i = 0; i < take; i++)
             if (p1[i] == '?' || p1[i] == '.' || p1[i] == '/') {
                 take = i;
@@ -615,14 +596,14 @@ static size_t shorten_len(tp_slice url, size_t proto_len)
             }
         keep = (size_t)(p1 - url.p) + take;
     }
-    if (cp_count(url.p, keep) > 45)
-        keep = cp_prefix(url.p, keep, 30);
+    if (tp_utf8_len(url.p, keep) > 45)
+        keep = tp_utf8_prefix(url.p, keep, 30);
     if (keep == url.n)
         return url.n;
     const char *amp = memrchr(url.p, '&', keep);
-    if (amp && cp_count(url.p, (size_t)(amp - url.p)) > 25)
+    if (amp && tp_utf8_len(url.p, (size_t)(amp - url.p)) > 25)
         keep = (size_t)(amp - url.p);
-    return cp_count(url.p, keep) + 3 >= cp_count(url.p, url.n) ? url.n : keep;
+    return tp_utf8_len(url.p, keep) + 3 >= tp_utf8_len(url.p, url.n) ? url.n : keep;
 }
 
 /* " " + the stripped text, as Tornado puts extra_params into the tag. */
@@ -660,7 +641,7 @@ static void put_link(tp_buf *b, tp_arena *a, tp_slice t, const PCRE2_SIZE *ov,
     if (o->extra_params_fn)
         params = tag_params(a, o->extra_params_fn(o->extra_params_data, a, href));
     size_t shown = url.n;
-    if (o->shorten && cp_count(url.p, url.n) > 30)
+    if (o->shorten && tp_utf8_len(url.p, url.n) > 30)
         shown = shorten_len(url, has_proto ? ov[7] - ov[2] : 0);
     tp_buf_append_str(b, "<a href=\"");
     buf_put_slice(b, href);

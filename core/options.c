@@ -1,9 +1,9 @@
-#include "core/options.h"
+/* tornado.options in C: finding options, the command line, and storing values (bounds,
+ * lists, callbacks). Values: options_value.c; config files: options_config.c; --help and the
+ * settings dump: options_help.c. */
+#include "core/options_internal.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <math.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,65 +31,76 @@ static const tp_option *find(const tp_option_group *g, size_t ng, const char *na
     return NULL;
 }
 
-static int bad(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+const tp_option *tp_options_find(const tp_option_group *groups, size_t ngroups, const char *name,
+                                 void **field)
 {
-    snprintf(err, errlen, fmt, a, b);
-    return -EINVAL;
+    void *base;
+    const tp_option *o = find(groups, ngroups, name, strlen(name), &base);
+    if (o && field)
+        *field = (char *)base + o->offset;
+    return o;
 }
 
-static bool in_bounds(const tp_option *o, double v)
+static size_t field_size(const tp_option *o)
 {
-    return (o->min == 0 && o->max == 0) || (v >= o->min && v <= o->max);
+    return o->multiple ? sizeof(tp_opt_list) : tp__opt_item_size(o->type);
 }
 
-static int set_number(const tp_option *o, void *field, const char *v, char *err, size_t errlen)
+static void store_list(const tp_option *o, tp_opt_list *l, const tp__opt_items *items)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || errno)
-        return bad(err, errlen, "option --%s: '%s' is not a number", o->name, v);
-    if (o->type == TP_OPT_SIZE && *end) {
-        const char *units = "kmg";
-        const char *u = strchr(units, *end | 0x20);
-        if (!u || end[1])
-            return bad(err, errlen, "option --%s: bad size '%s' (use k, m or g)", o->name, v);
-        for (const char *p = units; p <= u; p++)
-            d *= 1024;
-    } else if (*end) {
-        return bad(err, errlen, "option --%s: '%s' is not a number", o->name, v);
-    }
-    /* Range before any cast: converting an out-of-range double to an integer is undefined. */
-    double top = o->type == TP_OPT_INT ? INT_MAX : o->type == TP_OPT_SIZE ? 0x1p62 : HUGE_VAL;
-    if ((o->type != TP_OPT_DOUBLE && (d < 0 || d > top || d != floor(d))) || !in_bounds(o, d))
-        return bad(err, errlen, "option --%s: %s is out of range", o->name, v);
-    if (o->type == TP_OPT_INT)
-        *(int *)field = (int)d;
-    else if (o->type == TP_OPT_SIZE)
-        *(size_t *)field = (size_t)d;
+    size_t size = tp__opt_item_size(o->type);
+    size_t keep = o->append ? l->n : 0;
+    char *v = tp__opt_alloc((keep + items->n) * size + 1);
+    if (keep)
+        memcpy(v, l->items, keep * size);
+    for (size_t i = 0; i < items->n; i++)
+        memcpy(v + (keep + i) * size, &items->v[i], size);
+    l->items = v;
+    l->n = keep + items->n;
+}
+
+int tp__opt_store(const tp_option *o, void *base, const tp__opt_items *items, char *err,
+                  size_t errlen)
+{
+    char *field = (char *)base + o->offset;
+    union {
+        tp__opt_item item;
+        tp_opt_list list;
+    } old;
+    memcpy(&old, field, field_size(o));
+    if (o->multiple)
+        store_list(o, (tp_opt_list *)field, items);
     else
-        *(double *)field = d;
-    return 0;
+        memcpy(field, &items->v[0], field_size(o));
+    if (!o->callback)
+        return 0;
+    int r = o->callback(base, o, err, errlen);
+    if (r < 0)
+        memcpy(field, &old, field_size(o)); /* a rejected value leaves the old one */
+    return r < 0 ? -EINVAL : 0;
 }
 
-static int set_value(const tp_option *o, void *base, const char *v, char *err, size_t errlen)
+int tp__opt_set_text(const tp_option *o, void *base, const char *v, char *err, size_t errlen)
 {
-    void *field = (char *)base + o->offset;
-    switch (o->type) {
-    case TP_OPT_BOOL:
-        if (!v || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
-            *(bool *)field = true;
-        else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
-            *(bool *)field = false;
-        else
-            return bad(err, errlen, "option --%s: '%s' is not a boolean", o->name, v);
-        return 0;
-    case TP_OPT_STRING: *(const char **)field = v ? v : ""; return 0;
-    default:
-        if (!v)
-            return bad(err, errlen, "option --%s needs a value%s", o->name, "");
-        return set_number(o, field, v, err, errlen);
+    if (!v && o->type == TP_OPT_BOOL && !o->multiple)
+        v = "true";
+    if (!v) {
+        snprintf(err, errlen, "option --%s needs a value", o->name);
+        return -EINVAL;
     }
+    tp__opt_items items = {0};
+    tp__opt_item it;
+    int r;
+    if (o->multiple) {
+        r = tp__opt_parse_list(o, v, &items, err, errlen);
+    } else if ((r = tp__opt_parse_item(o, v, strlen(v), true, &it, err, errlen)) == 0 &&
+               (r = tp__opt_check(o, &it, err, errlen)) == 0) {
+        tp__opt_items_push(&items, &it);
+    }
+    if (r == 0)
+        r = tp__opt_store(o, base, &items, err, errlen);
+    tp__opt_items_free(&items);
+    return r;
 }
 
 int tp_options_set(const tp_option_group *groups, size_t ngroups, const char *name,
@@ -97,9 +108,11 @@ int tp_options_set(const tp_option_group *groups, size_t ngroups, const char *na
 {
     void *base;
     const tp_option *o = find(groups, ngroups, name, strlen(name), &base);
-    if (!o)
-        return bad(err, errlen, "unknown option --%s%s", name, "");
-    return set_value(o, base, value, err, errlen);
+    if (!o) {
+        snprintf(err, errlen, "unknown option --%s", name);
+        return -EINVAL;
+    }
+    return tp__opt_set_text(o, base, value, err, errlen);
 }
 
 int tp_options_parse_one(const tp_option_group *groups, size_t ngroups, const char *arg, char *err,
@@ -111,15 +124,15 @@ int tp_options_parse_one(const tp_option_group *groups, size_t ngroups, const ch
     const tp_option *o = find(groups, ngroups, arg, n, &base);
     if (!o && !eq && !strncmp(arg, "no-", 3)) {
         o = find(groups, ngroups, arg + 3, n - 3, &base);
-        if (o && o->type == TP_OPT_BOOL)
-            return set_value(o, base, "false", err, errlen);
+        if (o && o->type == TP_OPT_BOOL && !o->multiple)
+            return tp__opt_set_text(o, base, "false", err, errlen);
         o = NULL;
     }
     if (!o) {
         snprintf(err, errlen, "unknown option --%.*s", (int)n, arg);
         return -EINVAL;
     }
-    return set_value(o, base, eq ? eq + 1 : NULL, err, errlen);
+    return tp__opt_set_text(o, base, eq ? eq + 1 : NULL, err, errlen);
 }
 
 int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, char **argv,
@@ -144,43 +157,4 @@ int tp_options_parse(const tp_option_group *groups, size_t ngroups, int argc, ch
     }
     *rest = i;
     return 0;
-}
-
-static void format_value(const tp_option *o, const void *base, char *out, size_t n)
-{
-    const void *f = (const char *)base + o->offset;
-    switch (o->type) {
-    case TP_OPT_BOOL: snprintf(out, n, "%s", *(const bool *)f ? "true" : "false"); break;
-    case TP_OPT_INT: snprintf(out, n, "%d", *(const int *)f); break;
-    case TP_OPT_SIZE: snprintf(out, n, "%zu", *(const size_t *)f); break;
-    case TP_OPT_DOUBLE: snprintf(out, n, "%g", *(const double *)f); break;
-    case TP_OPT_STRING: {
-        const char *s = *(const char *const *)f;
-        snprintf(out, n, "%s", s ? s : "");
-        break;
-    }
-    }
-}
-
-void tp_options_print_help(const tp_option_group *groups, size_t ngroups, FILE *out)
-{
-    char v[128];
-    for (size_t i = 0; i < ngroups; i++) {
-        fprintf(out, "\n%s:\n", groups[i].title);
-        for (size_t k = 0; k < groups[i].n; k++) {
-            const tp_option *o = &groups[i].opts[k];
-            format_value(o, groups[i].base, v, sizeof(v));
-            fprintf(out, "  --%-28s %s (default %s)\n", o->name, o->help, v[0] ? v : "\"\"");
-        }
-    }
-}
-
-void tp_options_describe(const tp_option_group *groups, size_t ngroups, tp_buf *out)
-{
-    char v[128];
-    for (size_t i = 0; i < ngroups; i++)
-        for (size_t k = 0; k < groups[i].n; k++) {
-            format_value(&groups[i].opts[k], groups[i].base, v, sizeof(v));
-            tp_buf_appendf(out, "%s%s=%s", out->len ? " " : "", groups[i].opts[k].name, v);
-        }
 }

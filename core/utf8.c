@@ -106,3 +106,20 @@ tp_slice tp_latin1_to_utf8(tp_arena *a, tp_slice s)
         w += tp_utf8_encode(w, (unsigned char)s.p[i]);
     return tp_slice_make(out, s.n + high);
 }
+
+size_t tp_utf8_len(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += ((unsigned char)p[i] & 0xc0) != 0x80;
+    return k;
+}
+
+size_t tp_utf8_prefix(const char *p, size_t n, size_t k)
+{
+    size_t i = 0;
+    for (; i < n && k; k--)
+        for (i++; i < n && ((unsigned char)p[i] & 0xc0) == 0x80;)
+            i++;
+    return i;
+}

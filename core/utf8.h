@@ -16,6 +16,10 @@
 /* Decodes the character at p (n bytes available) into *cp and returns its length, or 0 if
  * the bytes are not valid UTF-8 (overlong forms, surrogates, past U+10FFFF, truncated). */
 TP_API size_t tp_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Python counts characters, not bytes: the number of code points in n bytes of UTF-8. */
+TP_API size_t tp_utf8_len(const char *p, size_t n);
+/* Bytes taken by the first k code points of the n bytes at p (all n if there are fewer). */
+TP_API size_t tp_utf8_prefix(const char *p, size_t n, size_t k);
 /* Writes code point c (at most U+10FFFF) as UTF-8 into w (room for 4 bytes); returns the
  * length, 1-4. Surrogates are written as their 3-byte form (Python's surrogatepass). */
 TP_API size_t tp_utf8_encode(char *w, uint32_t c);

@@ -29,9 +29,10 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
     };
 }
 
-#define OPT(name, type, help, lo, hi)                                                              \
+#define OPT(n_, t_, h_, lo, hi)                                                                    \
     {                                                                                              \
-#name, type, offsetof(tp_http_server_opts, name), help, lo, hi                             \
+        .name = #n_, .type = t_, .offset = offsetof(tp_http_server_opts, n_), .help = h_,          \
+        .min = lo, .max = hi                                                                       \
     }
 const tp_option tp_http_server_option_table[] = {
     OPT(no_keep_alive, TP_OPT_BOOL, "close the connection after every response", 0, 0),

@@ -495,7 +495,9 @@ static void stop(tp_master *m, bool fast)
 
 static void reopen_logs(const tp_master *m)
 {
-    if (m->o->log_file) {
+    if (tp_log_has_files()) {
+        tp_log_reopen();
+    } else if (m->o->log_file) {
         int fd = open(m->o->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd >= 0) {
             tp_log_flush();

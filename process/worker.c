@@ -62,6 +62,10 @@ _Noreturn static void boot_failed(const tp_worker *w, const char *fmt, const cha
 
 static void reopen_log(const tp_worker *w)
 {
+    if (tp_log_has_files()) {
+        tp_log_reopen();
+        return;
+    }
     if (!w->b->log_file)
         return;
     int fd = open(w->b->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -315,6 +319,12 @@ _Noreturn void tp_worker_run(const tp_worker_boot *b)
     tp_worker worker = {.b = b, .score = b->score};
     tp_worker *w = &worker;
     fresh_process(w);
+    if (tp_log_has_files()) {
+        /* Each slot logs to its own files: PREFIX.wN (docs/options-and-log.md). */
+        char suffix[24];
+        snprintf(suffix, sizeof(suffix), ".w%d", b->slot);
+        tp_log_reopen_suffix(suffix);
+    }
     tp_proctitle_set("tornado-prefork: worker[%d] gen=%u", b->slot, b->gen);
     char tag[32];
     snprintf(tag, sizeof(tag), "worker[%d] ", b->slot);

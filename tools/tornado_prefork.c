@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/log_options.h"
 #include "core/options.h"
 #include "platform/proc.h"
 #include "process/master.h"
@@ -31,12 +32,29 @@ typedef struct cli {
     double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace,
         websocket_drain_timeout;
     size_t max_requests, max_requests_jitter;
+    tp_opt_list port, address, unix_socket, watch;
+    int config_depth;
 } cli;
 
-#define COPT(name, type, help, lo, hi)                                                             \
+#define COPT(n_, t_, h_, lo, hi)                                                                   \
     {                                                                                              \
-#name, type, offsetof(cli, name), help, lo, hi                                             \
+        .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, .min = lo, .max = hi     \
     }
+static int read_config(void *base, const tp_option *o, char *err, size_t errlen);
+
+#define LISTEN(n_, t_, h_, lo, hi)                                                                 \
+    {                                                                                              \
+        .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, .min = lo, .max = hi,    \
+        .multiple = true, .append = true                                                           \
+    }
+static const tp_option listen_options[] = {
+    LISTEN(port, TP_OPT_INT,
+           "TCP port to listen on (default 8888; repeat or 8000,8001 or 8000:8003)", 0, 65535),
+    LISTEN(address, TP_OPT_STRING, "address to bind (default: all interfaces; may repeat)", 0, 0),
+    LISTEN(unix_socket, TP_OPT_STRING, "also listen on this Unix socket path (may repeat)", 0, 0),
+    LISTEN(watch, TP_OPT_STRING, "with --autoreload, also watch this path (may repeat)", 0, 0),
+};
+
 static const tp_option cli_options[] = {
     COPT(procs, TP_OPT_STRING, "worker processes: a number, or auto (CPUs in the affinity mask)", 0,
          0),
@@ -69,7 +87,12 @@ static const tp_option cli_options[] = {
          "publish/subscribe between hosts through redis://HOST:PORT (default: this host's "
          "workers, relayed by the master)",
          0, 0),
-    COPT(config, TP_OPT_STRING, "read options from this file (name = value lines)", 0, 0),
+    {.name = "config",
+     .type = TP_OPT_STRING,
+     .offset = offsetof(cli, config),
+     .help = "read options from this file (name = value lines, Python literals; read when given)",
+     .metavar = "PATH",
+     .callback = read_config},
     COPT(version, TP_OPT_BOOL, "print the version and exit", 0, 0),
 };
 
@@ -96,8 +119,11 @@ static const cli cli_defaults = {.procs = "auto",
 typedef struct prefork_cmd {
     tp_prefork_opts opts;
     cli values;
-    tp_option_group groups[2];
+    tp_log_options log; /* Tornado's logging options */
+    tp_option_group groups[4];
 } prefork_cmd;
+
+#define NGROUPS 4
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -107,84 +133,44 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/* --port, --address, --unix-socket and --watch may be given several times. */
-static int repeatable(prefork_cmd *cmd, const char *arg)
-{
-    static const struct {
-        const char *name;
-        int kind;
-    } names[] = {
-        {"port=", 0}, {"address=", 1}, {"unix-socket=", 2}, {"unix_socket=", 2}, {"watch=", 3}};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        size_t n = strlen(names[i].name);
-        if (strncmp(arg, names[i].name, n))
-            continue;
-        const char *v = arg + n;
-        size_t *count[] = {&cmd->opts.nports, &cmd->opts.naddresses, &cmd->opts.nunix,
-                           &cmd->opts.nwatch};
-        if (*count[names[i].kind] >= TP_PREFORK_MAX_LISTEN)
-            return usage_error("too many --%s", names[i].name);
-        if (names[i].kind == 0) {
-            char *end;
-            long port = strtol(v, &end, 10);
-            if (!*v || *end || port < 0 || port > 65535)
-                return usage_error("--port=%s: not a port number", v);
-            cmd->opts.ports[cmd->opts.nports++] = (int)port;
-        } else if (names[i].kind == 1) {
-            cmd->opts.addresses[cmd->opts.naddresses++] = v;
-        } else if (names[i].kind == 2) {
-            cmd->opts.unix_sockets[cmd->opts.nunix++] = v;
-        } else {
-            cmd->opts.watch[cmd->opts.nwatch++] = v;
-        }
-        return 1;
-    }
-    return 0;
-}
-
 static int parse_arg(prefork_cmd *cmd, const char *a)
 {
-    char err[256];
-    int r = repeatable(cmd, a);
-    if (r)
-        return r == 1 ? 0 : r;
-    if (tp_options_parse_one(cmd->groups, 2, a, err, sizeof(err)) < 0) {
+    char err[512];
+    if (tp_options_parse_one(cmd->groups, NGROUPS, a, err, sizeof(err)) < 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
     return 0;
 }
 
-/* A config file holds the same options, one "name = value" per line, # for comments. */
-static int read_config(prefork_cmd *cmd, const char *path)
+/* --config: the file is read when the option is given, so later options override it. */
+static int read_config(void *base, const tp_option *o, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "error: cannot read %s: %s\n", path, strerror(errno));
-        return 2;
+    (void)o;
+    cli *values = base;
+    prefork_cmd *cmd = (prefork_cmd *)((char *)values - offsetof(prefork_cmd, values));
+    if (!values->config[0])
+        return 0;
+    if (values->config_depth >= 8) {
+        snprintf(err, errlen, "config files include each other: %s", values->config);
+        return -EINVAL;
     }
-    static char lines[256][512];
-    char line[512];
-    int n = 0, status = 0;
-    while (!status && fgets(line, sizeof(line), f) && n < 256) {
-        char *p = line + strspn(line, " \t");
-        p[strcspn(p, "#\r\n")] = '\0';
-        if (!*p)
-            continue;
-        char *eq = strchr(p, '=');
-        char *name_end = eq ? eq : p + strlen(p);
-        while (name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t'))
-            name_end--;
-        char *v = eq ? eq + 1 + strspn(eq + 1, " \t") : NULL;
-        if (v)
-            for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
-                *--e = '\0';
-        snprintf(lines[n], sizeof(lines[n]), "%.*s%s%s", (int)(name_end - p), p, v ? "=" : "",
-                 v ? v : "");
-        status = parse_arg(cmd, lines[n++]);
-    }
-    fclose(f);
-    return status;
+    values->config_depth++;
+    int r = tp_options_parse_config_file(cmd->groups, NGROUPS, values->config, err, errlen);
+    values->config_depth--;
+    return r < 0 ? -EINVAL : 0;
+}
+
+/* Copies a multiple option's items into one of the master's fixed arrays. */
+static int listen_list(const tp_opt_list *l, const char *name, void *dst, size_t size,
+                       size_t *count)
+{
+    if (l->n > TP_PREFORK_MAX_LISTEN)
+        return usage_error("too many --%s (16 at most)", name);
+    if (l->n)
+        memcpy(dst, l->items, l->n * size);
+    *count = l->n;
+    return 0;
 }
 
 static int parse_args(prefork_cmd *cmd, int argc, char **argv)
@@ -196,11 +182,6 @@ static int parse_args(prefork_cmd *cmd, int argc, char **argv)
         int r = parse_arg(cmd, argv[i] + 2);
         if (r)
             return r;
-        if (cmd->values.config[0] && !strncmp(argv[i] + 2, "config", 6)) {
-            r = read_config(cmd, cmd->values.config);
-            if (r)
-                return r;
-        }
     }
     if (cmd->values.version)
         return -2;
@@ -208,6 +189,19 @@ static int parse_args(prefork_cmd *cmd, int argc, char **argv)
         return usage_error("%s", i >= argc ? "give the app: tornado-prefork [options] APP.so"
                                            : "one APP.so, after the options");
     cmd->opts.app_path = argv[i];
+    return 0;
+}
+
+static int log_files(prefork_cmd *cmd)
+{
+    const tp_log_options *lo = &cmd->log;
+    tp_log_files f;
+    char err[256];
+    tp_log_options_files(lo, &f);
+    if (tp_log_check_files(&f, err, sizeof(err)) < 0)
+        return usage_error("%s", err);
+    if ((lo->log_file_prefix[0] || lo->log_access_file_prefix[0]) && cmd->values.log_file[0])
+        return usage_error("%s", "give --log-file or --log-file-prefix, not both");
     return 0;
 }
 
@@ -228,6 +222,17 @@ static int finish_options(prefork_cmd *cmd)
                            cmd->values.logging);
     tp_log_set_level(level);
     tp_log_set_access(cmd->values.access_log);
+    const cli *v = &cmd->values;
+    if (listen_list(&v->port, "port", cmd->opts.ports, sizeof(int), &cmd->opts.nports) ||
+        listen_list(&v->address, "address", cmd->opts.addresses, sizeof(char *),
+                    &cmd->opts.naddresses) ||
+        listen_list(&v->unix_socket, "unix-socket", cmd->opts.unix_sockets, sizeof(char *),
+                    &cmd->opts.nunix) ||
+        listen_list(&v->watch, "watch", cmd->opts.watch, sizeof(char *), &cmd->opts.nwatch))
+        return 2;
+    int r = log_files(cmd);
+    if (r)
+        return r;
     if (!cmd->opts.nports && !cmd->opts.nunix)
         cmd->opts.ports[cmd->opts.nports++] = 8888;
     cmd->opts.reuseport = cmd->values.reuseport;
@@ -357,9 +362,18 @@ static int run_master(prefork_cmd *cmd, int argc, char **original_argv)
         }
         setvbuf(stderr, NULL, _IONBF, 0);
     }
+    if (tp_log_options_in_use(&cmd->log)) {
+        tp_log_files f;
+        char err[512];
+        tp_log_options_files(&cmd->log, &f);
+        if (tp_log_open_files(&f, "", err, sizeof(err)) < 0) {
+            fprintf(stderr, "error: %s\n", err);
+            return 1;
+        }
+    }
     tp_proctitle_init(argc, original_argv);
     tp_buf settings = {0};
-    tp_options_describe(cmd->groups, 2, &settings);
+    tp_options_describe(cmd->groups, NGROUPS, &settings);
     tp_buf_append(&settings, "", 1);
     cmd->opts.settings = tp_buf_data(&settings);
     int status = tp_master_run(&cmd->opts);
@@ -382,16 +396,20 @@ int main(int argc, char **original_argv)
                                        tp_http_server_option_count, &cmd->opts.http};
     if (argc > 1 && !strcmp(argv[1], "new"))
         return tp_new_project_main(argc - 1, argv + 1);
+    cmd->groups[2] = (tp_option_group){
+        "Listen", listen_options, sizeof(listen_options) / sizeof(listen_options[0]), &cmd->values};
+    tp_log_options_default(&cmd->log);
+    cmd->groups[3] =
+        (tp_option_group){"Logging", tp_log_option_table, tp_log_option_count, &cmd->log};
     if (argc > 1 &&
         (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
         return command(cmd, argv[1], argc, argv);
     int r = parse_args(cmd, argc, argv);
     if (r == -1) {
-        printf("usage: tornado-prefork [options] APP.so\n"
-               "       tornado-prefork reload|stop|status --pid-file=F\n"
-               "       tornado-prefork new DIR   (a new app project in DIR)\n"
-               "\n  --port=N, --address=A, --unix-socket=PATH, --watch=PATH may repeat.\n");
-        tp_options_print_help(cmd->groups, 2, stdout);
+        tp_options_print_usage(cmd->groups, NGROUPS, "tornado-prefork", stdout);
+        printf("tornado-prefork [OPTIONS] APP.so\n"
+               "tornado-prefork reload|stop|status --pid-file=F\n"
+               "tornado-prefork new DIR   (a new app project in DIR)\n");
         return 0;
     }
     if (r == -2) {

@@ -19,9 +19,10 @@ typedef struct fetch_opts {
     double request_timeout, connect_timeout;
 } fetch_opts;
 
-#define FOPT(name, type, help, lo, hi)                                                             \
+#define FOPT(n_, t_, h_, lo, hi)                                                                   \
     {                                                                                              \
-#name, type, offsetof(fetch_opts, name), help, lo, hi                                      \
+        .name = #n_, .type = t_, .offset = offsetof(fetch_opts, n_), .help = h_, .min = lo,        \
+        .max = hi                                                                                  \
     }
 
 static const tp_option options[] = {

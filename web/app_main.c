@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "web/websocket.h"
+#include "core/log_options.h"
 #include "platform/poller.h"
 #include "platform/proc.h"
+#include "web/websocket.h"
 
 /* The "Server" options of the command line. */
 typedef struct main_opts {
@@ -21,9 +22,10 @@ typedef struct main_opts {
     bool debug;
 } main_opts;
 
-#define MOPT(name, type, help, lo, hi)                                                             \
+#define MOPT(n_, t_, h_, lo, hi)                                                                   \
     {                                                                                              \
-#name, type, offsetof(main_opts, name), help, lo, hi                                       \
+        .name = #n_, .type = t_, .offset = offsetof(main_opts, n_), .help = h_, .min = lo,         \
+        .max = hi                                                                                  \
     }
 static const tp_option main_options[] = {
     MOPT(port, TP_OPT_INT, "TCP port to listen on (0: any free port)", 0, 65535),
@@ -85,6 +87,7 @@ static int write_port_file(const char *path, int port)
 typedef struct tp_app_runner {
     main_opts opts;
     tp_http_server_opts http; /* the "HTTP" options */
+    tp_log_options log;       /* the "Logging" options: Tornado's log_file_prefix etc. */
     const tp_app_entry *entry;
     tp_app *app;
     tp_loop *loop;
@@ -96,12 +99,12 @@ static int parse_command_line(tp_app_runner *r, int argc, char **argv)
     tp_option_group groups[] = {
         {"Server", main_options, sizeof(main_options) / sizeof(main_options[0]), &r->opts},
         {"HTTP", tp_http_server_option_table, tp_http_server_option_count, &r->http},
+        {"Logging", tp_log_option_table, tp_log_option_count, &r->log},
     };
     char err[256];
-    int rest, st = tp_options_parse(groups, 2, argc, argv, &rest, err, sizeof(err));
+    int rest, st = tp_options_parse(groups, 3, argc, argv, &rest, err, sizeof(err));
     if (st == 1) {
-        printf("usage: %s [options]\n", argv[0]);
-        tp_options_print_help(groups, 2, stdout);
+        tp_options_print_usage(groups, 3, argv[0], stdout);
         return 0;
     }
     if (st < 0 || rest < argc) {
@@ -116,6 +119,14 @@ static int parse_command_line(tp_app_runner *r, int argc, char **argv)
     }
     tp_log_set_level(level);
     tp_log_set_access(r->opts.access_log);
+    if (tp_log_options_in_use(&r->log)) {
+        tp_log_files f;
+        tp_log_options_files(&r->log, &f);
+        if (tp_log_open_files(&f, NULL, err, sizeof(err)) < 0) {
+            fprintf(stderr, "error: %s\n", err);
+            return 2;
+        }
+    }
     return -1;
 }
 
@@ -172,6 +183,7 @@ int tp_app_main(const tp_app_entry *entry, int argc, char **argv)
     };
     tp_app_runner *r = &runner;
     tp_http_server_opts_default(&r->http);
+    tp_log_options_default(&r->log);
     int status = parse_command_line(r, argc, argv);
     if (status >= 0)
         return status;

@@ -229,13 +229,13 @@ double tp_request_time(tp_handler *h)
 static void log_request(tp_handler *h)
 {
     int level = h->status < 400 ? TP_LOG_INFO : h->status < 500 ? TP_LOG_WARNING : TP_LOG_ERROR;
-    if (!tp_log_access_enabled() || level < tp_log_level())
+    if (!tp_log_enabled(TP_LOG_ACCESS, level))
         return;
     tp_request *req = h->req;
     double ms = tp_request_time(h) * 1000.0;
-    tp_log_write(level, "web.c", __LINE__, "%d %.*s %.*s (%.*s) %.2fms", h->status,
-                 TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip),
-                 ms);
+    tp_log_cwrite(TP_LOG_ACCESS, level, "web.c", __LINE__, "%d %.*s %.*s (%.*s) %.2fms", h->status,
+                  TP_SLICE_FMT(req->method), TP_SLICE_FMT(req->uri), TP_SLICE_FMT(req->remote_ip),
+                  ms);
 }
 
 /* A response without a body has no representation either (Tornado's

@@ -93,3 +93,34 @@ def test_access_log_levels():
         "no WARNING access line for the 404: %r" % err
     assert any(l.startswith("[E ") and "500 GET /error" in l for l in lines), \
         "no ERROR access line for the 500: %r" % err
+
+
+def test_log_file_prefix_rotates_by_size():
+    """Tornado's log options in the one-process runner (core/log_options.h): the log goes to
+    --log-file-prefix, rotated by size into PREFIX.1, PREFIX.2; not to stderr then."""
+    import os
+    import re
+    import shutil
+    import tempfile
+    import time
+    d = tempfile.mkdtemp(prefix="tp-blackbox-logs-")
+    prefix = os.path.join(d, "app.log")
+    try:
+        with server("--logging=info", "--log-file-prefix=" + prefix, "--log-file-max-size=400",
+                    "--log-file-num-backups=2") as port:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(prefix + ".2"):
+                assert time.monotonic() < deadline, "no second rotation: %r" % os.listdir(d)
+                expect_ok(hc.get(port, "/"), "Hello, world")
+            assert sorted(os.listdir(d)) == ["app.log", "app.log.1", "app.log.2"], os.listdir(d)
+            for name in ("app.log.1", "app.log.2"):
+                path = os.path.join(d, name)
+                assert os.path.getsize(path) < 400, (name, os.path.getsize(path))
+                with open(path) as f:
+                    lines = f.read().splitlines()
+                assert lines and all(re.match(r"\[[IW] \d{6} [\d:]{8} \w+:\d+\] ", ln)
+                                         for ln in lines), lines
+                assert any("200 GET / (127.0.0.1)" in ln for ln in lines), lines
+        assert "GET /" not in final_stderr[port], final_stderr[port][-300:]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

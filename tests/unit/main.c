@@ -33,6 +33,8 @@ int main(void)
     srunner_add_suite(sr, executor_suite());
     srunner_add_suite(sr, testing_suite());
     srunner_add_suite(sr, proxy_suite());
+    srunner_add_suite(sr, options_suite());
+    srunner_add_suite(sr, log_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
