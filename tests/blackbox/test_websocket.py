@@ -408,7 +408,10 @@ def test_sigterm_sends_1001_then_exits():
             assert s.alive(), "the server exited before the close handshake"
             c.send_frame(OP_CLOSE, close_payload(1001))
             c.expect_eof()
-        text = s.stop()
+        # The handshake done, the server exits by itself.
+        assert s.proc.wait(30) == 0, s.stderr()[-2000:]
+        text = s.stderr()
         assert "closing 1 WebSocket connection(s) with 1001" in text, text[-500:]
+        s.check_sanitizer()
     finally:
         s.kill()
