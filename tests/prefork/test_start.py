@@ -285,10 +285,12 @@ def test_user_group_drop_privileges():
                 uids = [ln.split()[1:] for ln in f if ln.startswith(("Uid:", "Gid:"))]
             assert uids[0] == [str(pw.pw_uid)] * 4 and uids[1] == [str(pw.pw_gid)] * 4, \
                 "worker[%d] runs as uid/gid %r" % (w.slot, uids)
-        assert body(s.port) == "v1"
+        got = body(s.port)
+        assert got == "v1", "before the reload: %r" % got
         s.reload("app_v2.so")
         s.settle()
-        assert body(s.port) == "v2"
+        got = body(s.port)
+        assert got == "v2", "after the reload: %r" % got
 
 
 def test_logging_warning_level():
