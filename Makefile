@@ -465,3 +465,10 @@ httpclient-test: all $(BUILD)/tests/httpclient_check $(BUILD)/tests/testapp
 $(BUILD)/tools/bench-client: $(BUILD)/obj/tools/bench_client.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+# docs/benchmarks.md "HTTP client": our client against Tornado's two, nginx as the server.
+bench-client: $(BUILD)/tools/bench-client
+	@sh tools/deps.sh --bench
+	BUILD=$(BUILD) sh tools/bench-client.sh
+
+.PHONY: bench-client
