@@ -36,6 +36,7 @@ typedef struct tp__http_fetch {
     tp_timer queue_timer;
     double start; /* loop time of tp_http_fetch */
     double queued_for;
+    double request_timeout; /* seconds, the queue's time included (as simple_httpclient) */
     /* What the callbacks need from the request. */
     tp_http_chunk_fn streaming_callback;
     void *streaming_arg;

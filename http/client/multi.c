@@ -181,6 +181,11 @@ static void activate(tp_http_client *c, tp__http_fetch *f)
 {
     tp_timer_stop(c->loop, &f->queue_timer);
     f->queued_for = tp_loop_time(c->loop) - f->start;
+    if (f->queued_for > 0) {
+        /* The time spent queued counts against request_timeout. */
+        double left = f->request_timeout - f->queued_for;
+        curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, left > 0.001 ? (long)(left * 1000) : 1L);
+    }
     f->state = TP__FETCH_ACTIVE;
     list_push(&c->active, f);
     CURLMcode rc = curl_multi_add_handle(c->multi, f->easy);
