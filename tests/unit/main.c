@@ -27,6 +27,7 @@ int main(void)
     srunner_add_suite(sr, ws_deflate_suite());
     srunner_add_suite(sr, websocket_suite());
     srunner_add_suite(sr, ws_client_suite());
+    srunner_add_suite(sr, http_client_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

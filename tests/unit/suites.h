@@ -33,4 +33,7 @@ Suite *ws_client_suite(void);
 /* tests/unit/ws_client_net.c: the ws_client suite's connecting tests. */
 void ws_client_add_net_tests(Suite *s);
 
+/* tests/unit/test_http_client.c */
+Suite *http_client_suite(void);
+
 #endif
