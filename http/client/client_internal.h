@@ -68,6 +68,7 @@ struct tp_http_client {
     int nidle;
     int depth; /* > 0 while done callbacks run: a free then waits */
     bool free_pending, closing;
+    bool in_action; /* inside curl_multi_socket_action: libcurl takes no new handle then */
     long connects;
 };
 

@@ -47,6 +47,7 @@ static void list_remove(tp__fetch_list *l, tp__http_fetch *f)
 
 static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg);
 static void process_done(tp_http_client *c);
+static void socket_action(tp_http_client *c, curl_socket_t fd, int flags);
 
 /* CURLMOPT_SOCKETFUNCTION: socketp is non-NULL once the fd is in the loop. */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -81,19 +82,31 @@ static int on_timer_change(CURLM *multi, long ms, void *userp)
     return 0;
 }
 
+/* Lets libcurl work on fd (or its timeouts), then completes what finished. A fetch or a free
+ * asked for from inside libcurl's callbacks (streaming, header, body producer) waits until
+ * libcurl returns: the fetch in the queue, the free as a pending free. */
+static void socket_action(tp_http_client *c, curl_socket_t fd, int flags)
+{
+    int running;
+    c->in_action = true;
+    c->depth++;
+    curl_multi_socket_action(c->multi, fd, flags, &running);
+    c->depth--;
+    c->in_action = false;
+    process_done(c);
+}
+
 static void on_timer(tp_loop *loop, void *arg)
 {
     tp_http_client *c = arg;
-    int running;
     (void)loop;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    process_done(c);
+    socket_action(c, CURL_SOCKET_TIMEOUT, 0);
 }
 
 static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg)
 {
     tp_http_client *c = arg;
-    int running, flags = 0;
+    int flags = 0;
     (void)loop;
     if (events & TP_READ)
         flags |= CURL_CSELECT_IN;
@@ -101,8 +114,7 @@ static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg)
         flags |= CURL_CSELECT_OUT;
     if (events & TP_ERROR_EVENTS)
         flags |= CURL_CSELECT_ERR;
-    curl_multi_socket_action(c->multi, fd, flags, &running);
-    process_done(c);
+    socket_action(c, fd, flags);
 }
 
 static CURL *easy_get(tp_http_client *c)
@@ -255,7 +267,7 @@ tp__http_fetch *tp__http_fetch_start(tp_http_client *c, const tp_http_request *r
         fetch_free(f);
         return NULL;
     }
-    if (c->active.n < (size_t)c->max_clients && !c->queue.head) {
+    if (c->active.n < (size_t)c->max_clients && !c->queue.head && !c->in_action) {
         activate(c, f);
     } else {
         double ct = req->connect_timeout > 0 ? req->connect_timeout : 20;
