@@ -725,6 +725,46 @@ static void case_network_interface(void)
     tp_http_response_free(r);
 }
 
+/* Our own server (testapp): a redirect, gzip, the request headers it saw, keep-alive. */
+static void case_our_server(void)
+{
+    tp_http_request rr;
+    tp_http_request_init(&rr, url("APP", "/redir/abc"));
+    rr.raise_error = false; /* the target is not routed in testapp: a 404 there */
+    tp_http_response *r = fetch(&rr);
+    CHECK(r->code == 404 && ends_with(r->effective_url, "/target/abc?x=1") && r->redirects == 1,
+          "redirect: %d %s", r->code, r->effective_url);
+    tp_http_response_free(r);
+    r = get(url("APP", "/hz/text"));
+    CHECK(r->code == 200 && r->body.n == 5500, "gzip: %d %zu", r->code, r->body.n);
+    CHECK(tp_slice_eq(header(r, "X-Consumed-Content-Encoding"), TP_SLICE_LIT("gzip")), "xcce");
+    tp_http_response_free(r);
+    tp_arena a;
+    tp_arena_init(&a, 0);
+    tp_headers h;
+    tp_headers_init(&h, &a);
+    tp_headers_add(&h, TP_SLICE_LIT("X-Test"), TP_SLICE_LIT("one"));
+    tp_headers_add(&h, TP_SLICE_LIT("X-Test"), TP_SLICE_LIT("two"));
+    tp_http_request req;
+    tp_http_request_init(&req, url("APP", "/headers"));
+    req.headers = &h;
+    long before = tp_http_client_connects(client);
+    for (int i = 0; i < 10; i++) {
+        r = fetch(&req);
+        tp_buf text = {0};
+        tp_buf_append(&text, r->body.p, r->body.n);
+        tp_buf_append(&text, "", 1);
+        CHECK(strstr(tp_buf_data(&text), "X-Test: one\nX-Test: two\n") &&
+                  strstr(tp_buf_data(&text), "User-Agent: tornado-prefork/0.1\n"),
+              "%s", tp_buf_data(&text));
+        tp_buf_free(&text);
+        tp_http_response_free(r);
+    }
+    CHECK(tp_http_client_connects(client) - before <= 1, "%ld connections",
+          tp_http_client_connects(client) - before);
+    tp_arena_destroy(&a);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -760,6 +800,7 @@ static const struct {
     {"http_error", case_http_error},
     {"repeated_headers", case_repeated_headers},
     {"network_interface", case_network_interface},
+    {"our_server", case_our_server},
 };
 
 static bool wanted(int argc, char **argv, const char *name)
