@@ -5,6 +5,7 @@
  * simple_httpclient. */
 #include "http/client/client_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 
@@ -139,6 +140,7 @@ static void easy_put(tp_http_client *c, CURL *e)
 static void fetch_free(tp__http_fetch *f)
 {
     tp_http_client *c = f->c;
+    assert(f->state == TP__FETCH_DONE);
     tp_timer_stop(c->loop, &f->queue_timer);
     if (f->easy)
         easy_put(c, f->easy);
@@ -151,6 +153,7 @@ static void fetch_free(tp__http_fetch *f)
 static void detach(tp__http_fetch *f)
 {
     tp_http_client *c = f->c;
+    assert(f->state != TP__FETCH_DONE);
     if (f->state == TP__FETCH_QUEUED) {
         list_remove(&c->queue, f);
     } else if (f->state == TP__FETCH_ACTIVE) {
@@ -189,8 +192,11 @@ static void on_queue_timeout(tp_loop *loop, void *arg)
     tp__http_fetch_finish(f);
 }
 
-static void activate(tp_http_client *c, tp__http_fetch *f)
+/* QUEUED -> ACTIVE: the easy handle goes into the multi. Returns libcurl's refusal, if any
+ * (the fetch is then ACTIVE still, for the caller to fail or drop). */
+static CURLMcode activate(tp_http_client *c, tp__http_fetch *f)
 {
+    assert(f->state == TP__FETCH_QUEUED);
     tp_timer_stop(c->loop, &f->queue_timer);
     f->queued_for = tp_loop_time(c->loop) - f->start;
     if (f->queued_for > 0) {
@@ -200,11 +206,7 @@ static void activate(tp_http_client *c, tp__http_fetch *f)
     }
     f->state = TP__FETCH_ACTIVE;
     list_push(&c->active, f);
-    CURLMcode rc = curl_multi_add_handle(c->multi, f->easy);
-    if (rc != CURLM_OK) {
-        tp__http_fail(f, -EIO, curl_multi_strerror(rc));
-        tp__http_fetch_finish(f);
-    }
+    return curl_multi_add_handle(c->multi, f->easy);
 }
 
 /* Starts queued fetches while slots are free. */
@@ -213,7 +215,11 @@ static void start_queued(tp_http_client *c)
     while (!c->closing && c->queue.head && c->active.n < (size_t)c->max_clients) {
         tp__http_fetch *f = c->queue.head;
         list_remove(&c->queue, f);
-        activate(c, f);
+        CURLMcode rc = activate(c, f);
+        if (rc != CURLM_OK) {
+            tp__http_fail(f, -EIO, curl_multi_strerror(rc));
+            tp__http_fetch_finish(f);
+        }
     }
 }
 
@@ -268,7 +274,12 @@ tp__http_fetch *tp__http_fetch_start(tp_http_client *c, const tp_http_request *r
         return NULL;
     }
     if (c->active.n < (size_t)c->max_clients && !c->queue.head && !c->in_action) {
-        activate(c, f);
+        if (activate(c, f) != CURLM_OK) {
+            detach(f);
+            fetch_free(f);
+            *err = -EIO;
+            return NULL;
+        }
     } else {
         double ct = req->connect_timeout > 0 ? req->connect_timeout : 20;
         double rt = req->request_timeout > 0 ? req->request_timeout : 20;
