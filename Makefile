@@ -110,7 +110,7 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
 test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
-            $(BUILD)/tests/wsclient_check \
+            $(BUILD)/tests/wsclient_check $(BUILD)/tests/httpclient_check \
             $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile \
             $(BUILD)/tools/ws-load
 
@@ -172,6 +172,7 @@ test-run: test-unit
 	$(TIMED) "peers$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
 	  python3 tests/peers/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
 	$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
+	$(TIMED) "httpclient $(SUITE_TAG)" python3 tests/httpclient/run.py --build=$(BUILD)
 
 # The WebSocket peer tests alone (python3-websockets, npm ws; tests/peers/run.py).
 peers-test: all $(BUILD)/tests/wsclient_check
@@ -464,6 +465,23 @@ $(BUILD)/tools/tp-fetch: $(BUILD)/obj/tools/tp_fetch.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
 
+$(BUILD)/tests/httpclient_check: $(BUILD)/obj/tests/apps/httpclient_check.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+httpclient-test: all $(BUILD)/tests/httpclient_check $(BUILD)/tests/testapp
+	@sh tools/deps.sh --test
+	python3 tests/httpclient/run.py --build=$(BUILD)
+
+.PHONY: httpclient-test
+
 $(BUILD)/tools/bench-client: $(BUILD)/obj/tools/bench_client.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+
+# docs/benchmarks.md "HTTP client": our client against Tornado's two, nginx as the server.
+bench-client: $(BUILD)/tools/bench-client
+	@sh tools/deps.sh --bench
+	BUILD=$(BUILD) sh tools/bench-client.sh
+
+.PHONY: bench-client

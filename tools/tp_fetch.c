@@ -1,8 +1,8 @@
 /* tp-fetch: `python3 -m tornado.httpclient URL...` in C. Fetches each URL with
  * tp_http_fetch_sync and prints the headers (--print_headers) and the body (--print_body) as
- * Tornado's main() does. Unlike Tornado, an HTTP error status also makes the exit status 1
- * (after printing the response), with a one-line message on stderr; a network failure (599)
- * prints only that message. */
+ * Tornado's main() does. A failure (an HTTP error status, or 599) prints nothing on stdout
+ * and one line on stderr ("tp-fetch: URL: HTTP 404: Not Found") and exits 1, where Tornado
+ * prints a traceback and exits 1. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +65,11 @@ static int fetch_one(const fetch_opts *o, const char *url)
         fprintf(stderr, "tp-fetch: %s: %s\n", url, strerror(-rc));
         return 1;
     }
-    if (r->code == 599) {
-        fprintf(stderr, "tp-fetch: %s: HTTP 599: %s\n", url, r->error_message);
+    if (r->error) {
+        if (r->code == 599)
+            fprintf(stderr, "tp-fetch: %s: HTTP 599: %s\n", url, r->error_message);
+        else
+            fprintf(stderr, "tp-fetch: %s: %s\n", url, r->error_message);
         tp_http_response_free(r);
         return 1;
     }
@@ -76,13 +79,8 @@ static int fetch_one(const fetch_opts *o, const char *url)
         fwrite(r->body.p, 1, r->body.n, stdout);
         printf("\n");
     }
-    int status = 0;
-    if (r->error) {
-        fprintf(stderr, "tp-fetch: %s: %s\n", url, r->error_message);
-        status = 1;
-    }
     tp_http_response_free(r);
-    return status;
+    return 0;
 }
 
 int main(int argc, char **argv)

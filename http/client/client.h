@@ -109,8 +109,8 @@ typedef void (*tp_http_done_fn)(tp_http_response *resp,
 /* A client on loop (libcurl multi driven by the loop), or NULL if libcurl fails. Free it
  * with tp_http_client_free before the loop. */
 TP_API tp_http_client *tp_http_client_new(tp_loop *loop, const tp_http_client_opts *opts);
-/* Pending and queued fetches complete with 599 first, then the client goes. Safe from a done
- * callback (the free then happens when the callback returns). */
+/* Pending and queued fetches complete with 599 first, then the client goes. Safe from any of
+ * the client's callbacks (the free then happens when the callback returns). */
 TP_API void tp_http_client_free(tp_http_client *c);
 /* Starts (or queues) one fetch; fn(resp, arg) runs exactly once, from the loop, never inside
  * this call. Returns 0, or -EINVAL (bad URL, or a body where the method takes none) with fn

@@ -36,6 +36,7 @@ typedef struct tp__http_fetch {
     tp_timer queue_timer;
     double start; /* loop time of tp_http_fetch */
     double queued_for;
+    double request_timeout; /* seconds, the queue's time included (as simple_httpclient) */
     /* What the callbacks need from the request. */
     tp_http_chunk_fn streaming_callback;
     void *streaming_arg;
@@ -67,6 +68,7 @@ struct tp_http_client {
     int nidle;
     int depth; /* > 0 while done callbacks run: a free then waits */
     bool free_pending, closing;
+    bool in_action; /* inside curl_multi_socket_action: libcurl takes no new handle then */
     long connects;
 };
 

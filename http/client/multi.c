@@ -5,6 +5,7 @@
  * simple_httpclient. */
 #include "http/client/client_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 
@@ -47,6 +48,7 @@ static void list_remove(tp__fetch_list *l, tp__http_fetch *f)
 
 static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg);
 static void process_done(tp_http_client *c);
+static void socket_action(tp_http_client *c, curl_socket_t fd, int flags);
 
 /* CURLMOPT_SOCKETFUNCTION: socketp is non-NULL once the fd is in the loop. */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -81,19 +83,31 @@ static int on_timer_change(CURLM *multi, long ms, void *userp)
     return 0;
 }
 
+/* Lets libcurl work on fd (or its timeouts), then completes what finished. A fetch or a free
+ * asked for from inside libcurl's callbacks (streaming, header, body producer) waits until
+ * libcurl returns: the fetch in the queue, the free as a pending free. */
+static void socket_action(tp_http_client *c, curl_socket_t fd, int flags)
+{
+    int running;
+    c->in_action = true;
+    c->depth++;
+    curl_multi_socket_action(c->multi, fd, flags, &running);
+    c->depth--;
+    c->in_action = false;
+    process_done(c);
+}
+
 static void on_timer(tp_loop *loop, void *arg)
 {
     tp_http_client *c = arg;
-    int running;
     (void)loop;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    process_done(c);
+    socket_action(c, CURL_SOCKET_TIMEOUT, 0);
 }
 
 static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg)
 {
     tp_http_client *c = arg;
-    int running, flags = 0;
+    int flags = 0;
     (void)loop;
     if (events & TP_READ)
         flags |= CURL_CSELECT_IN;
@@ -101,8 +115,7 @@ static void on_fd(tp_loop *loop, int fd, unsigned events, void *arg)
         flags |= CURL_CSELECT_OUT;
     if (events & TP_ERROR_EVENTS)
         flags |= CURL_CSELECT_ERR;
-    curl_multi_socket_action(c->multi, fd, flags, &running);
-    process_done(c);
+    socket_action(c, fd, flags);
 }
 
 static CURL *easy_get(tp_http_client *c)
@@ -127,6 +140,7 @@ static void easy_put(tp_http_client *c, CURL *e)
 static void fetch_free(tp__http_fetch *f)
 {
     tp_http_client *c = f->c;
+    assert(f->state == TP__FETCH_DONE);
     tp_timer_stop(c->loop, &f->queue_timer);
     if (f->easy)
         easy_put(c, f->easy);
@@ -139,6 +153,7 @@ static void fetch_free(tp__http_fetch *f)
 static void detach(tp__http_fetch *f)
 {
     tp_http_client *c = f->c;
+    assert(f->state != TP__FETCH_DONE);
     if (f->state == TP__FETCH_QUEUED) {
         list_remove(&c->queue, f);
     } else if (f->state == TP__FETCH_ACTIVE) {
@@ -177,17 +192,21 @@ static void on_queue_timeout(tp_loop *loop, void *arg)
     tp__http_fetch_finish(f);
 }
 
-static void activate(tp_http_client *c, tp__http_fetch *f)
+/* QUEUED -> ACTIVE: the easy handle goes into the multi. Returns libcurl's refusal, if any
+ * (the fetch is then ACTIVE still, for the caller to fail or drop). */
+static CURLMcode activate(tp_http_client *c, tp__http_fetch *f)
 {
+    assert(f->state == TP__FETCH_QUEUED);
     tp_timer_stop(c->loop, &f->queue_timer);
     f->queued_for = tp_loop_time(c->loop) - f->start;
+    if (f->queued_for > 0) {
+        /* The time spent queued counts against request_timeout. */
+        double left = f->request_timeout - f->queued_for;
+        curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, left > 0.001 ? (long)(left * 1000) : 1L);
+    }
     f->state = TP__FETCH_ACTIVE;
     list_push(&c->active, f);
-    CURLMcode rc = curl_multi_add_handle(c->multi, f->easy);
-    if (rc != CURLM_OK) {
-        tp__http_fail(f, -EIO, curl_multi_strerror(rc));
-        tp__http_fetch_finish(f);
-    }
+    return curl_multi_add_handle(c->multi, f->easy);
 }
 
 /* Starts queued fetches while slots are free. */
@@ -196,7 +215,11 @@ static void start_queued(tp_http_client *c)
     while (!c->closing && c->queue.head && c->active.n < (size_t)c->max_clients) {
         tp__http_fetch *f = c->queue.head;
         list_remove(&c->queue, f);
-        activate(c, f);
+        CURLMcode rc = activate(c, f);
+        if (rc != CURLM_OK) {
+            tp__http_fail(f, -EIO, curl_multi_strerror(rc));
+            tp__http_fetch_finish(f);
+        }
     }
 }
 
@@ -250,8 +273,13 @@ tp__http_fetch *tp__http_fetch_start(tp_http_client *c, const tp_http_request *r
         fetch_free(f);
         return NULL;
     }
-    if (c->active.n < (size_t)c->max_clients && !c->queue.head) {
-        activate(c, f);
+    if (c->active.n < (size_t)c->max_clients && !c->queue.head && !c->in_action) {
+        if (activate(c, f) != CURLM_OK) {
+            detach(f);
+            fetch_free(f);
+            *err = -EIO;
+            return NULL;
+        }
     } else {
         double ct = req->connect_timeout > 0 ? req->connect_timeout : 20;
         double rt = req->request_timeout > 0 ? req->request_timeout : 20;

@@ -215,6 +215,7 @@ int tp__http_setup(tp__http_fetch *f, const tp_http_request *req, const char **m
     f->raise_error = req->raise_error;
     f->follow_redirects = req->follow_redirects;
     f->decompress = req->decompress_response;
+    f->request_timeout = req->request_timeout > 0 ? req->request_timeout : 20.0;
     set_transfer(f, req);
     set_method_body(f, req, m);
     set_headers(f, req);

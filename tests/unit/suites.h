@@ -42,5 +42,7 @@ void ws_client_add_net_tests(Suite *s);
 
 /* tests/unit/test_proxy.c: the reverse proxy's response parsing and heads. */
 Suite *proxy_suite(void);
+/* tests/unit/test_http_client.c */
+Suite *http_client_suite(void);
 
 #endif
