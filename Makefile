@@ -194,7 +194,7 @@ FUZZ_SRC := tests/fuzz/parser_fuzz.c http/parser.c http/query.c http/date.c core
             $(ESCAPE_SRC)
 $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $(FUZZ_SRC) -lpcre2-8 -lz -ljansson -lpthread -lm
 
 fuzz: $(FUZZ_BIN)
@@ -310,7 +310,7 @@ FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/form_params.c http/quer
                  core/alloc.c core/buf.c $(ESCAPE_SRC)
 $(FORM_FUZZ_BIN): $(FORM_FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $(FORM_FUZZ_SRC) -lpcre2-8 -ljansson -lpthread -lm
 
 form-fuzz: $(FORM_FUZZ_BIN)
@@ -344,7 +344,7 @@ WS_INFLATE_FUZZ_SRC := tests/fuzz/ws_inflate_fuzz.c http/websocket/deflate.c htt
                        core/buf.c
 $(WS_INFLATE_FUZZ_BIN): $(WS_INFLATE_FUZZ_SRC) $(wildcard http/*.h http/websocket/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $(WS_INFLATE_FUZZ_SRC) -lz -lpthread -lm
 
 ws-inflate-fuzz: $(WS_INFLATE_FUZZ_BIN)
@@ -423,7 +423,7 @@ TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template/*.c) $(E
 $(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -DTPL_MAX_STEPS=20000 -I. -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -o $@ $(TEMPLATE_FUZZ_SRC) -lpcre2-8 -ljansson -lm
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $(TEMPLATE_FUZZ_SRC) -lpcre2-8 -ljansson -lm
 
 template-fuzz: $(TEMPLATE_FUZZ_BIN)
 	@mkdir -p tests/fuzz/template_corpus-new
@@ -442,11 +442,11 @@ template-fuzz-replay: $(TEMPLATE_FUZZ_BIN)
 WS_FUZZ_BIN := build/fuzz/ws_frame_fuzz
 WS_FUZZ_SRC := tests/fuzz/ws_frame_fuzz.c http/websocket/conn.c http/websocket/frame.c \
                http/websocket/deflate.c core/stream.c core/chain.c core/loop.c core/timer.c \
-               core/signal.c platform/poller_epoll.c core/alloc.c core/buf.c core/log.c \
+               core/signal.c platform/poller_epoll.c core/alloc.c core/buf.c core/log.c core/log_file.c \
                core/arena.c http/parser.c http/date.c $(ESCAPE_SRC) http/query.c
 $(WS_FUZZ_BIN): $(WS_FUZZ_SRC) $(wildcard http/websocket/*.h http/*.h core/*.h platform/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $(WS_FUZZ_SRC) -lpcre2-8 -lz -lcrypto -ljansson -lpthread -lm
 
 ws-frame-fuzz: $(WS_FUZZ_BIN)

@@ -8,7 +8,7 @@
 char *tp_buf_reserve(tp_buf *b, size_t more)
 {
     size_t tail = b->cap - b->off - b->len;
-    if (tail >= more)
+    if (tail >= more && b->base) /* an empty buffer gets room even for 0 bytes: no NULL + 0 */
         return b->base + b->off + b->len;
     /* Sliding the data to the front is cheaper than growing when half the room is consumed. */
     if (b->off && b->cap - b->len >= more && b->off >= b->len) {

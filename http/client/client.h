@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "core/async/future.h"
 #include "core/loop.h"
 #include "core/slice.h"
 #include "http/headers.h"
@@ -117,6 +118,11 @@ TP_API void tp_http_client_free(tp_http_client *c);
  * never called. */
 TP_API int tp_http_fetch(tp_http_client *c, const tp_http_request *req, tp_http_done_fn fn,
                          void *arg);
+/* AsyncHTTPClient.fetch as a future (core/async): its result is the tp_http_response (freed
+ * with the future), its error the response's error code and message (an HTTP error code when
+ * raise_error, a 599's -errno; -EINVAL for a bad request). Cancelling the future stops the
+ * fetch. The caller owns the returned reference (tp_future_unref). */
+TP_API tp_future *tp_http_fetch_future(tp_http_client *c, const tp_http_request *req);
 /* Synchronous wrapper for scripts: its own loop; caller frees with tp_http_response_free.
  * Returns 0 with *out set (check (*out)->error), or -EINVAL as tp_http_fetch. */
 TP_API int tp_http_fetch_sync(const tp_http_request *req, tp_http_response **out);

@@ -487,7 +487,9 @@ static void frame_done(tp_ws *ws)
         if (r < 0)
             return inflate_failed(ws, r);
     }
-    deliver(ws, (const uint8_t *)tp_buf_data(&ws->msg), ws->msg.len, ws->msg_op);
+    /* An empty message may have no buffer at all (and NULL + 0 is undefined). */
+    const char *p = ws->msg.len ? tp_buf_data(&ws->msg) : "";
+    deliver(ws, (const uint8_t *)p, ws->msg.len, ws->msg_op);
     drop_message(ws);
 }
 

@@ -135,7 +135,7 @@ static void drain(tp_loop *loop, int fd, unsigned events, void *arg)
 /* What we wrote back: whole frames, masked exactly on the client, a valid Close last. */
 static void check_output(void)
 {
-    const uint8_t *p = (const uint8_t *)tp_buf_data(&F.out);
+    const uint8_t *p = (const uint8_t *)(F.out.len ? tp_buf_data(&F.out) : "");
     size_t n = F.out.len, at = 0;
     bool closed = false;
     tp_ws_frame f;

@@ -37,6 +37,7 @@ Suite *executor_suite(void);
 Suite *testing_suite(void);
 Suite *options_suite(void);
 Suite *log_suite(void);
+Suite *fetch_future_suite(void);
 /* tests/unit/ws_client_net.c: the ws_client suite's connecting tests. */
 void ws_client_add_net_tests(Suite *s);
 
