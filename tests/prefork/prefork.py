@@ -41,7 +41,6 @@ TITLE_WORKER = re.compile(r"^tornado-prefork: worker\[(\d+)\] gen=(\d+)")
 LOG_LINE = re.compile(r"^\[([DIWEC]) (\d{6} \d\d:\d\d:\d\d) ([^\s:\]]+):(\d+)\] (.*)$")
 SERVING = re.compile(r"generation (\d+) serving \((\d+) workers?, boot ([\d.]+) ?ms\)")
 FAILED = re.compile(r"reload failed at ([^:]+): (.*); still serving generation (\d+)")
-EVENT = re.compile(r"generation (\d+) serving|reload failed at ")
 
 _popen = []          # every Popen started by spawn(), for kill_leftovers()
 _servers = []        # Server objects not yet stopped or killed
@@ -804,22 +803,40 @@ class Server:
         shutil.copyfile(app_path(name), tmp)
         os.rename(tmp, self.app)
 
-    def hup(self, timeout=60.0):
-        """SIGHUP, then waits for the next "generation G serving" line; returns G. A "reload
-        failed" line instead fails the test."""
+    def _hup_outcome(self, timeout):
+        """SIGHUP, then the first "reload failed" line or "generation G serving" line of a
+        generation newer than any seen before the signal (a line of the running generation can
+        reach the file after the mark: the log is flushed once per loop iteration)."""
+        before = max([w.gen for w in self.workers()] + [self.gen()])
         self.mark()
         self.signal(signal.SIGHUP)
-        m = self.wait_log(EVENT.pattern, timeout)
-        if not m.group(1):
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log()[self.log_mark:]
+            for line in text[:text.rfind("\n") + 1].splitlines():
+                m = FAILED.search(line) or SERVING.search(line)
+                if m and (m.re is FAILED or int(m.group(1)) > before):
+                    return m
+            if time.monotonic() > deadline:
+                raise AssertionError("no reload outcome after generation %d within %.1f s; "
+                                     "log tail:\n%s" % (before, timeout, self.log_tail()))
+            time.sleep(0.01)
+
+    def hup(self, timeout=60.0):
+        """SIGHUP, then waits for the next generation's "generation G serving" line; returns G.
+        A "reload failed" line instead fails the test."""
+        m = self._hup_outcome(timeout)
+        if m.re is FAILED:
             raise AssertionError("reload failed: %s" % self.log()[self.log_mark:][-1000:])
         return int(m.group(1))
 
     def hup_expect_failure(self, timeout=60.0):
         """SIGHUP, then waits for "reload failed at STAGE: REASON; still serving generation G";
-        returns the match."""
-        self.mark()
-        self.signal(signal.SIGHUP)
-        return self.wait_log(FAILED.pattern, timeout, fail_regex=SERVING.pattern)
+        returns the match. A new generation serving instead fails the test."""
+        m = self._hup_outcome(timeout)
+        if m.re is SERVING:
+            raise AssertionError("log: %s (while waiting for /%s/)" % (m.string, FAILED.pattern))
+        return m
 
     def reload(self, name, timeout=60.0):
         self.swap_app(name)
