@@ -46,11 +46,14 @@ tp_future *tp_http_fetch_future(tp_http_client *c, const tp_http_request *req)
 {
     tp_future *fut = tp_future_new(c->loop);
     fetch_link *l = tp_calloc(1, sizeof(*l));
-    l->fut = tp_future_ref(fut);
     int err = 0;
     l->f = tp__http_fetch_start(c, req, on_response, l, &err);
-    if (!l->f)
+    if (!l->f) {
+        tp_free(l); /* nothing to link: the future fails now */
         tp_future_set_error(fut, err, "bad request for %s", req->url ? req->url : "(no URL)");
+        return fut;
+    }
+    l->fut = tp_future_ref(fut);
     tp_future_add_done_callback(fut, on_future_done, l);
     return fut;
 }

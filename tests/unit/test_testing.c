@@ -139,7 +139,8 @@ START_TEST(run_until_condition)
     ck_assert(flag);
     ck_assert_double_lt(tp__monotonic() - t0, 25);
     /* Already true: returns at once, the loop does not run (the timeout stays queued). */
-    tp_loop_call_later(tp_test_loop(), 0, set_flag, &(bool){false});
+    static bool later; /* the teardown runs this callback, after this frame is gone */
+    tp_loop_call_later(tp_test_loop(), 0, set_flag, &later);
     ck_assert_int_eq(tp_test_run_until(tp_test_loop(), flag_set, &flag, 30), 0);
     ck_assert_uint_eq(tp_loop_live_handles(tp_test_loop()), 1);
 }

@@ -36,10 +36,25 @@ void tp_test_setup(void)
     tp_loop_set_current(test_loop);
 }
 
+static void stop_loop(tp_loop *loop, void *arg)
+{
+    (void)arg;
+    tp_loop_stop(loop);
+}
+
+static void nothing(tp_loop *loop, void *arg)
+{
+    (void)loop, (void)arg;
+}
+
 void tp_test_teardown(void)
 {
     if (!test_loop)
         return;
+    /* What is queued now runs first (done callbacks of finished or cancelled futures free
+     * what they hold), so a sanitizer build sees every object of the test freed. */
+    tp_loop_add_callback(test_loop, stop_loop, NULL);
+    tp_loop_run_sync(test_loop, nothing, NULL, tp_test_async_timeout());
     tp_log_flush();
     tp_loop_set_current(NULL);
     tp_loop_free(test_loop);

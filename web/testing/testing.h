@@ -24,7 +24,8 @@ TP_API double tp_test_async_timeout(void);
  * Aborts if no loop can be made. The log is left as it is (access lines included, as in
  * Tornado's tests). */
 TP_API void tp_test_setup(void);
-/* Fixture teardown: frees the setup's loop (handlers left on it are dropped) and clears the
+/* Fixture teardown: runs the callbacks queued on the setup's loop once (done callbacks free
+ * what they hold), then frees the loop (handlers left on it are dropped) and clears the
  * current loop. */
 TP_API void tp_test_teardown(void);
 /* The loop of tp_test_setup (NULL outside a test). */
