@@ -158,8 +158,12 @@ quick-prefork:
 	@$(TIMED) "prefork --quick $(SUITE_TAG)" \
 	  python3 tests/prefork/run.py --build=$(BUILD) --quick
 
+# The unit runner forks a child per test from one parent; under ASan the parent's freed memory
+# sits in the quarantine (256 MB by default) and LeakSanitizer walks it again at every child's
+# exit: 8 MB keeps the ASan unit run at about 80 s instead of 300 (leaks are still checked).
+UNIT_ASAN_OPTIONS := ASAN_OPTIONS=$${ASAN_OPTIONS:+$$ASAN_OPTIONS:}quarantine_size_mb=8
 test-unit: test-build
-	$(TIMED) "unit $(SUITE_TAG)" env CK_DEFAULT_TIMEOUT=60 $(BUILD)/tests/unit
+	$(TIMED) "unit $(SUITE_TAG)" env CK_DEFAULT_TIMEOUT=60 $(UNIT_ASAN_OPTIONS) $(BUILD)/tests/unit
 
 test-run: test-unit
 	$(TIMED) "blackbox$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
