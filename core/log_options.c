@@ -16,10 +16,7 @@ static int check_rotation(void *base, const tp_option *o, char *err, size_t errl
     return tp_log_check_files(&f, err, errlen);
 }
 
-#define LOPT(n_, t_, h_, ...)                                                                      \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(tp_log_options, n_), .help = h_, __VA_ARGS__   \
-    }
+#define LOPT(n_, t_, h_, ...) TP_OPTION(tp_log_options, n_, t_, h_, __VA_ARGS__)
 const tp_option tp_log_option_table[] = {
     LOPT(log_file_prefix, TP_OPT_STRING,
          "Path prefix for log files (tornado-prefork: the master logs to PATH, worker slot N to "

@@ -47,6 +47,13 @@ struct tp_option {
     tp_option_cb callback; /* NULL: none */
 };
 
+/* One table row for field n_ of struct S, spelt "--n_" on the command line; more designated
+ * fields (.min, .max, .metavar, .multiple, .callback...) may follow. */
+#define TP_OPTION(S, n_, t_, h_, ...)                                                              \
+    {                                                                                              \
+        .name = #n_, .type = t_, .offset = offsetof(S, n_), .help = h_, __VA_ARGS__                \
+    }
+
 typedef struct tp_option_group {
     const char *title; /* group name: "TITLE options:" heading in --help, sorted by it */
     const tp_option *opts;

@@ -29,11 +29,7 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
     };
 }
 
-#define OPT(n_, t_, h_, lo, hi)                                                                    \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(tp_http_server_opts, n_), .help = h_,          \
-        .min = lo, .max = hi                                                                       \
-    }
+#define OPT(n_, t_, h_, lo, hi) TP_OPTION(tp_http_server_opts, n_, t_, h_, .min = lo, .max = hi)
 const tp_option tp_http_server_option_table[] = {
     OPT(no_keep_alive, TP_OPT_BOOL, "close the connection after every response", 0, 0),
     OPT(xheaders, TP_OPT_BOOL, "take the client IP and scheme from X-Real-Ip/X-Forwarded-*", 0, 0),

@@ -36,17 +36,11 @@ typedef struct cli {
     int config_depth;
 } cli;
 
-#define COPT(n_, t_, h_, lo, hi)                                                                   \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, .min = lo, .max = hi     \
-    }
+#define COPT(n_, t_, h_, lo, hi) TP_OPTION(cli, n_, t_, h_, .min = lo, .max = hi)
 static int read_config(void *base, const tp_option *o, char *err, size_t errlen);
 
 #define LISTEN(n_, t_, h_, lo, hi)                                                                 \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(cli, n_), .help = h_, .min = lo, .max = hi,    \
-        .multiple = true, .append = true                                                           \
-    }
+    TP_OPTION(cli, n_, t_, h_, .min = lo, .max = hi, .multiple = true, .append = true)
 static const tp_option listen_options[] = {
     LISTEN(port, TP_OPT_INT,
            "TCP port to listen on (default 8888; repeat or 8000,8001 or 8000:8003)", 0, 65535),

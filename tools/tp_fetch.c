@@ -19,11 +19,7 @@ typedef struct fetch_opts {
     double request_timeout, connect_timeout;
 } fetch_opts;
 
-#define FOPT(n_, t_, h_, lo, hi)                                                                   \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(fetch_opts, n_), .help = h_, .min = lo,        \
-        .max = hi                                                                                  \
-    }
+#define FOPT(n_, t_, h_, lo, hi) TP_OPTION(fetch_opts, n_, t_, h_, .min = lo, .max = hi)
 
 static const tp_option options[] = {
     FOPT(print_headers, TP_OPT_BOOL, "print the response headers", 0, 0),

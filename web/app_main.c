@@ -22,11 +22,7 @@ typedef struct main_opts {
     bool debug;
 } main_opts;
 
-#define MOPT(n_, t_, h_, lo, hi)                                                                   \
-    {                                                                                              \
-        .name = #n_, .type = t_, .offset = offsetof(main_opts, n_), .help = h_, .min = lo,         \
-        .max = hi                                                                                  \
-    }
+#define MOPT(n_, t_, h_, lo, hi) TP_OPTION(main_opts, n_, t_, h_, .min = lo, .max = hi)
 static const tp_option main_options[] = {
     MOPT(port, TP_OPT_INT, "TCP port to listen on (0: any free port)", 0, 65535),
     MOPT(address, TP_OPT_STRING, "address to bind (empty: all interfaces)", 0, 0),
