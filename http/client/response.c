@@ -36,24 +36,24 @@ void tp_http_response_free(tp_http_response *r)
     tp_free(b);
 }
 
-static tp_slice trim(const char *p, size_t n)
+/* A header line from libcurl without its line end, spaces and tabs trimmed. */
+static tp_slice line_of(const char *p, size_t n)
 {
-    while (n && (p[0] == ' ' || p[0] == '\t'))
-        p++, n--;
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
+    while (n && (p[n - 1] == '\r' || p[n - 1] == '\n'))
         n--;
-    return tp_slice_make(p, n);
+    return tp_slice_trim(tp_slice_make(p, n));
 }
 
 /* "HTTP/1.1 200 OK": a new response starts; its reason replaces the last one. */
 static void status_line(tp__http_resp_box *b, const char *p, size_t n)
 {
     tp_headers_init(&b->headers, &b->arena);
-    tp_slice line = trim(p, n);
+    tp_slice line = line_of(p, n);
     const char *sp = memchr(line.p, ' ', line.n);
     const char *sp2 = sp ? memchr(sp + 1, ' ', line.n - (size_t)(sp + 1 - line.p)) : NULL;
     if (sp2) {
-        tp_slice reason = trim(sp2 + 1, line.n - (size_t)(sp2 + 1 - line.p));
+        tp_slice reason =
+            tp_slice_trim(tp_slice_make(sp2 + 1, line.n - (size_t)(sp2 + 1 - line.p)));
         b->r.reason = tp_arena_strndup(&b->arena, reason.p, reason.n);
     } else {
         b->r.reason = "Unknown";
@@ -74,8 +74,8 @@ size_t tp__http_on_header(char *p, size_t size, size_t n, void *userdata)
     const char *colon = memchr(p, ':', len);
     if (!colon)
         return len; /* the blank line, or a line we cannot use */
-    tp_slice name = tp_headers_normalize_name(&b->arena, trim(p, (size_t)(colon - p)));
-    tp_slice value = trim(colon + 1, len - (size_t)(colon + 1 - p));
+    tp_slice name = tp_headers_normalize_name(&b->arena, line_of(p, (size_t)(colon - p)));
+    tp_slice value = line_of(colon + 1, len - (size_t)(colon + 1 - p));
     tp_headers_add(&b->headers, name, value);
     return len;
 }
