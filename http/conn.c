@@ -316,6 +316,7 @@ void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer)
     c->refs = 1; /* the stream's */
     store_addr(c, peer);
     srv->nconns++;
+    srv->stats->connections++;
     tp_stream_opts so = {.max_buffer_size = srv->opts.max_buffer_size,
                          .read_chunk_size = srv->opts.chunk_size};
     c->stream = tp_stream_new(srv->loop, fd, &so);
@@ -418,6 +419,14 @@ static void on_body_timeout(tp_loop *loop, void *arg)
 }
 
 /* Answers a framing error with `status` and no body, then closes (after a linger). */
+/* Counts a finished request into the server's stats. */
+static void count_request(tp_http_server *srv, const tp_request *req, uint64_t body_in)
+{
+    if (srv)
+        tp_http_stats_record(srv->stats, req->method, req->status,
+                             tp__monotonic() - req->start_time, body_in, req->bytes_out);
+}
+
 static void reject(tp_http_conn *c, int status, const char *why)
 {
     char buf[INET6_ADDRSTRLEN];
@@ -430,8 +439,12 @@ static void reject(tp_http_conn *c, int status, const char *why)
                          "Connection: close\r\n\r\n",
                          status, tp_http_reason(status), tp_http_date_now());
         tp_stream_write(c->stream, head, (size_t)n, NULL, NULL);
-        if (c->req)
+        if (c->req) {
             xchg(c->req)->resp.head_written = true;
+            c->req->status = status;
+        } else if (c->server) {
+            tp_http_stats_record(c->server->stats, TP_SLICE_NULL, status, 0, 0, 0);
+        }
     }
     c->flags &= (uint8_t)~CF_KEEP_ALIVE;
     tp_stream_close_after_flush(c->stream, c->server ? c->server->opts.linger : 0);
@@ -780,6 +793,7 @@ void tp_http_finish(tp_request *req)
             tp_stream_write(c->stream, tail.p, tail.n, NULL, NULL);
     }
     bool reusable = (c->flags & CF_KEEP_ALIVE) && !x->resp.close_after && c->state == CONN_HANDLER;
+    count_request(c->server, req, x->body.total);
     if (c->state == CONN_BODY)
         tp_timer_stop(c->server->loop, &x->body_timer);
     c->req = NULL;

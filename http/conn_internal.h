@@ -44,6 +44,8 @@ struct tp_http_server {
     double idle_grace;
     void (*drained)(tp_http_server *srv, void *arg);
     void *drained_arg;
+    tp_http_stats *stats; /* &own_stats, or the caller's (tp_http_server_set_stats) */
+    tp_http_stats own_stats;
 };
 
 /* conn.c: sets up the server's connection bookkeeping (the idle timer). */

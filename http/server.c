@@ -69,6 +69,7 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
     srv->loop = loop;
     srv->delegate = *delegate;
     srv->ctx = ctx;
+    srv->stats = &srv->own_stats;
     if (opts)
         srv->opts = *opts;
     else
@@ -236,6 +237,16 @@ size_t tp_http_server_connections(const tp_http_server *srv)
 const tp_http_server_opts *tp_http_server_options(const tp_http_server *srv)
 {
     return &srv->opts;
+}
+
+void tp_http_server_set_stats(tp_http_server *srv, tp_http_stats *stats)
+{
+    srv->stats = stats ? stats : &srv->own_stats;
+}
+
+const tp_http_stats *tp_http_server_stats(const tp_http_server *srv)
+{
+    return srv->stats;
 }
 
 void tp_http_server_free(tp_http_server *srv)

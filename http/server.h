@@ -11,6 +11,7 @@
 #include "core/loop.h"
 #include "core/slice.h"
 #include "http/request.h"
+#include "http/stats.h"
 
 typedef struct tp_http_server_opts {
     bool no_keep_alive;             /* close after every response */
@@ -78,6 +79,11 @@ TP_API size_t tp_http_server_connections(const tp_http_server *srv);
 /* Frees the server: stops it and closes every connection. */
 TP_API void tp_http_server_free(tp_http_server *srv);
 TP_API const tp_http_server_opts *tp_http_server_options(const tp_http_server *srv);
+/* Counts finished requests into stats (which must outlive the server) from now on, instead of
+ * the server's own counters; NULL goes back to those. */
+TP_API void tp_http_server_set_stats(tp_http_server *srv, tp_http_stats *stats);
+/* The counters requests are counted into. */
+TP_API const tp_http_stats *tp_http_server_stats(const tp_http_server *srv);
 
 #include "core/options.h"
 /* The option table of tp_http_server_opts (for command lines and config files). */

@@ -156,6 +156,7 @@ worker *tp__spawn(tp_master *m, int slot, unsigned gen)
     }
     if (score)
         score->pid = pid;
+    tp__mstats(m)->worker_starts++;
     close(sv[1]);
     if (ps[1] >= 0)
         close(ps[1]);
@@ -298,6 +299,7 @@ static void on_ctl(tp_loop *loop, int fd, unsigned events, void *arg)
     else if (msg.type == TP_CTL_RECYCLE && !w->recycled && !m->stopping &&
              w->gen == m->current_gen) {
         w->recycled = true;
+        tp__mstats(m)->recycles++;
         tp_log_info("worker[%d] pid %d reached max_requests: starting its replacement", w->slot,
                     (int)w->pid);
         /* A failed fork is retried as a respawn; the old worker serves until one is ready. */
@@ -357,6 +359,22 @@ static void schedule_respawn(tp_master *m, int slot, double lived)
     respawn_after_backoff(m, slot);
 }
 
+static tp_exit_cause exit_cause(const worker *w, int status)
+{
+    if (w->aborted)
+        return TP_EXIT_HUNG;
+    if (w->expected)
+        return TP_EXIT_DRAINED;
+    if (w->state == W_BOOTING)
+        return TP_EXIT_BOOT_FAILED;
+    return WIFSIGNALED(status) ? TP_EXIT_CRASHED : TP_EXIT_FAILED;
+}
+
+tp_master_stats *tp__mstats(tp_master *m)
+{
+    return m->sb ? &m->sb->master : &m->no_sb_stats;
+}
+
 static void unexpected_exit(tp_master *m, worker *w, int status)
 {
     char how[64];
@@ -380,8 +398,10 @@ static void unexpected_exit(tp_master *m, worker *w, int status)
         tp__reload_worker_failed(m, w, w->state == W_BOOTING ? "boot" : "serve");
         return;
     }
-    if (w->gen == m->current_gen && w->slot < m->procs && !m->stopping && !replacement_for(m, w))
+    if (w->gen == m->current_gen && w->slot < m->procs && !m->stopping && !replacement_for(m, w)) {
+        m->respawn_cause[w->slot] = (uint8_t)exit_cause(w, status);
         schedule_respawn(m, w->slot, tp_loop_time(m->loop) - w->started);
+    }
 }
 
 static void forget(tp_master *m, worker *w)
@@ -409,6 +429,7 @@ static void reap(tp_master *m)
             w = w->next;
         if (!w)
             continue;
+        tp__mstats(m)->exits[exit_cause(w, status)]++;
         if (!w->expected || (WIFSIGNALED(status) && w->aborted))
             unexpected_exit(m, w, status);
         forget(m, w);
@@ -456,6 +477,7 @@ static void tick(tp_loop *loop, void *arg)
     for (int slot = 0; slot < m->procs && !m->stopping; slot++)
         if (m->respawn_at[slot] && now >= m->respawn_at[slot]) {
             m->respawn_at[slot] = 0;
+            tp__mstats(m)->restarts[m->respawn_cause[slot]]++;
             /* A failed fork (EAGAIN at the process limit, ENOMEM) is retried like a crash:
              * left alone, the slot would stay empty for good. */
             if (!tp__spawn(m, slot, m->current_gen))
@@ -522,6 +544,7 @@ static void change_procs(tp_master *m, int delta)
             return;
         }
         m->procs++;
+        m->respawn_cause[m->procs - 1] = TP_EXIT_DRAINED;
         if (!tp__spawn(m, m->procs - 1, m->current_gen))
             respawn_after_backoff(m, m->procs - 1);
     } else {
@@ -531,6 +554,7 @@ static void change_procs(tp_master *m, int delta)
             if (w->slot == m->procs)
                 tp__drain_worker(m, w);
     }
+    tp__mstats(m)->procs = (uint32_t)m->procs;
     tp_log_info("workers: %d", m->procs);
 }
 
@@ -584,7 +608,9 @@ static int prepare(tp_master *m, char *err, size_t errlen)
     if (!snap)
         return -1;
     m->current_gen = m->last_gen = tp__gen_add(m, snap);
-    return 0;
+    tp__mstats(m)->generation = m->current_gen;
+    tp__mstats(m)->procs = (uint32_t)m->procs;
+    return tp__metrics_listen(m, err, errlen);
 }
 
 /* The handlers stay installed (and the signals blocked) after tp_master_run returns, so that
@@ -615,6 +641,7 @@ static void cleanup(tp_master *m)
         close(m->listeners[i]);
     tp_periodic_free(m->tick);
     tp__autoreload_free(m->autoreload);
+    tp__metrics_close(m);
 }
 
 /* The first generation: every slot forked now, READY awaited by the loop. */

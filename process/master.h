@@ -31,9 +31,11 @@ typedef struct tp_prefork_opts {
     unsigned long max_requests, max_requests_jitter;
     bool autoreload;
     const char *user, *group;
-    const char *settings; /* the effective settings, logged once the master is up */
-    const char *pubsub;   /* --pubsub=redis://HOST:PORT, or NULL: relayed by the master */
-    int error_fd;         /* where a failed start is reported (the user's stderr) */
+    const char *settings;        /* the effective settings, logged once the master is up */
+    const char *pubsub;          /* --pubsub=redis://HOST:PORT, or NULL: relayed by the master */
+    int error_fd;                /* where a failed start is reported (the user's stderr) */
+    int metrics_port;            /* serve GET /metrics (Prometheus) here; 0: no metrics endpoint */
+    const char *metrics_address; /* its address (NULL: 127.0.0.1) */
     tp_http_server_opts http;
 } tp_prefork_opts;
 

@@ -68,15 +68,18 @@ struct tp_master {
     bool reload_pending;
     double reload_started;
     double boot_deadline;
-    double respawn_at[MAX_SLOTS]; /* 0: no respawn due */
-    double backoff[MAX_SLOTS];    /* next delay for the slot */
-    double crash_window_start;    /* crash-loop detection: abnormal exits per minute */
+    double respawn_at[MAX_SLOTS];     /* 0: no respawn due */
+    uint8_t respawn_cause[MAX_SLOTS]; /* the tp_exit_cause the respawn is for */
+    double backoff[MAX_SLOTS];        /* next delay for the slot */
+    double crash_window_start;        /* crash-loop detection: abnormal exits per minute */
     unsigned crashes_in_window;
     double crash_loop_logged;
     unsigned fail_forks; /* test hook TP_TEST_FAIL_FORKS: forks left to fail */
     tp_periodic *tick;
     tp_scoreboard *sb;
-    tp_autoreload *autoreload; /* NULL without --autoreload */
+    tp_master_stats no_sb_stats;    /* counted here when the scoreboard could not be made */
+    struct tp_http_server *metrics; /* --metrics-port, or NULL */
+    tp_autoreload *autoreload;      /* NULL without --autoreload */
     char scoreboard_path[4096];
     char rundir[256];
 };
@@ -96,6 +99,17 @@ double tp__drain_budget(const tp_prefork_opts *o);
 size_t tp__count(const tp_master *m, unsigned gen, int state_mask);
 /* The snapshot path of generation gen (owned by m), or NULL. */
 const char *tp__snapshot_of(const tp_master *m, unsigned gen);
+
+/* The master's counters (in the scoreboard). */
+tp_master_stats *tp__mstats(tp_master *m);
+
+/* ---- metrics_server.c ---- */
+
+/* Serves --metrics-port on the master's loop (nothing without the option). 0 or -1 with err
+ * set. */
+int tp__metrics_listen(tp_master *m, char *err, size_t errlen);
+/* Closes the metrics server. */
+void tp__metrics_close(tp_master *m);
 
 /* ---- reload.c ---- */
 

@@ -62,11 +62,13 @@ void tp__reload_start(tp_master *m, const char *why)
     }
     char err[300];
     tp__sd_notify("RELOADING=1");
+    tp__mstats(m)->reloads++;
     tp_log_info("reload (%s): snapshot of %s", why, m->o->app_path);
     char *snap = tp_snapshot_take(m->o->app_path, m->rundir, m->last_gen + 1, err, sizeof(err));
     unsigned gen = snap ? tp__gen_add(m, snap) : 0;
     if (!gen) {
         tp_free(snap);
+        tp__mstats(m)->rollbacks++;
         tp_log_error("reload failed at snapshot: %s; still serving generation %u", err,
                      m->current_gen);
         tp__sd_notify("READY=1");
@@ -100,6 +102,7 @@ static void commit(tp_master *m)
 {
     unsigned old = m->current_gen;
     m->current_gen = m->reload_gen;
+    tp__mstats(m)->generation = m->current_gen;
     for (worker *w = m->workers; w; w = w->next)
         if (w->gen != m->current_gen)
             tp__drain_worker(m, w);
@@ -135,6 +138,7 @@ void tp__reload_worker_failed(tp_master *m, worker *w, const char *stage)
     char stage_name[32];
     snprintf(stage_name, sizeof(stage_name), "%s %s", m->reload == R_CANARY ? "canary" : "spawn",
              stage);
+    tp__mstats(m)->rollbacks++;
     tp_log_error("reload failed at %s: %s; still serving generation %u", stage_name, reason,
                  m->current_gen);
     unsigned gen = m->reload_gen;

@@ -37,6 +37,7 @@ tp_scoreboard *tp_scoreboard_create(const char *path, uint32_t n)
     sb->magic = TP_SCOREBOARD_MAGIC;
     sb->nrecords = n;
     sb->master_pid = getpid();
+    sb->master.started = (double)time(NULL);
     return sb;
 }
 
@@ -93,6 +94,15 @@ tp_score *tp_scoreboard_find(tp_scoreboard *sb, int pid)
 void tp_scoreboard_release(tp_scoreboard *sb, int pid)
 {
     tp_score *r = tp_scoreboard_find(sb, pid);
-    if (r)
-        memset(r, 0, sizeof(*r));
+    if (!r)
+        return;
+    tp_http_stats_add(&sb->master.retired, &r->http);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *tp_exit_cause_name(int cause)
+{
+    static const char *const names[TP_EXIT_CAUSES] = {"drained", "crashed", "failed", "hung",
+                                                      "boot_failed"};
+    return cause >= 0 && cause < TP_EXIT_CAUSES ? names[cause] : "unknown";
 }

@@ -257,6 +257,8 @@ static void load_app(tp_worker *w)
 static void serve(tp_worker *w)
 {
     w->srv = tp_http_server_new(w->loop, &worker_delegate, w, w->b->http);
+    if (w->score)
+        tp_http_server_set_stats(w->srv, &w->score->http);
     for (size_t i = 0; i < w->b->nlisteners; i++) {
         int fd = w->b->listeners[i]; /* the server owns it: a drain closes this copy */
         int r = w->b->shared ? tp_http_server_add_shared_socket(w->srv, fd)

@@ -18,6 +18,7 @@
 #include "core/options.h"
 #include "platform/proc.h"
 #include "process/master.h"
+#include "process/metrics.h"
 #include "process/scoreboard.h"
 #include "tools/new_project.h"
 #include "web/pubsub/internal.h"
@@ -27,6 +28,8 @@
 typedef struct cli {
     const char *procs;
     const char *pid_file, *port_file, *log_file, *logging, *config, *user, *group, *pubsub;
+    const char *metrics_address;
+    int metrics_port;
     bool reuseport, autoreload, access_log, version;
     int backlog;
     double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace,
@@ -81,6 +84,10 @@ static const tp_option cli_options[] = {
          "publish/subscribe between hosts through redis://HOST:PORT (default: this host's "
          "workers, relayed by the master)",
          0, 0),
+    COPT(metrics_port, TP_OPT_INT,
+         "serve Prometheus metrics at http://METRICS_ADDRESS:PORT/metrics (0: no endpoint)", 0,
+         65535),
+    COPT(metrics_address, TP_OPT_STRING, "address of the metrics endpoint", 0, 0),
     {.name = "config",
      .type = TP_OPT_STRING,
      .offset = offsetof(cli, config),
@@ -105,7 +112,8 @@ static const cli cli_defaults = {.procs = "auto",
                                  .config = "",
                                  .user = "",
                                  .group = "",
-                                 .pubsub = ""};
+                                 .pubsub = "",
+                                 .metrics_address = "127.0.0.1"};
 
 /* The command's state: the option values as given (values), the master's options made of them
  * (opts) and the option groups that parse into both. One lives on main's stack for the life of
@@ -245,6 +253,8 @@ static int finish_options(prefork_cmd *cmd)
     cmd->opts.autoreload = cmd->values.autoreload;
     cmd->opts.user = cmd->values.user;
     cmd->opts.group = cmd->values.group;
+    cmd->opts.metrics_port = cmd->values.metrics_port;
+    cmd->opts.metrics_address = cmd->values.metrics_address;
     if (cmd->values.pubsub[0]) {
         char host[256], err[300];
         int port;
@@ -282,14 +292,10 @@ static int status_command(const char *pid_file)
         fprintf(stderr, "error: cannot read %s\n", path);
         return 1;
     }
-    printf("slot pid gen uptime requests connections\n");
-    double now = (double)time(NULL);
-    for (uint32_t i = 0; i < sb->nrecords; i++) {
-        const tp_score *r = &sb->records[i];
-        if (r->pid)
-            printf("%d %d %u %.0fs %llu %llu\n", r->slot, r->pid, r->gen, now - r->started,
-                   (unsigned long long)r->requests, (unsigned long long)r->connections);
-    }
+    tp_buf out = {0};
+    tp_status_render(sb, (double)time(NULL), &out);
+    fwrite(tp_buf_data(&out), 1, out.len, stdout);
+    tp_buf_free(&out);
     return 0;
 }
 

@@ -448,14 +448,19 @@ def test_cli_status_reload_stop():
             rc, out, err = run_cmd([binary(), "status", "--pid-file=" + s.pid_file])
             assert rc == 0, "status exit %r: %r" % (rc, err)
             lines = [ln for ln in out.splitlines() if ln.strip()]
-            assert lines and lines[0].split() == ["slot", "pid", "gen", "uptime", "requests",
-                                                  "connections"], "status header: %r" % lines[:1]
-            rows = [ln.split() for ln in lines[1:]]
-            assert len(rows) == 2 and all(len(r) == 6 for r in rows), "status rows: %r" % rows
+            assert lines and lines[0].startswith("master pid %d," % s.pid), "status: %r" % lines
+            head = next((i for i, ln in enumerate(lines) if ln.startswith("slot ")), None)
+            assert head is not None, "status has no table: %r" % lines
+            cols = lines[head].split()
+            assert cols[:7] == ["slot", "pid", "gen", "state", "uptime", "requests", "conns"], \
+                "status header: %r" % cols
+            rows = [ln.split() for ln in lines[head + 1:] if not ln.startswith("all ")]
+            assert len(rows) == 2 and all(len(r) == len(cols) for r in rows), \
+                "status rows: %r" % rows
             try:
                 got = sorted((int(r[0]), int(r[1]), int(r[2])) for r in rows)
-                reqs = [int(r[4]) for r in rows]
-                conns = [int(r[5]) for r in rows]
+                reqs = [int(r[5]) for r in rows]
+                conns = [int(r[6]) for r in rows]
             except ValueError:
                 raise AssertionError("status fields are not numbers: %r" % rows)
             assert got == sorted((w.slot, w.pid, w.gen) for w in ws), (got, ws)
