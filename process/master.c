@@ -234,6 +234,7 @@ static void first_generation_ready(tp_master *m)
     if (!dropping_privileges(m))
         write_port_file(m);
     tp__sd_notify("READY=1");
+    tp__reload_start_pending(m); /* a HUP during the first boot */
 }
 
 static void start_failed(tp_master *m, const char *why)

@@ -57,6 +57,11 @@ void tp__reload_start(tp_master *m, const char *why)
     /* One reload at a time, and at most two old generations draining (about 3N processes):
      * triggers meanwhile are coalesced into one more reload. */
     if (m->starting || m->reload != R_IDLE || old_generations(m) >= 2) {
+        if (!m->reload_pending)
+            tp_log_info("reload (%s) deferred: %s", why,
+                        m->starting           ? "the first generation is booting"
+                        : m->reload != R_IDLE ? "a reload is running"
+                                              : "two old generations are draining");
         m->reload_pending = true;
         return;
     }

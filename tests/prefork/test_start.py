@@ -293,6 +293,21 @@ def test_user_group_drop_privileges():
         assert got == "v2", "after the reload: %r" % got
 
 
+def test_hup_during_first_boot_reloads_once_serving():
+    """A HUP before the first generation is READY (with --user the port file is written right
+    after binding, so a supervisor may well send one) is deferred, then done: it used to wait
+    for another trigger that never came."""
+    with server(procs=2, wait=False, extra_env={"PREFORK_APP_INIT_MS": "1500"}) as s:
+        s.wait_log(r"tornado-prefork master pid %d:" % s.pid, 30, since=0)
+        s.swap_app("app_v2.so")
+        s.signal(signal.SIGHUP)
+        s.wait_log(r"reload \(SIGHUP\) deferred: the first generation is booting", 30, since=0)
+        s.wait_started()
+        s.wait_log(r"generation 2 serving", 60, since=0, fail_regex=prefork.FAILED.pattern)
+        s.settle()
+        assert body(s.port) == "v2"
+
+
 def test_logging_warning_level():
     with server("--logging=warning", procs=2) as s:
         ws = s.wait_workers(2, gen=1)
