@@ -34,27 +34,12 @@ def _key_file():
 
 
 @contextlib.contextmanager
-def _env(**kv):
-    old = {k: os.environ.get(k) for k in kv}
-    os.environ.update(kv)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-@contextlib.contextmanager
 def _servers():
     """(idp port, client port): the fake provider and the client app signing in to it."""
-    with _env(FAKE_IDP_KEY=_key_file()):
-        with server(binary="tests/fake_idp") as idp:
-            with _env(AUTH_IDP="http://127.0.0.1:%d" % idp):
-                with server(binary="tests/auth_client") as cli:
-                    yield idp, cli
+    with server(binary="tests/fake_idp", env={"FAKE_IDP_KEY": _key_file()}) as idp:
+        with server(binary="tests/auth_client",
+                    env={"AUTH_IDP": "http://127.0.0.1:%d" % idp}) as cli:
+            yield idp, cli
 
 
 def _get(port, path, cookie=None):

@@ -58,12 +58,18 @@ static void then(flow *fl, tp_future *f, tp_future_fn fn)
     tp_future_unref(f);
 }
 
-static bool flow_gone(flow *fl, tp_future *f)
+/* The start of every step: false (and the flow ended) when the caller gave up on the result
+ * (cancelled it) or when f failed (the result fails with f's error, prefixed by what). */
+static bool step_ok(flow *fl, tp_future *f, const char *what)
 {
-    if (!tp_future_done(fl->out))
+    if (tp_future_done(fl->out)) {
+        flow_end(fl);
         return false;
-    (void)f;
-    flow_end(fl);
+    }
+    if (tp_future_error(f)) {
+        flow_fail(fl, tp_future_error(f), "%s%s", what, tp_future_error_message(f));
+        return false;
+    }
     return true;
 }
 
@@ -101,10 +107,8 @@ static void finish(flow *fl, json_t *user)
 static void user_fetched(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, "user: "))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "user: %s", tp_future_error_message(f));
     json_t *user = tp_future_result(f);
     const char *sub = json_string_value(json_object_get(fl->claims, "sub"));
     const char *usub = json_string_value(json_object_get(user, "sub"));
@@ -164,10 +168,8 @@ static void verify_id_token(flow *fl);
 static void jwks_ready(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, "JWKS: "))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "JWKS: %s", tp_future_error_message(f));
     verify_id_token(fl);
 }
 
@@ -209,10 +211,8 @@ static void verify_id_token(flow *fl)
 static void token_fetched(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, "token: "))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "token: %s", tp_future_error_message(f));
     json_t *t = tp_future_result(f);
     if (json_object_get(t, "error"))
         return flow_fail(fl, -EACCES, "token: %s",
@@ -261,10 +261,8 @@ static void exchange_code(flow *fl)
 static void discovery_done(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, ""))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "%s", tp_future_error_message(f));
     exchange_code(fl);
 }
 
