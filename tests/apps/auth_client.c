@@ -8,7 +8,8 @@
  *   /logout       clears the session
  *
  * P: oidc (discovery, userinfo fetched), oidc-claims (the ID token's claims only), github,
- * google, facebook, each with every endpoint on the fake provider. */
+ * google, facebook, each with every endpoint on the fake provider; and oauth1 (OAuth 1.0a,
+ * tp_oauth1_*). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,61 @@ static int logout_get(tp_handler *h)
     return tp_write_str(h, "bye");
 }
 
+/* ---- OAuth 1.0a ---- */
+
+static tp_oauth1_provider *oauth1;
+
+static int login1_get(tp_handler *h)
+{
+    return tp_oauth1_authorize_redirect(h, oauth1, NULL, 0);
+}
+
+static int signed_in1(tp_handler *h, tp_future *f, void *arg)
+{
+    (void)arg;
+    if (tp_future_error(f))
+        return tp_auth_fail(h, f);
+    json_t *user = tp_future_result(f);
+    json_t *who =
+        json_pack("{s:s,s:O?}", "provider", "oauth1", "name", json_object_get(user, "name"));
+    int rc = tp_auth_session_set(h, who, NULL);
+    json_decref(who);
+    return rc < 0 || tp_write_json(h, user) < 0 ? TP_ERROR : TP_OK;
+}
+
+static int callback1_get(tp_handler *h)
+{
+    tp_future *f = tp_oauth1_get_authenticated_user(h, oauth1);
+    tp_handler_await(h, f, signed_in1, NULL);
+    tp_future_unref(f);
+    return TP_AGAIN;
+}
+
+static const tp_handler_class login1_cls = {.name = "Login1", .get = login1_get};
+static const tp_handler_class callback1_cls = {.name = "Callback1", .get = callback1_get};
+
+static int oauth1_init(tp_app *app, const char *idp)
+{
+    char rt[256], authz[256], at[256], user[256];
+    snprintf(rt, sizeof rt, "%s/oauth1/request_token", idp);
+    snprintf(authz, sizeof authz, "%s/oauth1/authorize", idp);
+    snprintf(at, sizeof at, "%s/oauth1/access_token", idp);
+    snprintf(user, sizeof user, "%s/oauth1/user", idp);
+    tp_oauth1_opts o = {.consumer_key = "client1",
+                        .consumer_secret = "secret1",
+                        .request_token_url = rt,
+                        .authorize_url = authz,
+                        .access_token_url = at,
+                        .callback_uri = "/callback/oauth1",
+                        .user_url = user};
+    if (!(oauth1 = tp_oauth1_provider_new("fake1", &o)))
+        return -1;
+    if (tp_app_route(app, "/login/oauth1", &login1_cls, NULL) < 0 ||
+        tp_app_route(app, "/callback/oauth1", &callback1_cls, NULL) < 0)
+        return -1;
+    return 0;
+}
+
 static const tp_handler_class login_cls = {.name = "Login", .get = login_get};
 static const tp_handler_class callback_cls = {.name = "Callback", .get = callback_get};
 static const tp_handler_class me_cls = {.name = "Me", .get = me_get};
@@ -121,7 +177,7 @@ static int client_init(tp_app *app)
             tp_app_route(app, cb, &callback_cls, (void *)i) < 0)
             return -1;
     }
-    if (tp_app_route(app, "/me", &me_cls, NULL) < 0 ||
+    if (oauth1_init(app, idp) < 0 || tp_app_route(app, "/me", &me_cls, NULL) < 0 ||
         tp_app_route(app, "/logout", &logout_cls, NULL) < 0)
         return -1;
     return 0;
@@ -132,6 +188,7 @@ static void client_teardown(tp_app *app)
     (void)app;
     for (int i = 0; i < NPROV; i++)
         tp_auth_provider_free(provs[i]);
+    tp_oauth1_provider_free(oauth1);
 }
 
 TP_APP("auth_client", client_init, client_teardown);

@@ -12,6 +12,9 @@
  *   GET  /userinfo, /google/userinfo          the user (Bearer token)
  *   GET  /github/user                         GitHub's shape (needs a User-Agent)
  *   GET  /fb/me?access_token&appsecret_proof  Facebook's shape
+ *   GET  /oauth1/request_token, /oauth1/authorize, /oauth1/access_token, /oauth1/user
+ *                                             OAuth 1.0a, every call's HMAC-SHA1 signature
+ *                                             checked; request tokens and verifiers single-use
  *
  * mode (added to the authorize URL by the test) shapes the ID token: "tamper" (payload
  * changed after signing), "none" (alg none), "aud" (another audience), "expired", "hs256"
@@ -313,6 +316,111 @@ static int fb_me_get(tp_handler *h)
                                "first_name", "Margaret"));
 }
 
+/* ---- OAuth 1.0a ----------------------------------------------------------------------- */
+
+typedef struct token1 {
+    char rt[40], rts[40], verifier[40], at[40], ats[40];
+    char *callback;
+    bool used;
+} token1;
+
+static token1 tokens1[MAX_CODES];
+static size_t ntokens1;
+
+static void random_hex(char *out, const char *prefix)
+{
+    unsigned char rnd[12];
+    RAND_bytes(rnd, sizeof rnd);
+    size_t n = strlen(prefix);
+    memcpy(out, prefix, n);
+    for (int i = 0; i < 12; i++)
+        sprintf(out + n + 2 * i, "%02x", rnd[i]);
+}
+
+/* The request's HMAC-SHA1 signature (its query parameters, this URL) checked with the
+ * consumer secret and token_secret. */
+static bool oauth1_signed(tp_handler *h, const char *token_secret)
+{
+    const char *names[64];
+    tp_auth_param params[64];
+    size_t n = tp_argument_names(h, TP_ARGS_QUERY, names, 64), k = 0;
+    const char *sig = NULL;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        const char *v = tp_get_argument_ex(h, TP_ARGS_QUERY, names[i], "", TP_ARG_NO_STRIP);
+        if (!strcmp(names[i], "oauth_signature"))
+            sig = v;
+        else
+            params[k++] = (tp_auth_param){names[i], v};
+    }
+    tp_request *r = tp_handler_request(h);
+    const char *url =
+        tp_arena_printf(tp_handler_arena(h), "%s%.*s", issuer(h), TP_SLICE_FMT(r->path));
+    char *want = tp_oauth1_signature(CLIENT_SECRET, token_secret, "GET", url, params, k);
+    bool ok = sig && !strcmp(want, sig) &&
+              !strcmp(tp_get_argument(h, "oauth_consumer_key", ""), CLIENT_ID);
+    tp_free(want);
+    if (!ok)
+        tp_log_warning("fake_idp: bad OAuth 1 signature");
+    return ok;
+}
+
+static token1 *token1_find(const char *arg_token, bool access)
+{
+    for (size_t i = 0; arg_token && i < ntokens1; i++)
+        if (!strcmp(access ? tokens1[i].at : tokens1[i].rt, arg_token))
+            return &tokens1[i];
+    return NULL;
+}
+
+static int request_token_get(tp_handler *h)
+{
+    const char *cb = tp_get_argument(h, "oauth_callback", NULL);
+    if (!oauth1_signed(h, "") || !cb || ntokens1 == MAX_CODES)
+        return tp_http_error(h, 401, NULL, "bad request token request"), TP_OK;
+    token1 *t = &tokens1[ntokens1++];
+    random_hex(t->rt, "rt-"), random_hex(t->rts, "rts-"), random_hex(t->verifier, "v-");
+    t->callback = strdup(cb);
+    tp_writef(h, "oauth_token=%s&oauth_token_secret=%s&oauth_callback_confirmed=true", t->rt,
+              t->rts);
+    return TP_OK;
+}
+
+static int authorize1_get(tp_handler *h)
+{
+    token1 *t = token1_find(tp_get_argument(h, "oauth_token", NULL), false);
+    if (!t)
+        return tp_http_error(h, 400, NULL, "unknown request token"), TP_OK;
+    return tp_redirect(h,
+                       tp_arena_printf(tp_handler_arena(h), "%s%soauth_token=%s&oauth_verifier=%s",
+                                       t->callback, strchr(t->callback, '?') ? "&" : "?", t->rt,
+                                       t->verifier),
+                       false),
+           TP_OK;
+}
+
+static int access_token_get(tp_handler *h)
+{
+    token1 *t = token1_find(tp_get_argument(h, "oauth_token", NULL), false);
+    if (!t || t->used || !oauth1_signed(h, t->rts) ||
+        strcmp(tp_get_argument(h, "oauth_verifier", ""), t->verifier)) {
+        tp_log_warning("fake_idp: access token refused%s", t && t->used ? ": token used" : "");
+        return tp_http_error(h, 401, NULL, "access token refused"), TP_OK;
+    }
+    t->used = true;
+    random_hex(t->at, "at1-"), random_hex(t->ats, "ats1-");
+    tp_writef(h, "oauth_token=%s&oauth_token_secret=%s&screen_name=ada&user_id=7", t->at, t->ats);
+    return TP_OK;
+}
+
+static int user1_get(tp_handler *h)
+{
+    token1 *t = token1_find(tp_get_argument(h, "oauth_token", NULL), true);
+    if (!t || !oauth1_signed(h, t->ats))
+        return send_json(h, 401, json_pack("{s:s}", "error", "bad signature"));
+    return send_json(
+        h, 200, json_pack("{s:s,s:i,s:s}", "screen_name", "ada", "id", 7, "name", "Ada Lovelace"));
+}
+
 static const tp_handler_class discovery_cls = {.name = "Discovery", .get = discovery_get};
 static const tp_handler_class jwks_cls = {.name = "Jwks", .get = jwks_get};
 static const tp_handler_class authorize_cls = {.name = "Authorize", .get = authorize_get};
@@ -321,6 +429,10 @@ static const tp_handler_class userinfo_cls = {.name = "Userinfo", .get = userinf
 static const tp_handler_class guser_cls = {.name = "GoogleUser", .get = google_userinfo_get};
 static const tp_handler_class ghuser_cls = {.name = "GithubUser", .get = github_user_get};
 static const tp_handler_class fbme_cls = {.name = "FacebookMe", .get = fb_me_get};
+static const tp_handler_class rt_cls = {.name = "RequestToken", .get = request_token_get};
+static const tp_handler_class authz1_cls = {.name = "Authorize1", .get = authorize1_get};
+static const tp_handler_class at_cls = {.name = "AccessToken", .get = access_token_get};
+static const tp_handler_class user1_cls = {.name = "User1", .get = user1_get};
 
 static int idp_init(tp_app *app)
 {
@@ -340,7 +452,11 @@ static int idp_init(tp_app *app)
         tp_app_route(app, "/userinfo", &userinfo_cls, NULL) < 0 ||
         tp_app_route(app, "/google/userinfo", &guser_cls, NULL) < 0 ||
         tp_app_route(app, "/github/user", &ghuser_cls, NULL) < 0 ||
-        tp_app_route(app, "/fb/me", &fbme_cls, NULL) < 0)
+        tp_app_route(app, "/fb/me", &fbme_cls, NULL) < 0 ||
+        tp_app_route(app, "/oauth1/request_token", &rt_cls, NULL) < 0 ||
+        tp_app_route(app, "/oauth1/authorize", &authz1_cls, NULL) < 0 ||
+        tp_app_route(app, "/oauth1/access_token", &at_cls, NULL) < 0 ||
+        tp_app_route(app, "/oauth1/user", &user1_cls, NULL) < 0)
         return -1;
     return 0;
 }
@@ -354,6 +470,8 @@ static void idp_teardown(tp_app *app)
         free(grants[i].nonce);
         free(grants[i].mode);
     }
+    for (size_t i = 0; i < ntokens1; i++)
+        free(tokens1[i].callback);
     EVP_PKEY_free(key);
 }
 

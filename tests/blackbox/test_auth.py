@@ -235,3 +235,45 @@ def test_auth_session_cookie_forged_refused():
                        '{"provider":"github","name":"admin"}']:
             st, _, _ = _get(cli, "/me", "%s=%s" % (name, forged))
             assert st == 403, (forged, st)
+
+
+def _login1(idp, cli):
+    """OAuth 1.0a: login at the client (it fetches a request token), authorize at the
+    provider. Returns (callback path, request token cookie header)."""
+    st, hd, _ = _get(cli, "/login/oauth1")
+    assert st == 302, st
+    loc = _header(hd, "Location")[0]
+    assert loc.startswith("http://127.0.0.1:%d/oauth1/authorize?oauth_token=rt-" % idp), loc
+    (name, value), = _cookies(hd).items()
+    st, hd, _ = _get(idp, _path_of(loc))
+    assert st == 302, st
+    back = _header(hd, "Location")[0]
+    assert back.startswith("http://127.0.0.1:%d/callback/oauth1?oauth_token=" % cli), back
+    return _path_of(back), "%s=%s" % (name, value)
+
+
+def test_auth_oauth1_flow():
+    with _servers() as (idp, cli):
+        path, cookie = _login1(idp, cli)
+        st, hd, body = _get(cli, path, cookie)
+        user, session = _signed_in(st, hd, body)
+        assert user["screen_name"] == "ada" and user["id"] == 7, user
+        tok = user["access_token"]
+        assert tok["key"].startswith("at1-") and tok["secret"].startswith("ats1-"), tok
+        assert tok["screen_name"] == "ada" and tok["user_id"] == "7", tok
+        st, _, body = _get(cli, "/me", session)
+        assert json.loads(body) == {"provider": "oauth1", "name": "Ada Lovelace"}, body
+        # the same redirect again: the provider refuses the used request token
+        st, hd, _ = _get(cli, path, cookie)
+        _refused(cli, st, hd, 500, "HTTP 401 from http://127.0.0.1:%d/oauth1/access_token" % idp)
+        assert "token used" in harness.wait_stderr(idp, "token used")
+
+
+def test_auth_oauth1_token_mismatch_refused():
+    with _servers() as (idp, cli):
+        path, cookie = _login1(idp, cli)
+        other_path, _ = _login1(idp, cli)
+        st, hd, _ = _get(cli, other_path, cookie)  # another request token than the cookie's
+        _refused(cli, st, hd, 400, "OAuth request token does not match the cookie")
+        st, hd, _ = _get(cli, path)
+        _refused(cli, st, hd, 400, "OAuth request token cookie missing")
