@@ -19,7 +19,7 @@
  * mode (added to the authorize URL by the test) shapes the ID token: "tamper" (payload
  * changed after signing), "none" (alg none), "aud" (another audience), "expired", "hs256"
  * (signed with the client secret), "nonce" (another nonce); "deny" redirects with
- * error=access_denied. */
+ * error=access_denied; "slow" makes the token endpoint answer after 2 s. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +224,7 @@ static bool pkce_ok(const grant *g, const char *verifier)
     return ok;
 }
 
-static int token_post(tp_handler *h)
+static int token_answer(tp_handler *h)
 {
     const char *code = tp_get_argument(h, "code", ""),
                *secret = tp_get_argument(h, "client_secret", ""),
@@ -266,6 +266,29 @@ static bool bearer_ok(tp_handler *h)
         if (grants[i].used && !strcmp(grants[i].token, tok))
             return true;
     return false;
+}
+
+static int token_after_sleep(tp_handler *h, tp_future *f, void *arg)
+{
+    (void)f, (void)arg;
+    tp_log_warning("fake_idp: slow token answered");
+    return token_answer(h);
+}
+
+/* mode "slow": the token endpoint answers after 2 s (the client may leave meanwhile). */
+static int token_post(tp_handler *h)
+{
+    const char *code = tp_get_argument(h, "code", "");
+    for (size_t i = 0; i < ngrants; i++) {
+        if (!strcmp(grants[i].code, code) && !strcmp(grants[i].mode, "slow") && !grants[i].used) {
+            tp_log_warning("fake_idp: slow token answer");
+            tp_future *f = tp_sleep(tp_loop_current(), 2.0);
+            tp_handler_await(h, f, token_after_sleep, NULL);
+            tp_future_unref(f);
+            return TP_AGAIN;
+        }
+    }
+    return token_answer(h);
 }
 
 static int userinfo_get(tp_handler *h)

@@ -277,3 +277,24 @@ def test_auth_oauth1_token_mismatch_refused():
         _refused(cli, st, hd, 400, "OAuth request token does not match the cookie")
         st, hd, _ = _get(cli, path)
         _refused(cli, st, hd, 400, "OAuth request token cookie missing")
+
+
+def test_auth_client_leaves_mid_flow():
+    """The browser goes away while the token endpoint is slow: the sign-in future is
+    cancelled, the flow's later steps find it done and end; the app keeps serving (and the
+    ASan build sees no leak or use after free when it stops)."""
+    import socket
+    with _servers() as (idp, cli):
+        path, cookie = _login(idp, cli, "oidc", mode="slow")
+        s = socket.create_connection(("127.0.0.1", cli), timeout=30)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: %s\r\n\r\n"
+                   % (path, cli, cookie)).encode())
+        assert "slow token answer" in harness.wait_stderr(idp, "slow token answer")
+        s.close()
+        # the slow answer comes 2 s later and is dropped; meanwhile and afterwards the app
+        # signs others in
+        user, _ = _signed_in(*_sign_in(idp, cli, "github")[:3])
+        assert user["login"] == "octocat"
+        assert "slow token answered" in harness.wait_stderr(idp, "slow token answered")
+        user, _ = _signed_in(*_sign_in(idp, cli, "oidc")[:3])
+        assert user["sub"] == "user-42"
