@@ -8,16 +8,17 @@
  *   /logout       clears the session
  *
  * P: oidc (discovery, userinfo fetched), oidc-claims (the ID token's claims only), github,
- * google, facebook, each with every endpoint on the fake provider; and oauth1 (OAuth 1.0a,
- * tp_oauth1_*). */
+ * google, facebook, each with every endpoint on the fake provider; dead (a token endpoint
+ * nobody answers on); and oauth1 (OAuth 1.0a, tp_oauth1_*). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp.h"
 
-enum { OIDC, OIDC_CLAIMS, GITHUB, GOOGLE, FACEBOOK, NPROV };
-static const char *const names[NPROV] = {"oidc", "oidc-claims", "github", "google", "facebook"};
+enum { OIDC, OIDC_CLAIMS, GITHUB, GOOGLE, FACEBOOK, DEAD, NPROV };
+static const char *const names[NPROV] = {"oidc",   "oidc-claims", "github",
+                                         "google", "facebook",    "dead"};
 static tp_auth_provider *provs[NPROV];
 
 static tp_auth_provider *provider_of(tp_handler *h)
@@ -152,6 +153,9 @@ static tp_auth_provider *make(int i, const char *idp)
         snprintf(user, sizeof user, "%s/google/userinfo", idp);
         o.authorize_url = authz, o.token_url = token, o.userinfo_url = user;
         return tp_auth_google_new(&o);
+    case DEAD: /* GitHub's shape, its token endpoint on a port nobody listens on */
+        o.authorize_url = authz, o.token_url = "http://127.0.0.1:1/token";
+        return tp_auth_github_new(&o);
     default:
         snprintf(user, sizeof user, "%s/fb/me", idp);
         o.authorize_url = authz, o.token_url = token, o.userinfo_url = user;

@@ -19,7 +19,8 @@
  * mode (added to the authorize URL by the test) shapes the ID token: "tamper" (payload
  * changed after signing), "none" (alg none), "aud" (another audience), "expired", "hs256"
  * (signed with the client secret), "nonce" (another nonce); "deny" redirects with
- * error=access_denied; "slow" makes the token endpoint answer after 2 s. */
+ * error=access_denied; "slow" makes the token endpoint answer after 2 s; "badjson" makes it
+ * answer a cut JSON document. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,10 @@ static int token_answer(tp_handler *h)
         return token_error(h, "invalid_grant: redirect_uri differs");
     if (!pkce_ok(g, tp_get_argument(h, "code_verifier", NULL)))
         return token_error(h, "invalid_grant: PKCE verifier mismatch");
+    if (!strcmp(g->mode, "badjson")) {
+        tp_set_header(h, "Content-Type", "application/json");
+        return tp_write_str(h, "{\"access_token\": \"at-"), TP_OK; /* cut short */
+    }
     tp_slice accept = tp_headers_get(&tp_handler_request(h)->headers, TP_SLICE_LIT("Accept"));
     if (!accept.p || !memmem(accept.p, accept.n, "application/json", 16)) {
         tp_writef(h, "access_token=%s&token_type=bearer", g->token); /* GitHub's default */

@@ -298,3 +298,11 @@ def test_auth_client_leaves_mid_flow():
         assert "slow token answered" in harness.wait_stderr(idp, "slow token answered")
         user, _ = _signed_in(*_sign_in(idp, cli, "oidc")[:3])
         assert user["sub"] == "user-42"
+
+
+def test_auth_bad_json_and_network_errors():
+    with _servers() as (idp, cli):
+        st, hd, _, _, _ = _sign_in(idp, cli, "github", mode="badjson")
+        _refused(cli, st, hd, 500, "/token answered no JSON")
+        st, hd, _, _, _ = _sign_in(idp, cli, "dead")
+        _refused(cli, st, hd, 500, "token: Failed to connect to 127.0.0.1 port 1")
