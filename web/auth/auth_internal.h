@@ -89,6 +89,12 @@ char *tp__auth_form_encode(const tp_auth_param *params, size_t n);
 /* The redirect_uri for this request: as set, or a path joined to its protocol and Host (the
  * request's own path when unset). Request arena or the provider's. */
 const char *tp__auth_redirect_uri(tp_handler *h, tp_auth_provider *p);
+/* Frees a json_t result of a future (a tp_free_fn). */
+void tp__auth_json_free(void *v);
+/* A future failed at once with code and msg; the caller owns it. */
+tp_future *tp__auth_failed(int code, const char *msg);
+/* A copy of n parameters in arena a (for a callback that runs after the method returned). */
+tp_auth_param *tp__auth_params_dup(tp_arena *a, const tp_auth_param *p, size_t n);
 /* RFC 3986 percent-encoding (unreserved kept) appended to out. */
 void tp__auth_pct_encode(tp_buf *out, const char *s);
 

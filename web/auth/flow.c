@@ -78,11 +78,6 @@ static char *dupstr(const char *s)
     return s ? tp_strndup(s, strlen(s)) : NULL;
 }
 
-static void json_free_value(void *v)
-{
-    json_decref(v);
-}
-
 /* ---- the last step: the result --------------------------------------------------------- */
 
 static void finish(flow *fl, json_t *user)
@@ -100,7 +95,7 @@ static void finish(flow *fl, json_t *user)
         if (v)
             json_object_set(res, keep[i], v);
     }
-    tp_future_set_result(fl->out, res, json_free_value);
+    tp_future_set_result(fl->out, res, tp__auth_json_free);
     flow_end(fl);
 }
 
@@ -268,20 +263,13 @@ static void discovery_done(tp_future *f, void *arg)
 
 /* ---- the state check and the start ------------------------------------------------------- */
 
-static tp_future *failed(int code, const char *msg)
-{
-    tp_future *f = tp_future_new(tp_loop_current());
-    tp_future_set_error(f, code, "%s", msg);
-    return f;
-}
-
 tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
 {
     const char *err = tp_get_query_argument(h, "error", NULL);
     if (err) {
         char msg[256];
         snprintf(msg, sizeof msg, "the provider refused: %.200s", err);
-        return failed(-EACCES, msg);
+        return tp__auth_failed(-EACCES, msg);
     }
     const char *cookie = tp_get_signed_cookie(h, p->cookie_name, 600.0 / 86400);
     json_t *st = cookie ? json_loads(cookie, 0, NULL) : NULL;
@@ -289,11 +277,11 @@ tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
     const char *code = tp_get_query_argument(h, "code", NULL);
     tp_future *bad = NULL;
     if (!st)
-        bad = failed(-EPERM, "OAuth state cookie missing, expired or forged");
+        bad = tp__auth_failed(-EPERM, "OAuth state cookie missing, expired or forged");
     else if (!tp__auth_streq_ct(state, json_string_value(json_object_get(st, "s"))))
-        bad = failed(-EPERM, "OAuth state mismatch (a forged or stale sign-in)");
+        bad = tp__auth_failed(-EPERM, "OAuth state mismatch (a forged or stale sign-in)");
     else if (!code || !*code)
-        bad = failed(-EPERM, "OAuth redirect without a code");
+        bad = tp__auth_failed(-EPERM, "OAuth redirect without a code");
     tp_clear_cookie(h, p->cookie_name, "/", NULL); /* one use */
     if (bad) {
         json_decref(st);

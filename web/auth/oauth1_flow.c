@@ -211,12 +211,7 @@ int tp_oauth1_authorize_redirect(tp_handler *h, tp_oauth1_provider *p, const tp_
     redirect_args *ra = tp_arena_calloc(a, sizeof *ra);
     ra->p = p;
     ra->n = n;
-    ra->extra = tp_arena_calloc(a, (n ? n : 1) * sizeof *ra->extra);
-    for (size_t i = 0; i < n; i++) {
-        ra->extra[i].name = tp_arena_strndup(a, extra[i].name, strlen(extra[i].name));
-        ra->extra[i].value =
-            extra[i].value ? tp_arena_strndup(a, extra[i].value, strlen(extra[i].value)) : NULL;
-    }
+    ra->extra = tp__auth_params_dup(a, extra, n);
     tp_auth_param cb = {"oauth_callback", p->version_10 ? NULL : tp__auth_redirect_uri(h, p->http)};
     tp_future *f = signed_fetch(p, "GET", p->request_token_url, &cb, 1, NULL, NULL, true);
     tp_handler_await(h, f, got_request_token, ra);
@@ -232,15 +227,10 @@ typedef struct flow1 {
     json_t *access; /* {"key", "secret", extra fields} */
 } flow1;
 
-static void json_value_free(void *v)
-{
-    json_decref(v);
-}
-
 static void flow1_end(flow1 *fl, int code, const char *what, const char *msg, json_t *result)
 {
     if (result)
-        tp_future_set_result(fl->out, result, json_value_free);
+        tp_future_set_result(fl->out, result, tp__auth_json_free);
     else if (!tp_future_done(fl->out))
         tp_future_set_error(fl->out, code, "%s%s", what, msg);
     tp_future_unref(fl->out);
@@ -287,13 +277,6 @@ static void access_fetched(tp_future *f, void *arg)
     tp_future_unref(uf);
 }
 
-static tp_future *failed(int code, const char *msg)
-{
-    tp_future *f = tp_future_new(tp_loop_current());
-    tp_future_set_error(f, code, "%s", msg);
-    return f;
-}
-
 tp_future *tp_oauth1_get_authenticated_user(tp_handler *h, tp_oauth1_provider *p)
 {
     const char *cookie_name = p->http->cookie_name;
@@ -302,10 +285,10 @@ tp_future *tp_oauth1_get_authenticated_user(tp_handler *h, tp_oauth1_provider *p
     const char *token = tp_get_query_argument(h, "oauth_token", NULL);
     tp_clear_cookie(h, cookie_name, "/", NULL); /* one use */
     if (!rt)
-        return failed(-EPERM, "OAuth request token cookie missing, expired or forged");
+        return tp__auth_failed(-EPERM, "OAuth request token cookie missing, expired or forged");
     if (!tp__auth_streq_ct(token, json_string_value(json_object_get(rt, "k")))) {
         json_decref(rt);
-        return failed(-EPERM, "OAuth request token does not match the cookie");
+        return tp__auth_failed(-EPERM, "OAuth request token does not match the cookie");
     }
     flow1 *fl = tp_calloc(1, sizeof *fl);
     fl->p = oauth1_ref(p);

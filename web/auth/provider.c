@@ -145,9 +145,26 @@ void tp__auth_request_init(tp_auth_provider *p, tp_http_request *req, const char
     req->request_timeout = p->request_timeout;
 }
 
-static void json_value_free(void *v)
+void tp__auth_json_free(void *v)
 {
     json_decref(v);
+}
+
+tp_future *tp__auth_failed(int code, const char *msg)
+{
+    tp_future *f = tp_future_new(tp_loop_current());
+    tp_future_set_error(f, code, "%s", msg);
+    return f;
+}
+
+tp_auth_param *tp__auth_params_dup(tp_arena *a, const tp_auth_param *p, size_t n)
+{
+    tp_auth_param *out = tp_arena_calloc(a, (n ? n : 1) * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        out[i].name = tp_arena_strndup(a, p[i].name, strlen(p[i].name));
+        out[i].value = p[i].value ? tp_arena_strndup(a, p[i].value, strlen(p[i].value)) : NULL;
+    }
+    return out;
 }
 
 /* "HTTP 400 from URL: invalid_grant (The code was already used)" for a JSON error body. */
@@ -198,7 +215,7 @@ static void body_fetched(tp_future *f, void *arg)
         else if (!j)
             tp_future_set_error(out, -EBADMSG, "%s answered no JSON: %s", r->url, jerr.text);
         else
-            tp_future_set_result(out, json_incref(j), json_value_free);
+            tp_future_set_result(out, json_incref(j), tp__auth_json_free);
         json_decref(j);
     }
     tp_future_unref(out);
