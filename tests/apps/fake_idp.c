@@ -19,7 +19,8 @@
  * mode (added to the authorize URL by the test) shapes the ID token: "tamper" (payload
  * changed after signing), "none" (alg none), "aud" (another audience), "expired", "hs256"
  * (signed with the client secret), "nonce" (another nonce); "deny" redirects with
- * error=access_denied; "slow" makes the token endpoint answer after 2 s; "badjson" makes it
+ * error=access_denied; "rotate" signs with a second key (kid "k2") that the JWKS publishes
+ * from then on; "slow" makes the token endpoint answer after 2 s; "badjson" makes it
  * answer a cut JSON document. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include "tp.h"
@@ -45,7 +47,8 @@ typedef struct grant {
     bool used;
 } grant;
 
-static EVP_PKEY *key;
+static EVP_PKEY *key, *key2; /* key2: made at start, published after the rotation */
+static bool rotated;
 static grant grants[MAX_CODES];
 static size_t ngrants;
 
@@ -96,24 +99,34 @@ static int discovery_get(tp_handler *h)
                                "code_challenge_methods_supported", "S256"));
 }
 
-static char *key_param(const char *name)
+static char *key_param(EVP_PKEY *k, const char *name)
 {
     BIGNUM *bn = NULL;
     unsigned char buf[1024];
-    EVP_PKEY_get_bn_param(key, name, &bn);
+    EVP_PKEY_get_bn_param(k, name, &bn);
     int n = BN_bn2bin(bn, buf);
     BN_free(bn);
     return b64url(buf, (size_t)n);
 }
 
-static int jwks_get(tp_handler *h)
+static json_t *jwk(EVP_PKEY *k, const char *kid)
 {
-    char *n = key_param(OSSL_PKEY_PARAM_RSA_N), *e = key_param(OSSL_PKEY_PARAM_RSA_E);
-    json_t *j = json_pack("{s:[{s:s,s:s,s:s,s:s,s:s,s:s}]}", "keys", "kty", "RSA", "kid", "k1",
-                          "use", "sig", "alg", "RS256", "n", n, "e", e);
+    char *n = key_param(k, OSSL_PKEY_PARAM_RSA_N), *e = key_param(k, OSSL_PKEY_PARAM_RSA_E);
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "RSA", "kid", kid, "use", "sig",
+                          "alg", "RS256", "n", n, "e", e);
     free(n);
     free(e);
-    return send_json(h, 200, j);
+    return j;
+}
+
+/* k1; and k2 once a token was signed with it (mode "rotate": a key rotation). */
+static int jwks_get(tp_handler *h)
+{
+    json_t *keys = json_array();
+    json_array_append_new(keys, jwk(key, "k1"));
+    if (rotated)
+        json_array_append_new(keys, jwk(key2, "k2"));
+    return send_json(h, 200, json_pack("{s:o}", "keys", keys));
 }
 
 static int authorize_get(tp_handler *h)
@@ -152,7 +165,9 @@ static int authorize_get(tp_handler *h)
 
 static char *sign_jwt(const char *alg, json_t *claims, const char *mode)
 {
-    json_t *hd = json_pack("{s:s,s:s}", "alg", alg, "kid", "k1");
+    bool k2 = !strcmp(mode, "rotate");
+    rotated = rotated || k2;
+    json_t *hd = json_pack("{s:s,s:s}", "alg", alg, "kid", k2 ? "k2" : "k1");
     char *hs = json_dumps(hd, JSON_COMPACT), *ps = json_dumps(claims, JSON_COMPACT);
     char *h64 = b64url(hs, strlen(hs)), *p64 = b64url(ps, strlen(ps));
     size_t n = strlen(h64) + strlen(p64) + 2;
@@ -163,7 +178,7 @@ static char *sign_jwt(const char *alg, json_t *claims, const char *mode)
     if (!strcmp(alg, "RS256")) {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         siglen = sizeof sig;
-        EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key);
+        EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k2 ? key2 : key);
         EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input));
         EVP_MD_CTX_free(md);
     } else if (!strcmp(alg, "HS256")) {
@@ -469,7 +484,8 @@ static int idp_init(tp_app *app)
     key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
     if (f)
         fclose(f);
-    if (!key) {
+    key2 = EVP_RSA_gen(2048);
+    if (!key || !key2) {
         tp_log_error("fake_idp: FAKE_IDP_KEY must name an RSA private key (PEM)");
         return -1;
     }
@@ -501,6 +517,7 @@ static void idp_teardown(tp_app *app)
     for (size_t i = 0; i < ntokens1; i++)
         free(tokens1[i].callback);
     EVP_PKEY_free(key);
+    EVP_PKEY_free(key2);
 }
 
 TP_APP("fake_idp", idp_init, idp_teardown);

@@ -306,3 +306,12 @@ def test_auth_bad_json_and_network_errors():
         _refused(cli, st, hd, 500, "/token answered no JSON")
         st, hd, _, _, _ = _sign_in(idp, cli, "dead")
         _refused(cli, st, hd, 500, "token: Failed to connect to 127.0.0.1 port 1")
+
+
+def test_auth_oidc_key_rotation():
+    """The provider signs with a new key after the client cached its JWK set: the unknown kid
+    makes the client fetch the set again, once, and the token verifies."""
+    with _servers() as (idp, cli):
+        user, _ = _signed_in(*_sign_in(idp, cli, "oidc")[:3])  # the set {k1} is cached
+        user, _ = _signed_in(*_sign_in(idp, cli, "oidc", mode="rotate")[:3])
+        assert user["sub"] == "user-42", user
