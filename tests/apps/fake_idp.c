@@ -47,7 +47,7 @@ typedef struct grant {
     bool used;
 } grant;
 
-static EVP_PKEY *key, *key2; /* key2: made at start, published after the rotation */
+static EVP_PKEY *key, *key2; /* key2: made and published at the rotation */
 static bool rotated;
 static grant grants[MAX_CODES];
 static size_t ngrants;
@@ -166,6 +166,8 @@ static int authorize_get(tp_handler *h)
 static char *sign_jwt(const char *alg, json_t *claims, const char *mode)
 {
     bool k2 = !strcmp(mode, "rotate");
+    if (k2 && !key2)
+        key2 = EVP_RSA_gen(2048); /* made on first use: keygen is slow on a loaded machine */
     rotated = rotated || k2;
     json_t *hd = json_pack("{s:s,s:s}", "alg", alg, "kid", k2 ? "k2" : "k1");
     char *hs = json_dumps(hd, JSON_COMPACT), *ps = json_dumps(claims, JSON_COMPACT);
@@ -484,8 +486,7 @@ static int idp_init(tp_app *app)
     key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
     if (f)
         fclose(f);
-    key2 = EVP_RSA_gen(2048);
-    if (!key || !key2) {
+    if (!key) {
         tp_log_error("fake_idp: FAKE_IDP_KEY must name an RSA private key (PEM)");
         return -1;
     }
