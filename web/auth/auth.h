@@ -1,7 +1,7 @@
 /* tornado.auth in C: OAuth 2.0 sign-in (authorization code flow with state and PKCE) for
  * Google, GitHub, Facebook and any OpenID Connect provider (from its discovery document, ID
- * token verified), signed-cookie sessions for the signed-in user, and OAuth 1.0a request
- * signing. Outbound calls go through the HTTP client (http/client) on the worker's loop and
+ * token verified), signed-cookie sessions for the signed-in user, and OAuth 1.0a (request
+ * signing and OAuthMixin's flow). Outbound calls go through the HTTP client (http/client) on the worker's loop and
  * come back as futures a handler awaits (tp_handler_await). See docs/auth.md. */
 #ifndef TP_WEB_AUTH_AUTH_H
 #define TP_WEB_AUTH_AUTH_H
@@ -28,7 +28,7 @@ typedef struct tp_oauth2_opts {
     const char *client_id;     /* required */
     const char *client_secret; /* required by Google, GitHub and Facebook; HS256 ID tokens */
     /* Where the provider sends the browser back. Absolute, or a path ("/auth/github") that
-     * is joined to the request's protocol and Host. */
+     * is joined to the request's protocol and Host; NULL: the request's own path. */
     const char *redirect_uri;
     const char *scope; /* space-separated; NULL = the provider's default */
     const char *authorize_url, *token_url, *userinfo_url; /* NULL = the provider's */
