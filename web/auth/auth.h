@@ -1,8 +1,9 @@
 /* tornado.auth in C: OAuth 2.0 sign-in (authorization code flow with state and PKCE) for
  * Google, GitHub, Facebook and any OpenID Connect provider (from its discovery document, ID
  * token verified), signed-cookie sessions for the signed-in user, and OAuth 1.0a (request
- * signing and OAuthMixin's flow). Outbound calls go through the HTTP client (http/client) on the worker's loop and
- * come back as futures a handler awaits (tp_handler_await). See docs/auth.md. */
+ * signing and OAuthMixin's flow). Outbound calls go through the HTTP client (http/client) on
+ * the worker's loop and come back as futures a handler awaits (tp_handler_await). See
+ * docs/auth.md. */
 #ifndef TP_WEB_AUTH_AUTH_H
 #define TP_WEB_AUTH_AUTH_H
 
