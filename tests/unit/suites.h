@@ -48,4 +48,7 @@ Suite *http_client_suite(void);
 /* tests/unit/test_metrics.c: request counters, Prometheus text, the status table. */
 Suite *metrics_suite(void);
 
+/* tests/unit/test_auth.c: OAuth 1.0a signing, PKCE, base64url, ID tokens. */
+Suite *auth_suite(void);
+
 #endif
