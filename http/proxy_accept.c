@@ -68,7 +68,7 @@ static void wait_end(tp_proxy_wait *w)
 static void refuse(tp_proxy_wait *w, const char *why)
 {
     tp_http_server *srv = w->srv;
-    tp_log_warning("PROXY protocol: %s from %s; connection closed", why, w->ip);
+    tp_log_warning("PROXY protocol: connection from %s closed: %s", w->ip, why);
     wait_end(w);
     srv->nconns--;
     tp__server_conn_gone(srv);
@@ -129,8 +129,7 @@ void tp__proxy_accept(tp_http_server *srv, int fd, const struct sockaddr *peer, 
     char ip[sizeof(((tp_proxy_wait *)0)->ip)];
     tp_sockaddr_ip(peer, ip, sizeof(ip));
     if (!trusted(srv, peer, ip)) {
-        tp_log_warning("PROXY protocol: a peer not in trusted_downstream: %s; connection closed",
-                       ip);
+        tp_log_warning("PROXY protocol: connection from %s closed: not in trusted_downstream", ip);
         close(fd);
         return;
     }
