@@ -64,14 +64,21 @@ static void wait_end(tp_proxy_wait *w)
     tp_free(w);
 }
 
-/* Closes a waiting socket; the server loses a connection (a drain may end). */
-static void refuse(tp_proxy_wait *w, const char *why)
+/* Closes a waiting socket, logging why at level; the server loses a connection (a drain may
+ * end). */
+static void refuse_at(tp_proxy_wait *w, int level, const char *why)
 {
     tp_http_server *srv = w->srv;
-    tp_log_warning("PROXY protocol: connection from %s closed: %s", w->ip, why);
+    tp_log_write(level, __FILE__, __LINE__, "PROXY protocol: connection from %s closed: %s", w->ip,
+                 why);
     wait_end(w);
     srv->nconns--;
     tp__server_conn_gone(srv);
+}
+
+static void refuse(tp_proxy_wait *w, const char *why)
+{
+    refuse_at(w, TP_LOG_WARNING, why);
 }
 
 /* The header is complete: the connection goes on from the client's address. */
@@ -97,8 +104,10 @@ static void read_header(tp_proxy_wait *w)
         return;
     if (got < 0)
         return refuse(w, strerror(errno));
-    if (got == 0)
-        return refuse(w, w->have ? "end of input inside the header" : "no header (closed)");
+    if (got == 0 && w->have)
+        return refuse(w, "end of input inside the header");
+    if (got == 0) /* a plain TCP probe (port check): nothing to warn about */
+        return refuse_at(w, TP_LOG_DEBUG, "closed before sending anything");
     tp_proxy_header h;
     int r = tp_proxy_parse(w->buf, w->have + (size_t)got, &h);
     if (r == TP_ERROR)
