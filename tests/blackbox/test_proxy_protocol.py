@@ -7,6 +7,7 @@ import time
 from harness import server, wait_stderr
 import http_client as hc
 from http_client import Conn, expect_ok
+from test_xheaders import _seen
 
 TRUSTED = "--trusted_downstream=127.0.0.1"
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -36,12 +37,7 @@ def conn(port, source="127.0.0.1"):
 
 def seen(c, headers=()):
     """(remote_ip, protocol) the app saw for a request on c."""
-    c.request("GET", "/headers", list(headers))
-    r = c.read_response()
-    expect_ok(r)
-    fields = dict(line.split("=", 1) for line in r.body.decode("latin-1").split("\n")
-                  if "=" in line and ":" not in line.split("=", 1)[0])
-    return fields["remote_ip"], fields["protocol"]
+    return _seen(c.port, list(headers), c)
 
 
 def test_proxy_v1():

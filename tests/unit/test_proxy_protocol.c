@@ -114,6 +114,18 @@ static unsigned port_of(const struct sockaddr_storage *ss)
     return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
 }
 
+/* The header's addresses and ports are these. */
+static void check_addrs(const tp_proxy_header *h, const char *src, const char *dst, unsigned sport,
+                        unsigned dport)
+{
+    char a[INET6_ADDRSTRLEN];
+    ck_assert(h->has_addr);
+    ck_assert_str_eq(ip_of(&h->src, a), src);
+    ck_assert_str_eq(ip_of(&h->dst, a), dst);
+    ck_assert_uint_eq(port_of(&h->src), sport);
+    ck_assert_uint_eq(port_of(&h->dst), dport);
+}
+
 /* ---- version 1 --------------------------------------------------------------------------- */
 
 static const struct v1_ok {
@@ -143,7 +155,7 @@ static const struct v1_ok {
 START_TEST(v1_valid_table)
 {
     const struct v1_ok *t = &v1_valid[_i];
-    char in[256], a[INET6_ADDRSTRLEN];
+    char in[256];
     size_t n = strlen(t->line);
     ck_assert_uint_le(n, TP_PROXY_V1_MAX);
     memcpy(in, t->line, n);
@@ -157,10 +169,7 @@ START_TEST(v1_valid_table)
     if (!t->af)
         return;
     ck_assert_int_eq(h.src.ss_family, t->af);
-    ck_assert_str_eq(ip_of(&h.src, a), t->src);
-    ck_assert_str_eq(ip_of(&h.dst, a), t->dst);
-    ck_assert_uint_eq(port_of(&h.src), t->sport);
-    ck_assert_uint_eq(port_of(&h.dst), t->dport);
+    check_addrs(&h, t->src, t->dst, t->sport, t->dport);
 }
 END_TEST
 
@@ -228,15 +237,11 @@ START_TEST(v2_inet4)
     v2_end(&b);
     put(&b, "GET", 3);
     tp_proxy_header h;
-    char a[INET6_ADDRSTRLEN];
     ck_assert_int_eq(parse_all(b.b, 28, &h), 28);
     ck_assert_int_eq(tp_proxy_parse(b.b, b.n, &h), 28);
     ck_assert_int_eq(h.version, 2);
-    ck_assert(h.has_addr && !h.local && !h.ssl);
-    ck_assert_str_eq(ip_of(&h.src, a), "10.0.0.1");
-    ck_assert_str_eq(ip_of(&h.dst, a), "10.0.0.2");
-    ck_assert_uint_eq(port_of(&h.src), 1234);
-    ck_assert_uint_eq(port_of(&h.dst), 80);
+    ck_assert(!h.local && !h.ssl);
+    check_addrs(&h, "10.0.0.1", "10.0.0.2", 1234, 80);
 }
 END_TEST
 
@@ -253,14 +258,9 @@ START_TEST(v2_inet6)
     put16(&b, 443);
     v2_end(&b);
     tp_proxy_header h;
-    char a[INET6_ADDRSTRLEN];
     ck_assert_int_eq(parse_all(b.b, b.n, &h), 52);
-    ck_assert(h.has_addr);
     ck_assert_int_eq(h.src.ss_family, AF_INET6);
-    ck_assert_str_eq(ip_of(&h.src, a), "2001:db8::7");
-    ck_assert_str_eq(ip_of(&h.dst, a), "::1");
-    ck_assert_uint_eq(port_of(&h.src), 40000);
-    ck_assert_uint_eq(port_of(&h.dst), 443);
+    check_addrs(&h, "2001:db8::7", "::1", 40000, 443);
 }
 END_TEST
 
@@ -348,35 +348,24 @@ static void bad_sig(hdr *b)
     v2_end(b);
     b->b[7] = 0x50;
 }
-static void bad_version(hdr *b)
+/* A version/command and family/transport byte that no header may have, with an IPv4 block;
+ * v is an index into bad_heads. */
+static const uint8_t bad_heads[][2] = {
+    {0x11, 0x11}, /* version 1 */
+    {0x22, 0x11}, /* command 2 */
+    {0x21, 0x41}, /* family 4 */
+    {0x21, 0x12}, /* IPv4 over DGRAM */
+    {0x21, 0x21}, /* IPv6 needs 36 bytes: the block is too short */
+};
+static void bad_head(hdr *b, size_t v)
 {
-    v2_begin(b, 0x11, 0x11);
-    inet_block(b);
-    v2_end(b);
-}
-static void bad_command(hdr *b)
-{
-    v2_begin(b, 0x22, 0x11);
-    inet_block(b);
-    v2_end(b);
-}
-static void bad_family(hdr *b)
-{
-    v2_begin(b, 0x21, 0x41);
-    inet_block(b);
-    v2_end(b);
-}
-static void bad_dgram(hdr *b)
-{
-    v2_begin(b, 0x21, 0x12);
+    v2_begin(b, bad_heads[v][0], bad_heads[v][1]);
     inet_block(b);
     v2_end(b);
 }
 static void short_block(hdr *b)
 {
-    v2_begin(b, 0x21, 0x21); /* IPv6 needs 36 bytes */
-    inet_block(b);
-    v2_end(b);
+    bad_head(b, 4);
 }
 static void tlv_past_end(hdr *b)
 {
@@ -397,24 +386,16 @@ static void crc_mismatch(hdr *b)
     tlv(b, 0x02, "example.com", 11);
     add_crc(b, 1);
 }
-static void crc_short(hdr *b)
-{
-    v2_inet(b);
-    tlv(b, 0x03, "abc", 3);
-    v2_end(b);
-}
-static void ssl_short(hdr *b)
-{
-    v2_inet(b);
-    tlv(b, 0x20, "\x01\0\0\0", 4);
-    v2_end(b);
-}
-static void ssl_sub_past_end(hdr *b)
-{
-    v2_inet(b);
-    tlv(b, 0x20, "\x01\0\0\0\0\x21\0\x09TLS", 11);
-    v2_end(b);
-}
+/* A TLV that is malformed by itself, after an IPv4 block. */
+static const struct {
+    uint8_t type;
+    const char *v;
+    size_t n;
+} bad_tlvs[] = {
+    {0x03, "abc", 3},                        /* a CRC32C not of 4 bytes */
+    {0x20, "\x01\0\0\0", 4},                 /* SSL shorter than client + verify */
+    {0x20, "\x01\0\0\0\0\x21\0\x09TLS", 11}, /* an SSL sub-TLV past its end */
+};
 static void oversized(hdr *b)
 {
     v2_inet(b);
@@ -424,15 +405,23 @@ static void oversized(hdr *b)
 }
 
 static void (*const v2_invalid[])(hdr *) = {
-    bad_sig,     bad_version,      bad_command,  bad_family,   bad_dgram,
-    short_block, tlv_past_end,     tlv_head_cut, crc_mismatch, crc_short,
-    ssl_short,   ssl_sub_past_end, oversized,
+    bad_sig, tlv_past_end, tlv_head_cut, crc_mismatch, oversized,
 };
 
+/* The builders above, then each of bad_heads, then each of bad_tlvs. */
 START_TEST(v2_invalid_table)
 {
     hdr b;
-    v2_invalid[_i](&b);
+    size_t i = (size_t)_i, nb = TP_ARRAY_LEN(v2_invalid), nh = TP_ARRAY_LEN(bad_heads);
+    if (i < nb) {
+        v2_invalid[i](&b);
+    } else if (i < nb + nh) {
+        bad_head(&b, i - nb);
+    } else {
+        v2_inet(&b);
+        tlv(&b, bad_tlvs[i - nb - nh].type, bad_tlvs[i - nb - nh].v, bad_tlvs[i - nb - nh].n);
+        v2_end(&b);
+    }
     tp_proxy_header h;
     ck_assert_int_eq(parse_all(b.b, b.n, &h), TP_ERROR);
     ck_assert_ptr_nonnull(h.error);
@@ -477,7 +466,9 @@ Suite *proxy_protocol_suite(void)
     tcase_add_test(tc, v2_unix);
     tcase_add_test(tc, v2_local_and_unspec);
     tcase_add_test(tc, v2_tlvs);
-    tcase_add_loop_test(tc, v2_invalid_table, 0, (int)TP_ARRAY_LEN(v2_invalid));
+    tcase_add_loop_test(
+        tc, v2_invalid_table, 0,
+        (int)(TP_ARRAY_LEN(v2_invalid) + TP_ARRAY_LEN(bad_heads) + TP_ARRAY_LEN(bad_tlvs)));
     tcase_add_test(tc, v2_refused_early);
     tcase_add_test(tc, crc32c_known);
     suite_add_tcase(s, tc);
