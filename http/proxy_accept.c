@@ -102,20 +102,30 @@ static void read_header(tp_proxy_wait *w)
     ssize_t got = recv(w->fd, w->buf + w->have, sizeof(w->buf) - w->have, MSG_PEEK);
     if (got < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    if (got < 0)
-        return refuse(w, strerror(errno));
-    if (got == 0 && w->have)
-        return refuse(w, "end of input inside the header");
-    if (got == 0) /* a plain TCP probe (port check): nothing to warn about */
-        return refuse_at(w, TP_LOG_DEBUG, "closed before sending anything");
+    if (got < 0) {
+        refuse(w, strerror(errno));
+        return;
+    }
+    if (got == 0 && w->have) {
+        refuse(w, "end of input inside the header");
+        return;
+    }
+    if (got == 0) { /* a plain TCP probe (port check): nothing to warn about */
+        refuse_at(w, TP_LOG_DEBUG, "closed before sending anything");
+        return;
+    }
     tp_proxy_header h;
     int r = tp_proxy_parse(w->buf, w->have + (size_t)got, &h);
-    if (r == TP_ERROR)
-        return refuse(w, h.error);
+    if (r == TP_ERROR) {
+        refuse(w, h.error);
+        return;
+    }
     size_t take = r == TP_AGAIN ? (size_t)got : (size_t)r - w->have;
     ssize_t taken = recv(w->fd, w->buf + w->have, take, 0);
-    if (taken != (ssize_t)take)
-        return refuse(w, "header bytes vanished from the socket");
+    if (taken != (ssize_t)take) {
+        refuse(w, "header bytes vanished from the socket");
+        return;
+    }
     w->have += take;
     if (r != TP_AGAIN)
         handed_on(w, &h);
@@ -156,7 +166,8 @@ void tp__proxy_accept(tp_http_server *srv, int fd, const struct sockaddr *peer, 
     if (tp_loop_add_fd(srv->loop, fd, TP_READ, on_readable, w) < 0) {
         w->fd = -1; /* not in the loop: closed here */
         close(fd);
-        return refuse(w, "no room in the loop");
+        refuse(w, "no room in the loop");
+        return;
     }
     tp_timer_start_at(srv->loop, &w->timer,
                       tp_loop_time(srv->loop) + srv->opts.proxy_protocol_timeout);
@@ -165,8 +176,11 @@ void tp__proxy_accept(tp_http_server *srv, int fd, const struct sockaddr *peer, 
 
 void tp__proxy_close_all(tp_http_server *srv)
 {
+    if (!srv->proxy_waits)
+        return;
     while (srv->proxy_waits) {
         wait_end(srv->proxy_waits);
         srv->nconns--;
     }
+    tp__server_conn_gone(srv);
 }
