@@ -4,6 +4,8 @@ import socket
 import struct
 import time
 
+import testrun
+
 from harness import server, wait_stderr
 import http_client as hc
 from http_client import Conn, expect_ok
@@ -145,6 +147,13 @@ def test_proxy_slow_header_timeout():
         with conn(port) as c:  # a prompt one is served by the same server
             c.send(b"PROXY TCP4 203.0.113.7 192.0.2.1 1 80\r\n")
             assert seen(c) == ("203.0.113.7", "http")
+    # a connection still sending its header when the server stops: closed, nothing leaks
+    with server("--proxy-protocol", TRUSTED) as port:
+        c = conn(port)
+        c.send(b"PROXY TCP4 203.0.113.7 ")
+        testrun.wait_until(lambda: testrun.server_read_all(c.sock), 30, "the server reading")
+    assert c.closed(30.0)
+    c.close()
 
 
 def test_proxy_xheaders_on_top():

@@ -203,3 +203,19 @@ def test_haproxy_balances_with_client_address_and_loses_nothing_on_stop():
         for s in (a, b):
             if s.alive():
                 s.kill()
+
+
+@timeout(120)
+def test_proxy_protocol_header_pending_at_graceful_stop():
+    """A worker draining with a connection still inside its PROXY header: the header is
+    waited for (at most --proxy-protocol-timeout), then the master exits 0."""
+    s = Server("--proxy-protocol", "--trusted-downstream=127.0.0.1",
+               "--proxy-protocol-timeout=1", procs=1)
+    c = http_client.Conn(s.port)
+    try:
+        c.send(b"PROXY TCP4 203.0.113.7 ")
+        testrun.wait_until(lambda: testrun.server_read_all(c.sock), 30, "the worker reading")
+        s.stop(timeout=60)
+        assert c.closed(30.0)
+    finally:
+        c.close()
