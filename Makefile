@@ -211,6 +211,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(MAKE) template-fuzz-replay
 	$(MAKE) ws-frame-fuzz-replay
 	$(MAKE) ws-inflate-fuzz-replay
+	$(MAKE) proxy-protocol-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 # The library, its headers (include/tp.h and include/tp_testing.h at the top of include/tp/),
@@ -489,3 +490,23 @@ bench-client: $(BUILD)/tools/bench-client
 	BUILD=$(BUILD) sh tools/bench-client.sh
 
 .PHONY: bench-client
+
+# libFuzzer target for the PROXY protocol parser (http/proxy_protocol.c): `make
+# proxy-protocol-fuzz` fuzzes for FUZZ_SECONDS and grows tests/fuzz/proxy_protocol_corpus;
+# `make proxy-protocol-fuzz-replay` (part of fuzz-replay) replays it once.
+PP_FUZZ_BIN := build/fuzz/proxy_protocol_fuzz
+PP_FUZZ_SRC := tests/fuzz/proxy_protocol_fuzz.c http/proxy_protocol.c
+$(PP_FUZZ_BIN): $(PP_FUZZ_SRC) $(wildcard http/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -o $@ $(PP_FUZZ_SRC)
+
+proxy-protocol-fuzz: $(PP_FUZZ_BIN)
+	@mkdir -p tests/fuzz/proxy_protocol_corpus-new
+	$(PP_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 tests/fuzz/proxy_protocol_corpus-new \
+	  tests/fuzz/proxy_protocol_corpus
+
+proxy-protocol-fuzz-replay: $(PP_FUZZ_BIN)
+	$(PP_FUZZ_BIN) -runs=0 tests/fuzz/proxy_protocol_corpus
+
+.PHONY: proxy-protocol-fuzz proxy-protocol-fuzz-replay

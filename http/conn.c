@@ -40,6 +40,7 @@ enum conn_flag {
     CF_ADDR_INET = 1 << 3,   /* addr is an IPv4 address (4 bytes) */
     CF_ADDR_INET6 = 1 << 4,  /* addr is an IPv6 address */
     CF_TOLD = 1 << 5,        /* the delegate heard that the client left (request in flight) */
+    CF_HTTPS = 1 << 6,       /* a PROXY header said the client used TLS: protocol https */
 };
 
 /* 80 bytes: one jemalloc size class for each idle keep-alive connection. */
@@ -309,11 +310,12 @@ static tp_slice peer_ip(const tp_http_conn *c, char *buf)
 
 /* ---- starting, closing, timing out --------------------------------------------------- */
 
-void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer)
+void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https)
 {
     tp_http_conn *c = tp_calloc(1, sizeof(*c));
     c->server = srv;
     c->refs = 1; /* the stream's */
+    c->flags = https ? CF_HTTPS : 0;
     store_addr(c, peer);
     srv->nconns++;
     srv->stats->connections++;
@@ -501,6 +503,8 @@ static tp_request *make_request(tp_http_conn *c, const char *head, size_t len)
         req->remote_ip = tp_arena_slice_dup(&req->arena, req->remote_ip);
     req->conn = c;
     req->start_time = tp_loop_time(srv->loop);
+    if (c->flags & CF_HTTPS)
+        req->protocol = TP_SLICE_LIT("https"); /* before xheaders, which may replace it */
     int status = tp__request_build(req, head, len, c->parser.lines, &srv->opts);
     if (!status)
         status = tp__body_begin(&xchg(req)->body, &req->headers, srv->opts.max_body_size,

@@ -13,6 +13,7 @@
 #include "http/server.h"
 
 typedef struct tp_http_conn tp_http_conn;
+typedef struct tp_proxy_wait tp_proxy_wait;
 
 /* A doubly linked list of connections. */
 typedef struct tp_conn_list {
@@ -46,12 +47,22 @@ struct tp_http_server {
     void *drained_arg;
     tp_http_stats *stats; /* &own_stats, or the caller's (tp_http_server_set_stats) */
     tp_http_stats own_stats;
+    tp_proxy_wait *proxy_waits; /* proxy_accept.c: sockets still sending their PROXY header */
 };
 
 /* conn.c: sets up the server's connection bookkeeping (the idle timer). */
 void tp__conns_init(tp_http_server *srv);
-/* conn.c: a connection for the accepted socket fd from peer. */
-void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer);
+/* conn.c: a connection for the accepted socket fd from peer (https: request.protocol is
+ * https, the client's TLS ended at a proxy). */
+void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https);
+/* server.c: the accept-time steps (the PROXY header) are done: fd becomes a connection. */
+void tp__server_accepted(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https);
+/* proxy_accept.c: the accepted socket fd (peer, len) of a proxy_protocol listener: refused
+ * unless peer is trusted; its PROXY header is read within proxy_protocol_timeout, then
+ * tp__server_accepted goes on from the header's client address. */
+void tp__proxy_accept(tp_http_server *srv, int fd, const struct sockaddr *peer, socklen_t len);
+/* proxy_accept.c: closes every socket still sending its PROXY header. */
+void tp__proxy_close_all(tp_http_server *srv);
 /* conn.c: the drain begins: connections waiting for a head get idle_grace seconds more. */
 void tp__conns_drain(tp_http_server *srv);
 /* conn.c: closes every connection now (requests in flight get connection_closed); they

@@ -184,7 +184,8 @@ int tp__request_build(tp_request *req, const char *head, size_t len, size_t line
     if (req->uri.n && req->uri.p[0] != '/' && (status = absolute_target(req, &authority)))
         return status;
     split_target(req);
-    req->protocol = o->protocol ? tp_slice_cstr(o->protocol) : TP_SLICE_LIT("http");
+    if (!req->protocol.p) /* the connection's own (a PROXY header's TLS) comes first */
+        req->protocol = o->protocol ? tp_slice_cstr(o->protocol) : TP_SLICE_LIT("http");
     size_t nhost = tp_headers_count(&req->headers, TP_SLICE_LIT("Host"));
     req->host = tp_headers_get(&req->headers, TP_SLICE_LIT("Host"));
     if (nhost > 1 || (nhost == 0 && req->version_minor >= 1))

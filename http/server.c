@@ -26,6 +26,7 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
         .idle_connection_timeout = 3600,
         .body_timeout = 0,
         .linger = 5,
+        .proxy_protocol_timeout = 10,
     };
 }
 
@@ -36,6 +37,9 @@ const tp_option tp_http_server_option_table[] = {
     OPT(trusted_downstream, TP_OPT_STRING, "comma-separated proxy IPs skipped in X-Forwarded-For",
         0, 0),
     OPT(protocol, TP_OPT_STRING, "force request.protocol (https behind a TLS proxy)", 0, 0),
+    OPT(proxy_protocol, TP_OPT_BOOL,
+        "read a PROXY protocol header (v1/v2) first, only from trusted_downstream", 0, 0),
+    OPT(proxy_protocol_timeout, TP_OPT_DOUBLE, "seconds to receive the PROXY header", 0.001, 3600),
     OPT(decompress_request, TP_OPT_BOOL, "gunzip request bodies sent with Content-Encoding: gzip",
         0, 0),
     OPT(chunk_size, TP_OPT_SIZE, "read size and largest streamed body chunk", 1, 1 << 30),
@@ -82,6 +86,9 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
     srv->limits =
         (tp_http_limits){srv->opts.max_header_size, srv->opts.max_uri_size, srv->opts.max_headers};
     tp__conns_init(srv);
+    if (srv->opts.proxy_protocol && !(srv->trusted_downstream && *srv->trusted_downstream))
+        tp_log_warning("proxy_protocol without trusted_downstream: any peer may set the client "
+                       "address; keep the port reachable only by the proxy");
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* a peer that went away is an EPIPE to handle, not a death */
     return srv;
@@ -115,6 +122,13 @@ static void resume_accepting(tp_loop *loop, void *arg)
     set_accepting(arg, true);
 }
 
+void tp__server_accepted(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https)
+{
+    if (peer->sa_family != AF_UNIX)
+        tp_socket_set_nodelay(fd, true);
+    tp__conn_start(srv, fd, peer, https);
+}
+
 static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
 {
     (void)loop, (void)events;
@@ -136,9 +150,10 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
                               tp_loop_time(srv->loop) + ACCEPT_PAUSE);
             return;
         }
-        if (ss.ss_family != AF_UNIX)
-            tp_socket_set_nodelay(c, true);
-        tp__conn_start(srv, c, (struct sockaddr *)&ss);
+        if (srv->opts.proxy_protocol)
+            tp__proxy_accept(srv, c, (struct sockaddr *)&ss, len);
+        else
+            tp__server_accepted(srv, c, (struct sockaddr *)&ss, false);
     }
     rearm(srv, fd);
 }
@@ -192,6 +207,7 @@ void tp_http_server_stop(tp_http_server *srv)
 
 void tp_http_server_close_all(tp_http_server *srv)
 {
+    tp__proxy_close_all(srv);
     tp__conns_close_all(srv);
 }
 

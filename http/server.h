@@ -18,6 +18,8 @@ typedef struct tp_http_server_opts {
     bool xheaders;                  /* trust X-Real-Ip / X-Forwarded-For / X-Scheme */
     const char *trusted_downstream; /* comma-separated proxy IPs skipped in X-Forwarded-For */
     const char *protocol;           /* force request.protocol ("https" behind a TLS proxy) */
+    bool proxy_protocol;            /* a PROXY header (v1/v2) starts every connection */
+    double proxy_protocol_timeout;  /* seconds to receive it (10 s) */
     bool decompress_request;        /* gunzip bodies sent with Content-Encoding: gzip */
     size_t chunk_size;              /* read size and largest data_received chunk (64 KiB) */
     size_t max_header_size;         /* start line + headers (64 KiB; 431 beyond) */

@@ -7,7 +7,7 @@
 # git), when missing.
 set -eu
 build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev libcurl4-openssl-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl"
+test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl haproxy"
 bench="nginx h2o python3-tornado hyperfine python3-pycurl"
 want=$build
 node=0

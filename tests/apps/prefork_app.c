@@ -47,6 +47,16 @@ static void sleep_done(tp_loop *loop, void *arg)
     tp_finish(arg);
 }
 
+/* /ip: the client's address and protocol as the app sees them, and the worker's pid (the
+ * PROXY protocol tests behind haproxy). */
+static int ip_get(tp_handler *h)
+{
+    tp_request *r = tp_handler_request(h);
+    return tp_writef(h, "%.*s %.*s %d", TP_SLICE_FMT(r->remote_ip), TP_SLICE_FMT(r->protocol),
+                     (int)getpid()),
+           TP_OK;
+}
+
 /* /sleep?s=N: answers after N seconds without blocking the worker. */
 static int sleep_get(tp_handler *h)
 {
@@ -59,6 +69,7 @@ __attribute__((unused)) static const tp_handler_class version_h = {.name = "Vers
 __attribute__((unused)) static const tp_handler_class pid_h = {.name = "Pid", .get = pid_get};
 __attribute__((unused)) static const tp_handler_class crash_h = {.name = "Crash", .get = crash_get};
 __attribute__((unused)) static const tp_handler_class spin_h = {.name = "Spin", .get = spin_get};
+__attribute__((unused)) static const tp_handler_class ip_h = {.name = "Ip", .get = ip_get};
 __attribute__((unused)) static const tp_handler_class sleep_h = {.name = "Sleep", .get = sleep_get};
 
 static int app_init(tp_app *app)
@@ -88,6 +99,7 @@ static int app_init(tp_app *app)
     tp_app_route(app, "/crash", &crash_h, NULL);
     tp_app_route(app, "/spin", &spin_h, NULL);
     tp_app_route(app, "/sleep", &sleep_h, NULL);
+    tp_app_route(app, "/ip", &ip_h, NULL);
     return 0;
 #endif
 }

@@ -50,5 +50,7 @@ Suite *metrics_suite(void);
 
 /* tests/unit/test_auth.c: OAuth 1.0a signing, PKCE, base64url, ID tokens. */
 Suite *auth_suite(void);
+/* tests/unit/test_proxy_protocol.c */
+Suite *proxy_protocol_suite(void);
 
 #endif
