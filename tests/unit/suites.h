@@ -45,5 +45,7 @@ void ws_client_add_net_tests(Suite *s);
 Suite *proxy_suite(void);
 /* tests/unit/test_http_client.c */
 Suite *http_client_suite(void);
+/* tests/unit/test_tls.c: TLS handshake and transport, the stream's transport seam. */
+Suite *tls_suite(void);
 
 #endif
