@@ -461,7 +461,8 @@ START_TEST(handshake_timeout)
     run_until(server_gone);
     ck_assert_int_eq(S.status, -ETIMEDOUT);
     char b;
-    ck_assert_int_eq(read(sv[1], &b, 1), 0); /* the server's end is closed */
+    ssize_t r = read(sv[1], &b, 1); /* the server's end is closed: EOF, or a reset when */
+    ck_assert(r == 0 || (r < 0 && errno == ECONNRESET)); /* it left bytes unread */
     close(sv[1]);
     assert_fds_back(fds);
 }
