@@ -111,6 +111,17 @@ def test_min_version_option():
         assert rc == 0, out[-800:]
 
 
+def test_session_resumed_in_one_process():
+    sess = os.path.join(_certs(), "session.pem")
+    with tls_server() as port:
+        # TLS 1.2: the session comes with the handshake (a 1.3 ticket may arrive after EOF).
+        rc, out = _s_client(port, "-tls1_2", "-sess_out", sess)
+        assert rc == 0 and "New, TLSv1.2" in out, out[-800:]
+        rc, out = _s_client(port, "-tls1_2", "-sess_in", sess)
+        assert rc == 0 and "Reused, TLSv1.2" in out, out[-800:]
+    os.unlink(sess)
+
+
 def test_client_certificate_required():
     with tls_server("--ca_certs=" + _p("ca.pem"), "--cert_reqs=required") as port:
         with _tls_conn(port, cert=True) as c:
