@@ -934,6 +934,8 @@ void tp_stream_set_transport(tp_stream *s, const tp_stream_transport *ops, void 
     x->tr = ops;
     x->tr_ctx = ctx;
     s->flags = (uint16_t)(ops ? s->flags | F_TRANSPORT : s->flags & ~F_TRANSPORT);
+    if (ops && ops->pending && ops->pending(ctx))
+        s->flags |= F_READ_MORE; /* read with the handshake: delivered once someone reads */
 }
 
 void *tp_stream_transport_ctx(const tp_stream *s, const tp_stream_transport *ops)
