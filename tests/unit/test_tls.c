@@ -252,6 +252,7 @@ static void *client_main(void *arg)
         for (ssize_t r;
              c->got_n < 4095 && (r = read(c->fd, c->got + c->got_n, 4095 - c->got_n)) > 0;)
             c->got_n += (size_t)r;
+        shutdown(c->fd, SHUT_WR);
         atomic_store(&c->done, 1);
         return NULL;
     }
