@@ -48,6 +48,9 @@ struct tp_http_server {
     tp_http_stats *stats; /* &own_stats, or the caller's (tp_http_server_set_stats) */
     tp_http_stats own_stats;
     tp_proxy_wait *proxy_waits; /* proxy_accept.c: sockets still sending their PROXY header */
+    /* HTTP/2's entry for TLS connections whose ALPN chose "h2" (NULL: none). */
+    void (*h2_start)(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer);
+    struct tp__tls_wait *tls_waits; /* server_tls.c: sockets in their TLS handshake */
 };
 
 /* conn.c: sets up the server's connection bookkeeping (the idle timer). */
@@ -55,7 +58,13 @@ void tp__conns_init(tp_http_server *srv);
 /* conn.c: a connection for the accepted socket fd from peer (https: request.protocol is
  * https, the client's TLS ended at a proxy). */
 void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https);
-/* server.c: the accept-time steps (the PROXY header) are done: fd becomes a connection. */
+/* conn.c: a connection over stream s (made by the caller, a TLS one) from peer. */
+void tp__conn_start_stream(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer,
+                           bool https);
+/* conn.c: the stream of the connection that sent req, or NULL once it is gone. */
+tp_stream *tp__request_stream(const tp_request *req);
+/* server.c: the accept-time steps (the PROXY header) are done: fd becomes a connection (after
+ * its TLS handshake on a TLS server). */
 void tp__server_accepted(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https);
 /* proxy_accept.c: the accepted socket fd (peer, len) of a proxy_protocol listener: refused
  * unless peer is trusted; its PROXY header is read within proxy_protocol_timeout, then
@@ -63,6 +72,11 @@ void tp__server_accepted(tp_http_server *srv, int fd, const struct sockaddr *pee
 void tp__proxy_accept(tp_http_server *srv, int fd, const struct sockaddr *peer, socklen_t len);
 /* proxy_accept.c: closes every socket still sending its PROXY header. */
 void tp__proxy_close_all(tp_http_server *srv);
+/* http/tls/server_tls.c: the TLS handshake of an accepted socket from peer (the socket's or
+ * the PROXY header's address), then tp__conn_start_stream (or h2_start after ALPN h2). */
+void tp__tls_server_accept(tp_http_server *srv, int fd, const struct sockaddr *peer);
+/* http/tls/server_tls.c: ends the server's handshakes in progress. */
+void tp__tls_server_cancel(tp_http_server *srv);
 /* conn.c: the drain begins: connections waiting for a head get idle_grace seconds more. */
 void tp__conns_drain(tp_http_server *srv);
 /* conn.c: closes every connection now (requests in flight get connection_closed); they

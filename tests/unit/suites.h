@@ -52,5 +52,7 @@ Suite *metrics_suite(void);
 Suite *auth_suite(void);
 /* tests/unit/test_proxy_protocol.c */
 Suite *proxy_protocol_suite(void);
+/* tests/unit/test_tls.c: TLS handshake and transport, the stream's transport seam. */
+Suite *tls_suite(void);
 
 #endif
