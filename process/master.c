@@ -19,6 +19,7 @@
 #include "process/control.h"
 #include "process/master_internal.h"
 #include "process/snapshot.h"
+#include "process/tls_keys.h"
 #include "process/worker.h"
 
 #define TICK            0.25 /* seconds between supervision passes */
@@ -88,6 +89,9 @@ _Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl,
         .max_requests = max_requests(m),
         .pubsub_fd = pubsub,
         .pubsub_url = m->o->pubsub,
+        .tls = tp__tls_on(m->o) ? &m->o->tls : NULL,
+        .tickets = m->tickets,
+        .tls_ticket_rotation = m->o->tls_ticket_rotation,
     };
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     tp_worker_run(&b);
@@ -584,7 +588,7 @@ static int prepare(tp_master *m, char *err, size_t errlen)
     if (!snap)
         return -1;
     m->current_gen = m->last_gen = tp__gen_add(m, snap);
-    return 0;
+    return tp__tls_keys_start(m, err, errlen);
 }
 
 /* The handlers stay installed (and the signals blocked) after tp_master_run returns, so that
@@ -615,6 +619,7 @@ static void cleanup(tp_master *m)
         close(m->listeners[i]);
     tp_periodic_free(m->tick);
     tp__autoreload_free(m->autoreload);
+    tp__tls_keys_stop(m);
 }
 
 /* The first generation: every slot forked now, READY awaited by the loop. */

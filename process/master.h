@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "http/server.h"
+#include "http/tls/tls.h"
 
 #define TP_PREFORK_MAX_LISTEN 16
 
@@ -35,6 +36,8 @@ typedef struct tp_prefork_opts {
     const char *pubsub;   /* --pubsub=redis://HOST:PORT, or NULL: relayed by the master */
     int error_fd;         /* where a failed start is reported (the user's stderr) */
     tp_http_server_opts http;
+    tp_tls_opts tls;            /* TLS with tls.certfile set (docs/tls.md) */
+    double tls_ticket_rotation; /* seconds between session-ticket key rotations */
 } tp_prefork_opts;
 
 /* Seconds a draining worker gives its WebSocket connections to answer the 1001 Close. */

@@ -77,6 +77,8 @@ struct tp_master {
     tp_periodic *tick;
     tp_scoreboard *sb;
     tp_autoreload *autoreload; /* NULL without --autoreload */
+    struct tp_tls_tickets *tickets; /* the session-ticket ring (TLS only: tls_keys.c) */
+    tp_periodic *ticket_timer;
     char scoreboard_path[4096];
     char rundir[256];
 };

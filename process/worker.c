@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "process/control.h"
+#include "process/tls_keys.h"
 #include "platform/proc.h"
 #include "web/app_entry.h"
 #include "web/pubsub/internal.h"
@@ -256,7 +257,13 @@ static void load_app(tp_worker *w)
 
 static void serve(tp_worker *w)
 {
-    w->srv = tp_http_server_new(w->loop, &worker_delegate, w, w->b->http);
+    char err[200] = "";
+    tp_http_server_opts http = *w->b->http;
+    http.tls = tp__worker_tls_ctx(w->b, err, sizeof(err)); /* the certificate files as now */
+    if (!http.tls && err[0])
+        boot_failed(w, "TLS: %s", err);
+    w->srv = tp_http_server_new(w->loop, &worker_delegate, w, &http);
+    tp_tls_ctx_unref(http.tls); /* the server holds its own reference */
     for (size_t i = 0; i < w->b->nlisteners; i++) {
         int fd = w->b->listeners[i]; /* the server owns it: a drain closes this copy */
         int r = w->b->shared ? tp_http_server_add_shared_socket(w->srv, fd)
