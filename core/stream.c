@@ -24,6 +24,9 @@
  * request that is consumed in full never allocates; leftovers are copied into the stream's
  * own buffer. Twice the default chunk, so a partial head and a whole chunk fit. */
 #define SCRATCH_SIZE (128 * 1024)
+/* A file sent through a transport without sendfile goes in pieces of this size (one TLS
+ * record each). */
+#define TRANSPORT_FILE_BUF (16 * 1024)
 
 /* The stream's life, one state at a time (debug builds assert each transition in set_state):
  *
@@ -38,14 +41,18 @@
 enum stream_state { ST_OPEN, ST_FLUSHING, ST_LINGERING, ST_CLOSED };
 
 enum stream_flag {
-    F_EOF = 1 << 0,           /* the peer shut down its sending side */
-    F_PAUSED = 1 << 1,        /* the data handler is not called */
-    F_WRITE_BLOCKED = 1 << 2, /* the last flush hit EAGAIN: wait for WRITE readiness */
-    F_WANT_DISPATCH = 1 << 3, /* the hook hands buffered data to the reader */
-    F_WANT_FLUSH = 1 << 4,    /* the hook writes the queued output */
-    F_HOOK_QUEUED = 1 << 5,   /* the hook is in the loop's deferred queue */
-    F_IN_EVENT = 1 << 6,      /* on_event delivers a read: it does the wanted work itself */
-    F_EOF_TOLD = 1 << 7,      /* the data handler was called with eof */
+    F_EOF = 1 << 0,             /* the peer shut down its sending side */
+    F_PAUSED = 1 << 1,          /* the data handler is not called */
+    F_WRITE_BLOCKED = 1 << 2,   /* the last flush hit EAGAIN: wait for WRITE readiness */
+    F_WANT_DISPATCH = 1 << 3,   /* the hook hands buffered data to the reader */
+    F_WANT_FLUSH = 1 << 4,      /* the hook writes the queued output */
+    F_HOOK_QUEUED = 1 << 5,     /* the hook is in the loop's deferred queue */
+    F_IN_EVENT = 1 << 6,        /* on_event delivers a read: it does the wanted work itself */
+    F_EOF_TOLD = 1 << 7,        /* the data handler was called with eof */
+    F_TRANSPORT = 1 << 8,       /* bytes go through ext->tr (TLS), not read/writev */
+    F_READ_WANTS_WR = 1 << 9,   /* the transport's read waits for WRITE readiness */
+    F_WRITE_WANTS_RD = 1 << 10, /* the transport's write waits for READ readiness */
+    F_READ_MORE = 1 << 11,      /* the transport holds read bytes: read again from the hook */
 };
 
 enum read_kind { R_NONE, R_UNTIL, R_REGEX, R_BYTES, R_CLOSE };
@@ -77,6 +84,8 @@ typedef struct stream_ext {
     size_t nwaiters, cap_waiters;
     tp_timer linger_timer;
     double linger;
+    const tp_stream_transport *tr; /* with F_TRANSPORT */
+    void *tr_ctx;
 } stream_ext;
 
 /* 112 bytes: one jemalloc size class for each idle keep-alive connection's stream. */
@@ -257,13 +266,29 @@ static bool wants_read(const tp_stream *s)
     return (s->data_fn || s->close_fn) && s->rlen < s->chunk;
 }
 
+/* A transport waiting for the other direction, or holding bytes already read. */
+static unsigned transport_interest(tp_stream *s, unsigned mask, bool rd)
+{
+    if (s->flags & F_READ_WANTS_WR)
+        mask = rd ? (mask & ~(unsigned)TP_READ) | TP_WRITE : mask;
+    if (s->flags & F_WRITE_WANTS_RD)
+        mask |= TP_READ;
+    if ((s->flags & F_READ_MORE) && rd)
+        queue_hook(s);
+    return mask;
+}
+
 static void update_interest(tp_stream *s)
 {
     if (is_closed(s))
         return;
     /* WRITE is wanted only after a write hit EAGAIN: a flush always tries first. */
+    bool rd = wants_read(s);
     unsigned want_mask =
-        (wants_read(s) ? TP_READ : 0) | (s->flags & F_WRITE_BLOCKED ? TP_WRITE : 0);
+        (rd ? TP_READ : 0) |
+        ((s->flags & (F_WRITE_BLOCKED | F_WRITE_WANTS_RD)) == F_WRITE_BLOCKED ? TP_WRITE : 0);
+    if (s->flags & (F_READ_WANTS_WR | F_WRITE_WANTS_RD | F_READ_MORE))
+        want_mask = transport_interest(s, want_mask, rd);
     if (want_mask != s->mask && tp_loop_update_fd(s->loop, s->fd, want_mask) == 0)
         s->mask = (uint8_t)want_mask;
 }
@@ -406,6 +431,29 @@ static void read_lingering(tp_stream *s)
         close_with(s, n == 0 ? 0 : -errno);
 }
 
+/* A transport read; -EAGAIN when it waits (F_READ_WANTS_WR: for WRITE readiness). */
+static ssize_t transport_read(tp_stream *s, void *buf, size_t n)
+{
+    const stream_ext *x = s->ext;
+    ssize_t r = x->tr->read(x->tr_ctx, buf, n);
+    s->flags &= (uint16_t) ~(F_READ_WANTS_WR | F_READ_MORE);
+    if (r == TP_STREAM_WANT_WRITE)
+        s->flags |= F_READ_WANTS_WR;
+    if (r == TP_STREAM_WANT_WRITE || r == TP_STREAM_WANT_READ)
+        return -EAGAIN;
+    if (r > 0 && x->tr->pending && x->tr->pending(x->tr_ctx))
+        s->flags |= F_READ_MORE;
+    return r;
+}
+
+static ssize_t sock_read(tp_stream *s, void *buf, size_t n)
+{
+    if (s->flags & F_TRANSPORT)
+        return transport_read(s, buf, n);
+    ssize_t r = read(s->fd, buf, n);
+    return r < 0 ? -errno : r;
+}
+
 /* One read. While the buffered bytes and a chunk fit in the thread's scratch buffer, the
  * read goes there (after a copy of the buffered bytes) and is delivered from there, so the
  * stream keeps a read buffer only for what is left over. */
@@ -424,10 +472,10 @@ static void read_some(tp_stream *s)
     }
     size_t have = s->rlen;
     bool direct = have + s->chunk <= SCRATCH_SIZE;
-    ssize_t n = read(s->fd, direct ? scratch.buf + have : rbuf_reserve(s, s->chunk), s->chunk);
+    ssize_t n = sock_read(s, direct ? scratch.buf + have : rbuf_reserve(s, s->chunk), s->chunk);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR)
-            close_with(s, -errno);
+        if (n != -EAGAIN && n != -EINTR)
+            close_with(s, (int)n);
         return;
     }
     if (n == 0)
@@ -581,6 +629,8 @@ static void fire_waiters(tp_stream *s, int status)
 static void start_linger(tp_stream *s)
 {
     double linger = s->ext ? s->ext->linger : 0;
+    if ((s->flags & F_TRANSPORT) && s->ext->tr->shutdown)
+        s->ext->tr->shutdown(s->ext->tr_ctx);
     if (linger <= 0 || (s->flags & F_EOF) || shutdown(s->fd, SHUT_WR) < 0) {
         close_with(s, 0);
         return;
@@ -592,11 +642,53 @@ static void start_linger(tp_stream *s)
     tp_timer_start_at(s->loop, &s->ext->linger_timer, tp_loop_time(s->loop) + linger);
 }
 
+/* A file segment through a transport without sendfile: one pread into a thread buffer. */
+static ssize_t transport_file(const stream_ext *x, const tp_chain_seg *f)
+{
+    static __thread char *fbuf;
+    if (!fbuf)
+        fbuf = tp_malloc(TRANSPORT_FILE_BUF);
+    size_t want = f->n < TRANSPORT_FILE_BUF ? f->n : TRANSPORT_FILE_BUF;
+    ssize_t got = pread(f->fd, fbuf, want, f->off);
+    if (got <= 0)
+        return got < 0 ? -errno : -EIO; /* EOF: the file shrank under us */
+    return x->tr->writev(x->tr_ctx, &(struct iovec){fbuf, (size_t)got}, 1);
+}
+
+/* tp_chain_write through the transport: a file segment, or the memory segments before the
+ * next file in one writev. -EAGAIN when it waits (F_WRITE_WANTS_RD: for READ readiness). */
+static ssize_t transport_write(tp_stream *s)
+{
+    const stream_ext *x = s->ext;
+    tp_chain_block *b = s->out.b;
+    tp_chain_seg *first = &b->segs[b->head];
+    ssize_t r;
+    s->flags &= (uint16_t)~F_WRITE_WANTS_RD;
+    if (first->fd >= 0) {
+        r = x->tr->sendfile ? x->tr->sendfile(x->tr_ctx, first->fd, first->off, first->n)
+                            : transport_file(x, first);
+    } else {
+        struct iovec iov[64];
+        int k = 0;
+        for (size_t i = 0; i < b->n && k < 64 && b->segs[b->head + i].fd < 0; i++)
+            if (b->segs[b->head + i].n)
+                iov[k++] = (struct iovec){b->segs[b->head + i].p, b->segs[b->head + i].n};
+        if (!k) {
+            tp_chain_consume(&s->out, 0);
+            return 0;
+        }
+        r = x->tr->writev(x->tr_ctx, iov, k);
+    }
+    if (r == TP_STREAM_WANT_READ)
+        s->flags |= F_WRITE_WANTS_RD;
+    return r == TP_STREAM_WANT_READ || r == TP_STREAM_WANT_WRITE ? -EAGAIN : r;
+}
+
 /* Writes until the chain is empty or the socket is full; never runs callbacks. */
 static void flush_now(tp_stream *s)
 {
     while (!is_closed(s) && tp_chain_segments(&s->out)) {
-        ssize_t r = tp_chain_write(&s->out, s->fd);
+        ssize_t r = s->flags & F_TRANSPORT ? transport_write(s) : tp_chain_write(&s->out, s->fd);
         if (r >= 0) {
             tp_chain_consume(&s->out, (size_t)r);
             s->written_total += (uint64_t)r;
@@ -708,10 +800,23 @@ size_t tp_stream_pending_write(const tp_stream *s)
 
 /* ---- events, the hook and closing ---------------------------------------------------- */
 
+/* A transport waiting for the other direction: the readiness it waited for runs the
+ * operation that waits. */
+static unsigned transport_events(tp_stream *s, unsigned events)
+{
+    if ((s->flags & F_READ_WANTS_WR) && (events & TP_WRITE))
+        events |= TP_READ;
+    if ((s->flags & F_WRITE_WANTS_RD) && (events & TP_READ))
+        events |= TP_WRITE;
+    return events;
+}
+
 static void on_event(tp_loop *loop, int fd, unsigned events, void *arg)
 {
     (void)loop, (void)fd;
     tp_stream *s = arg;
+    if (s->flags & (F_READ_WANTS_WR | F_WRITE_WANTS_RD))
+        events = transport_events(s, events);
     if (events & TP_WRITE) {
         flush_now(s);
         if (!is_closed(s))
@@ -750,6 +855,10 @@ static void close_with(tp_stream *s, int error)
     set_state(s, ST_CLOSED);
     s->error = error;
     tp_loop_remove_fd(s->loop, s->fd);
+    if (s->flags & F_TRANSPORT) {
+        s->flags &= (uint16_t)~F_TRANSPORT;
+        s->ext->tr->free(s->ext->tr_ctx);
+    }
     close(s->fd);
     s->fd = -1;
     if (s->ext)
@@ -793,12 +902,30 @@ static void hook(tp_loop *loop, void *arg)
         s->flags &= (uint16_t)~F_WANT_DISPATCH;
         deliver(s);
     }
+    if ((s->flags & F_READ_MORE) && !is_closed(s) && wants_read(s)) {
+        s->flags |= F_IN_EVENT; /* bytes the transport holds: as if the socket were readable */
+        read_some(s);
+        s->flags &= (uint16_t)~F_IN_EVENT;
+    }
     if ((s->flags & F_WANT_FLUSH) && !is_closed(s)) {
         s->flags &= (uint16_t)~F_WANT_FLUSH;
         flush_now(s);
         after_flush(s);
     }
     update_interest(s);
+}
+
+void tp_stream_set_transport(tp_stream *s, const tp_stream_transport *ops, void *ctx)
+{
+    stream_ext *x = ext_of(s);
+    x->tr = ops;
+    x->tr_ctx = ctx;
+    s->flags = (uint16_t)(ops ? s->flags | F_TRANSPORT : s->flags & ~F_TRANSPORT);
+}
+
+void *tp_stream_transport_ctx(const tp_stream *s, const tp_stream_transport *ops)
+{
+    return (s->flags & F_TRANSPORT) && s->ext->tr == ops ? s->ext->tr_ctx : NULL;
 }
 
 void tp_stream_set_close_callback(tp_stream *s, tp_close_fn fn, void *arg)

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "core/loop.h"
 #include "core/slice.h"
@@ -85,6 +86,31 @@ TP_API uint64_t tp_stream_bytes_written(const tp_stream *s);
 TP_API uint64_t tp_stream_unsent(const tp_stream *s);
 /* Bytes queued and not yet written. */
 TP_API size_t tp_stream_pending_write(const tp_stream *s);
+
+/* A transport between the stream and its socket (TLS): the stream's bytes go through it
+ * instead of read/writev/sendfile. Each call returns bytes moved (> 0), 0 (read: EOF), -errno,
+ * -EAGAIN to wait for the socket in the call's own direction, or TP_STREAM_WANT_READ /
+ * TP_STREAM_WANT_WRITE to wait for the other one (a TLS read that must write first). */
+#define TP_STREAM_WANT_READ  (-4097)
+#define TP_STREAM_WANT_WRITE (-4098)
+typedef struct tp_stream_transport {
+    ssize_t (*read)(void *ctx, void *buf, size_t n);
+    ssize_t (*writev)(void *ctx, const struct iovec *iov, int iovcnt);
+    /* n bytes of file fd from off; NULL: the stream preads them and calls writev. */
+    ssize_t (*sendfile)(void *ctx, int fd, off_t off, size_t n);
+    /* Bytes the transport holds already read for the next read call (NULL: none ever). */
+    size_t (*pending)(void *ctx);
+    /* Before the stream shuts down its sending side (a TLS close_notify); may be NULL. */
+    void (*shutdown)(void *ctx);
+    /* The stream closed (the socket is still open during the call): free ctx. */
+    void (*free)(void *ctx);
+} tp_stream_transport;
+
+/* Installs ops (static, not copied) with ctx; the stream owns ctx from now on and calls
+ * ops->free once. Install before any byte is read or queued. */
+TP_API void tp_stream_set_transport(tp_stream *s, const tp_stream_transport *ops, void *ctx);
+/* The ctx installed with ops, or NULL when the stream has no transport or another one. */
+TP_API void *tp_stream_transport_ctx(const tp_stream *s, const tp_stream_transport *ops);
 
 /* Sets the close callback (see the file comment). */
 TP_API void tp_stream_set_close_callback(tp_stream *s, tp_close_fn fn, void *arg);

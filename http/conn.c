@@ -311,14 +311,24 @@ static tp_slice peer_ip(const tp_http_conn *c, char *buf)
 
 void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer)
 {
+    tp_stream_opts so = {.max_buffer_size = srv->opts.max_buffer_size,
+                         .read_chunk_size = srv->opts.chunk_size};
+    tp__conn_start_stream(srv, tp_stream_new(srv->loop, fd, &so), peer);
+}
+
+tp_stream *tp__request_stream(const tp_request *req)
+{
+    return req->conn ? req->conn->stream : NULL;
+}
+
+void tp__conn_start_stream(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer)
+{
     tp_http_conn *c = tp_calloc(1, sizeof(*c));
     c->server = srv;
     c->refs = 1; /* the stream's */
     store_addr(c, peer);
     srv->nconns++;
-    tp_stream_opts so = {.max_buffer_size = srv->opts.max_buffer_size,
-                         .read_chunk_size = srv->opts.chunk_size};
-    c->stream = tp_stream_new(srv->loop, fd, &so);
+    c->stream = s;
     tp_stream_set_close_callback(c->stream, on_stream_closed, c);
     idle_push(c); /* calloc made it HEAD */
     tp_stream_set_data_handler(c->stream, on_data, c);

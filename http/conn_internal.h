@@ -44,12 +44,22 @@ struct tp_http_server {
     double idle_grace;
     void (*drained)(tp_http_server *srv, void *arg);
     void *drained_arg;
+    /* HTTP/2's entry for TLS connections whose ALPN chose "h2" (NULL: none). */
+    void (*h2_start)(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer);
 };
 
 /* conn.c: sets up the server's connection bookkeeping (the idle timer). */
 void tp__conns_init(tp_http_server *srv);
 /* conn.c: a connection for the accepted socket fd from peer. */
 void tp__conn_start(tp_http_server *srv, int fd, const struct sockaddr *peer);
+/* conn.c: a connection over stream s (made by the caller, a TLS one) from peer. */
+void tp__conn_start_stream(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer);
+/* conn.c: the stream of the connection that sent req, or NULL once it is gone. */
+tp_stream *tp__request_stream(const tp_request *req);
+/* http/tls/server_tls.c: the TLS handshake of an accepted socket, then tp__conn_start_stream. */
+void tp__tls_server_accept(tp_http_server *srv, int fd);
+/* http/tls/server_tls.c: ends the server's handshakes in progress. */
+void tp__tls_server_cancel(tp_http_server *srv);
 /* conn.c: the drain begins: connections waiting for a head get idle_grace seconds more. */
 void tp__conns_drain(tp_http_server *srv);
 /* conn.c: closes every connection now (requests in flight get connection_closed); they

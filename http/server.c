@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/conn_internal.h"
+#include "http/tls/tls.h"
 #include "platform/socket.h"
 
 #define ACCEPTS_PER_EVENT 128
@@ -78,6 +79,11 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
             tp_strndup(opts->trusted_downstream, strlen(opts->trusted_downstream));
     if (srv->opts.protocol)
         srv->opts.protocol = srv->protocol = tp_strndup(opts->protocol, strlen(opts->protocol));
+    if (srv->opts.tls) {
+        tp_tls_ctx_ref(srv->opts.tls);
+        if (!srv->opts.protocol)
+            srv->opts.protocol = "https";
+    }
     srv->limits =
         (tp_http_limits){srv->opts.max_header_size, srv->opts.max_uri_size, srv->opts.max_headers};
     tp__conns_init(srv);
@@ -137,7 +143,10 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
         }
         if (ss.ss_family != AF_UNIX)
             tp_socket_set_nodelay(c, true);
-        tp__conn_start(srv, c, (struct sockaddr *)&ss);
+        if (srv->opts.tls)
+            tp__tls_server_accept(srv, c);
+        else
+            tp__conn_start(srv, c, (struct sockaddr *)&ss);
     }
     rearm(srv, fd);
 }
@@ -191,6 +200,8 @@ void tp_http_server_stop(tp_http_server *srv)
 
 void tp_http_server_close_all(tp_http_server *srv)
 {
+    if (srv->opts.tls)
+        tp__tls_server_cancel(srv);
     tp__conns_close_all(srv);
 }
 
@@ -246,5 +257,6 @@ void tp_http_server_free(tp_http_server *srv)
     tp_http_server_close_all(srv);
     tp_free(srv->trusted_downstream);
     tp_free(srv->protocol);
+    tp_tls_ctx_unref(srv->opts.tls);
     tp_free(srv);
 }

@@ -27,6 +27,8 @@ typedef struct tp_http_server_opts {
     double idle_connection_timeout; /* wait for a complete head, idle time included (3600 s) */
     double body_timeout;            /* time to read a body; 0 = none */
     double linger;                  /* after a closing response, drain input this long (5 s) */
+    struct tp_tls_ctx *tls;         /* serve TLS with this context (http/tls/tls.h); the
+                                       server holds a reference. NULL: plain HTTP */
 } tp_http_server_opts;
 
 typedef struct tp_http_delegate {

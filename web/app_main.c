@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/log_options.h"
+#include "http/tls/tls.h"
 #include "platform/poller.h"
 #include "platform/proc.h"
 #include "web/websocket.h"
@@ -84,6 +85,7 @@ typedef struct tp_app_runner {
     main_opts opts;
     tp_http_server_opts http; /* the "HTTP" options */
     tp_log_options log;       /* the "Logging" options: Tornado's log_file_prefix etc. */
+    tp_tls_opts tls;          /* the "TLS" options: Tornado's ssl_options */
     const tp_app_entry *entry;
     tp_app *app;
     tp_loop *loop;
@@ -96,11 +98,12 @@ static int parse_command_line(tp_app_runner *r, int argc, char **argv)
         {"Server", main_options, sizeof(main_options) / sizeof(main_options[0]), &r->opts},
         {"HTTP", tp_http_server_option_table, tp_http_server_option_count, &r->http},
         {"Logging", tp_log_option_table, tp_log_option_count, &r->log},
+        {"TLS", tp_tls_option_table, tp_tls_option_count, &r->tls},
     };
     char err[256];
-    int rest, st = tp_options_parse(groups, 3, argc, argv, &rest, err, sizeof(err));
+    int rest, st = tp_options_parse(groups, 4, argc, argv, &rest, err, sizeof(err));
     if (st == 1) {
-        tp_options_print_usage(groups, 3, argv[0], stdout);
+        tp_options_print_usage(groups, 4, argv[0], stdout);
         return 0;
     }
     if (st < 0 || rest < argc) {
@@ -114,6 +117,10 @@ static int parse_command_line(tp_app_runner *r, int argc, char **argv)
         return 2;
     }
     tp_log_set_level(level);
+    if (r->tls.certfile[0] && !(r->http.tls = tp_tls_ctx_new(&r->tls, err, sizeof(err)))) {
+        fprintf(stderr, "error: %s\n", err);
+        return 2;
+    }
     tp_log_set_access(r->opts.access_log);
     if (tp_log_options_in_use(&r->log)) {
         tp_log_files f;
@@ -164,7 +171,8 @@ static int serve(tp_app_runner *r)
         fprintf(stderr, "error: cannot write %s: %s\n", r->opts.port_file, strerror(errno));
         return 1;
     }
-    tp_log_info("serving on %s:%d (%s)", address ? address : "*", port, tp_poller_name());
+    tp_log_info("serving %s on %s:%d (%s)", r->http.tls ? "https" : "http", address ? address : "*",
+                port, tp_poller_name());
     int st = tp_loop_run(r->loop);
     tp_log_flush();
     return st < 0 ? 1 : 0;
@@ -180,6 +188,7 @@ int tp_app_main(const tp_app_entry *entry, int argc, char **argv)
     tp_app_runner *r = &runner;
     tp_http_server_opts_default(&r->http);
     tp_log_options_default(&r->log);
+    tp_tls_opts_default(&r->tls);
     int status = parse_command_line(r, argc, argv);
     if (status >= 0)
         return status;
@@ -190,6 +199,7 @@ int tp_app_main(const tp_app_entry *entry, int argc, char **argv)
     if (r->entry->teardown)
         r->entry->teardown(r->app);
     tp_app_free(r->app);
+    tp_tls_ctx_unref(r->http.tls);
     tp_loop_free(r->loop);
     tp_log_flush();
     return status;
