@@ -400,8 +400,8 @@ int main(int argc, char **original_argv)
     cmd->groups[3] =
         (tp_option_group){"Logging", tp_log_option_table, tp_log_option_count, &cmd->log};
     tp_tls_opts_default(&cmd->opts.tls);
-    cmd->groups[4] = (tp_option_group){"TLS", tp_tls_option_table, tp_tls_option_count,
-                                       &cmd->opts.tls};
+    cmd->groups[4] =
+        (tp_option_group){"TLS", tp_tls_option_table, tp_tls_option_count, &cmd->opts.tls};
     if (argc > 1 &&
         (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
         return command(cmd, argv[1], argc, argv);
