@@ -89,8 +89,9 @@ _Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl,
         .max_requests = max_requests(m),
         .pubsub_fd = pubsub,
         .pubsub_url = m->o->pubsub,
-        .tls = tp__tls_on(m->o) ? &m->o->tls : NULL,
-        .tickets = m->tickets,
+        .tls = tp__tls_opts_of(m, gen),
+        .tls_given = &m->o->tls,
+        .tickets = tp__tls_tickets(m),
         .tls_ticket_rotation = m->o->tls_ticket_rotation,
     };
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
@@ -588,7 +589,9 @@ static int prepare(tp_master *m, char *err, size_t errlen)
     if (!snap)
         return -1;
     m->current_gen = m->last_gen = tp__gen_add(m, snap);
-    return tp__tls_keys_start(m, err, errlen);
+    if (tp__tls_keys_start(m, err, errlen) < 0)
+        return -1;
+    return tp__tls_gen_take(m, m->current_gen, err, errlen);
 }
 
 /* The handlers stay installed (and the signals blocked) after tp_master_run returns, so that

@@ -229,8 +229,9 @@ def test_hup_new_certificate():
 
 def test_hup_bad_certificate_rolls_back():
     """A certificate that does not parse, then a key that does not match the certificate:
-    each reload fails at the canary with a line naming the TLS error, and the old generation
-    keeps serving the old certificate."""
+    each reload fails at the canary with a line naming the TLS error and the file, and the old
+    generation keeps serving the old certificate, also from a worker respawned afterwards. A
+    missing certificate fails at the snapshot. Then a good one is served."""
     c = _certs()
     try:
         with server(*c.install(1), procs=2) as s:
@@ -251,6 +252,19 @@ def test_hup_bad_certificate_rolls_back():
                 print("     %s: %s" % (what, m.group(0)), flush=True)
                 assert fetch(s.port, ctx).serial == 1
                 assert s.gen() == 1 or all(w.gen == 1 for w in s.settle())
+            # A worker of generation 1 respawned now loads generation 1's copy of the files,
+            # not the bad ones on disk: it boots and serves the old certificate.
+            old_pid = s.slot_pid(0)
+            os.kill(old_pid, signal.SIGKILL)
+            new = s.wait_respawn(0, old_pid, 60)
+            assert new.gen == 1
+            s.wait_workers(2, gen=1)
+            testrun.wait_until(lambda: all(fetch(s.port, ctx).serial == 1 for _ in range(4)), 60,
+                               "the old certificate served after the respawn")
+            # A missing file fails at the snapshot, before any worker starts.
+            os.unlink(c.path("live.pem"))
+            m = s.hup_expect_failure()
+            assert m.group(1) == "snapshot" and "live.pem" in m.group(2), m.group(0)
             c.install((good_pem, c.path("s3.key")))
             s.hup()
             testrun.wait_until(lambda: fetch(s.port, ctx).serial == 3, 60,
