@@ -17,6 +17,7 @@
 #include "http/query.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "http/tls/tls.h"
 #include "platform/socket.h"
 #include "process/fork.h"
 #include "web/app.h"

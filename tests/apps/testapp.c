@@ -232,6 +232,13 @@ static const tp_handler_class stream = {.name = "Stream",
                                         .data_received = stream_data,
                                         .state_size = sizeof(stream_state)};
 static const tp_handler_class big = {.name = "Big", .get = big_get};
+/* /peercert: the TLS client certificate's subject ("" without one). */
+static int peercert_get(tp_handler *h)
+{
+    tp_slice subject = tp_http_peer_cert_subject(tp_handler_request(h));
+    return tp_writef(h, "subject=%.*s", TP_SLICE_FMT(subject)), TP_OK;
+}
+static const tp_handler_class peercert = {.name = "PeerCert", .get = peercert_get};
 static const tp_handler_class headers = {
     .name = "Headers", .get = headers_get, .post = headers_get};
 static const tp_handler_class path = {.name = "Path", .get = path_get};
@@ -778,6 +785,7 @@ static int testapp_init(tp_app *app)
         {"/head", &head},
         {"/file", &file},
         {"/argv", &argv},
+        {"/peercert", &peercert},
         {"/reverse", &reverse},
     };
     tp_app_settings *st = tp_app_settings_of(app);

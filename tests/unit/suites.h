@@ -47,5 +47,7 @@ Suite *proxy_suite(void);
 Suite *http_client_suite(void);
 /* tests/unit/test_tls_tickets.c: the shared session-ticket ring. */
 Suite *tls_tickets_suite(void);
+/* tests/unit/test_tls.c: TLS handshake and transport, the stream's transport seam. */
+Suite *tls_suite(void);
 
 #endif
