@@ -273,6 +273,7 @@ def test_hup_bad_certificate_rolls_back():
         c.cleanup()
 
 
+@slow
 @timeout(300)
 def test_wrk_https_through_reloads():
     """wrk over https (64 keep-alive connections) through 5 reloads, the certificate renewed
