@@ -11,10 +11,9 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 
 import testrun
-from prefork import server, run_cmd, spawn, wrk_result, slow, timeout
+from prefork import server, run_cmd, wrk, wrk_stop_clean, slow, timeout
 
 ROTATED = r"session ticket keys rotated \((\d+)\)"
 
@@ -282,9 +281,7 @@ def test_wrk_https_through_reloads():
     try:
         with server(*c.install(1), procs=2) as s:
             s.wait_workers(2, gen=1)
-            p = spawn(["taskset", "-c", "0", "wrk", "-t2", "-c64", "-d600s", "--timeout", "30s",
-                       "https://127.0.0.1:%d/" % s.port],
-                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            p = wrk(s.port, seconds=600, scheme="https")
             try:
                 for i in range(5):
                     testrun.wait_until(lambda: len({w.gen for w in s.workers()}) <= 2, 60,
@@ -294,15 +291,9 @@ def test_wrk_https_through_reloads():
                 testrun.wait_until(lambda: fetch(s.port, c.context()).serial == 14, 60,
                                    "the last certificate served")
             finally:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
-                out = wrk_result(p, 60)
-            bad = [ln for ln in out.splitlines() if "Socket errors" in ln or "Non-2xx" in ln]
-            assert not bad, "wrk over https through 5 reloads:\n" + out
-            m = re.search(r"(\d+) requests in", out)
-            assert m and int(m.group(1)) > 100, "wrk output:\n" + out
+                _, n = wrk_stop_clean(p, "over https through 5 reloads", 100)
             assert "reload failed" not in s.log(), s.log_tail()
-            print("     wrk https: %s requests through 5 reloads" % m.group(1), flush=True)
+            print("     wrk https: %d requests through 5 reloads" % n, flush=True)
     finally:
         c.cleanup()
 
