@@ -13,7 +13,8 @@ import tempfile
 import threading
 
 import testrun
-from prefork import server, run_cmd, wrk, wrk_stop_clean, slow, timeout
+from prefork import (server, run_cmd, wrk, wrk_stop_clean, start_fails, check_one_error_line,
+                     app_path, slow, timeout)
 
 ROTATED = r"session ticket keys rotated \((\d+)\)"
 
@@ -324,5 +325,23 @@ def test_curl_and_s_client():
                     assert "HTTP/1.1 200" in text and "\r\n\r\nv1" in text, text
                     reused = "Reused, TLSv1." in text
                     assert reused == (arg == "-sess_in"), "%s %s:\n%s" % (version, arg, text)
+    finally:
+        c.cleanup()
+
+
+def test_start_with_bad_certificate():
+    """The first generation: a missing certificate and one that does not parse each end the
+    command with exit 1 and one "error: TLS: ..." line naming the file; nothing is left."""
+    c = _certs()
+    try:
+        garbage = c.path("garbage.pem")
+        with open(garbage, "w") as f:
+            f.write("not a certificate\n")
+        for cert, why in ((c.path("missing.pem"), "No such file"), (garbage, "garbage.pem")):
+            rc, lines, _, _ = start_fails(["--procs=1", "--address=127.0.0.1", "--port=0",
+                                           "--log-file=" + c.path("log"), "--certfile=" + cert,
+                                           app_path("app_v1.so")])
+            check_one_error_line(rc, lines, 1, "start with certfile %s" % cert)
+            assert lines[0].startswith("error: TLS: ") and why in lines[0], lines
     finally:
         c.cleanup()
