@@ -254,7 +254,10 @@ static void rbuf_consume(tp_stream *s, size_t n)
 
 /* ---- interest ------------------------------------------------------------------------ */
 
-static bool wants_read(const tp_stream *s)
+/* Inlined as before the transport seam: read_more (cold) calls these too. */
+#define HOT_INLINE inline __attribute__((always_inline))
+
+static HOT_INLINE bool wants_read(const tp_stream *s)
 {
     if (is_closed(s) || (s->flags & F_EOF))
         return false;
@@ -266,13 +269,18 @@ static bool wants_read(const tp_stream *s)
     return (s->data_fn || s->close_fn) && s->rlen < s->chunk;
 }
 
+/* The transport's code stays out of line, so that the plaintext path compiles as before. */
+#define TRANSPORT_PATH __attribute__((noinline, cold))
+
 /* A transport waiting for the other direction, or holding bytes already read. */
-static unsigned transport_interest(tp_stream *s, unsigned mask, bool rd)
+TRANSPORT_PATH static unsigned transport_interest(tp_stream *s, unsigned mask)
 {
+    bool rd = mask & TP_READ;
     if (s->flags & F_READ_WANTS_WR)
         mask = rd ? (mask & ~(unsigned)TP_READ) | TP_WRITE : mask;
-    if (s->flags & F_WRITE_WANTS_RD)
-        mask |= TP_READ;
+    if (s->flags & F_WRITE_WANTS_RD) /* and not for WRITE readiness, which is there */
+        mask = (mask & ~(unsigned)TP_WRITE) | TP_READ |
+               (rd && (s->flags & F_READ_WANTS_WR) ? TP_WRITE : 0);
     if ((s->flags & F_READ_MORE) && rd)
         queue_hook(s);
     return mask;
@@ -283,12 +291,10 @@ static void update_interest(tp_stream *s)
     if (is_closed(s))
         return;
     /* WRITE is wanted only after a write hit EAGAIN: a flush always tries first. */
-    bool rd = wants_read(s);
     unsigned want_mask =
-        (rd ? TP_READ : 0) |
-        ((s->flags & (F_WRITE_BLOCKED | F_WRITE_WANTS_RD)) == F_WRITE_BLOCKED ? TP_WRITE : 0);
+        (wants_read(s) ? TP_READ : 0) | (s->flags & F_WRITE_BLOCKED ? TP_WRITE : 0);
     if (s->flags & (F_READ_WANTS_WR | F_WRITE_WANTS_RD | F_READ_MORE))
-        want_mask = transport_interest(s, want_mask, rd);
+        want_mask = transport_interest(s, want_mask);
     if (want_mask != s->mask && tp_loop_update_fd(s->loop, s->fd, want_mask) == 0)
         s->mask = (uint8_t)want_mask;
 }
@@ -432,7 +438,7 @@ static void read_lingering(tp_stream *s)
 }
 
 /* A transport read; -EAGAIN when it waits (F_READ_WANTS_WR: for WRITE readiness). */
-static ssize_t transport_read(tp_stream *s, void *buf, size_t n)
+TRANSPORT_PATH static ssize_t transport_read(tp_stream *s, void *buf, size_t n)
 {
     const stream_ext *x = s->ext;
     ssize_t r = x->tr->read(x->tr_ctx, buf, n);
@@ -457,7 +463,7 @@ static ssize_t sock_read(tp_stream *s, void *buf, size_t n)
 /* One read. While the buffered bytes and a chunk fit in the thread's scratch buffer, the
  * read goes there (after a copy of the buffered bytes) and is delivered from there, so the
  * stream keeps a read buffer only for what is left over. */
-static void read_some(tp_stream *s)
+static HOT_INLINE void read_some(tp_stream *s)
 {
     if (!scratch.buf)
         scratch.buf = tp_malloc(SCRATCH_SIZE);
@@ -657,7 +663,7 @@ static ssize_t transport_file(const stream_ext *x, const tp_chain_seg *f)
 
 /* tp_chain_write through the transport: a file segment, or the memory segments before the
  * next file in one writev. -EAGAIN when it waits (F_WRITE_WANTS_RD: for READ readiness). */
-static ssize_t transport_write(tp_stream *s)
+TRANSPORT_PATH static ssize_t transport_write(tp_stream *s)
 {
     const stream_ext *x = s->ext;
     tp_chain_block *b = s->out.b;
@@ -802,7 +808,7 @@ size_t tp_stream_pending_write(const tp_stream *s)
 
 /* A transport waiting for the other direction: the readiness it waited for runs the
  * operation that waits. */
-static unsigned transport_events(tp_stream *s, unsigned events)
+TRANSPORT_PATH static unsigned transport_events(tp_stream *s, unsigned events)
 {
     if ((s->flags & F_READ_WANTS_WR) && (events & TP_WRITE))
         events |= TP_READ;
@@ -888,6 +894,16 @@ static void finish_close(tp_stream *s)
     free_stream(s);
 }
 
+/* Bytes the transport holds are read as if the socket were readable. */
+TRANSPORT_PATH static void read_more(tp_stream *s)
+{
+    if (is_closed(s) || !wants_read(s))
+        return;
+    s->flags |= F_IN_EVENT;
+    read_some(s);
+    s->flags &= (uint16_t)~F_IN_EVENT;
+}
+
 /* Deferred work, in order: hand buffered data to the reader, then write what it queued. */
 static void hook(tp_loop *loop, void *arg)
 {
@@ -902,11 +918,8 @@ static void hook(tp_loop *loop, void *arg)
         s->flags &= (uint16_t)~F_WANT_DISPATCH;
         deliver(s);
     }
-    if ((s->flags & F_READ_MORE) && !is_closed(s) && wants_read(s)) {
-        s->flags |= F_IN_EVENT; /* bytes the transport holds: as if the socket were readable */
-        read_some(s);
-        s->flags &= (uint16_t)~F_IN_EVENT;
-    }
+    if (s->flags & F_READ_MORE)
+        read_more(s);
     if ((s->flags & F_WANT_FLUSH) && !is_closed(s)) {
         s->flags &= (uint16_t)~F_WANT_FLUSH;
         flush_now(s);
@@ -921,6 +934,8 @@ void tp_stream_set_transport(tp_stream *s, const tp_stream_transport *ops, void 
     x->tr = ops;
     x->tr_ctx = ctx;
     s->flags = (uint16_t)(ops ? s->flags | F_TRANSPORT : s->flags & ~F_TRANSPORT);
+    if (ops && ops->pending && ops->pending(ctx))
+        s->flags |= F_READ_MORE; /* read with the handshake: delivered once someone reads */
 }
 
 void *tp_stream_transport_ctx(const tp_stream *s, const tp_stream_transport *ops)

@@ -180,6 +180,7 @@ static void configure(SSL_CTX *c, tp_tls_ctx *ctx, const tp_tls_opts *o)
     SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_id_context(c, sid, sizeof(sid) - 1);
+    SSL_CTX_set_read_ahead(c, 1);
     SSL_CTX_set_alpn_select_cb(c, select_alpn, ctx);
 }
 

@@ -105,10 +105,11 @@ static ssize_t tls_sendfile(void *arg, int fd, off_t off, size_t n)
     return r;
 }
 
+/* Read ahead (fewer read calls): whole records may wait in OpenSSL with the socket empty. */
 static size_t tls_pending(void *arg)
 {
     tp__tls_conn *t = arg;
-    return (size_t)SSL_pending(t->ssl);
+    return (size_t)SSL_has_pending(t->ssl);
 }
 
 /* close_notify, once, best effort (a full socket drops it: the FIN still ends the stream). */
