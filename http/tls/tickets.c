@@ -33,11 +33,13 @@ struct tp_tls_tickets {
 };
 
 static int ex_index = -1;
+static EVP_CIPHER *aes; /* fetched once: OpenSSL 3's implicit fetch per ticket costs a lookup */
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 
 static void ex_index_init(void)
 {
     ex_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 }
 
 tp_tls_tickets *tp_tls_tickets_new(void)
@@ -119,8 +121,8 @@ static int set_keys(const ticket_key *key, unsigned char *iv, EVP_CIPHER_CTX *cc
     };
     if (!EVP_MAC_CTX_set_params(hctx, params))
         return -1;
-    int ok = enc ? EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key->k.aes, iv)
-                 : EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key->k.aes, iv);
+    int ok = enc ? EVP_EncryptInit_ex(cctx, aes, NULL, key->k.aes, iv)
+                 : EVP_DecryptInit_ex(cctx, aes, NULL, key->k.aes, iv);
     return ok ? 0 : -1;
 }
 
@@ -136,7 +138,7 @@ static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CI
     int r = -1;
     if (enc) {
         memcpy(name, keys[0].k.name, 16);
-        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) == 1 &&
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(aes)) == 1 &&
             set_keys(&keys[0], iv, cctx, hctx, 1) == 0)
             r = 1;
     } else {
@@ -153,7 +155,7 @@ int tp_tls_tickets_install(SSL_CTX *ctx, tp_tls_tickets *t, long lifetime)
 {
     static const unsigned char sid_ctx[] = "tornado-prefork";
     pthread_once(&ex_once, ex_index_init);
-    if (!ctx || !t || ex_index < 0 || !SSL_CTX_set_ex_data(ctx, ex_index, t))
+    if (!ctx || !t || ex_index < 0 || !aes || !SSL_CTX_set_ex_data(ctx, ex_index, t))
         return -EINVAL;
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
