@@ -670,6 +670,10 @@ TRANSPORT_PATH static ssize_t transport_write(tp_stream *s)
     tp_chain_seg *first = &b->segs[b->head];
     ssize_t r;
     s->flags &= (uint16_t)~F_WRITE_WANTS_RD;
+    if (first->fd >= 0 && !first->n) {
+        tp_chain_consume(&s->out, 0); /* an empty file part: nothing to send */
+        return 0;
+    }
     if (first->fd >= 0) {
         r = x->tr->sendfile ? x->tr->sendfile(x->tr_ctx, first->fd, first->off, first->n)
                             : transport_file(x, first);

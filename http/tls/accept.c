@@ -29,6 +29,7 @@ typedef struct handshake {
     tp_loop *loop;
     int fd;
     bool checked; /* the first byte was looked at */
+    bool plain;   /* plain HTTP was answered: draining its input until EOF or the linger */
     tp_timer timer;
     tp_stream_opts sopts;
     tp_tls_accepted_fn done;
@@ -58,28 +59,38 @@ void tp__tls_conn_free(tp__tls_conn *t)
     tp_free(t);
 }
 
-/* Answers plain HTTP on its own plaintext stream, which drains the request and closes. */
-static void answer_plain(tp_loop *loop, int fd)
+/* Plain HTTP: the 400 (a fresh socket takes it whole), then the request is drained until the
+ * client's FIN or PLAIN_LINGER, so that closing does not reset the answer away. The
+ * handshake stays listed meanwhile (a cancel or a drain sees it). */
+static void answer_plain(handshake *h)
 {
-    tp_stream *s = tp_stream_new(loop, fd, NULL);
-    tp_stream_write(s, plain_answer, sizeof(plain_answer) - 1, NULL, NULL);
-    tp_stream_close_after_flush(s, PLAIN_LINGER);
+    tp__tls_stats.plaintext_rejected++;
+    tp__tls_conn_free(h->t);
+    h->t = NULL;
+    h->plain = true;
+    if (send(h->fd, plain_answer, sizeof(plain_answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ||
+        shutdown(h->fd, SHUT_WR) < 0) {
+        tp_log_debug("plain HTTP on the TLS port: %s", strerror(errno));
+    }
+    tp_loop_update_fd(h->loop, h->fd, TP_READ);
+    tp_timer_start_at(h->loop, &h->timer, tp_loop_time(h->loop) + PLAIN_LINGER);
 }
 
-/* The end without a stream: the socket goes (or gets its 400), then the owner hears. */
+/* The end without a stream: the socket closes, then the owner hears. */
 static void hs_fail(handshake *h, int status)
 {
+    if (status == -EPROTONOSUPPORT && !h->plain) {
+        answer_plain(h);
+        return;
+    }
     unlink_hs(h);
     tp_loop_remove_fd(h->loop, h->fd);
     tp_timer_stop(h->loop, &h->timer);
-    tp__tls_conn_free(h->t);
-    if (status == -EPROTONOSUPPORT) {
-        tp__tls_stats.plaintext_rejected++;
-        answer_plain(h->loop, h->fd);
-    } else {
+    if (h->t)
+        tp__tls_conn_free(h->t);
+    if (!h->plain)
         tp__tls_stats.handshake_failures++;
-        close(h->fd);
-    }
+    close(h->fd);
     tp_tls_accepted_fn done = h->done;
     void *arg = h->arg;
     tp_free(h);
@@ -138,10 +149,22 @@ static void drive(handshake *h)
     hs_fail(h, e == SSL_ERROR_SSL ? -EPROTO : -ECONNRESET);
 }
 
+static void drain_plain(handshake *h)
+{
+    char buf[4096];
+    ssize_t n = read(h->fd, buf, sizeof(buf));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        hs_fail(h, -EPROTONOSUPPORT);
+}
+
 static void hs_event(tp_loop *loop, int fd, unsigned events, void *arg)
 {
     (void)loop, (void)events;
     handshake *h = arg;
+    if (h->plain) {
+        drain_plain(h);
+        return;
+    }
     if (!h->checked) {
         int r = check_first_byte(fd);
         if (r == -EAGAIN)
@@ -158,8 +181,10 @@ static void hs_event(tp_loop *loop, int fd, unsigned events, void *arg)
 static void hs_timeout(tp_loop *loop, void *arg)
 {
     (void)loop;
-    tp_log_debug("TLS handshake timed out");
-    hs_fail(arg, -ETIMEDOUT);
+    handshake *h = arg;
+    if (!h->plain)
+        tp_log_debug("TLS handshake timed out");
+    hs_fail(h, h->plain ? -EPROTONOSUPPORT : -ETIMEDOUT);
 }
 
 int tp_tls_accept(tp_tls_ctx *ctx, tp_loop *loop, int fd, const tp_stream_opts *sopts,

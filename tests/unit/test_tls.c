@@ -252,6 +252,7 @@ static void *client_main(void *arg)
         for (ssize_t r;
              c->got_n < 4095 && (r = read(c->fd, c->got + c->got_n, 4095 - c->got_n)) > 0;)
             c->got_n += (size_t)r;
+        shutdown(c->fd, SHUT_WR);
         atomic_store(&c->done, 1);
         return NULL;
     }
@@ -364,6 +365,7 @@ static int file_fd;
 static void send_file(tp_stream *s)
 {
     tp_stream_write(s, "head:", 5, NULL, NULL);
+    tp_stream_sendfile(s, dup(file_fd), 0, 0, true, NULL, NULL); /* an empty part */
     tp_stream_sendfile(s, file_fd, 100, ECHO_BYTES - 100, true, NULL, NULL);
     tp_stream_write(s, ":tail", 5, NULL, NULL);
     tp_stream_close_after_flush(s, 1);
