@@ -76,7 +76,8 @@ struct tp_master {
     unsigned fail_forks; /* test hook TP_TEST_FAIL_FORKS: forks left to fail */
     tp_periodic *tick;
     tp_scoreboard *sb;
-    tp_autoreload *autoreload;  /* NULL without --autoreload */
+    tp_autoreload *autoreload; /* NULL without --autoreload */
+
     struct tp__tls_master *tls; /* ticket keys, per-generation files (tls_keys.c; TLS only) */
     char scoreboard_path[4096];
     char rundir[256];

@@ -259,7 +259,7 @@ static void serve(tp_worker *w)
 {
     char err[200] = "";
     tp_http_server_opts http = *w->b->http;
-    http.tls = tp__worker_tls_ctx(w->b, err, sizeof(err)); /* the certificate files as now */
+    http.tls = tp__worker_tls_ctx(w->b, err, sizeof(err)); /* the generation's copies */
     if (!http.tls && err[0])
         boot_failed(w, "TLS: %s", err);
     w->srv = tp_http_server_new(w->loop, &worker_delegate, w, &http);

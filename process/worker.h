@@ -22,11 +22,13 @@ typedef struct tp_worker_boot {
     tp_score *score;      /* this worker's scoreboard record (NULL: none) */
     const char *log_file; /* reopened on REOPEN_LOGS and USR1 (NULL: stderr) */
     double drain_idle_grace;
-    double websocket_drain_timeout;      /* WebSocket connections kept in a drain (seconds) */
-    unsigned long max_requests;          /* 0: no recycling */
-    int pubsub_fd;                       /* this worker's end of the pubsub relay (-1: none) */
-    const char *pubsub_url;              /* --pubsub=redis://HOST:PORT, or NULL */
-    const struct tp_tls_opts *tls;       /* TLS options (NULL: plain HTTP); files read at boot */
+    double websocket_drain_timeout; /* WebSocket connections kept in a drain (seconds) */
+    unsigned long max_requests;     /* 0: no recycling */
+    int pubsub_fd;                  /* this worker's end of the pubsub relay (-1: none) */
+    const char *pubsub_url;         /* --pubsub=redis://HOST:PORT, or NULL */
+
+    /* TLS (process/tls_keys.c) */
+    const struct tp_tls_opts *tls;       /* the generation's (NULL: plain HTTP), loaded at boot */
     const struct tp_tls_opts *tls_given; /* the same as given (paths named in errors) */
     struct tp_tls_tickets *tickets;      /* the master's shared session-ticket ring */
     double tls_ticket_rotation;          /* its rotation period (seconds) */
