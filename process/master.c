@@ -19,6 +19,7 @@
 #include "process/control.h"
 #include "process/master_internal.h"
 #include "process/snapshot.h"
+#include "process/tls_keys.h"
 #include "process/worker.h"
 
 #define TICK            0.25 /* seconds between supervision passes */
@@ -88,6 +89,10 @@ _Noreturn static void child(const tp_master *m, int slot, unsigned gen, int ctl,
         .max_requests = max_requests(m),
         .pubsub_fd = pubsub,
         .pubsub_url = m->o->pubsub,
+        .tls = tp__tls_opts_of(m, gen),
+        .tls_given = &m->o->tls,
+        .tickets = tp__tls_tickets(m),
+        .tls_ticket_rotation = m->o->tls_ticket_rotation,
     };
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     tp_worker_run(&b);
@@ -593,6 +598,8 @@ static int prepare(tp_master *m, char *err, size_t errlen)
     }
     m->sb = tp_scoreboard_create(m->scoreboard_path[0] ? m->scoreboard_path : NULL,
                                  (uint32_t)(MAX_SLOTS + 3 * m->procs));
+    if (tp__metrics_listen(m, err, errlen) < 0) /* bound as the starting user, too */
+        return -1;
     /* Bound and written as the starting user; everything after runs as --user (which may not
      * write where the starting user does: the port file is written now, not once serving). */
     if (dropping_privileges(m))
@@ -611,7 +618,9 @@ static int prepare(tp_master *m, char *err, size_t errlen)
     m->current_gen = m->last_gen = tp__gen_add(m, snap);
     tp__mstats(m)->generation = m->current_gen;
     tp__mstats(m)->procs = (uint32_t)m->procs;
-    return tp__metrics_listen(m, err, errlen);
+    if (tp__tls_keys_start(m, err, errlen) < 0)
+        return -1;
+    return tp__tls_gen_take(m, m->current_gen, err, errlen);
 }
 
 /* The handlers stay installed (and the signals blocked) after tp_master_run returns, so that
@@ -643,6 +652,7 @@ static void cleanup(tp_master *m)
     tp_periodic_free(m->tick);
     tp__autoreload_free(m->autoreload);
     tp__metrics_close(m);
+    tp__tls_keys_stop(m);
 }
 
 /* The first generation: every slot forked now, READY awaited by the loop. */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "http/server.h"
+#include "http/tls/tls.h"
 
 #define TP_PREFORK_MAX_LISTEN 16
 
@@ -37,6 +38,8 @@ typedef struct tp_prefork_opts {
     int metrics_port;            /* serve GET /metrics (Prometheus) here; 0: no metrics endpoint */
     const char *metrics_address; /* its address (NULL: 127.0.0.1) */
     tp_http_server_opts http;
+    tp_tls_opts tls;            /* TLS with tls.certfile set (docs/tls.md) */
+    double tls_ticket_rotation; /* seconds between session-ticket key rotations */
 } tp_prefork_opts;
 
 /* Seconds a draining worker gives its WebSocket connections to answer the 1001 Close. */

@@ -80,6 +80,8 @@ struct tp_master {
     tp_master_stats no_sb_stats;    /* counted here when the scoreboard could not be made */
     struct tp_http_server *metrics; /* --metrics-port, or NULL */
     tp_autoreload *autoreload;      /* NULL without --autoreload */
+
+    struct tp__tls_master *tls; /* ticket keys, per-generation files (tls_keys.c; TLS only) */
     char scoreboard_path[4096];
     char rundir[256];
 };

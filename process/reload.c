@@ -9,6 +9,7 @@
 #include "process/control.h"
 #include "process/master_internal.h"
 #include "process/snapshot.h"
+#include "process/tls_keys.h"
 
 unsigned tp__gen_add(tp_master *m, char *snapshot)
 {
@@ -27,6 +28,7 @@ static void gen_drop(tp_master *m, unsigned gen)
             unlink(m->gens[i].snapshot);
             tp_free(m->gens[i].snapshot);
             m->gens[i] = (generation){0};
+            tp__tls_gen_drop(m, gen);
         }
 }
 
@@ -71,6 +73,11 @@ void tp__reload_start(tp_master *m, const char *why)
     tp_log_info("reload (%s): snapshot of %s", why, m->o->app_path);
     char *snap = tp_snapshot_take(m->o->app_path, m->rundir, m->last_gen + 1, err, sizeof(err));
     unsigned gen = snap ? tp__gen_add(m, snap) : 0;
+    if (gen && tp__tls_gen_take(m, gen, err, sizeof(err)) < 0) {
+        gen_drop(m, gen);
+        gen = 0;
+        snap = NULL;
+    }
     if (!gen) {
         tp_free(snap);
         tp__mstats(m)->rollbacks++;

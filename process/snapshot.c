@@ -21,6 +21,46 @@ static int copy_fd(int in, int out, size_t size)
     return 0;
 }
 
+/* Copies the open file in (size bytes) to path, a new file of mode 0400. 0, or -1 with a reason
+ * in err (path removed). */
+static int copy_to(int in, const char *src, size_t size, const char *path, char *err, size_t errlen)
+{
+    unlink(path);
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+    int r = out < 0 ? -errno : copy_fd(in, out, size);
+    if (out >= 0 && close(out) < 0 && r == 0)
+        r = -errno;
+    if (r < 0) {
+        snprintf(err, errlen, "cannot copy %s to %s: %s", src, path, strerror(-r));
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
+char *tp_snapshot_copy(const char *src, const char *dir, const char *name, unsigned gen, char *err,
+                       size_t errlen)
+{
+    struct stat st;
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", src, strerror(errno));
+        return NULL;
+    }
+    size_t n = strlen(dir) + strlen(name) + 32;
+    char *path = tp_malloc(n);
+    snprintf(path, n, "%s/g%u.%s", dir, gen, name);
+    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", src);
+    } else if (copy_to(in, src, (size_t)st.st_size, path, err, errlen) == 0) {
+        close(in);
+        return path;
+    }
+    close(in);
+    tp_free(path);
+    return NULL;
+}
+
 char *tp_snapshot_take(const char *src, const char *dir, unsigned gen, char *err, size_t errlen)
 {
     char magic[4];
@@ -43,15 +83,9 @@ char *tp_snapshot_take(const char *src, const char *dir, unsigned gen, char *err
     size_t n = strlen(dir) + 32;
     char *path = tp_malloc(n);
     snprintf(path, n, "%s/app.g%u.so", dir, gen);
-    unlink(path);
-    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-    int r = out < 0 ? -errno : copy_fd(in, out, (size_t)st.st_size);
+    int r = copy_to(in, src, (size_t)st.st_size, path, err, errlen);
     close(in);
-    if (out >= 0 && close(out) < 0 && r == 0)
-        r = -errno;
     if (r < 0) {
-        snprintf(err, errlen, "cannot copy %s to %s: %s", src, path, strerror(-r));
-        unlink(path);
         tp_free(path);
         return NULL;
     }

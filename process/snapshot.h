@@ -9,4 +9,10 @@
  * Returns the new path (tp_free it) or NULL with a one-line reason in err. */
 char *tp_snapshot_take(const char *src, const char *dir, unsigned gen, char *err, size_t errlen);
 
+/* Copies any regular file src to dir/g<gen>.<name> (mode 0400): the generation's copy of a
+ * file its workers read at boot (TLS certificate and key). The new path (tp_free it) or NULL
+ * with a one-line reason in err. */
+char *tp_snapshot_copy(const char *src, const char *dir, const char *name, unsigned gen, char *err,
+                       size_t errlen);
+
 #endif

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "process/control.h"
+#include "process/tls_keys.h"
 #include "platform/proc.h"
 #include "web/app_entry.h"
 #include "web/pubsub/internal.h"
@@ -256,7 +257,13 @@ static void load_app(tp_worker *w)
 
 static void serve(tp_worker *w)
 {
-    w->srv = tp_http_server_new(w->loop, &worker_delegate, w, w->b->http);
+    char err[200] = "";
+    tp_http_server_opts http = *w->b->http;
+    http.tls = tp__worker_tls_ctx(w->b, err, sizeof(err)); /* the generation's copies */
+    if (!http.tls && err[0])
+        boot_failed(w, "TLS: %s", err);
+    w->srv = tp_http_server_new(w->loop, &worker_delegate, w, &http);
+    tp_tls_ctx_unref(http.tls); /* the server holds its own reference */
     if (w->score)
         tp_http_server_set_stats(w->srv, &w->score->http);
     for (size_t i = 0; i < w->b->nlisteners; i++) {

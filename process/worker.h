@@ -26,6 +26,12 @@ typedef struct tp_worker_boot {
     unsigned long max_requests;     /* 0: no recycling */
     int pubsub_fd;                  /* this worker's end of the pubsub relay (-1: none) */
     const char *pubsub_url;         /* --pubsub=redis://HOST:PORT, or NULL */
+
+    /* TLS (process/tls_keys.c) */
+    const struct tp_tls_opts *tls;       /* the generation's (NULL: plain HTTP), loaded at boot */
+    const struct tp_tls_opts *tls_given; /* the same as given (paths named in errors) */
+    struct tp_tls_tickets *tickets;      /* the master's shared session-ticket ring */
+    double tls_ticket_rotation;          /* its rotation period (seconds) */
 } tp_worker_boot;
 
 /* Runs the worker in the child after fork; never returns. Exit status 0 after a drain, 3 when

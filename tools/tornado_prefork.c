@@ -33,7 +33,7 @@ typedef struct cli {
     bool reuseport, autoreload, access_log, version;
     int backlog;
     double worker_timeout, boot_timeout, shutdown_timeout, drain_idle_grace,
-        websocket_drain_timeout;
+        websocket_drain_timeout, tls_ticket_rotation;
     size_t max_requests, max_requests_jitter;
     tp_opt_list port, address, unix_socket, watch;
     int config_depth;
@@ -94,6 +94,8 @@ static const tp_option cli_options[] = {
      .help = "read options from this file (name = value lines, Python literals; read when given)",
      .metavar = "PATH",
      .callback = read_config},
+    COPT(tls_ticket_rotation, TP_OPT_DOUBLE,
+         "seconds between rotations of the TLS session-ticket keys the master shares", 1, 1e7),
     COPT(version, TP_OPT_BOOL, "print the version and exit", 0, 0),
 };
 
@@ -106,6 +108,7 @@ static const cli cli_defaults = {.procs = "auto",
                                  .shutdown_timeout = 30,
                                  .drain_idle_grace = 2,
                                  .websocket_drain_timeout = 30,
+                                 .tls_ticket_rotation = 3600,
                                  .pid_file = "",
                                  .port_file = "",
                                  .log_file = "",
@@ -122,10 +125,10 @@ typedef struct prefork_cmd {
     tp_prefork_opts opts;
     cli values;
     tp_log_options log; /* Tornado's logging options */
-    tp_option_group groups[4];
+    tp_option_group groups[5];
 } prefork_cmd;
 
-#define NGROUPS 4
+#define NGROUPS 5
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -251,6 +254,7 @@ static int finish_options(prefork_cmd *cmd)
     cmd->opts.max_requests = cmd->values.max_requests;
     cmd->opts.max_requests_jitter = cmd->values.max_requests_jitter;
     cmd->opts.autoreload = cmd->values.autoreload;
+    cmd->opts.tls_ticket_rotation = cmd->values.tls_ticket_rotation;
     cmd->opts.user = cmd->values.user;
     cmd->opts.group = cmd->values.group;
     cmd->opts.metrics_port = cmd->values.metrics_port;
@@ -401,6 +405,9 @@ int main(int argc, char **original_argv)
     tp_log_options_default(&cmd->log);
     cmd->groups[3] =
         (tp_option_group){"Logging", tp_log_option_table, tp_log_option_count, &cmd->log};
+    tp_tls_opts_default(&cmd->opts.tls);
+    cmd->groups[4] =
+        (tp_option_group){"TLS", tp_tls_option_table, tp_tls_option_count, &cmd->opts.tls};
     if (argc > 1 &&
         (!strcmp(argv[1], "reload") || !strcmp(argv[1], "stop") || !strcmp(argv[1], "status")))
         return command(cmd, argv[1], argc, argv);

@@ -995,7 +995,7 @@ def check_one_error_line(rc, lines, want_rc, what):
 
 # -- wrk -----------------------------------------------------------------------------------------
 
-def wrk(port, seconds=30, conns=64, threads=2, pipeline=0):
+def wrk(port, seconds=30, conns=64, threads=2, pipeline=0, scheme="http"):
     """Starts wrk pinned to CPU 0; returns the Popen (output on stdout)."""
     if not shutil.which("wrk"):
         raise AssertionError("wrk is not installed")
@@ -1007,7 +1007,7 @@ def wrk(port, seconds=30, conns=64, threads=2, pipeline=0):
         if not os.path.exists(PIPELINE_LUA):
             raise AssertionError("%s is missing" % PIPELINE_LUA)
         args += ["-s", PIPELINE_LUA]
-    args.append("http://127.0.0.1:%d/" % port)
+    args.append("%s://127.0.0.1:%d/" % (scheme, port))
     if pipeline:
         args += ["--", str(pipeline)]
     return spawn(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -1020,3 +1020,16 @@ def wrk_result(p, timeout):
         kill_tree(p.pid, popen=p)
         raise AssertionError("wrk did not finish within %.0f s" % timeout)
     return out.decode("utf-8", "replace")
+
+
+def wrk_stop_clean(p, what, min_requests):
+    """SIGINT to a running wrk, then its output must show no socket error, no non-2xx answer
+    and more than min_requests requests; returns (output, requests)."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+    out = wrk_result(p, 60)
+    bad = [ln for ln in out.splitlines() if "Socket errors" in ln or "Non-2xx" in ln]
+    assert not bad, "wrk %s:\n%s" % (what, out)
+    m = re.search(r"(\d+) requests in", out)
+    assert m and int(m.group(1)) > min_requests, "wrk output:\n" + out
+    return out, int(m.group(1))

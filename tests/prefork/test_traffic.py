@@ -2,15 +2,13 @@
 (row 16, informative), unix sockets."""
 import collections
 import os
-import re
 import shutil
-import signal
 import tempfile
 import time
 
 import testrun
-from prefork import (server, Client, UnixConn, body, listen_inodes, socket_fds, wrk, wrk_result,
-                     slow, timeout)
+from prefork import (server, Client, UnixConn, body, listen_inodes, socket_fds, wrk,
+                     wrk_stop_clean, slow, timeout)
 
 
 def _wrk_through_reloads(flags=(), procs=2, pipeline=0):
@@ -35,13 +33,7 @@ def _wrk_through_reloads(flags=(), procs=2, pipeline=0):
                 time.sleep(1.0)  # pacing
             time.sleep(2)  # traffic after the last reload
         finally:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-            out = wrk_result(p, 60)
-        bad = [ln for ln in out.splitlines() if "Socket errors" in ln or "Non-2xx" in ln]
-        assert not bad, "wrk through 20 reloads:\n" + out
-        m = re.search(r"(\d+) requests in", out)
-        assert m and int(m.group(1)) > 1000, "wrk output:\n" + out
+            out, n = wrk_stop_clean(p, "through 20 reloads", 1000)
         log = s.log()
         assert "reload failed" not in log, s.log_tail()
         # a healthy worker aborted for a "missed" heartbeat resets its connections (the
@@ -52,7 +44,7 @@ def _wrk_through_reloads(flags=(), procs=2, pipeline=0):
         s.settle()
         testrun.wait_until(lambda: body(s.port) == v, 60, "the last reload (%s) served" % v)
         print("     wrk: %s requests, %d generations, %s" % (
-            m.group(1), s.gen(), " ".join(ln.strip() for ln in out.splitlines()
+            n, s.gen(), " ".join(ln.strip() for ln in out.splitlines()
                                           if "Requests/sec" in ln)), flush=True)
 
 

@@ -52,6 +52,8 @@ Suite *metrics_suite(void);
 Suite *auth_suite(void);
 /* tests/unit/test_proxy_protocol.c */
 Suite *proxy_protocol_suite(void);
+/* tests/unit/test_tls_tickets.c: the shared session-ticket ring. */
+Suite *tls_tickets_suite(void);
 /* tests/unit/test_tls.c: TLS handshake and transport, the stream's transport seam. */
 Suite *tls_suite(void);
 
