@@ -44,6 +44,7 @@ struct tp_http_server {
     double idle_grace;
     void (*drained)(tp_http_server *srv, void *arg);
     void *drained_arg;
+    struct tp_h2_session *h2; /* HTTP/2 connections (http/h2/session.c), counted in nconns */
 };
 
 /* conn.c: sets up the server's connection bookkeeping (the idle timer). */
@@ -55,6 +56,10 @@ void tp__conns_drain(tp_http_server *srv);
 /* conn.c: closes every connection now (requests in flight get connection_closed); they
  * leave the server at once. */
 void tp__conns_close_all(tp_http_server *srv);
+/* http/h2/session.c: GOAWAY on every HTTP/2 connection (streams in flight finish), and
+ * closing them all now. */
+void tp__h2_drain_all(tp_http_server *srv);
+void tp__h2_close_all(tp_http_server *srv);
 /* server.c: a connection left the server (for the drain's end). */
 void tp__server_conn_gone(tp_http_server *srv);
 
@@ -63,5 +68,11 @@ void tp__server_conn_gone(tp_http_server *srv);
  * with. req->remote_ip must be set; xheaders may replace it. */
 int tp__request_build(tp_request *req, const char *head, size_t len, size_t lines,
                       const tp_http_server_opts *o);
+
+/* request.c: the rest of an HTTP/2 request whose method, uri and headers are set: version
+ * "HTTP/2.0", path and query, host from :authority (else Host), protocol from opts.protocol
+ * or :scheme, xheaders. 0 or the status to refuse it with. */
+int tp__request_h2_fill(tp_request *req, tp_slice authority, tp_slice scheme,
+                        const tp_http_server_opts *o);
 
 #endif

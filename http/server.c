@@ -27,6 +27,7 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
         .body_timeout = 0,
         .linger = 5,
     };
+    tp_h2_opts_default(&o->h2);
 }
 
 #define OPT(n_, t_, h_, lo, hi) TP_OPTION(tp_http_server_opts, n_, t_, h_, .min = lo, .max = hi)
@@ -48,6 +49,7 @@ const tp_option tp_http_server_option_table[] = {
         "seconds to wait for a complete request head, idle keep-alive time included", 0, 1e9),
     OPT(body_timeout, TP_OPT_DOUBLE, "seconds to read a request body (0: no limit)", 0, 1e9),
     OPT(linger, TP_OPT_DOUBLE, "seconds to drain input after an error response", 0, 3600),
+    TP_H2_OPTION_ROWS(tp_http_server_opts, h2),
 };
 const size_t tp_http_server_option_count =
     sizeof(tp_http_server_option_table) / sizeof(tp_http_server_option_table[0]);

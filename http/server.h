@@ -10,6 +10,7 @@
 
 #include "core/loop.h"
 #include "core/slice.h"
+#include "http/h2/h2.h"
 #include "http/request.h"
 
 typedef struct tp_http_server_opts {
@@ -27,6 +28,7 @@ typedef struct tp_http_server_opts {
     double idle_connection_timeout; /* wait for a complete head, idle time included (3600 s) */
     double body_timeout;            /* time to read a body; 0 = none */
     double linger;                  /* after a closing response, drain input this long (5 s) */
+    tp_h2_opts h2;                  /* HTTP/2 (http/h2/h2.h) */
 } tp_http_server_opts;
 
 typedef struct tp_http_delegate {
