@@ -33,6 +33,7 @@ struct tp_h2_session {
     uint8_t state;              /* enum sess_state */
     bool out_wait;              /* the socket's queue is full: sending (and reading) waits */
     bool xheaders;
+    bool reading; /* the stream's data handler is set */
     unsigned refs;
     size_t nopen;           /* nghttp2 streams with a request */
     tp_defer flush;         /* send_out before the loop sleeps */
@@ -41,6 +42,8 @@ struct tp_h2_session {
     double last_progress;   /* loop time response DATA last moved */
     uint64_t data_sent;     /* response DATA bytes handed to nghttp2 */
     uint64_t progress_mark; /* data_sent at the last check */
+    double reset_tokens;    /* RST_STREAMs the client may still send (count_reset) */
+    double reset_time;      /* loop time of the last refill */
     const tp_h2_opts *o;
     char peer[INET6_ADDRSTRLEN];
 };
@@ -75,6 +78,7 @@ enum req_flag {
     R_COMPLETE = 1 << 10, /* request_complete was called */
     R_CUT = 1 << 11,      /* the server answered for the app (413, 400): its writes drop */
     R_RESUMING = 1 << 12, /* a loop callback delivers paused body bytes */
+    R_HELD = 1 << 13,     /* a call out to the delegate is under way: not freed meanwhile */
 };
 
 struct h2_req {

@@ -49,7 +49,7 @@ static void free_segs(h2_seg *g)
 
 void tp__h2_maybe_free(h2_req *r)
 {
-    if (r->flags & (R_NG | R_APP | R_RESUMING))
+    if (r->flags & (R_NG | R_APP | R_RESUMING | R_HELD))
         return;
     tp_h2_session *s = r->sess;
     if (r->prev)
@@ -102,7 +102,9 @@ void tp__h2_stream_gone(h2_req *r)
     r->in = r->in_tail = NULL;
     consume(r, unread);
     tp__h2_fire_waiters(r, -EPIPE);
+    r->flags |= R_HELD;
     tell_app(r); /* the delegate may finish r in there */
+    r->flags &= (uint16_t)~R_HELD;
     tp__h2_maybe_free(r);
 }
 
@@ -245,9 +247,28 @@ static void start_request(h2_req *r)
         body_done(r);
 }
 
+/* Rapid Reset (CVE-2023-44487): RST_STREAMs from the client take tokens from a bucket of
+ * reset_burst, refilled at reset_rate a second; an empty bucket ends the connection with
+ * GOAWAY ENHANCE_YOUR_CALM. (nghttp2's own limiter, set looser, would say INTERNAL_ERROR.) */
+static void count_reset(tp_h2_session *s)
+{
+    double now = tp_loop_time(s->loop);
+    s->reset_tokens += (now - s->reset_time) * (double)s->o->reset_rate;
+    if (s->reset_tokens > (double)s->o->reset_burst)
+        s->reset_tokens = (double)s->o->reset_burst;
+    s->reset_time = now;
+    if (s->reset_tokens >= 1) {
+        s->reset_tokens -= 1;
+        return;
+    }
+    tp_log_warning("HTTP/2 connection from %s: too many stream resets", s->peer);
+    nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 {
-    (void)ud;
+    if (f->hd.type == NGHTTP2_RST_STREAM)
+        count_reset(ud);
     h2_req *r = f->hd.stream_id ? req_of(ng, f->hd.stream_id) : NULL;
     if (!r || (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA))
         return 0;
@@ -360,7 +381,6 @@ static void on_resume(tp_loop *loop, void *arg)
 {
     (void)loop;
     h2_req *r = arg;
-    r->flags &= (uint16_t)~R_RESUMING;
     while (r->in && !(r->flags & R_PAUSED) && (r->flags & (R_APP | R_CUT)) == R_APP) {
         h2_seg *g = r->in;
         r->in = g->next;
@@ -374,6 +394,7 @@ static void on_resume(tp_loop *loop, void *arg)
     }
     if (r->flags & R_IN_END)
         body_done(r);
+    r->flags &= (uint16_t)~R_RESUMING;
     tp__h2_kick(r->sess);
     tp__h2_maybe_free(r);
 }

@@ -191,10 +191,18 @@ static void send_out(tp_h2_session *s)
     tp__h2_sess_unref(s);
 }
 
+static size_t on_io_data(tp_stream *io, tp_slice d, bool eof, void *arg);
+
 static void on_flush(tp_loop *loop, void *arg)
 {
     (void)loop;
     tp_h2_session *s = arg;
+    if (!s->reading && s->io) {
+        /* Set here, once the stream's data callback that found the preface (HTTP/1.1's)
+         * returned: then its bytes are buffered, and the stream hands them over. */
+        s->reading = true;
+        tp_stream_set_data_handler(s->io, on_io_data, s);
+    }
     send_out(s);
     tp__h2_sess_unref(s); /* kick's */
 }
@@ -303,7 +311,7 @@ static nghttp2_session *new_ng(tp_h2_session *s)
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_settings(opt, 32);
     nghttp2_option_set_max_continuations(opt, 8);
-    nghttp2_option_set_stream_reset_rate_limit(opt, o->reset_burst, o->reset_rate);
+    nghttp2_option_set_stream_reset_rate_limit(opt, 2 * o->reset_burst + 1, 2 * o->reset_rate);
     nghttp2_option_set_max_deflate_dynamic_table_size(opt, o->header_table_size);
     if (nghttp2_session_server_new2(&ng, callbacks(), s, opt) != 0)
         abort();
@@ -346,15 +354,15 @@ void tp_h2_serve(tp_http_server *srv, tp_stream *io, tp_slice peer_ip)
         s->next->prev = s;
     srv->h2 = s;
     srv->nconns++;
-    s->last_active = s->last_progress = tp_loop_time(s->loop);
+    s->last_active = s->last_progress = s->reset_time = tp_loop_time(s->loop);
+    s->reset_tokens = (double)s->o->reset_burst;
     tp_timer_init(&s->timer, on_timer, s);
     tp_timer_start_at(s->loop, &s->timer, s->last_active + tick_of(s));
     send_settings(s);
     if (srv->draining)
         goaway(s, NGHTTP2_NO_ERROR);
     tp_stream_set_close_callback(io, on_io_closed, s);
-    tp_stream_set_data_handler(io, on_io_data, s);
-    tp__h2_kick(s);
+    tp__h2_kick(s); /* reads from the flush on */
 }
 
 void tp__h2_drain_all(tp_http_server *srv)
