@@ -339,7 +339,7 @@ def test_h2_zero_window_stall():
         fds, rss = _fds(port), _rss_kb(port)
         c = Client(port, settings={SettingCodes.INITIAL_WINDOW_SIZE: 0},
                    auto_window=False)
-        sid = c.request("GET", "/big?n=20000000")
+        sid = c.request("GET", "/big?n=2000000")
         start = time.monotonic()
         try:
             c.run_until(lambda: c.goaway is not None, timeout=30)
