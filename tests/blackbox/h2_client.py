@@ -49,6 +49,7 @@ class Client:
         self.auto_window = auto_window
         self.responses = {}
         self.goaway = None
+        self.ping_acks = 0
         self.closed = False
         self.flush()
 
@@ -110,6 +111,8 @@ class Client:
                 self.responses[ev.stream_id].reset = ev.error_code
         elif isinstance(ev, h2.events.ConnectionTerminated):
             self.goaway = ev
+        elif isinstance(ev, h2.events.PingAckReceived):
+            self.ping_acks += 1
 
     def run_until(self, cond, timeout=30):
         deadline = time.monotonic() + timeout
@@ -124,6 +127,13 @@ class Client:
         r = self.responses[sid]
         self.run_until(lambda: r.ended or r.reset is not None)
         return r
+
+    def round_trip(self):
+        """A PING answered: what the server sent before reading it has been handled."""
+        acks = self.ping_acks
+        self.conn.ping(b"roundtri")
+        self.flush()
+        self.run_until(lambda: self.ping_acks > acks)
 
     def close(self):
         self.sock.close()

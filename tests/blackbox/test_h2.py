@@ -160,6 +160,41 @@ def test_h2_streamed_request_body():
         c.close()
 
 
+def test_h2_paused_body_stops_the_client():
+    # The handler pauses after the first chunk: the server acknowledges no more DATA, so the
+    # client's window closes; resumed, the rest flows and the whole body arrives.
+    with server("--http2_initial_window_size=16384") as port:
+        c = Client(port)
+        try:
+            c.run_until(lambda: c.conn.remote_settings.initial_window_size == 16384)
+            body = b"p" * 200000
+            sid = c.request("POST", "/pause", end=False)
+            sent = 0
+            while True:
+                n = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size,
+                        len(body) - sent)
+                if n > 0:
+                    c.conn.send_data(sid, body[sent:sent + n])
+                    sent += n
+                    c.flush()
+                    continue
+                # A PING round trip: window updates for what the server took come before it.
+                c.round_trip()
+                if c.conn.local_flow_control_window(sid) == 0:
+                    break
+            assert sent < len(body), "the client sent everything: nothing stopped it"
+            assert sent <= 16384 * 3, sent
+            got = int(bytes(fetch(port, "/pause/resume").body).split(b"=")[1])
+            assert got < sent, (got, sent)  # the rest waits in the server, unacknowledged
+            assert fetch(port, "/pause/resume?go=1").status == 200
+            c.send_body(sid, body[sent:])
+            r = c.responses[sid]
+            c.run_until(lambda: r.ended)
+            assert bytes(r.body) == b"total=200000", r.body
+        finally:
+            c.close()
+
+
 def test_h2_many_concurrent_streams():
     c = Client(shared())
     try:
