@@ -123,7 +123,9 @@ static void refuse(h2_req *r, int status)
     tp_h2_session *s = r->sess;
     tp_log_info("HTTP/2 %d from %s: %.*s %.*s", status, s->peer, TP_SLICE_FMT(r->req.method),
                 TP_SLICE_FMT(r->req.uri));
-    if ((r->flags & R_SUBMITTED) || !(r->flags & R_NG) || !tp__h2_live(s)) {
+    if (!(r->flags & R_NG) || !tp__h2_live(s)) {
+        /* nothing to send: the stream is gone */
+    } else if (r->flags & R_SUBMITTED) {
         nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, r->id, NGHTTP2_INTERNAL_ERROR);
     } else {
         char *st = tp_arena_printf(&r->req.arena, "%d", status);

@@ -45,5 +45,7 @@ void ws_client_add_net_tests(Suite *s);
 Suite *proxy_suite(void);
 /* tests/unit/test_http_client.c */
 Suite *http_client_suite(void);
+/* tests/unit/test_h2.c */
+Suite *h2_suite(void);
 
 #endif
