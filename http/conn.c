@@ -653,7 +653,7 @@ static int prior_knowledge(tp_http_conn *c, tp_stream *s, tp_slice d)
     char buf[INET6_ADDRSTRLEN];
     tp_stream_set_close_callback(s, NULL, NULL);
     tp_stream_set_data_handler(s, NULL, NULL);
-    tp_h2_serve(c->server, s, peer_ip(c, buf)); /* counted in before c leaves */
+    tp_h2_serve(c->server, s, peer_ip(c, buf), false); /* counted in before c leaves */
     set_state(c, CONN_GONE);
     c->stream = NULL;
     conn_unref(c);

@@ -70,9 +70,9 @@ int tp__request_build(tp_request *req, const char *head, size_t len, size_t line
                       const tp_http_server_opts *o);
 
 /* request.c: the rest of an HTTP/2 request whose method, uri and headers are set: version
- * "HTTP/2.0", path and query, host from :authority (else Host), protocol from opts.protocol
- * or :scheme, xheaders. 0 or the status to refuse it with. */
-int tp__request_h2_fill(tp_request *req, tp_slice authority, tp_slice scheme,
+ * "HTTP/2.0", path and query, host from :authority (else Host), protocol from opts.protocol,
+ * else the connection's (https when it is TLS), xheaders. 0 or the status to refuse it with. */
+int tp__request_h2_fill(tp_request *req, tp_slice authority, bool https,
                         const tp_http_server_opts *o);
 
 #endif

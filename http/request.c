@@ -201,7 +201,7 @@ int tp__request_build(tp_request *req, const char *head, size_t len, size_t line
     return 0;
 }
 
-int tp__request_h2_fill(tp_request *req, tp_slice authority, tp_slice scheme,
+int tp__request_h2_fill(tp_request *req, tp_slice authority, bool https,
                         const tp_http_server_opts *o)
 {
     req->version = TP_SLICE_LIT("HTTP/2.0");
@@ -212,8 +212,7 @@ int tp__request_h2_fill(tp_request *req, tp_slice authority, tp_slice scheme,
     if (o->protocol)
         req->protocol = tp_slice_cstr(o->protocol);
     else
-        req->protocol = tp_slice_eq(scheme, TP_SLICE_LIT("https")) ? TP_SLICE_LIT("https")
-                                                                   : TP_SLICE_LIT("http");
+        req->protocol = https ? TP_SLICE_LIT("https") : TP_SLICE_LIT("http");
     req->host = authority.p ? authority : tp_headers_get(&req->headers, TP_SLICE_LIT("Host"));
     if (!req->host.p || !valid_host(req->host))
         return 400;

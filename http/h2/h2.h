@@ -65,7 +65,9 @@ struct tp_http_server;
 struct tp_stream;
 /* Serves HTTP/2 on an accepted connection's stream (cleartext after the preface check, or
  * TLS after ALPN "h2"): the session owns s from now on (its data and close handlers) and
- * closes it at the end. peer_ip is the client's address as text (copied). */
-TP_API void tp_h2_serve(struct tp_http_server *srv, struct tp_stream *s, tp_slice peer_ip);
+ * closes it at the end. peer_ip is the client's address as text (copied); https makes
+ * request.protocol "https" (a TLS connection) unless the protocol option forces one. */
+TP_API void tp_h2_serve(struct tp_http_server *srv, struct tp_stream *s, tp_slice peer_ip,
+                        bool https);
 
 #endif

@@ -34,6 +34,7 @@ struct tp_h2_session {
     bool out_wait;              /* the socket's queue is full: sending (and reading) waits */
     bool xheaders;
     bool reading; /* the stream's data handler is set */
+    bool https;   /* the connection is TLS (or a PROXY header said so): protocol https */
     unsigned refs;
     size_t nopen;           /* nghttp2 streams with a request */
     tp_defer flush;         /* send_out before the loop sleeps */
@@ -89,7 +90,7 @@ struct h2_req {
     uint16_t flags;
     int refuse; /* status to answer once the head is complete (400, 413, 431) */
     size_t header_bytes, nheaders;
-    tp_slice authority, scheme;
+    tp_slice authority;
     tp_buf cookie, body;
     uint64_t body_len;
     int64_t resp_length; /* declared response Content-Length, or -1 */

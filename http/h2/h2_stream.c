@@ -163,8 +163,6 @@ static void pseudo_header(h2_req *r, tp_slice name, tp_slice value)
         r->req.uri = v;
     else if (tp_slice_eq(name, TP_SLICE_LIT(":authority")))
         r->authority = v;
-    else if (tp_slice_eq(name, TP_SLICE_LIT(":scheme")))
-        r->scheme = v;
 }
 
 /* One decoded field. The header list is bounded by its decoded size (max_header_list_size,
@@ -217,7 +215,7 @@ static int check_head(h2_req *r)
         return 400;
     if (r->cookie.len)
         tp_headers_add(&r->req.headers, TP_SLICE_LIT("Cookie"), tp_buf_slice(&r->cookie));
-    int status = tp__request_h2_fill(&r->req, r->authority, r->scheme, &srv->opts);
+    int status = tp__request_h2_fill(&r->req, r->authority, r->sess->https, &srv->opts);
     if (status)
         return status;
     tp_slice cl = tp_headers_get(&r->req.headers, TP_SLICE_LIT("content-length"));

@@ -336,7 +336,7 @@ static void send_settings(tp_h2_session *s)
                                               (int32_t)o->connection_window_size);
 }
 
-void tp_h2_serve(tp_http_server *srv, tp_stream *io, tp_slice peer_ip)
+void tp_h2_serve(tp_http_server *srv, tp_stream *io, tp_slice peer_ip, bool https)
 {
     tp_h2_session *s = tp_calloc(1, sizeof(*s));
     s->srv = srv;
@@ -344,6 +344,7 @@ void tp_h2_serve(tp_http_server *srv, tp_stream *io, tp_slice peer_ip)
     s->io = io;
     s->o = &srv->opts.h2;
     s->xheaders = srv->opts.xheaders;
+    s->https = https;
     s->refs = 1; /* the stream's */
     size_t n = peer_ip.n < sizeof(s->peer) - 1 ? peer_ip.n : sizeof(s->peer) - 1;
     memcpy(s->peer, peer_ip.p, n);

@@ -58,9 +58,9 @@ class Client:
         if data:
             self.sock.sendall(data)
 
-    def request(self, method, path, body=None, headers=(), end=True):
+    def request(self, method, path, body=None, headers=(), end=True, scheme="http"):
         sid = self.conn.get_next_available_stream_id()
-        hs = [(":method", method), (":path", path), (":scheme", "http"),
+        hs = [(":method", method), (":path", path), (":scheme", scheme),
               (":authority", "127.0.0.1")] + list(headers)
         self.conn.send_headers(sid, hs, end_stream=body is None and end)
         self.responses[sid] = Response()

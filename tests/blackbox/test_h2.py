@@ -115,6 +115,16 @@ def test_h2_request_fields():
     assert r.status == 200, text
     assert "Cookie: a=1; b=2" in text and "x-test: yes" in text, text
     assert "host=127.0.0.1\n" in text and "query=q=1" in text, text
+    assert "protocol=http\n" in text, text
+    # :scheme does not make a cleartext connection https (the protocol is the connection's)
+    c = Client(shared())
+    try:
+        sid = c.request("GET", "/headers", scheme="https")
+        r = c.responses[sid]
+        c.run_until(lambda: r.ended)
+        assert b"protocol=http\n" in bytes(r.body), r.body
+    finally:
+        c.close()
 
 
 def test_h2_connection_specific_header_refused():

@@ -6,7 +6,7 @@
  *
  *   byte 0: bit 0 the delegate streams bodies, bit 1 it pauses them and resumes from the
  *           loop, bit 2 it answers from headers_received, bit 3 small limits (1000-byte
- *           bodies, 512-byte header lists, 4 streams)
+ *           bodies, 512-byte header lists, 4 streams), bit 4 the connection counts as TLS
  *
  * Checks more than "no crash": each request gets request_complete or connection_closed at
  * most once, every request the delegate was given is finished, and the session ends within
@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     shutdown(sv[1], SHUT_WR);
     r.peer = sv[1];
-    tp_h2_serve(r.srv, tp_stream_new(loop, sv[0], NULL), TP_SLICE_LIT("127.0.0.1"));
+    tp_h2_serve(r.srv, tp_stream_new(loop, sv[0], NULL), TP_SLICE_LIT("127.0.0.1"), r.mode & 16);
     tp_loop_set_prepare(loop, watch, &r, NULL);
     int rc = tp_loop_run_sync(loop, start, NULL, 30);
     tp_loop_set_prepare(loop, NULL, NULL, NULL);
