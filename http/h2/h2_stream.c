@@ -102,9 +102,10 @@ void tp__h2_stream_gone(h2_req *r)
     r->in = r->in_tail = NULL;
     consume(r, unread);
     tp__h2_fire_waiters(r, -EPIPE);
+    uint16_t held = r->flags & R_HELD;
     r->flags |= R_HELD;
     tell_app(r); /* the delegate may finish r in there */
-    r->flags &= (uint16_t)~R_HELD;
+    r->flags = (uint16_t)((r->flags & ~R_HELD) | held);
     tp__h2_maybe_free(r);
 }
 

@@ -82,10 +82,16 @@ static void sess_gone(tp_h2_session *s)
     tp_timer_stop(s->loop, &s->timer);
     s->io = NULL;
     tp__h2_sess_ref(s);
-    for (h2_req *r = s->reqs, *next; r; r = next) {
-        next = r->next;
+    /* Held while the delegate hears of each: whatever it finishes stays in the list. */
+    for (h2_req *r = s->reqs; r; r = r->next)
+        r->flags |= R_HELD;
+    for (h2_req *r = s->reqs; r; r = r->next)
         if (r->flags & R_NG)
             tp__h2_stream_gone(r);
+    for (h2_req *r = s->reqs, *next; r; r = next) {
+        next = r->next;
+        r->flags &= (uint16_t)~R_HELD;
+        tp__h2_maybe_free(r);
     }
     unlink_sess(s);
     tp__h2_sess_unref(s);
