@@ -626,6 +626,19 @@ static const tp_handler_class pause_cls = {.name = "Pause",
                                            .data_received = pause_data,
                                            .on_connection_close = pause_closed};
 static const tp_handler_class pause_resume = {.name = "PauseResume", .get = pause_resume_get};
+
+/* /hop: connection-specific fields beside ordinary ones (HTTP/2 drops the former). */
+static int hop_get(tp_handler *h)
+{
+    tp_set_header(h, "Keep-Alive", "timeout=5");
+    tp_set_header(h, "Upgrade", "h2c");
+    tp_set_header(h, "Proxy-Connection", "keep-alive");
+    tp_set_header(h, "X-Mixed-Case", "kept");
+    tp_write_str(h, "hop");
+    return TP_OK;
+}
+
+static const tp_handler_class hop = {.name = "Hop", .get = hop_get};
 static const tp_handler_class inject = {.name = "Inject", .get = inject_get};
 static const tp_handler_class head = {.name = "Head", .get = head_get, .head = head_get};
 
@@ -828,6 +841,7 @@ static int testapp_init(tp_app *app)
         {"/reverse", &reverse},
         {"/pause", &pause_cls},
         {"/pause/resume", &pause_resume},
+        {"/hop", &hop},
     };
     tp_app_settings *st = tp_app_settings_of(app);
     const char *tpl = getenv("TP_TEMPLATE_PATH");

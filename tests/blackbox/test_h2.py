@@ -108,6 +108,18 @@ def test_h2_get_head_post():
         c.close()
 
 
+def test_h2_response_fields_lower_case_hop_by_hop_dropped():
+    r = fetch(shared(), "/hop")
+    names = [k for k, _ in r.headers]
+    assert r.status == 200 and bytes(r.body) == b"hop"
+    assert r.header("x-mixed-case") == "kept", r.headers
+    assert all(k == k.lower() for k in names), names
+    for gone in ("keep-alive", "upgrade", "proxy-connection", "connection", "transfer-encoding"):
+        assert gone not in names, r.headers
+    r = fetch(shared(), "/json")
+    assert [v for k, v in r.headers if k == "x-multi"] == ["a", "b"], r.headers
+
+
 def test_h2_request_fields():
     r = fetch(shared(), "/headers?q=1", headers=[("cookie", "a=1"), ("cookie", "b=2"),
                                                  ("x-test", "yes")])
