@@ -28,7 +28,7 @@ CFLAGS_ALL += -O2
 else
 CFLAGS_ALL += -O2 -DNDEBUG
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lssl -lcrypto -lhiredis -lcurl
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lssl -lcrypto -lhiredis -lcurl -lnghttp2
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined
@@ -212,6 +212,7 @@ fuzz-replay: $(FUZZ_BIN)
 	$(MAKE) ws-frame-fuzz-replay
 	$(MAKE) ws-inflate-fuzz-replay
 	$(MAKE) proxy-protocol-fuzz-replay
+	$(MAKE) h2-fuzz-replay
 
 HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 # The library, its headers (include/tp.h and include/tp_testing.h at the top of include/tp/),
@@ -463,6 +464,27 @@ ws-frame-fuzz-replay: $(WS_FUZZ_BIN)
 	$(WS_FUZZ_BIN) -runs=0 tests/fuzz/ws_frame_corpus
 
 .PHONY: ws-frame-fuzz ws-frame-fuzz-replay
+
+# libFuzzer target for the HTTP/2 input path (http/h2/ through nghttp2's callbacks into the
+# request building, tests/fuzz/h2_fuzz.c). `make h2-fuzz` fuzzes for FUZZ_SECONDS and grows
+# tests/fuzz/h2_corpus; `make h2-fuzz-replay` (part of fuzz-replay) replays it once.
+H2_FUZZ_BIN := build/fuzz/h2_fuzz
+H2_FUZZ_SRC := tests/fuzz/h2_fuzz.c $(filter-out http/client/% http/websocket/%,\
+               $(filter platform/% core/% http/%,$(LIB_SRC)))
+$(H2_FUZZ_BIN): $(H2_FUZZ_SRC) $(wildcard http/h2/*.h http/*.h core/*.h platform/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -o $@ $(H2_FUZZ_SRC) -lpcre2-8 -lz -lcrypto -ljansson -lnghttp2 -lpthread -lm
+
+h2-fuzz: $(H2_FUZZ_BIN)
+	@mkdir -p tests/fuzz/h2_corpus-new
+	$(H2_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=60 \
+	  -rss_limit_mb=1024 tests/fuzz/h2_corpus-new tests/fuzz/h2_corpus
+
+h2-fuzz-replay: $(H2_FUZZ_BIN)
+	$(H2_FUZZ_BIN) -runs=0 tests/fuzz/h2_corpus
+
+.PHONY: h2-fuzz h2-fuzz-replay
 
 # ---- tornado.httpclient in C (http/client/): tp-fetch (python3 -m tornado.httpclient), the
 # client test program driven by tests/httpclient/run.py, and the client benchmark.

@@ -16,6 +16,8 @@
 #include "http/body.h"
 #include "http/conn_internal.h"
 #include "http/date.h"
+#include "http/h2/h2.h"
+#include "http/request_ops.h"
 #include "http/response.h"
 
 /* A connection's life, one state at a time (debug builds assert each transition in
@@ -360,6 +362,7 @@ static void close_conn(tp_http_conn *c)
 
 void tp__conns_close_all(tp_http_server *srv)
 {
+    tp__h2_close_all(srv);
     while (srv->idle.head)
         close_conn(srv->idle.head);
     while (srv->busy.head)
@@ -371,6 +374,7 @@ void tp__conns_close_all(tp_http_server *srv)
  * order, as every deadline moves to the same bound or stays before it. */
 void tp__conns_drain(tp_http_server *srv)
 {
+    tp__h2_drain_all(srv);
     update_idle_ticks(srv);
     uint32_t bound = ticks_of(tp_loop_time(srv->loop)) + srv->idle_ticks + 1;
     for (tp_http_conn *c = srv->idle.head; c; c = c->next)
@@ -665,6 +669,26 @@ static size_t serve_buffered(tp_http_conn *c, tp_stream *s, tp_slice d, size_t u
     return used;
 }
 
+/* A client that starts with the HTTP/2 preface (prior knowledge) goes to http/h2: 1 when it
+ * went (c is gone), TP_AGAIN while d is a prefix of the preface, else 0. */
+static int prior_knowledge(tp_http_conn *c, tp_stream *s, tp_slice d)
+{
+    if (!c->server->opts.h2.http2 || tp_stream_bytes_written(s) || tp_stream_pending_write(s))
+        return 0;
+    int r = tp_h2_preface(d);
+    if (r != 1)
+        return r;
+    char buf[INET6_ADDRSTRLEN];
+    tp_stream_set_close_callback(s, NULL, NULL);
+    tp_stream_set_data_handler(s, NULL, NULL);
+    /* counted in before c leaves */
+    tp_h2_serve(c->server, s, peer_ip(c, buf), (c->flags & CF_HTTPS) != 0);
+    set_state(c, CONN_GONE);
+    c->stream = NULL;
+    conn_unref(c);
+    return 1;
+}
+
 /* The stream's data callback: as many requests as the buffer holds, one after another. The
  * stream is paused while a request is in the handler's hands, and calls this once more if
  * the client shuts down its side meanwhile (eof): the delegate hears of it at once (Tornado's
@@ -674,6 +698,11 @@ static size_t on_data(tp_stream *s, tp_slice d, bool eof, void *arg)
 {
     tp_http_conn *c = arg;
     size_t used = 0;
+    if (d.n && d.p[0] == 'P' && c->state == CONN_HEAD) {
+        int r = prior_knowledge(c, s, d);
+        if (r == 1 || (r == TP_AGAIN && !eof))
+            return 0; /* HTTP/2's now, or wait for the rest of its preface */
+    }
     if (c->flags & CF_OUTPUT_WAIT)
         return 0; /* on_drained resumes the stream, and this sees the EOF then */
     conn_ref(c);  /* a request finished and detached in here must not free c under us */
@@ -709,8 +738,13 @@ static void request_done(tp_http_conn *c, bool reusable)
 
 /* ---- the response API (http/request.h) ----------------------------------------------- */
 
+/* A request of another protocol (HTTP/2): its own response calls (http/request_ops.h). */
+#define OTHER(req) __builtin_expect((req)->ops != NULL, 0)
+
 int tp_http_write_head(tp_request *req, int status, tp_slice reason, const tp_headers *headers)
 {
+    if (OTHER(req))
+        return req->ops->write_head(req, status, reason, headers);
     tp_http_conn *c = req->conn;
     tp_exchange *x = xchg(req);
     static __thread tp_buf b;
@@ -773,26 +807,38 @@ static int write_framed(tp_request *req, const void *p, int fd, off_t off, size_
 
 int tp_http_write_body(tp_request *req, const void *p, size_t n)
 {
+    if (OTHER(req))
+        return req->ops->write_body(req, p, n);
     return write_framed(req, p, -1, 0, n, false);
 }
 
 int tp_http_sendfile(tp_request *req, int fd, off_t off, size_t n, bool close_fd)
 {
+    if (OTHER(req))
+        return req->ops->sendfile(req, fd, off, n, close_fd);
     return write_framed(req, NULL, fd, off, n, close_fd);
 }
 
 bool tp_http_client_gone(const tp_request *req)
 {
+    if (OTHER(req))
+        return req->ops->client_gone(req);
     return !writable(req->conn);
 }
 
 bool tp_http_head_written(const tp_request *req)
 {
+    if (OTHER(req))
+        return req->ops->head_written(req);
     return xchg(req)->resp.head_written;
 }
 
 void tp_http_finish(tp_request *req)
 {
+    if (OTHER(req)) {
+        req->ops->finish(req);
+        return;
+    }
     tp_http_conn *c = req->conn;
     tp_exchange *x = xchg(req);
     if (writable(c)) {
@@ -819,6 +865,8 @@ void tp_http_finish(tp_request *req)
 
 tp_stream *tp_http_upgrade(tp_request *req, int status, tp_slice reason, const tp_headers *headers)
 {
+    if (OTHER(req))
+        return NULL; /* no Upgrade on HTTP/2 */
     tp_http_conn *c = req->conn;
     if (!c->stream || !writable(c) || xchg(req)->resp.head_written)
         return NULL;
@@ -835,6 +883,8 @@ tp_stream *tp_http_upgrade(tp_request *req, int status, tp_slice reason, const t
 
 tp_stream *tp_http_detach(tp_request *req)
 {
+    if (OTHER(req))
+        return NULL;
     tp_http_conn *c = req->conn;
     tp_stream *s = c->stream;
     if (!s || !writable(c) || xchg(req)->resp.head_written)
@@ -851,6 +901,10 @@ tp_stream *tp_http_detach(tp_request *req)
 
 void tp_http_pause_body(tp_request *req)
 {
+    if (OTHER(req)) {
+        req->ops->pause_body(req, true);
+        return;
+    }
     tp_http_conn *c = req->conn;
     if (c->req == req && c->state == CONN_BODY && c->stream)
         tp_stream_pause(c->stream);
@@ -858,6 +912,10 @@ void tp_http_pause_body(tp_request *req)
 
 void tp_http_resume_body(tp_request *req)
 {
+    if (OTHER(req)) {
+        req->ops->pause_body(req, false);
+        return;
+    }
     tp_http_conn *c = req->conn;
     if (c->req == req && c->state == CONN_BODY && c->stream)
         tp_stream_resume(c->stream);
@@ -865,12 +923,16 @@ void tp_http_resume_body(tp_request *req)
 
 size_t tp_http_output_pending(const tp_request *req)
 {
+    if (OTHER(req))
+        return req->ops->output_pending(req);
     const tp_http_conn *c = req->conn;
     return c->stream && writable(c) ? tp_stream_pending_write(c->stream) : 0;
 }
 
 int tp_http_when_drained(tp_request *req, tp_write_fn fn, void *arg)
 {
+    if (OTHER(req))
+        return req->ops->when_drained(req, fn, arg);
     tp_http_conn *c = req->conn;
     if (!c->stream || !writable(c))
         return -EPIPE;
@@ -879,6 +941,10 @@ int tp_http_when_drained(tp_request *req, tp_write_fn fn, void *arg)
 
 void tp_http_abort(tp_request *req)
 {
+    if (OTHER(req)) {
+        req->ops->abort(req);
+        return;
+    }
     tp_http_conn *c = req->conn;
     if (c->req != req || !writable(c))
         return;
@@ -888,12 +954,16 @@ void tp_http_abort(tp_request *req)
 
 bool tp_http_xheaders(const tp_request *req)
 {
+    if (OTHER(req))
+        return req->ops->xheaders(req);
     const tp_http_conn *c = req->conn;
     return c->server && c->server->opts.xheaders;
 }
 
 tp_slice tp_http_peer_ip(tp_request *req)
 {
+    if (OTHER(req))
+        return req->ops->peer_ip(req);
     char buf[INET6_ADDRSTRLEN];
     tp_slice ip = peer_ip(req->conn, buf);
     return ip.p == buf ? tp_arena_slice_dup(&req->arena, ip) : ip;

@@ -51,6 +51,7 @@ struct tp_http_server {
     /* HTTP/2's entry for TLS connections whose ALPN chose "h2" (NULL: none). */
     void (*h2_start)(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer);
     struct tp__tls_wait *tls_waits; /* server_tls.c: sockets in their TLS handshake */
+    struct tp_h2_session *h2;       /* HTTP/2 connections (http/h2/session.c), counted in nconns */
 };
 
 /* conn.c: sets up the server's connection bookkeeping (the idle timer). */
@@ -82,6 +83,10 @@ void tp__conns_drain(tp_http_server *srv);
 /* conn.c: closes every connection now (requests in flight get connection_closed); they
  * leave the server at once. */
 void tp__conns_close_all(tp_http_server *srv);
+/* http/h2/session.c: GOAWAY on every HTTP/2 connection (streams in flight finish), and
+ * closing them all now. */
+void tp__h2_drain_all(tp_http_server *srv);
+void tp__h2_close_all(tp_http_server *srv);
 /* server.c: a connection left the server (for the drain's end). */
 void tp__server_conn_gone(tp_http_server *srv);
 
@@ -90,5 +95,11 @@ void tp__server_conn_gone(tp_http_server *srv);
  * with. req->remote_ip must be set; xheaders may replace it. */
 int tp__request_build(tp_request *req, const char *head, size_t len, size_t lines,
                       const tp_http_server_opts *o);
+
+/* request.c: the rest of an HTTP/2 request whose method, uri and headers are set: version
+ * "HTTP/2.0", path and query, host from :authority (else Host), protocol from opts.protocol,
+ * else the connection's (https when it is TLS), xheaders. 0 or the status to refuse it with. */
+int tp__request_h2_fill(tp_request *req, tp_slice authority, bool https,
+                        const tp_http_server_opts *o);
 
 #endif

@@ -201,3 +201,24 @@ int tp__request_build(tp_request *req, const char *head, size_t len, size_t line
         apply_xheaders(o, req);
     return 0;
 }
+
+int tp__request_h2_fill(tp_request *req, tp_slice authority, bool https,
+                        const tp_http_server_opts *o)
+{
+    req->version = TP_SLICE_LIT("HTTP/2.0");
+    req->version_minor = 1;
+    if (!req->uri.n || req->uri.p[0] != '/')
+        return 400; /* CONNECT and the asterisk form are not served */
+    split_target(req);
+    if (o->protocol)
+        req->protocol = tp_slice_cstr(o->protocol);
+    else
+        req->protocol = https ? TP_SLICE_LIT("https") : TP_SLICE_LIT("http");
+    req->host = authority.p ? authority : tp_headers_get(&req->headers, TP_SLICE_LIT("Host"));
+    if (!req->host.p || !valid_host(req->host))
+        return 400;
+    req->host_name = host_name_of(&req->arena, req->host);
+    if (o->xheaders)
+        apply_xheaders(o, req);
+    return 0;
+}

@@ -36,6 +36,7 @@ typedef struct tp_request {
     bool stream_body;    /* set by headers_received: body goes to data_received in chunks */
     int status;          /* response status once the head is written (0 before) */
     uint64_t bytes_out;  /* response body bytes written so far */
+    const struct tp_request_ops *ops; /* NULL for HTTP/1.x; else (HTTP/2) the response calls */
 } tp_request;
 
 /* Tornado's HTTP1Connection.detach: the connection's stream, handed over (with any bytes the

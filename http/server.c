@@ -1,4 +1,5 @@
 /* HTTPServer: options, listening sockets and the accept loop. Connections are in conn.c. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@ void tp_http_server_opts_default(tp_http_server_opts *o)
         .linger = 5,
         .proxy_protocol_timeout = 10,
     };
+    tp_h2_opts_default(&o->h2);
 }
 
 #define OPT(n_, t_, h_, lo, hi) TP_OPTION(tp_http_server_opts, n_, t_, h_, .min = lo, .max = hi)
@@ -53,6 +55,7 @@ const tp_option tp_http_server_option_table[] = {
         "seconds to wait for a complete request head, idle keep-alive time included", 0, 1e9),
     OPT(body_timeout, TP_OPT_DOUBLE, "seconds to read a request body (0: no limit)", 0, 1e9),
     OPT(linger, TP_OPT_DOUBLE, "seconds to drain input after an error response", 0, 3600),
+    TP_H2_OPTION_ROWS(tp_http_server_opts, h2),
 };
 const size_t tp_http_server_option_count =
     sizeof(tp_http_server_option_table) / sizeof(tp_http_server_option_table[0]);
@@ -65,6 +68,14 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* A TLS connection whose ALPN chose "h2". */
+static void h2_after_alpn(tp_http_server *srv, tp_stream *s, const struct sockaddr *peer)
+{
+    char ip[INET6_ADDRSTRLEN];
+    tp_sockaddr_ip(peer, ip, sizeof(ip));
+    tp_h2_serve(srv, s, tp_slice_cstr(ip), true);
 }
 
 tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delegate, void *ctx,
@@ -86,6 +97,10 @@ tp_http_server *tp_http_server_new(tp_loop *loop, const tp_http_delegate *delega
         srv->opts.protocol = srv->protocol = tp_strndup(opts->protocol, strlen(opts->protocol));
     if (srv->opts.tls) {
         tp_tls_ctx_ref(srv->opts.tls);
+        if (srv->opts.h2.http2) { /* ALPN offers h2 */
+            tp_tls_ctx_set_h2(srv->opts.tls, true);
+            srv->h2_start = h2_after_alpn;
+        }
         if (!srv->opts.protocol)
             srv->opts.protocol = "https";
     }

@@ -10,6 +10,7 @@
 
 #include "core/loop.h"
 #include "core/slice.h"
+#include "http/h2/h2.h"
 #include "http/request.h"
 #include "http/stats.h"
 
@@ -32,6 +33,7 @@ typedef struct tp_http_server_opts {
     double linger;                  /* after a closing response, drain input this long (5 s) */
     struct tp_tls_ctx *tls;         /* serve TLS with this context (http/tls/tls.h); the
                                        server holds a reference. NULL: plain HTTP */
+    tp_h2_opts h2;                  /* HTTP/2 (http/h2/h2.h) */
 } tp_http_server_opts;
 
 typedef struct tp_http_delegate {

@@ -586,6 +586,66 @@ static const tp_handler_class text = {.name = "Text", .get = text_get};
 static const tp_handler_class wait = {
     .name = "Wait", .get = wait_get, .on_connection_close = wait_closed};
 static const tp_handler_class stats = {.name = "Stats", .get = stats_get};
+
+/* /pause: a streamed body paused (tp_http_pause_body) after its first chunk until
+ * /pause/resume; /pause/resume answers the bytes received so far (flow-control tests). */
+static tp_request *paused_req;
+static size_t paused_total;
+static bool paused_once;
+
+static int pause_data(tp_handler *h, tp_slice chunk)
+{
+    paused_total += chunk.n;
+    if (!paused_once) {
+        paused_once = true;
+        paused_req = tp_handler_request(h);
+        tp_http_pause_body(paused_req);
+    }
+    return TP_OK;
+}
+
+static int pause_post(tp_handler *h)
+{
+    tp_writef(h, "total=%zu", paused_total);
+    paused_req = NULL;
+    paused_total = 0;
+    paused_once = false;
+    return TP_OK;
+}
+
+static void pause_closed(tp_handler *h)
+{
+    paused_req = NULL;
+    tp_finish(h);
+}
+
+static int pause_resume_get(tp_handler *h)
+{
+    tp_writef(h, "received=%zu", paused_total);
+    if (paused_req && tp_get_argument(h, "go", NULL))
+        tp_http_resume_body(paused_req);
+    return TP_OK;
+}
+
+static const tp_handler_class pause_cls = {.name = "Pause",
+                                           .flags = TP_STREAM_REQUEST_BODY,
+                                           .post = pause_post,
+                                           .data_received = pause_data,
+                                           .on_connection_close = pause_closed};
+static const tp_handler_class pause_resume = {.name = "PauseResume", .get = pause_resume_get};
+
+/* /hop: connection-specific fields beside ordinary ones (HTTP/2 drops the former). */
+static int hop_get(tp_handler *h)
+{
+    tp_set_header(h, "Keep-Alive", "timeout=5");
+    tp_set_header(h, "Upgrade", "h2c");
+    tp_set_header(h, "Proxy-Connection", "keep-alive");
+    tp_set_header(h, "X-Mixed-Case", "kept");
+    tp_write_str(h, "hop");
+    return TP_OK;
+}
+
+static const tp_handler_class hop = {.name = "Hop", .get = hop_get};
 static const tp_handler_class inject = {.name = "Inject", .get = inject_get};
 static const tp_handler_class head = {.name = "Head", .get = head_get, .head = head_get};
 
@@ -787,6 +847,9 @@ static int testapp_init(tp_app *app)
         {"/argv", &argv},
         {"/peercert", &peercert},
         {"/reverse", &reverse},
+        {"/pause", &pause_cls},
+        {"/pause/resume", &pause_resume},
+        {"/hop", &hop},
     };
     tp_app_settings *st = tp_app_settings_of(app);
     const char *tpl = getenv("TP_TEMPLATE_PATH");

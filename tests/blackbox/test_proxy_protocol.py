@@ -164,3 +164,46 @@ def test_proxy_xheaders_on_top():
             assert seen(c, [("X-Forwarded-For", "198.51.100.1, 10.0.0.5"),
                             ("X-Forwarded-Proto", "https")]) == ("198.51.100.1", "https")
             assert seen(c) == ("10.0.0.5", "http")  # per request; without them the header's
+
+
+def test_proxy_header_then_tls():
+    """haproxy in TCP mode in front of a TLS listener: the PROXY header comes first, then the
+    client's own TLS handshake; the request sees the header's address and https, over
+    HTTP/1.1 and over HTTP/2 (ALPN h2)."""
+    import ssl
+    from test_tls import _p
+    with server("--proxy-protocol", TRUSTED, "--certfile=" + _p("cert.pem"),
+                "--keyfile=" + _p("key.pem")) as port:
+        for alpn in (["http/1.1"], ["h2", "http/1.1"]):
+            ctx = ssl.create_default_context(cafile=_p("ca.pem"))
+            ctx.set_alpn_protocols(alpn)
+            raw = socket.create_connection(("127.0.0.1", port), timeout=hc.DEFAULT_TIMEOUT)
+            raw.sendall(b"PROXY TCP4 203.0.113.9 192.0.2.1 5555 443\r\n")
+            tls = ctx.wrap_socket(raw, server_hostname="localhost")
+            try:
+                assert tls.selected_alpn_protocol() == alpn[0], tls.selected_alpn_protocol()
+                if alpn[0] == "http/1.1":
+                    assert seen(Conn(port, sock=tls)) == ("203.0.113.9", "https")
+                    continue
+                import h2.connection
+                import h2.events
+                h = h2.connection.H2Connection()
+                h.initiate_connection()
+                h.send_headers(1, [(":method", "GET"), (":path", "/headers"),
+                                   (":scheme", "https"), (":authority", "localhost")],
+                               end_stream=True)
+                tls.sendall(h.data_to_send())
+                body, done = b"", False
+                while not done:
+                    data = tls.recv(65536)
+                    assert data, "closed before the HTTP/2 response ended"
+                    for ev in h.receive_data(data):
+                        if isinstance(ev, h2.events.DataReceived):
+                            body += ev.data
+                            h.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                        done = done or isinstance(ev, h2.events.StreamEnded)
+                    tls.sendall(h.data_to_send())
+                fields = dict(ln.split("=", 1) for ln in body.decode().split("\n") if "=" in ln)
+                assert (fields["remote_ip"], fields["protocol"]) == ("203.0.113.9", "https"), body
+            finally:
+                tls.close()

@@ -99,8 +99,31 @@ def test_versions_and_alpn():
             assert rc == 0, out[-800:]
             assert "New, %s, Cipher is" % name in out, out[-800:]
             assert "ALPN protocol: http/1.1" in out, out[-800:]
+        # HTTP/2 is on by default (--http2): ALPN prefers h2 when the client offers it.
+        rc, out = _s_client(port, "-alpn", "h2,http/1.1")
+        assert rc == 0 and "ALPN protocol: h2" in out, out[-800:]
+    with tls_server("--no-http2") as port:
         rc, out = _s_client(port, "-alpn", "h2")
-        assert rc == 0 and "No ALPN negotiated" in out, out[-800:]  # no HTTP/2 hook here
+        assert rc == 0 and "No ALPN negotiated" in out, out[-800:]
+        rc, out = _s_client(port, "-alpn", "h2,http/1.1")
+        assert rc == 0 and "ALPN protocol: http/1.1" in out, out[-800:]
+
+
+def test_http2_over_tls_after_alpn():
+    """ALPN h2 hands the TLS stream to HTTP/2: curl --http2 and nghttp get the same handlers,
+    request.protocol is https, and many streams share one TLS connection."""
+    with tls_server() as port:
+        out = _curl(port, "/headers", "--http2", "-w", "\nversion=%{http_version}")
+        assert b"protocol=https\n" in out and out.endswith(b"version=2"), out
+        big = _curl(port, "/", "--http2", "-w", "\n%{http_version}")
+        assert big == b"Hello, world\n2", big
+        if shutil.which("h2load"):
+            r = subprocess.run(["h2load", "-n", "200", "-c", "2", "-m", "20",
+                                "https://127.0.0.1:%d/" % port],
+                               capture_output=True, timeout=DEADLINE * 2)
+            text = r.stdout.decode()
+            assert r.returncode == 0 and "200 succeeded" in text, text[-1500:]
+            assert "Application protocol: h2" in text, text[-1500:]
 
 
 def test_min_version_option():

@@ -42,6 +42,7 @@ int main(void)
     srunner_add_suite(sr, proxy_protocol_suite());
     srunner_add_suite(sr, tls_tickets_suite());
     srunner_add_suite(sr, tls_suite());
+    srunner_add_suite(sr, h2_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

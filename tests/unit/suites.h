@@ -56,5 +56,7 @@ Suite *proxy_protocol_suite(void);
 Suite *tls_tickets_suite(void);
 /* tests/unit/test_tls.c: TLS handshake and transport, the stream's transport seam. */
 Suite *tls_suite(void);
+/* tests/unit/test_h2.c */
+Suite *h2_suite(void);
 
 #endif
