@@ -37,9 +37,11 @@ def serve_control(sock, server):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--tcp", action="store_true",
+                    help="connect over TCP on 127.0.0.1 instead of the Unix socket")
     args = ap.parse_args()
     binary = os.path.join(args.build, "tests", "database_check")
-    with mariadb.Server() as server:
+    with mariadb.Server(tcp=args.tcp) as server:
         ours, theirs = socket.socketpair()
         threading.Thread(target=serve_control, args=(ours, server), daemon=True).start()
         env = dict(os.environ)

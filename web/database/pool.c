@@ -255,8 +255,10 @@ void db_conn_ready(struct db_conn *c)
         struct db_op *op = tx_next(c->tx);
         if (op)
             conn_run(c, op);
-        else
+        else {
             c->parked = true;
+            conn_idle_watch(c); /* only the server closing it wakes a parked connection */
+        }
         return;
     }
     if (c->killer || db->state != DB_OPEN) {
