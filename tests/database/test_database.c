@@ -74,6 +74,16 @@ static long long int_ok(tp_future *f)
     return v;
 }
 
+/* Drops and creates table `name` with the given column list. */
+static void fresh_table(tp_db *db, const char *name, const char *columns)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", name);
+    run_ok(tp_db_execute(db, sql, NULL, 0));
+    snprintf(sql, sizeof(sql), "CREATE TABLE %s (%s) ENGINE=InnoDB", name, columns);
+    run_ok(tp_db_execute(db, sql, NULL, 0));
+}
+
 static long long count_rows(tp_db *db, const char *table)
 {
     char sql[128];
@@ -82,6 +92,13 @@ static long long count_rows(tp_db *db, const char *table)
     long long n = json_integer_value(json_object_get(ok(f), "n"));
     tp_future_unref(f);
     return n;
+}
+
+static struct tp_db_stats stats(const tp_db *db)
+{
+    struct tp_db_stats st;
+    tp_db_get_stats(db, &st);
+    return st;
 }
 
 static bool future_done(void *arg)
@@ -127,12 +144,9 @@ END_TEST
 START_TEST(types_and_nulls)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS ty", NULL, 0));
-    run_ok(tp_db_execute(db,
-                         "CREATE TABLE ty (id INT AUTO_INCREMENT PRIMARY KEY, i INT, "
-                         "big BIGINT UNSIGNED, d DOUBLE, dec_ DECIMAL(10,3), s VARCHAR(40), "
-                         "b BLOB, t DATETIME, n INT NULL)",
-                         NULL, 0));
+    fresh_table(db, "ty",
+                "id INT AUTO_INCREMENT PRIMARY KEY, i INT, big BIGINT UNSIGNED, d DOUBLE, dec_ "
+                "DECIMAL(10,3), s VARCHAR(40), b BLOB, t DATETIME, n INT NULL");
     long long id = int_ok(tp_db_execute(
         db, "INSERT INTO ty (i, big, d, dec_, s, b, t, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         TP_DB_PARAMS(tp_db_int(-42), tp_db_int(9000000000LL), tp_db_double(2.5),
@@ -180,8 +194,7 @@ START_TEST(hostile_strings)
         "\xe2\x80\x99 unicode quote \xf0\x9f\x98\x80",
     };
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS hostile", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE hostile (id INT PRIMARY KEY, s TEXT, b BLOB)", NULL, 0));
+    fresh_table(db, "hostile", "id INT PRIMARY KEY, s TEXT, b BLOB");
     size_t n = sizeof(evil) / sizeof(evil[0]);
     for (size_t i = 0; i < n; i++)
         run_ok(tp_db_execute(db, "INSERT INTO hostile VALUES (?, ?, NULL)",
@@ -216,8 +229,7 @@ END_TEST
 START_TEST(binary_exact)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS bin", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE bin (id INT PRIMARY KEY, b LONGBLOB)", NULL, 0));
+    fresh_table(db, "bin", "id INT PRIMARY KEY, b LONGBLOB");
     size_t sizes[] = {0, 1, 255, 256, 257, 4096, 300000};
     unsigned seed = 12345;
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -245,11 +257,7 @@ END_TEST
 START_TEST(get_and_many)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS many", NULL, 0));
-    run_ok(tp_db_execute(db,
-                         "CREATE TABLE many (id INT AUTO_INCREMENT PRIMARY KEY, "
-                         "name VARCHAR(20) UNIQUE, v INT)",
-                         NULL, 0));
+    fresh_table(db, "many", "id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) UNIQUE, v INT");
     tp_db_param rows[] = {tp_db_str("a"), tp_db_int(1),   tp_db_str("b"),
                           tp_db_int(2),   tp_db_str("c"), tp_db_int(2)};
     ck_assert_int_eq(
@@ -292,9 +300,7 @@ START_TEST(get_and_many)
     ck_assert_int_eq(wait_f(f), -EINVAL);
     tp_future_unref(f);
     ck_assert_int_eq(count_rows(db, "many"), 3);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, 1); /* errors did not cost the connection */
+    ck_assert_uint_eq(stats(db).connects, 1); /* errors did not cost the connection */
     tp_db_close(db);
 }
 END_TEST
@@ -387,8 +393,7 @@ static tp_db_tx *begin(tp_db *db)
 START_TEST(tx_commit_rollback)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS txt", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE txt (v INT) ENGINE=InnoDB", NULL, 0));
+    fresh_table(db, "txt", "v INT");
     tp_db_tx *tx = begin(db);
     run_ok(tp_db_tx_execute(tx, "INSERT INTO txt VALUES (?)", TP_DB_PARAMS(tp_db_int(1))));
     tp_future *f = tp_db_tx_get(tx, "SELECT COUNT(*) AS n FROM txt", NULL, 0);
@@ -415,8 +420,7 @@ START_TEST(tx_abandoned)
 {
     /* one connection: what the next statement sees is what the abandoned tx left behind */
     tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS txa", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE txa (v INT) ENGINE=InnoDB", NULL, 0));
+    fresh_table(db, "txa", "v INT");
     tp_db_tx *tx = begin(db);
     run_ok(tp_db_tx_execute(tx, "INSERT INTO txa VALUES (1)", NULL, 0));
     tp_future *bad = tp_db_tx_execute(tx, "INSERT INTO nonexistent VALUES (1)", NULL, 0);
@@ -435,10 +439,8 @@ START_TEST(tx_abandoned)
     f = tp_db_get(db, "SELECT @@in_transaction AS t", NULL, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(ok(f), "t")), 0);
     tp_future_unref(f);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, 1);
-    ck_assert_uint_eq(st.busy, 0);
+    ck_assert_uint_eq(stats(db).connects, 1);
+    ck_assert_uint_eq(stats(db).busy, 0);
     tp_db_close(db);
 }
 END_TEST
@@ -452,10 +454,8 @@ START_TEST(pool_exhausted)
     tp_future *f[5];
     for (int i = 0; i < 4; i++)
         f[i] = tp_db_get(db, "SELECT SLEEP(0.3) AS s, ? AS i", TP_DB_PARAMS(tp_db_int(i)));
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.open, 2);
-    ck_assert_uint_eq(st.waiting, 2);
+    ck_assert_uint_eq(stats(db).open, 2);
+    ck_assert_uint_eq(stats(db).waiting, 2);
     f[4] = tp_db_get(db, "SELECT 1", NULL, 0);
     ck_assert(tp_future_done(f[4])); /* at once */
     ck_assert_int_eq(tp_future_error(f[4]), -EBUSY);
@@ -464,9 +464,8 @@ START_TEST(pool_exhausted)
         tp_future_unref(f[i]);
     }
     tp_future_unref(f[4]);
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, 2);
-    ck_assert_uint_eq(st.waiting, 0);
+    ck_assert_uint_eq(stats(db).connects, 2);
+    ck_assert_uint_eq(stats(db).waiting, 0);
     tp_db_close(db);
 }
 END_TEST
@@ -537,9 +536,7 @@ START_TEST(concurrent_overlap)
     double took = tp__monotonic() - t0;
     /* one after the other: 8 s; together: about 2 s */
     ck_assert_msg(took < 6.0, "4 x SLEEP(2) took %.2f s: not concurrent", took);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, N);
+    ck_assert_uint_eq(stats(db).connects, N);
     tp_db_close(db);
 }
 END_TEST
@@ -583,9 +580,7 @@ START_TEST(server_restart)
         warm[i] = tp_db_query(db, "SELECT 1 AS one", NULL, 0);
     for (int i = 0; i < 3; i++)
         run_ok(warm[i]);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_ge(st.connects, 4);
+    ck_assert_uint_ge(stats(db).connects, 4);
     tp_db_close(db);
 }
 END_TEST

@@ -53,25 +53,22 @@ static tp_future *tx_call(tp_db_tx *tx, enum op_kind kind, const char *sql,
     return tx_run(op);
 }
 
-tp_future *tp_db_query(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_QUERY, sql, params, n, 1, false);
-}
+/* A statement of one parameter row, on the pool (tp_db_NAME) and in a transaction
+ * (tp_db_tx_NAME). */
+#define ONE_ROW_CALLS(name, kind)                                                                  \
+    tp_future *tp_db_##name(tp_db *db, const char *sql, const tp_db_param *params, size_t n)       \
+    {                                                                                              \
+        return pool_call(db, kind, sql, params, n, 1, false);                                      \
+    }                                                                                              \
+    tp_future *tp_db_tx_##name(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n) \
+    {                                                                                              \
+        return tx_call(tx, kind, sql, params, n, 1, false);                                        \
+    }
 
-tp_future *tp_db_get(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_GET, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_execute(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_EXEC, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_execute_rowcount(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_ROWCOUNT, sql, params, n, 1, false);
-}
+ONE_ROW_CALLS(query, OP_QUERY)
+ONE_ROW_CALLS(get, OP_GET)
+ONE_ROW_CALLS(execute, OP_EXEC)
+ONE_ROW_CALLS(execute_rowcount, OP_ROWCOUNT)
 
 tp_future *tp_db_executemany(tp_db *db, const char *sql, const tp_db_param *params, size_t per_row,
                              size_t nrows)
@@ -98,27 +95,6 @@ tp_future *tp_db_query_stream(tp_db *db, const char *sql, const tp_db_param *par
     tp_future *f = tp_future_ref(op->fut);
     db_submit(op);
     return f;
-}
-
-tp_future *tp_db_tx_query(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n)
-{
-    return tx_call(tx, OP_QUERY, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_tx_get(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n)
-{
-    return tx_call(tx, OP_GET, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_tx_execute(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n)
-{
-    return tx_call(tx, OP_EXEC, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_tx_execute_rowcount(tp_db_tx *tx, const char *sql, const tp_db_param *params,
-                                     size_t n)
-{
-    return tx_call(tx, OP_ROWCOUNT, sql, params, n, 1, false);
 }
 
 tp_future *tp_db_tx_executemany(tp_db_tx *tx, const char *sql, const tp_db_param *params,
