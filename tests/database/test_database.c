@@ -305,6 +305,30 @@ START_TEST(get_and_many)
 }
 END_TEST
 
+START_TEST(prepared_once)
+{
+    tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
+    fresh_table(db, "prep", "k INT PRIMARY KEY");
+    uint64_t before = stats(db).prepares;
+    for (int i = 0; i < 3; i++) /* prepared the first time only */
+        run_ok(tp_db_execute(db, "INSERT INTO prep VALUES (?)", TP_DB_PARAMS(tp_db_int(i))));
+    ck_assert_uint_eq(stats(db).prepares, before + 1);
+    tp_future *f = tp_db_execute(db, "INSERT INTO prep VALUES (?)", TP_DB_PARAMS(tp_db_int(1)));
+    ck_assert_int_eq(wait_f(f), TP_ERROR); /* a duplicate: the statement is dropped */
+    tp_future_unref(f);
+    run_ok(tp_db_execute(db, "INSERT INTO prep VALUES (?)", TP_DB_PARAMS(tp_db_int(7))));
+    ck_assert_uint_eq(stats(db).prepares, before + 2);
+    f = tp_db_query(db, "SELECT k FROM prep WHERE k > ? ORDER BY k", TP_DB_PARAMS(tp_db_int(0)));
+    ck_assert_uint_eq(json_array_size(ok(f)), 3);
+    tp_future_unref(f);
+    f = tp_db_query(db, "SELECT k FROM prep WHERE k > ? ORDER BY k", TP_DB_PARAMS(tp_db_int(2)));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(ok(f), 0), "k")), 7);
+    tp_future_unref(f);
+    ck_assert_uint_eq(stats(db).prepares, before + 3);
+    tp_db_close(db);
+}
+END_TEST
+
 /* ---- a large result streamed with bounded memory -------------------------------------------- */
 
 static long rss_kb(void)
@@ -647,6 +671,7 @@ static Suite *database_suite(void)
     tcase_add_test(tc, hostile_strings);
     tcase_add_test(tc, binary_exact);
     tcase_add_test(tc, get_and_many);
+    tcase_add_test(tc, prepared_once);
     tcase_add_test(tc, stream_large);
     tcase_add_test(tc, stream_stop);
     tcase_add_test(tc, tx_commit_rollback);

@@ -190,6 +190,7 @@ struct tp_db_stats {
     unsigned waiting;  /* statements queued for a connection */
     uint64_t connects; /* connections made, reconnects included */
     uint64_t lost;     /* connections dropped after an error or timeout */
+    uint64_t prepares; /* statements prepared (each connection keeps its first 32 prepared) */
 };
 TP_API void tp_db_get_stats(const tp_db *db, struct tp_db_stats *out);
 

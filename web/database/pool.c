@@ -324,5 +324,6 @@ void tp_db_get_stats(const tp_db *db, struct tp_db_stats *out)
                                 .busy = db->nbusy,
                                 .waiting = db->nwaiting,
                                 .connects = db->nconnects,
-                                .lost = db->nlost};
+                                .lost = db->nlost,
+                                .prepares = db->nprepares};
 }
