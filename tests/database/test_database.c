@@ -565,6 +565,41 @@ START_TEST(concurrent_overlap)
 }
 END_TEST
 
+START_TEST(connect_timeout)
+{
+    int port, fd = tp_test_bind_unused_port(&port); /* listens, never says hello */
+    ck_assert_int_ge(fd, 0);
+    tp_db *db = tp_db_new(L, &(struct tp_db_options){.host = "127.0.0.1",
+                                                     .port = (unsigned)port,
+                                                     .user = "nobody",
+                                                     .connect_timeout = 0.3});
+    tp_future *f = tp_db_query(db, "SELECT 1", NULL, 0);
+    ck_assert_int_eq(wait_f(f), -ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(tp_future_error_message(f), "connect timeout"));
+    tp_future_unref(f);
+    ck_assert_uint_eq(stats(db).open, 0);
+    tp_db_close(db);
+    close(fd);
+}
+END_TEST
+
+START_TEST(session_settings)
+{
+    tp_db *db = open_db(NULL);
+    tp_future *f = tp_db_get(db,
+                             "SELECT @@character_set_connection AS cs, @@time_zone AS tz, "
+                             "@@sql_mode LIKE ? AS strict, @@autocommit AS ac",
+                             TP_DB_PARAMS(tp_db_str("%STRICT_ALL_TABLES%")));
+    json_t *row = ok(f);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "cs")), "utf8mb4");
+    ck_assert_str_eq(json_string_value(json_object_get(row, "tz")), "+00:00");
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "strict")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "ac")), 1);
+    tp_future_unref(f);
+    tp_db_close(db);
+}
+END_TEST
+
 /* ---- the server killed and restarted
  * ------------------------------------------------------------- */
 
@@ -680,6 +715,8 @@ static Suite *database_suite(void)
     tcase_add_test(tc, pool_wait_timeout);
     tcase_add_test(tc, query_timeout);
     tcase_add_test(tc, concurrent_overlap);
+    tcase_add_test(tc, connect_timeout);
+    tcase_add_test(tc, session_settings);
     tcase_add_test(tc, server_restart);
     tcase_add_test(tc, handler_error_500);
     suite_add_tcase(s, tc);

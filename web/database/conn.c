@@ -108,8 +108,12 @@ void conn_wait(struct db_conn *c, int st)
 {
     tp_loop *loop = c->db->loop;
     c->pending = true;
-    if (c->fd < 0)
-        c->fd = (int)mysql_get_socket(c->m);
+    int fd = (int)mysql_get_socket(c->m);
+    if (fd != c->fd && c->fd_added) { /* the connector tried another address */
+        tp_loop_remove_fd(loop, c->fd);
+        c->fd_added = false;
+    }
+    c->fd = fd;
     unsigned ev = 0;
     if (st & (MYSQL_WAIT_READ | MYSQL_WAIT_EXCEPT))
         ev |= TP_READ;
