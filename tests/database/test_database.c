@@ -401,6 +401,35 @@ START_TEST(stream_stop)
 }
 END_TEST
 
+struct cancel_state {
+    tp_future *f;
+    int seen;
+};
+
+static int cancel_at_10(json_t *row, void *arg)
+{
+    (void)row;
+    struct cancel_state *s = arg;
+    if (++s->seen == 10)
+        tp_future_cancel(s->f); /* as a handler whose client left */
+    return 0;
+}
+
+START_TEST(stream_cancelled)
+{
+    tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
+    struct cancel_state s = {0};
+    s.f = tp_db_query_stream(db, "SELECT seq FROM seq_1_to_100000", NULL, 0, cancel_at_10, &s);
+    tp_future *after = tp_db_get(db, "SELECT 2 AS two", NULL, 0); /* waits for the stream */
+    ck_assert_int_eq(json_integer_value(json_object_get(ok(after), "two")), 2);
+    tp_future_unref(after);
+    ck_assert(tp_future_cancelled(s.f));
+    ck_assert_int_eq(s.seen, 10); /* no row after the cancel */
+    tp_future_unref(s.f);
+    tp_db_close(db);
+}
+END_TEST
+
 /* ---- transactions -----------------------------------------------------------------------------
  */
 
@@ -709,6 +738,7 @@ static Suite *database_suite(void)
     tcase_add_test(tc, prepared_once);
     tcase_add_test(tc, stream_large);
     tcase_add_test(tc, stream_stop);
+    tcase_add_test(tc, stream_cancelled);
     tcase_add_test(tc, tx_commit_rollback);
     tcase_add_test(tc, tx_abandoned);
     tcase_add_test(tc, pool_exhausted);

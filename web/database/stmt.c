@@ -169,7 +169,7 @@ static bool step_execute(struct db_conn *c, int ready)
 static void take_row(struct db_op *op, json_t *row)
 {
     if (op->kind == OP_STREAM) {
-        if (!op->stop_code) {
+        if (!op->stop_code && !tp_future_done(op->fut)) { /* not once cancelled */
             int r = op->row_fn(row, op->row_arg);
             if (r)
                 op->stop_code = r < 0 ? r : TP_ERROR;
