@@ -420,7 +420,9 @@ START_TEST(stream_cancelled)
     tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
     struct cancel_state s = {0};
     s.f = tp_db_query_stream(db, "SELECT seq FROM seq_1_to_100000", NULL, 0, cancel_at_10, &s);
-    tp_future *after = tp_db_get(db, "SELECT 2 AS two", NULL, 0); /* waits for the stream */
+    ck_assert_int_eq(s.seen, 0); /* rows never come inside the call */
+    ck_assert_int_eq(wait_f(s.f), -ECANCELED);
+    tp_future *after = tp_db_get(db, "SELECT 2 AS two", NULL, 0); /* waits for the drain */
     ck_assert_int_eq(json_integer_value(json_object_get(ok(after), "two")), 2);
     tp_future_unref(after);
     ck_assert(tp_future_cancelled(s.f));

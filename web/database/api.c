@@ -93,7 +93,7 @@ tp_future *tp_db_query_stream(tp_db *db, const char *sql, const tp_db_param *par
     op->row_fn = fn;
     op->row_arg = arg;
     tp_future *f = tp_future_ref(op->fut);
-    db_submit(op);
+    db_submit_later(op); /* fn never runs before this call returns */
     return f;
 }
 

@@ -138,11 +138,15 @@ struct tp_db {
     struct db_conn *idle;   /* a stack: the most recently used first */
     struct db_op *qhead, *qtail;
     unsigned nopen, nbusy, nwaiting;
+    unsigned ndeferred; /* db_submit_later calls still to run */
     uint64_t nconnects, nlost, nprepares;
 };
 
 /* pool.c */
 void db_submit(struct db_op *op);
+/* db_submit from the loop's next iteration: for statements whose callbacks must not run
+ * inside the call that made them (streams). */
+void db_submit_later(struct db_op *op);
 struct db_op *db_op_new(tp_db *db, tp_loop *loop, enum op_kind kind, const char *sql,
                         const tp_db_param *params, size_t per_row, size_t nrows);
 /* Completes op's future (an error if code != 0, with msg) and frees op. */
