@@ -101,11 +101,6 @@ static struct tp_db_stats stats(const tp_db *db)
     return st;
 }
 
-static bool future_done(void *arg)
-{
-    return tp_future_done(arg);
-}
-
 /* ---- options ------------------------------------------------------------------------------ */
 
 START_TEST(url_options)
@@ -542,6 +537,28 @@ END_TEST
 /* ---- timeouts, concurrency ----------------------------------------------------------------------
  */
 
+/* Waits until a statement whose text matches `like` runs on the server (running) or no
+ * longer does, asking through admin. */
+static void wait_running(tp_db *admin, const char *like, bool running)
+{
+    double deadline = tp__monotonic() + DEADLINE;
+    for (;;) {
+        tp_future *f = tp_db_get(admin,
+                                 "SELECT COUNT(*) AS n FROM information_schema.processlist "
+                                 "WHERE info LIKE ? AND id <> CONNECTION_ID()",
+                                 TP_DB_PARAMS(tp_db_str(like)));
+        long long n = json_integer_value(json_object_get(ok(f), "n"));
+        tp_future_unref(f);
+        if ((n > 0) == running)
+            return;
+        ck_assert_msg(tp__monotonic() < deadline, "%s: still %s", like,
+                      running ? "not running" : "running");
+        tp_future *nap = tp_sleep(L, 0.05);
+        wait_f(nap);
+        tp_future_unref(nap);
+    }
+}
+
 START_TEST(query_timeout)
 {
     tp_db *db = open_db(&(struct tp_db_options){.query_timeout = 0.5});
@@ -552,23 +569,8 @@ START_TEST(query_timeout)
     ck_assert_ptr_nonnull(strstr(tp_future_error_message(f), "query timeout"));
     ck_assert_double_lt(tp__monotonic() - t0, 30);
     tp_future_unref(f);
-    run_ok(tp_db_query(db, "SELECT 1", NULL, 0)); /* a new connection */
-    /* the server-side statement was killed, not left running */
-    double deadline = tp__monotonic() + DEADLINE;
-    for (;;) {
-        f = tp_db_get(admin,
-                      "SELECT COUNT(*) AS n FROM information_schema.processlist "
-                      "WHERE info LIKE ? AND id <> CONNECTION_ID()",
-                      TP_DB_PARAMS(tp_db_str("%marker_sleep_40%")));
-        long long n = json_integer_value(json_object_get(ok(f), "n"));
-        tp_future_unref(f);
-        if (n == 0)
-            break;
-        ck_assert_msg(tp__monotonic() < deadline, "the timed-out query still runs");
-        tp_future *nap = tp_sleep(L, 0.05);
-        wait_f(nap);
-        tp_future_unref(nap);
-    }
+    run_ok(tp_db_query(db, "SELECT 1", NULL, 0));    /* a new connection */
+    wait_running(admin, "%marker_sleep_40%", false); /* killed, not left running */
     tp_db_close(db);
     tp_db_close(admin);
 }
@@ -655,8 +657,10 @@ START_TEST(server_restart)
         warm[i] = tp_db_query(db, "SELECT SLEEP(0.05)", NULL, 0);
     for (int i = 0; i < 3; i++)
         run_ok(warm[i]);
-    tp_future *inflight = tp_db_query(db, "SELECT SLEEP(30)", NULL, 0);
-    tp_test_run_until(L, future_done, inflight, 0.3); /* let it reach the server */
+    tp_db *admin = open_db(NULL);
+    tp_future *inflight = tp_db_query(db, "SELECT SLEEP(30) AS marker_inflight", NULL, 0);
+    wait_running(admin, "%marker_inflight%", true); /* executing on the server */
+    tp_db_close(admin);
     ck_assert(!tp_future_done(inflight));
     control("kill\n");
     ck_assert_int_eq(wait_f(inflight), -ECONNRESET); /* reported, not retried */
