@@ -27,30 +27,35 @@ static bool bad_args(const char *sql, const tp_db_param *params, size_t per_row,
     return !sql || (per_row && nrows && !params);
 }
 
-static tp_future *pool_call(tp_db *db, enum op_kind kind, const char *sql,
-                            const tp_db_param *params, size_t per_row, size_t nrows, bool many)
+/* A statement on the pool (tx NULL) or in tx. */
+static tp_future *call(tp_db *db, tp_db_tx *tx, enum op_kind kind, const char *sql,
+                       const tp_db_param *params, size_t per_row, size_t nrows, bool many)
 {
+    tp_loop *loop = tx ? tx->loop : db->loop;
     if (bad_args(sql, params, per_row, nrows))
-        return done_now(db->loop, "no SQL statement, or its parameters missing");
+        return done_now(loop, "no SQL statement, or its parameters missing");
     if (many && nrows == 0)
-        return done_now(db->loop, NULL);
-    struct db_op *op = db_op_new(db, db->loop, kind, sql, params, per_row, nrows);
+        return done_now(loop, NULL);
+    struct db_op *op = tx ? tx_op_new(tx, kind, sql, params, per_row, nrows)
+                          : db_op_new(db, loop, kind, sql, params, per_row, nrows);
     op->many = many;
+    if (tx)
+        return tx_run(op);
     tp_future *f = tp_future_ref(op->fut);
     db_submit(op);
     return f;
 }
 
+static tp_future *pool_call(tp_db *db, enum op_kind kind, const char *sql,
+                            const tp_db_param *params, size_t per_row, size_t nrows, bool many)
+{
+    return call(db, NULL, kind, sql, params, per_row, nrows, many);
+}
+
 static tp_future *tx_call(tp_db_tx *tx, enum op_kind kind, const char *sql,
                           const tp_db_param *params, size_t per_row, size_t nrows, bool many)
 {
-    if (bad_args(sql, params, per_row, nrows))
-        return done_now(tx->loop, "no SQL statement, or its parameters missing");
-    if (many && nrows == 0)
-        return done_now(tx->loop, NULL);
-    struct db_op *op = tx_op_new(tx, kind, sql, params, per_row, nrows);
-    op->many = many;
-    return tx_run(op);
+    return call(NULL, tx, kind, sql, params, per_row, nrows, many);
 }
 
 /* A statement of one parameter row, on the pool (tp_db_NAME) and in a transaction
