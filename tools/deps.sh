@@ -6,8 +6,8 @@
 # peer) and of the browser tests (tests/browser: playwright-core) into build/node (ignored by
 # git), when missing.
 set -eu
-build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev libcurl4-openssl-dev libnghttp2-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl haproxy nghttp2-client python3-h2 python3-hyperframe python3-hpack"
+build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev libcurl4-openssl-dev libnghttp2-dev libmariadb-dev"
+test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl haproxy nghttp2-client python3-h2 python3-hyperframe python3-hpack mariadb-server mariadb-client"
 bench="nginx h2o python3-tornado hyperfine python3-pycurl"
 want=$build
 node=0
