@@ -483,7 +483,7 @@ H2_FUZZ_SRC := tests/fuzz/h2_fuzz.c $(filter-out http/client/% http/websocket/%,
 $(H2_FUZZ_BIN): $(H2_FUZZ_SRC) $(wildcard http/h2/*.h http/*.h core/*.h platform/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(H2_FUZZ_SRC) -lpcre2-8 -lz -lcrypto -ljansson -lnghttp2 -lpthread -lm
+	  -o $@ $(H2_FUZZ_SRC) -lpcre2-8 -lz -lssl -lcrypto -ljansson -lnghttp2 -lpthread -lm
 
 h2-fuzz: $(H2_FUZZ_BIN)
 	@mkdir -p tests/fuzz/h2_corpus-new
