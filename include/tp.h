@@ -42,5 +42,6 @@
 #include "core/async/queue.h"
 #include "core/async/executor.h"
 #include "core/netutil/netutil.h"
+#include "web/auth/auth.h"
 
 #endif
