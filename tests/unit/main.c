@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(sr, log_suite());
     srunner_add_suite(sr, http_client_suite());
     srunner_add_suite(sr, fetch_future_suite());
+    srunner_add_suite(sr, auth_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -46,4 +46,7 @@ Suite *proxy_suite(void);
 /* tests/unit/test_http_client.c */
 Suite *http_client_suite(void);
 
+/* tests/unit/test_auth.c: OAuth 1.0a signing, PKCE, base64url, ID tokens. */
+Suite *auth_suite(void);
+
 #endif
