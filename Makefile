@@ -18,7 +18,8 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
         -Wpointer-arith -fno-common
-CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -I. -Iinclude -fPIC -g $(WARN)
+CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -I. -Iinclude -fPIC -g $(WARN) \
+              $(shell pkg-config --cflags libmariadb)
 # Debug builds (DEBUG=1, and ASAN=1 below) assert every lifetime transition; release builds
 # compile the asserts out (NDEBUG).
 ifeq ($(DEBUG),1)
@@ -28,7 +29,7 @@ CFLAGS_ALL += -O2
 else
 CFLAGS_ALL += -O2 -DNDEBUG
 endif
-LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis -lcurl
+LIBS := -lpcre2-8 -lz -lpthread -lm -ljansson -lcrypto -lhiredis -lcurl $(shell pkg-config --libs libmariadb)
 ifeq ($(ASAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_ALL := -fsanitize=address,undefined
@@ -109,7 +110,13 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
 
+# The database suite (tests/database/run.py starts the private MariaDB server it runs against).
+$(BUILD)/tests/database_check: $(BUILD)/obj/tests/database/test_database.o $(BUILD)/libtp.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/libtp.a $(LDFLAGS_ALL) $(shell pkg-config --libs check) $(LIBS)
+
 test-build: all $(BUILD)/tests/unit $(TEST_APPS:%=$(BUILD)/tests/%) prefork-apps \
+            $(BUILD)/tests/database_check \
             $(BUILD)/tests/wsclient_check $(BUILD)/tests/httpclient_check \
             $(BUILD)/tools/tp_locale $(BUILD)/tools/tp-template $(BUILD)/tools/tp-template-compile \
             $(BUILD)/tools/ws-load
@@ -177,6 +184,7 @@ test-run: test-unit
 	  python3 tests/peers/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
 	$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
 	$(TIMED) "httpclient $(SUITE_TAG)" python3 tests/httpclient/run.py --build=$(BUILD)
+	$(TIMED) "database $(SUITE_TAG)" python3 tests/database/run.py --build=$(BUILD)
 
 # The WebSocket peer tests alone (python3-websockets, npm ws; tests/peers/run.py).
 peers-test: all $(BUILD)/tests/wsclient_check
@@ -224,7 +232,7 @@ install: all
 	sed -e 's#@PREFIX@#$(PREFIX)#' tools/tp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tp.pc
 
 FORMAT_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) $(wildcard include/*.h \
-              examples/*.c examples/blog/*.[ch] examples/chat/*.c tools/*.c tools/new/*.c tests/unit/*.[ch] tests/apps/*.c \
+              examples/*.c examples/blog/*.[ch] examples/chat/*.c tools/*.c tools/new/*.c tests/unit/*.[ch] tests/database/*.c tests/apps/*.c \
               tests/fuzz/*.c)
 # Format, and the layering of DESIGN.md §1: no file includes a header of a higher layer.
 check:

@@ -6,8 +6,8 @@
 # peer) and of the browser tests (tests/browser: playwright-core) into build/node (ignored by
 # git), when missing.
 set -eu
-build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev libcurl4-openssl-dev"
-test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl"
+build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev libcurl4-openssl-dev libmariadb-dev"
+test="check clang mariadb-server mariadb-client libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl"
 bench="nginx h2o python3-tornado hyperfine python3-pycurl"
 want=$build
 node=0
