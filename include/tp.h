@@ -43,5 +43,6 @@
 #include "core/async/executor.h"
 #include "core/netutil/netutil.h"
 #include "web/auth/auth.h"
+#include "web/database/database.h"
 
 #endif
