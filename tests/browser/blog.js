@@ -1,0 +1,276 @@
+#!/usr/bin/env node
+// Browser tests of examples/blog: headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core from build/node (tools/deps.sh --node), against build/tornado-prefork
+// --procs=2 serving build/examples/blog.so on a private MariaDB (tests/lib/mariadb_serve.py)
+// and a fake GitHub (tests/lib/fake_github.py), both on 127.0.0.1.
+//
+// Usage: node tests/browser/blog.js [--build=build] [-k substring] [-v]
+//
+// Cases:
+//   author   create the first author, compose, see the entry on the home page and in the
+//            feed, edit it, sign out, sign in again with the password
+//   xsrf     a compose form posted without its _xsrf field is refused (403), nothing saved
+//   github   sign in with GitHub (the fake one), compose as that author
+//
+// Every wait has a generous deadline and polls a condition; nothing depends on speed.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const { spawn } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+let BUILD = path.join(ROOT, 'build');
+let filter = null;
+let verbose = false;
+for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--build=')) BUILD = path.resolve(args[i].slice(8));
+    else if (args[i] === '-k') filter = args[++i];
+    else if (args[i] === '-v') verbose = true;
+    else {
+        console.error(`usage: blog.js [--build=build] [-k substring] [-v]`);
+        process.exit(2);
+    }
+}
+const NODE_DIR = path.join(ROOT, 'build', 'node', 'node_modules');
+const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
+
+const PREFORK = path.join(BUILD, 'tornado-prefork');
+const APP = path.join(BUILD, 'examples', 'blog.so');
+const CHROMIUM = '/usr/bin/chromium';
+const DEADLINE = 30000; // ms for any one condition: generous, only reached on failure
+
+const log = (...a) => verbose && console.log('   ', ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, cond, ms = DEADLINE) {
+    const end = Date.now() + ms;
+    for (;;) {
+        const v = await cond();
+        if (v) return v;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await sleep(25);
+    }
+}
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-browser-blog-'));
+const children = new Set();
+
+// A child process whose output is kept in .out; .firstLine resolves to its first stdout line.
+function start(cmd, argv, env, opts = {}) {
+    const child = spawn(cmd, argv, {
+        cwd: tmpRoot,
+        env: { ...process.env, ...env },
+        stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    child.out = '';
+    child.firstLine = new Promise((resolve) => {
+        readline.createInterface({ input: child.stdout }).once('line', resolve);
+    });
+    child.stdout.on('data', (d) => (child.out += d));
+    child.stderr.on('data', (d) => (child.out += d));
+    child.exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
+    child.exited.then((s) => (child.exitStatus = s));
+    children.add(child);
+    return child;
+}
+
+// Stops child (stdin closed or SIGTERM, then SIGKILL after the deadline) and waits for it.
+async function stop(child) {
+    if (!child || !children.has(child)) return;
+    children.delete(child);
+    if (child.exitStatus) return;
+    if (child.stdin) child.stdin.end();
+    else child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), DEADLINE);
+    await child.exited;
+    clearTimeout(t);
+}
+
+// A helper that prints one JSON line once ready (tests/lib/*.py).
+async function startHelper(script, argv = []) {
+    const c = start('python3', [path.join(ROOT, 'tests', 'lib', script), ...argv], {}, { stdin: true });
+    const line = await Promise.race([
+        c.firstLine,
+        c.exited.then(() => Promise.reject(new Error(`${script} exited:\n${c.out}`))),
+        sleep(120000).then(() => Promise.reject(new Error(`${script} did not start`))),
+    ]);
+    c.info = JSON.parse(line);
+    return c;
+}
+
+let db, gh, browser;
+
+// tornado-prefork --procs=2 blog.so on a fresh database of the private MariaDB.
+async function startBlog(name) {
+    const dir = fs.mkdtempSync(path.join(tmpRoot, name + '-'));
+    const portFile = path.join(dir, 'port');
+    const dbName = `b_${name.replace(/\W/g, '_')}`;
+    const sql = spawn('mariadb', ['--no-defaults', `--socket=${db.info.TP_DB_SOCKET}`, '-uroot', '-e',
+        `CREATE DATABASE ${dbName}; GRANT ALL ON ${dbName}.* TO '${db.info.TP_DB_USER}'@'localhost';`]);
+    const rc = await new Promise((r) => sql.on('exit', r));
+    if (rc !== 0) throw new Error(`could not create database ${dbName}`);
+    const url = `mysql://${db.info.TP_DB_USER}:${db.info.TP_DB_PASSWORD}@/${dbName}` +
+        `?unix_socket=${db.info.TP_DB_SOCKET}`;
+    const srv = start(PREFORK, ['--procs=2', '--port=0', '--address=127.0.0.1',
+        `--port-file=${portFile}`, '--logging=info', '--access-log', APP], {
+        BLOG_DB: url, BLOG_COOKIE_SECRET: 'browser-test secret',
+        BLOG_GITHUB_CLIENT_ID: 'cid', BLOG_GITHUB_CLIENT_SECRET: 'csecret',
+        BLOG_GITHUB_AUTHORIZE_URL: gh.info.url + '/login/oauth/authorize',
+        BLOG_GITHUB_TOKEN_URL: gh.info.url + '/login/oauth/access_token',
+        BLOG_GITHUB_USER_URL: gh.info.url + '/user', BLOG_GITHUB_AUTHORS: 'alice',
+    });
+    srv.port = await waitFor(`${name} to write its port`, () => {
+        if (srv.exitStatus) throw new Error(`tornado-prefork exited:\n${srv.out}`);
+        try {
+            return parseInt(fs.readFileSync(portFile, 'utf8'), 10) || 0;
+        } catch (e) {
+            return 0;
+        }
+    });
+    srv.url = `http://127.0.0.1:${srv.port}`;
+    log(`${name}: ${srv.url}`);
+    return srv;
+}
+
+async function newPage() {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.log(`    page error: ${e}`));
+    page.setDefaultTimeout(DEADLINE);
+    return page;
+}
+
+function expect(cond, what) {
+    if (!cond) throw new Error(what);
+}
+
+async function text(page, sel) {
+    return (await page.textContent(sel)) || '';
+}
+
+// The first-author form, from the home page of an empty blog (/ -> /compose -> sign in ->
+// create); ends on the compose page.
+async function createAuthor(page, srv) {
+    await page.goto(srv.url + '/');
+    await page.waitForURL(/\/auth\/create/);
+    await page.fill('input[name=email]', 'me@example.com');
+    await page.fill('input[name=name]', 'Browser Author');
+    await page.fill('input[name=password]', 'pw in the browser');
+    await Promise.all([page.waitForURL(/\/compose$/), page.click('input[type=submit]')]);
+}
+
+async function compose(page, title, markdown) {
+    await page.fill('input[name=title]', title);
+    await page.fill('textarea[name=markdown]', markdown);
+    await Promise.all([page.waitForURL(/\/entry\//), page.click('input.submit')]);
+}
+
+async function testAuthor() {
+    const srv = await startBlog('author');
+    const page = await newPage();
+    await createAuthor(page, srv);
+    await compose(page, 'Hello from Chromium', 'Some **bold** text.');
+    expect(page.url().endsWith('/entry/hello-from-chromium'), page.url());
+    expect((await page.innerHTML('.entry .body')).includes('<strong>bold</strong>'), 'markdown');
+    await page.goto(srv.url + '/');
+    expect((await text(page, '#content')).includes('Hello from Chromium'), 'home page');
+    const feed = await page.request.get(srv.url + '/feed');
+    expect((await feed.text()).includes('<title type="text">Hello from Chromium</title>'), 'feed');
+    // Edit it.
+    await page.click('text=Edit this post');
+    await page.waitForURL(/\/compose\?id=/);
+    expect((await page.inputValue('textarea[name=markdown]')) === 'Some **bold** text.', 'form');
+    await page.fill('textarea[name=markdown]', 'Edited *text*.');
+    await Promise.all([page.waitForURL(/\/entry\/hello-from-chromium$/), page.click('input.submit')]);
+    expect((await page.innerHTML('.entry .body')).includes('<em>text</em>'), 'edited');
+    // Sign out, then in again with the password.
+    await Promise.all([page.waitForURL(/\/entry\//), page.click('text=Sign out')]);
+    expect((await text(page, '#header')).includes('Sign in'), 'signed out');
+    expect(!(await page.isVisible('text=Edit this post')), 'edit link gone');
+    await page.click('text=Sign in');
+    await page.waitForURL(/\/auth\/login/);
+    await page.fill('input[name=email]', 'me@example.com');
+    await page.fill('input[name=password]', 'pw in the browser');
+    await Promise.all([page.waitForURL(/\/entry\/hello-from-chromium$/), page.click('input[type=submit]')]);
+    expect(await page.isVisible('text=Edit this post'), 'signed in again');
+    await stop(srv);
+}
+
+async function testXsrf() {
+    const srv = await startBlog('xsrf');
+    const page = await newPage();
+    await createAuthor(page, srv);
+    await page.fill('input[name=title]', 'Forged');
+    await page.fill('textarea[name=markdown]', 'no token');
+    await page.evaluate(() => document.querySelector('input[name=_xsrf]').remove());
+    const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/compose') && r.request().method() === 'POST'),
+        page.click('input.submit'),
+    ]);
+    expect(resp.status() === 403, `status ${resp.status()}`);
+    const archive = await page.request.get(srv.url + '/archive');
+    expect(!(await archive.text()).includes('Forged'), 'nothing saved');
+    await stop(srv);
+}
+
+async function testGitHub() {
+    const srv = await startBlog('github');
+    const first = await newPage();
+    await createAuthor(first, srv); // the demo's first author exists; alice comes from GitHub
+    const page = await newPage();
+    await page.goto(srv.url + '/auth/login?next=%2Fcompose');
+    await Promise.all([page.waitForURL(/\/compose$/), page.click('#github')]);
+    await compose(page, 'Signed in with GitHub', 'via the fake GitHub');
+    expect((await text(page, '#content')).includes('Signed in with GitHub'), 'entry');
+    expect(await page.isVisible('text=Sign out'), 'signed in');
+    await stop(srv);
+}
+
+const CASES = [
+    ['author', testAuthor],
+    ['xsrf', testXsrf],
+    ['github', testGitHub],
+];
+
+async function main() {
+    for (const f of [PREFORK, APP, CHROMIUM])
+        if (!fs.existsSync(f)) throw new Error(`${f} is missing (make; tools/deps.sh --test --node)`);
+    db = await startHelper('mariadb_serve.py');
+    gh = await startHelper('fake_github.py', [JSON.stringify({
+        'code-alice': { login: 'alice', id: 77, name: 'Alice' } })]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    let failed = 0, ran = 0;
+    for (const [name, fn] of CASES) {
+        if (filter && !name.includes(filter)) continue;
+        const t0 = Date.now();
+        ran++;
+        const before = new Set(children);
+        try {
+            await fn();
+            console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        } catch (e) {
+            failed++;
+            console.log(`FAIL ${name}: ${e.stack || e}`);
+            for (const c of children) if (!before.has(c)) console.log(`---- output:\n${c.out}`);
+        }
+        for (const c of [...children]) if (!before.has(c)) await stop(c);
+    }
+    console.log(`browser-blog: ${ran - failed} passed, ${failed} failed`);
+    return failed ? 1 : 0;
+}
+
+main()
+    .catch((e) => {
+        console.log(`FAIL: ${e.stack || e}`);
+        return 1;
+    })
+    .then(async (rc) => {
+        if (browser) await browser.close().catch(() => {});
+        for (const c of [...children]) await stop(c);
+        fs.rmSync(tmpRoot, { recursive: true, force: true });
+        process.exit(rc);
+    });
