@@ -150,8 +150,12 @@ static int login_author(tp_handler *h, tp_future *f, void *unused)
     const char *stored = json_string_value(json_object_get(author, "hashed_password"));
     /* checked reads author: kept until the check is done (a done callback always runs). */
     tp_future *check = blog_password_check(form_arg(h, "password"), stored);
+    tp_future_ref(check);
+    int r = blog_await(h, check, checked, author);
+    /* Added after the await's callback, so it runs after checked (callbacks run in order). */
     tp_future_add_done_callback(check, drop_author, json_incref(author));
-    return blog_await(h, check, checked, author);
+    tp_future_unref(check);
+    return r;
 }
 
 static int login_post_ready(tp_handler *h, tp_future *f, void *unused)

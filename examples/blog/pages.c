@@ -68,69 +68,51 @@ const tp_ui_module *const blog_ui_modules[] = {&entry_ui_module};
 
 /* ---- lists: home, archive, feed ----------------------------------------------------------- */
 
-static int home_rows(tp_handler *h, tp_future *f, void *arg)
+/* A page listing entries: its statement, its template and what it sends. */
+typedef struct list_page {
+    const char *sql, *template, *content_type;
+    bool compose_when_empty; /* the home page of an empty blog redirects to /compose */
+} list_page;
+
+static const list_page home_page = {
+    "SELECT * FROM entries ORDER BY published DESC, id DESC LIMIT 5", "home.html", NULL, true};
+static const list_page archive_page = {"SELECT * FROM entries ORDER BY published DESC, id DESC",
+                                       "archive.html", NULL, false};
+static const list_page feed_page = {
+    "SELECT * FROM entries ORDER BY published DESC, id DESC LIMIT 10", "feed.xml",
+    "application/atom+xml", false};
+
+static int list_rows(tp_handler *h, tp_future *f, void *arg)
 {
-    (void)arg;
+    const list_page *p = arg;
     json_t *rows = tp_future_result(f);
-    if (json_array_size(rows) == 0)
+    if (p->compose_when_empty && json_array_size(rows) == 0)
         return tp_redirect(h, "/compose", false), TP_OK;
-    return blog_render(h, "home.html", json_pack("{sO}", "entries", rows));
+    if (p->content_type)
+        tp_set_header(h, "Content-Type", p->content_type);
+    return blog_render(h, p->template, json_pack("{sO}", "entries", rows));
 }
 
-static int home_ready(tp_handler *h, tp_future *f, void *arg)
+static int list_ready(tp_handler *h, tp_future *f, void *arg)
 {
-    (void)f, (void)arg;
-    return blog_await(h,
-                      tp_db_query(blog.db,
-                                  "SELECT * FROM entries ORDER BY published DESC, id DESC LIMIT 5",
-                                  NULL, 0),
-                      home_rows, NULL);
+    (void)f;
+    const list_page *p = arg;
+    return blog_await(h, tp_db_query(blog.db, p->sql, NULL, 0), list_rows, arg);
 }
 
 static int home_get(tp_handler *h)
 {
-    return blog_when_ready(h, home_ready, NULL);
-}
-
-static int archive_rows(tp_handler *h, tp_future *f, void *arg)
-{
-    (void)arg;
-    return blog_render(h, "archive.html", json_pack("{sO}", "entries", tp_future_result(f)));
-}
-
-static int archive_ready(tp_handler *h, tp_future *f, void *arg)
-{
-    (void)f, (void)arg;
-    return blog_await(
-        h, tp_db_query(blog.db, "SELECT * FROM entries ORDER BY published DESC, id DESC", NULL, 0),
-        archive_rows, NULL);
+    return blog_when_ready(h, list_ready, (void *)&home_page);
 }
 
 static int archive_get(tp_handler *h)
 {
-    return blog_when_ready(h, archive_ready, NULL);
-}
-
-static int feed_rows(tp_handler *h, tp_future *f, void *arg)
-{
-    (void)arg;
-    tp_set_header(h, "Content-Type", "application/atom+xml");
-    return blog_render(h, "feed.xml", json_pack("{sO}", "entries", tp_future_result(f)));
-}
-
-static int feed_ready(tp_handler *h, tp_future *f, void *arg)
-{
-    (void)f, (void)arg;
-    return blog_await(h,
-                      tp_db_query(blog.db,
-                                  "SELECT * FROM entries ORDER BY published DESC, id DESC LIMIT 10",
-                                  NULL, 0),
-                      feed_rows, NULL);
+    return blog_when_ready(h, list_ready, (void *)&archive_page);
 }
 
 static int feed_get(tp_handler *h)
 {
-    return blog_when_ready(h, feed_ready, NULL);
+    return blog_when_ready(h, list_ready, (void *)&feed_page);
 }
 
 /* ---- one entry ------------------------------------------------------------------------------ */

@@ -16,79 +16,20 @@
 'use strict';
 
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const readline = require('readline');
 const { spawn } = require('child_process');
+const lib = require('./lib');
+const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor } = lib;
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const args = process.argv.slice(2);
-let BUILD = path.join(ROOT, 'build');
-let filter = null;
-let verbose = false;
-for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--build=')) BUILD = path.resolve(args[i].slice(8));
-    else if (args[i] === '-k') filter = args[++i];
-    else if (args[i] === '-v') verbose = true;
-    else {
-        console.error(`usage: blog.js [--build=build] [-k substring] [-v]`);
-        process.exit(2);
-    }
-}
-const NODE_DIR = path.join(ROOT, 'build', 'node', 'node_modules');
+const { BUILD, filter, verbose } = lib.parseArgs('blog.js');
 const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
 
 const PREFORK = path.join(BUILD, 'tornado-prefork');
 const APP = path.join(BUILD, 'examples', 'blog.so');
 const CHROMIUM = '/usr/bin/chromium';
-const DEADLINE = 30000; // ms for any one condition: generous, only reached on failure
 
 const log = (...a) => verbose && console.log('   ', ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, cond, ms = DEADLINE) {
-    const end = Date.now() + ms;
-    for (;;) {
-        const v = await cond();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
-
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-browser-blog-'));
-const children = new Set();
-
-// A child process whose output is kept in .out; .firstLine resolves to its first stdout line.
-function start(cmd, argv, env, opts = {}) {
-    const child = spawn(cmd, argv, {
-        cwd: tmpRoot,
-        env: { ...process.env, ...env },
-        stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    child.out = '';
-    child.firstLine = new Promise((resolve) => {
-        readline.createInterface({ input: child.stdout }).once('line', resolve);
-    });
-    child.stdout.on('data', (d) => (child.out += d));
-    child.stderr.on('data', (d) => (child.out += d));
-    child.exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
-    child.exited.then((s) => (child.exitStatus = s));
-    children.add(child);
-    return child;
-}
-
-// Stops child (stdin closed or SIGTERM, then SIGKILL after the deadline) and waits for it.
-async function stop(child) {
-    if (!child || !children.has(child)) return;
-    children.delete(child);
-    if (child.exitStatus) return;
-    if (child.stdin) child.stdin.end();
-    else child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), DEADLINE);
-    await child.exited;
-    clearTimeout(t);
-}
+const { tmpRoot, children, start, stop, remove } = lib.processes('tp-browser-blog-');
 
 // A helper that prints one JSON line once ready (tests/lib/*.py).
 async function startHelper(script, argv = []) {
@@ -271,6 +212,6 @@ main()
     .then(async (rc) => {
         if (browser) await browser.close().catch(() => {});
         for (const c of [...children]) await stop(c);
-        fs.rmSync(tmpRoot, { recursive: true, force: true });
+        remove();
         process.exit(rc);
     });
