@@ -74,6 +74,16 @@ static long long int_ok(tp_future *f)
     return v;
 }
 
+/* Drops and creates table `name` with the given column list. */
+static void fresh_table(tp_db *db, const char *name, const char *columns)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", name);
+    run_ok(tp_db_execute(db, sql, NULL, 0));
+    snprintf(sql, sizeof(sql), "CREATE TABLE %s (%s) ENGINE=InnoDB", name, columns);
+    run_ok(tp_db_execute(db, sql, NULL, 0));
+}
+
 static long long count_rows(tp_db *db, const char *table)
 {
     char sql[128];
@@ -84,9 +94,11 @@ static long long count_rows(tp_db *db, const char *table)
     return n;
 }
 
-static bool future_done(void *arg)
+static struct tp_db_stats stats(const tp_db *db)
 {
-    return tp_future_done(arg);
+    struct tp_db_stats st;
+    tp_db_get_stats(db, &st);
+    return st;
 }
 
 /* ---- options ------------------------------------------------------------------------------ */
@@ -127,12 +139,9 @@ END_TEST
 START_TEST(types_and_nulls)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS ty", NULL, 0));
-    run_ok(tp_db_execute(db,
-                         "CREATE TABLE ty (id INT AUTO_INCREMENT PRIMARY KEY, i INT, "
-                         "big BIGINT UNSIGNED, d DOUBLE, dec_ DECIMAL(10,3), s VARCHAR(40), "
-                         "b BLOB, t DATETIME, n INT NULL)",
-                         NULL, 0));
+    fresh_table(db, "ty",
+                "id INT AUTO_INCREMENT PRIMARY KEY, i INT, big BIGINT UNSIGNED, d DOUBLE, dec_ "
+                "DECIMAL(10,3), s VARCHAR(40), b BLOB, t DATETIME, n INT NULL");
     long long id = int_ok(tp_db_execute(
         db, "INSERT INTO ty (i, big, d, dec_, s, b, t, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         TP_DB_PARAMS(tp_db_int(-42), tp_db_int(9000000000LL), tp_db_double(2.5),
@@ -180,8 +189,7 @@ START_TEST(hostile_strings)
         "\xe2\x80\x99 unicode quote \xf0\x9f\x98\x80",
     };
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS hostile", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE hostile (id INT PRIMARY KEY, s TEXT, b BLOB)", NULL, 0));
+    fresh_table(db, "hostile", "id INT PRIMARY KEY, s TEXT, b BLOB");
     size_t n = sizeof(evil) / sizeof(evil[0]);
     for (size_t i = 0; i < n; i++)
         run_ok(tp_db_execute(db, "INSERT INTO hostile VALUES (?, ?, NULL)",
@@ -216,8 +224,7 @@ END_TEST
 START_TEST(binary_exact)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS bin", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE bin (id INT PRIMARY KEY, b LONGBLOB)", NULL, 0));
+    fresh_table(db, "bin", "id INT PRIMARY KEY, b LONGBLOB");
     size_t sizes[] = {0, 1, 255, 256, 257, 4096, 300000};
     unsigned seed = 12345;
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -245,11 +252,7 @@ END_TEST
 START_TEST(get_and_many)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS many", NULL, 0));
-    run_ok(tp_db_execute(db,
-                         "CREATE TABLE many (id INT AUTO_INCREMENT PRIMARY KEY, "
-                         "name VARCHAR(20) UNIQUE, v INT)",
-                         NULL, 0));
+    fresh_table(db, "many", "id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) UNIQUE, v INT");
     tp_db_param rows[] = {tp_db_str("a"), tp_db_int(1),   tp_db_str("b"),
                           tp_db_int(2),   tp_db_str("c"), tp_db_int(2)};
     ck_assert_int_eq(
@@ -292,9 +295,31 @@ START_TEST(get_and_many)
     ck_assert_int_eq(wait_f(f), -EINVAL);
     tp_future_unref(f);
     ck_assert_int_eq(count_rows(db, "many"), 3);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, 1); /* errors did not cost the connection */
+    ck_assert_uint_eq(stats(db).connects, 1); /* errors did not cost the connection */
+    tp_db_close(db);
+}
+END_TEST
+
+START_TEST(prepared_once)
+{
+    tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
+    fresh_table(db, "prep", "k INT PRIMARY KEY");
+    uint64_t before = stats(db).prepares;
+    for (int i = 0; i < 3; i++) /* prepared the first time only */
+        run_ok(tp_db_execute(db, "INSERT INTO prep VALUES (?)", TP_DB_PARAMS(tp_db_int(i))));
+    ck_assert_uint_eq(stats(db).prepares, before + 1);
+    tp_future *f = tp_db_execute(db, "INSERT INTO prep VALUES (?)", TP_DB_PARAMS(tp_db_int(1)));
+    ck_assert_int_eq(wait_f(f), TP_ERROR); /* a duplicate: the statement is dropped */
+    tp_future_unref(f);
+    run_ok(tp_db_execute(db, "INSERT INTO prep VALUES (?)", TP_DB_PARAMS(tp_db_int(7))));
+    ck_assert_uint_eq(stats(db).prepares, before + 2);
+    f = tp_db_query(db, "SELECT k FROM prep WHERE k > ? ORDER BY k", TP_DB_PARAMS(tp_db_int(0)));
+    ck_assert_uint_eq(json_array_size(ok(f)), 3);
+    tp_future_unref(f);
+    f = tp_db_query(db, "SELECT k FROM prep WHERE k > ? ORDER BY k", TP_DB_PARAMS(tp_db_int(2)));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(ok(f), 0), "k")), 7);
+    tp_future_unref(f);
+    ck_assert_uint_eq(stats(db).prepares, before + 3);
     tp_db_close(db);
 }
 END_TEST
@@ -371,6 +396,37 @@ START_TEST(stream_stop)
 }
 END_TEST
 
+struct cancel_state {
+    tp_future *f;
+    int seen;
+};
+
+static int cancel_at_10(json_t *row, void *arg)
+{
+    (void)row;
+    struct cancel_state *s = arg;
+    if (++s->seen == 10)
+        tp_future_cancel(s->f); /* as a handler whose client left */
+    return 0;
+}
+
+START_TEST(stream_cancelled)
+{
+    tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
+    struct cancel_state s = {0};
+    s.f = tp_db_query_stream(db, "SELECT seq FROM seq_1_to_100000", NULL, 0, cancel_at_10, &s);
+    ck_assert_int_eq(s.seen, 0); /* rows never come inside the call */
+    ck_assert_int_eq(wait_f(s.f), -ECANCELED);
+    tp_future *after = tp_db_get(db, "SELECT 2 AS two", NULL, 0); /* waits for the drain */
+    ck_assert_int_eq(json_integer_value(json_object_get(ok(after), "two")), 2);
+    tp_future_unref(after);
+    ck_assert(tp_future_cancelled(s.f));
+    ck_assert_int_eq(s.seen, 10); /* no row after the cancel */
+    tp_future_unref(s.f);
+    tp_db_close(db);
+}
+END_TEST
+
 /* ---- transactions -----------------------------------------------------------------------------
  */
 
@@ -387,8 +443,7 @@ static tp_db_tx *begin(tp_db *db)
 START_TEST(tx_commit_rollback)
 {
     tp_db *db = open_db(NULL);
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS txt", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE txt (v INT) ENGINE=InnoDB", NULL, 0));
+    fresh_table(db, "txt", "v INT");
     tp_db_tx *tx = begin(db);
     run_ok(tp_db_tx_execute(tx, "INSERT INTO txt VALUES (?)", TP_DB_PARAMS(tp_db_int(1))));
     tp_future *f = tp_db_tx_get(tx, "SELECT COUNT(*) AS n FROM txt", NULL, 0);
@@ -415,8 +470,7 @@ START_TEST(tx_abandoned)
 {
     /* one connection: what the next statement sees is what the abandoned tx left behind */
     tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1});
-    run_ok(tp_db_execute(db, "DROP TABLE IF EXISTS txa", NULL, 0));
-    run_ok(tp_db_execute(db, "CREATE TABLE txa (v INT) ENGINE=InnoDB", NULL, 0));
+    fresh_table(db, "txa", "v INT");
     tp_db_tx *tx = begin(db);
     run_ok(tp_db_tx_execute(tx, "INSERT INTO txa VALUES (1)", NULL, 0));
     tp_future *bad = tp_db_tx_execute(tx, "INSERT INTO nonexistent VALUES (1)", NULL, 0);
@@ -435,10 +489,8 @@ START_TEST(tx_abandoned)
     f = tp_db_get(db, "SELECT @@in_transaction AS t", NULL, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(ok(f), "t")), 0);
     tp_future_unref(f);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, 1);
-    ck_assert_uint_eq(st.busy, 0);
+    ck_assert_uint_eq(stats(db).connects, 1);
+    ck_assert_uint_eq(stats(db).busy, 0);
     tp_db_close(db);
 }
 END_TEST
@@ -452,10 +504,8 @@ START_TEST(pool_exhausted)
     tp_future *f[5];
     for (int i = 0; i < 4; i++)
         f[i] = tp_db_get(db, "SELECT SLEEP(0.3) AS s, ? AS i", TP_DB_PARAMS(tp_db_int(i)));
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.open, 2);
-    ck_assert_uint_eq(st.waiting, 2);
+    ck_assert_uint_eq(stats(db).open, 2);
+    ck_assert_uint_eq(stats(db).waiting, 2);
     f[4] = tp_db_get(db, "SELECT 1", NULL, 0);
     ck_assert(tp_future_done(f[4])); /* at once */
     ck_assert_int_eq(tp_future_error(f[4]), -EBUSY);
@@ -464,9 +514,8 @@ START_TEST(pool_exhausted)
         tp_future_unref(f[i]);
     }
     tp_future_unref(f[4]);
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, 2);
-    ck_assert_uint_eq(st.waiting, 0);
+    ck_assert_uint_eq(stats(db).connects, 2);
+    ck_assert_uint_eq(stats(db).waiting, 0);
     tp_db_close(db);
 }
 END_TEST
@@ -474,19 +523,41 @@ END_TEST
 START_TEST(pool_wait_timeout)
 {
     tp_db *db = open_db(&(struct tp_db_options){.pool_size = 1, .wait_timeout = 0.3});
-    tp_future *slow = tp_db_query(db, "SELECT SLEEP(30)", NULL, 0);
+    tp_future *slow = tp_db_query(db, "SELECT SLEEP(3)", NULL, 0);
     tp_future *waiter = tp_db_query(db, "SELECT 1", NULL, 0);
     ck_assert_int_eq(wait_f(waiter), -ETIMEDOUT);
     ck_assert_ptr_nonnull(strstr(tp_future_error_message(waiter), "waited"));
     ck_assert(!tp_future_done(slow));
     tp_future_unref(waiter);
-    tp_future_unref(slow);
-    tp_db_close(db); /* the slow one finishes in its process's exit */
+    run_ok(slow); /* unharmed */
+    tp_db_close(db);
 }
 END_TEST
 
 /* ---- timeouts, concurrency ----------------------------------------------------------------------
  */
+
+/* Waits until a statement whose text matches `like` runs on the server (running) or no
+ * longer does, asking through admin. */
+static void wait_running(tp_db *admin, const char *like, bool running)
+{
+    double deadline = tp__monotonic() + DEADLINE;
+    for (;;) {
+        tp_future *f = tp_db_get(admin,
+                                 "SELECT COUNT(*) AS n FROM information_schema.processlist "
+                                 "WHERE info LIKE ? AND id <> CONNECTION_ID()",
+                                 TP_DB_PARAMS(tp_db_str(like)));
+        long long n = json_integer_value(json_object_get(ok(f), "n"));
+        tp_future_unref(f);
+        if ((n > 0) == running)
+            return;
+        ck_assert_msg(tp__monotonic() < deadline, "%s: still %s", like,
+                      running ? "not running" : "running");
+        tp_future *nap = tp_sleep(L, 0.05);
+        wait_f(nap);
+        tp_future_unref(nap);
+    }
+}
 
 START_TEST(query_timeout)
 {
@@ -498,23 +569,8 @@ START_TEST(query_timeout)
     ck_assert_ptr_nonnull(strstr(tp_future_error_message(f), "query timeout"));
     ck_assert_double_lt(tp__monotonic() - t0, 30);
     tp_future_unref(f);
-    run_ok(tp_db_query(db, "SELECT 1", NULL, 0)); /* a new connection */
-    /* the server-side statement was killed, not left running */
-    double deadline = tp__monotonic() + DEADLINE;
-    for (;;) {
-        f = tp_db_get(admin,
-                      "SELECT COUNT(*) AS n FROM information_schema.processlist "
-                      "WHERE info LIKE ? AND id <> CONNECTION_ID()",
-                      TP_DB_PARAMS(tp_db_str("%marker_sleep_40%")));
-        long long n = json_integer_value(json_object_get(ok(f), "n"));
-        tp_future_unref(f);
-        if (n == 0)
-            break;
-        ck_assert_msg(tp__monotonic() < deadline, "the timed-out query still runs");
-        tp_future *nap = tp_sleep(L, 0.05);
-        wait_f(nap);
-        tp_future_unref(nap);
-    }
+    run_ok(tp_db_query(db, "SELECT 1", NULL, 0));    /* a new connection */
+    wait_running(admin, "%marker_sleep_40%", false); /* killed, not left running */
     tp_db_close(db);
     tp_db_close(admin);
 }
@@ -537,9 +593,42 @@ START_TEST(concurrent_overlap)
     double took = tp__monotonic() - t0;
     /* one after the other: 8 s; together: about 2 s */
     ck_assert_msg(took < 6.0, "4 x SLEEP(2) took %.2f s: not concurrent", took);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_eq(st.connects, N);
+    ck_assert_uint_eq(stats(db).connects, N);
+    tp_db_close(db);
+}
+END_TEST
+
+START_TEST(connect_timeout)
+{
+    int port, fd = tp_test_bind_unused_port(&port); /* listens, never says hello */
+    ck_assert_int_ge(fd, 0);
+    tp_db *db = tp_db_new(L, &(struct tp_db_options){.host = "127.0.0.1",
+                                                     .port = (unsigned)port,
+                                                     .user = "nobody",
+                                                     .connect_timeout = 0.3});
+    tp_future *f = tp_db_query(db, "SELECT 1", NULL, 0);
+    ck_assert_int_eq(wait_f(f), -ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(tp_future_error_message(f), "connect timeout"));
+    tp_future_unref(f);
+    ck_assert_uint_eq(stats(db).open, 0);
+    tp_db_close(db);
+    close(fd);
+}
+END_TEST
+
+START_TEST(session_settings)
+{
+    tp_db *db = open_db(NULL);
+    tp_future *f = tp_db_get(db,
+                             "SELECT @@character_set_connection AS cs, @@time_zone AS tz, "
+                             "@@sql_mode LIKE ? AS strict, @@autocommit AS ac",
+                             TP_DB_PARAMS(tp_db_str("%STRICT_ALL_TABLES%")));
+    json_t *row = ok(f);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "cs")), "utf8mb4");
+    ck_assert_str_eq(json_string_value(json_object_get(row, "tz")), "+00:00");
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "strict")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "ac")), 1);
+    tp_future_unref(f);
     tp_db_close(db);
 }
 END_TEST
@@ -568,8 +657,10 @@ START_TEST(server_restart)
         warm[i] = tp_db_query(db, "SELECT SLEEP(0.05)", NULL, 0);
     for (int i = 0; i < 3; i++)
         run_ok(warm[i]);
-    tp_future *inflight = tp_db_query(db, "SELECT SLEEP(30)", NULL, 0);
-    tp_test_run_until(L, future_done, inflight, 0.3); /* let it reach the server */
+    tp_db *admin = open_db(NULL);
+    tp_future *inflight = tp_db_query(db, "SELECT SLEEP(30) AS marker_inflight", NULL, 0);
+    wait_running(admin, "%marker_inflight%", true); /* executing on the server */
+    tp_db_close(admin);
     ck_assert(!tp_future_done(inflight));
     control("kill\n");
     ck_assert_int_eq(wait_f(inflight), -ECONNRESET); /* reported, not retried */
@@ -583,9 +674,7 @@ START_TEST(server_restart)
         warm[i] = tp_db_query(db, "SELECT 1 AS one", NULL, 0);
     for (int i = 0; i < 3; i++)
         run_ok(warm[i]);
-    struct tp_db_stats st;
-    tp_db_get_stats(db, &st);
-    ck_assert_uint_ge(st.connects, 4);
+    ck_assert_uint_ge(stats(db).connects, 4);
     tp_db_close(db);
 }
 END_TEST
@@ -652,14 +741,18 @@ static Suite *database_suite(void)
     tcase_add_test(tc, hostile_strings);
     tcase_add_test(tc, binary_exact);
     tcase_add_test(tc, get_and_many);
+    tcase_add_test(tc, prepared_once);
     tcase_add_test(tc, stream_large);
     tcase_add_test(tc, stream_stop);
+    tcase_add_test(tc, stream_cancelled);
     tcase_add_test(tc, tx_commit_rollback);
     tcase_add_test(tc, tx_abandoned);
     tcase_add_test(tc, pool_exhausted);
     tcase_add_test(tc, pool_wait_timeout);
     tcase_add_test(tc, query_timeout);
     tcase_add_test(tc, concurrent_overlap);
+    tcase_add_test(tc, connect_timeout);
+    tcase_add_test(tc, session_settings);
     tcase_add_test(tc, server_restart);
     tcase_add_test(tc, handler_error_500);
     suite_add_tcase(s, tc);

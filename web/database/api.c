@@ -27,51 +27,53 @@ static bool bad_args(const char *sql, const tp_db_param *params, size_t per_row,
     return !sql || (per_row && nrows && !params);
 }
 
-static tp_future *pool_call(tp_db *db, enum op_kind kind, const char *sql,
-                            const tp_db_param *params, size_t per_row, size_t nrows, bool many)
+/* A statement on the pool (tx NULL) or in tx. */
+static tp_future *call(tp_db *db, tp_db_tx *tx, enum op_kind kind, const char *sql,
+                       const tp_db_param *params, size_t per_row, size_t nrows, bool many)
 {
+    tp_loop *loop = tx ? tx->loop : db->loop;
     if (bad_args(sql, params, per_row, nrows))
-        return done_now(db->loop, "no SQL statement, or its parameters missing");
+        return done_now(loop, "no SQL statement, or its parameters missing");
     if (many && nrows == 0)
-        return done_now(db->loop, NULL);
-    struct db_op *op = db_op_new(db, db->loop, kind, sql, params, per_row, nrows);
+        return done_now(loop, NULL);
+    struct db_op *op = tx ? tx_op_new(tx, kind, sql, params, per_row, nrows)
+                          : db_op_new(db, loop, kind, sql, params, per_row, nrows);
     op->many = many;
+    if (tx)
+        return tx_run(op);
     tp_future *f = tp_future_ref(op->fut);
     db_submit(op);
     return f;
 }
 
+static tp_future *pool_call(tp_db *db, enum op_kind kind, const char *sql,
+                            const tp_db_param *params, size_t per_row, size_t nrows, bool many)
+{
+    return call(db, NULL, kind, sql, params, per_row, nrows, many);
+}
+
 static tp_future *tx_call(tp_db_tx *tx, enum op_kind kind, const char *sql,
                           const tp_db_param *params, size_t per_row, size_t nrows, bool many)
 {
-    if (bad_args(sql, params, per_row, nrows))
-        return done_now(tx->loop, "no SQL statement, or its parameters missing");
-    if (many && nrows == 0)
-        return done_now(tx->loop, NULL);
-    struct db_op *op = tx_op_new(tx, kind, sql, params, per_row, nrows);
-    op->many = many;
-    return tx_run(op);
+    return call(NULL, tx, kind, sql, params, per_row, nrows, many);
 }
 
-tp_future *tp_db_query(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_QUERY, sql, params, n, 1, false);
-}
+/* A statement of one parameter row, on the pool (tp_db_NAME) and in a transaction
+ * (tp_db_tx_NAME). */
+#define ONE_ROW_CALLS(name, kind)                                                                  \
+    tp_future *tp_db_##name(tp_db *db, const char *sql, const tp_db_param *params, size_t n)       \
+    {                                                                                              \
+        return pool_call(db, kind, sql, params, n, 1, false);                                      \
+    }                                                                                              \
+    tp_future *tp_db_tx_##name(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n) \
+    {                                                                                              \
+        return tx_call(tx, kind, sql, params, n, 1, false);                                        \
+    }
 
-tp_future *tp_db_get(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_GET, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_execute(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_EXEC, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_execute_rowcount(tp_db *db, const char *sql, const tp_db_param *params, size_t n)
-{
-    return pool_call(db, OP_ROWCOUNT, sql, params, n, 1, false);
-}
+ONE_ROW_CALLS(query, OP_QUERY)
+ONE_ROW_CALLS(get, OP_GET)
+ONE_ROW_CALLS(execute, OP_EXEC)
+ONE_ROW_CALLS(execute_rowcount, OP_ROWCOUNT)
 
 tp_future *tp_db_executemany(tp_db *db, const char *sql, const tp_db_param *params, size_t per_row,
                              size_t nrows)
@@ -96,29 +98,8 @@ tp_future *tp_db_query_stream(tp_db *db, const char *sql, const tp_db_param *par
     op->row_fn = fn;
     op->row_arg = arg;
     tp_future *f = tp_future_ref(op->fut);
-    db_submit(op);
+    db_submit_later(op); /* fn never runs before this call returns */
     return f;
-}
-
-tp_future *tp_db_tx_query(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n)
-{
-    return tx_call(tx, OP_QUERY, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_tx_get(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n)
-{
-    return tx_call(tx, OP_GET, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_tx_execute(tp_db_tx *tx, const char *sql, const tp_db_param *params, size_t n)
-{
-    return tx_call(tx, OP_EXEC, sql, params, n, 1, false);
-}
-
-tp_future *tp_db_tx_execute_rowcount(tp_db_tx *tx, const char *sql, const tp_db_param *params,
-                                     size_t n)
-{
-    return tx_call(tx, OP_ROWCOUNT, sql, params, n, 1, false);
 }
 
 tp_future *tp_db_tx_executemany(tp_db_tx *tx, const char *sql, const tp_db_param *params,

@@ -21,6 +21,7 @@ struct db_conn *conn_new(tp_db *db)
     struct db_conn *c = tp_calloc(1, sizeof(*c));
     c->db = db;
     c->fd = -1;
+    c->stmt_slot = -1;
     c->state = C_NEW;
     tp_timer_init(&c->io_timer, on_io_timer, c);
     tp_timer_init(&c->deadline_timer, on_deadline, c);
@@ -107,8 +108,12 @@ void conn_wait(struct db_conn *c, int st)
 {
     tp_loop *loop = c->db->loop;
     c->pending = true;
-    if (c->fd < 0)
-        c->fd = (int)mysql_get_socket(c->m);
+    int fd = (int)mysql_get_socket(c->m);
+    if (fd != c->fd && c->fd_added) { /* the connector tried another address */
+        tp_loop_remove_fd(loop, c->fd);
+        c->fd_added = false;
+    }
+    c->fd = fd;
     unsigned ev = 0;
     if (st & (MYSQL_WAIT_READ | MYSQL_WAIT_EXCEPT))
         ev |= TP_READ;
@@ -176,10 +181,12 @@ void conn_drop(struct db_conn *c)
         shutdown(c->fd, SHUT_RDWR); /* the COM_QUIT of mysql_close then fails at once */
     rows_free(c);
     if (c->m)
-        mysql_close(c->m); /* invalidates c->stmt, which then frees without I/O */
-    if (c->stmt)
+        mysql_close(c->m); /* invalidates the statements, which then free without I/O */
+    if (c->stmt && c->stmt_slot < 0)
         mysql_stmt_close(c->stmt);
+    stmt_cache_free(c);
     c->stmt = NULL;
+    c->stmt_slot = -1;
     c->m = NULL;
     c->fd = -1;
     c->pending = false;
@@ -259,6 +266,7 @@ bool conn_fail(struct db_conn *c)
         op->failed = true;
         tp_future_set_error(op->fut, code, "MariaDB error %u (%s): %s", e, state, msg);
         if (!(c->phase == PH_TEXT && op->ends_tx)) {
+            stmt_cache_forget(c); /* closed after an error, prepared again when needed */
             c->phase = c->stmt ? PH_STMT_CLOSE : PH_NONE;
             return true; /* stmt.c closes the statement, then conn_op_done */
         }

@@ -143,7 +143,9 @@ TP_API tp_future *tp_db_executemany_rowcount(tp_db *db, const char *sql, const t
  * is not negative). */
 typedef int (*tp_db_row_fn)(json_t *row, void *arg);
 /* Tornado's iter(): rows reach fn one by one as they arrive (an unbuffered result: memory
- * stays bounded by one row). Result: the row count (json integer). */
+ * stays bounded by one row), never before this call returns. Result: the row count (json
+ * integer). Once the future is
+ * cancelled (a handler whose client left), fn is not called again: arg may be gone. */
 TP_API tp_future *tp_db_query_stream(tp_db *db, const char *sql, const tp_db_param *params,
                                      size_t n, tp_db_row_fn fn, void *arg);
 
@@ -190,6 +192,7 @@ struct tp_db_stats {
     unsigned waiting;  /* statements queued for a connection */
     uint64_t connects; /* connections made, reconnects included */
     uint64_t lost;     /* connections dropped after an error or timeout */
+    uint64_t prepares; /* statements prepared (each connection keeps its first 32 prepared) */
 };
 TP_API void tp_db_get_stats(const tp_db *db, struct tp_db_stats *out);
 

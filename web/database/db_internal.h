@@ -68,15 +68,24 @@ enum conn_phase {
     PH_TEXT,
 };
 
+/* Statements a connection keeps prepared, by their SQL text (the first ones it saw). */
+enum { STMT_CACHE = 32 };
+struct db_cached {
+    char *sql;
+    MYSQL_STMT *stmt;
+};
+
 struct db_conn {
     struct db_conn *prev, *next; /* in db->conns */
     struct db_conn *idle_next;   /* in db->idle */
     tp_db *db;
     MYSQL *m;
-    MYSQL_STMT *stmt;
+    MYSQL_STMT *stmt; /* the op's statement */
+    int stmt_slot;    /* its index in cache[], or -1: closed when the op is done */
+    struct db_cached cache[STMT_CACHE];
+    unsigned ncache;
     int fd; /* -1 until the connector made its socket */
     bool fd_added;
-    bool in_call; /* inside a connector call: conn_free waits */
     bool pending; /* a _start returned a wait status: the next step is its _cont */
     bool killer;  /* a side connection that kills a timed-out query */
     bool parked;  /* held by its transaction, waiting for the tx's next statement */
@@ -129,11 +138,15 @@ struct tp_db {
     struct db_conn *idle;   /* a stack: the most recently used first */
     struct db_op *qhead, *qtail;
     unsigned nopen, nbusy, nwaiting;
-    uint64_t nconnects, nlost;
+    unsigned ndeferred; /* db_submit_later calls still to run */
+    uint64_t nconnects, nlost, nprepares;
 };
 
 /* pool.c */
 void db_submit(struct db_op *op);
+/* db_submit from the loop's next iteration: for statements whose callbacks must not run
+ * inside the call that made them (streams). */
+void db_submit_later(struct db_op *op);
 struct db_op *db_op_new(tp_db *db, tp_loop *loop, enum op_kind kind, const char *sql,
                         const tp_db_param *params, size_t per_row, size_t nrows);
 /* Completes op's future (an error if code != 0, with msg) and frees op. */
@@ -164,6 +177,11 @@ void conn_drop(struct db_conn *c);
 void conn_kill_thread(tp_db *db, unsigned long thread_id);
 void conn_idle_watch(struct db_conn *c);
 
+/* stmt.c: the prepared statements a connection keeps; closes them all (no I/O: after
+ * mysql_close). */
+void stmt_cache_free(struct db_conn *c);
+/* Forgets c->stmt from the cache (it is closed when the op is done). */
+void stmt_cache_forget(struct db_conn *c);
 /* stmt.c: the statement steps, resumed with the connector's ready flags (0 to start). */
 void stmt_step(struct db_conn *c, int ready);
 /* Waits for the connector's status st (MYSQL_WAIT_*) then calls stmt_step again. */

@@ -44,6 +44,29 @@ static void db_free(tp_db *db)
     tp_free(db);
 }
 
+/* A closing db goes with its last connection and its last deferred submission. */
+static void db_maybe_free(tp_db *db)
+{
+    if (db->state == DB_CLOSING && !db->conns && !db->ndeferred)
+        db_free(db);
+}
+
+static void deferred_submit(tp_loop *loop, void *arg)
+{
+    TP_UNUSED(loop);
+    struct db_op *op = arg;
+    tp_db *db = op->db;
+    db->ndeferred--;
+    db_submit(op);
+    db_maybe_free(db);
+}
+
+void db_submit_later(struct db_op *op)
+{
+    op->db->ndeferred++;
+    tp_loop_add_callback(op->db->loop, deferred_submit, op);
+}
+
 /* ---- operations --------------------------------------------------------------------------- */
 
 static void on_wait_timeout(tp_loop *loop, void *arg);
@@ -255,8 +278,10 @@ void db_conn_ready(struct db_conn *c)
         struct db_op *op = tx_next(c->tx);
         if (op)
             conn_run(c, op);
-        else
+        else {
             c->parked = true;
+            conn_idle_watch(c); /* only the server closing it wakes a parked connection */
+        }
         return;
     }
     if (c->killer || db->state != DB_OPEN) {
@@ -280,8 +305,7 @@ void db_conn_ready(struct db_conn *c)
 void db_conn_gone(tp_db *db)
 {
     if (db->state == DB_CLOSING) {
-        if (!db->conns)
-            db_free(db);
+        db_maybe_free(db);
         return;
     }
     while (db->qhead && db->nopen < db->o.pool_size) {
@@ -312,8 +336,7 @@ void tp_db_close(tp_db *db)
         conn_free(c);
     }
     db->state = DB_CLOSING; /* busy connections close when their statement is done */
-    if (!db->conns)
-        db_free(db);
+    db_maybe_free(db);
 }
 
 void tp_db_get_stats(const tp_db *db, struct tp_db_stats *out)
@@ -322,5 +345,6 @@ void tp_db_get_stats(const tp_db *db, struct tp_db_stats *out)
                                 .busy = db->nbusy,
                                 .waiting = db->nwaiting,
                                 .connects = db->nconnects,
-                                .lost = db->nlost};
+                                .lost = db->nlost,
+                                .prepares = db->nprepares};
 }

@@ -59,18 +59,37 @@ static bool step_text(struct db_conn *c, int ready)
     return true;
 }
 
-static bool step_prepare(struct db_conn *c, int ready)
+static int cache_find(const struct db_conn *c, const char *sql)
+{
+    for (unsigned i = 0; i < c->ncache; i++)
+        if (!strcmp(c->cache[i].sql, sql))
+            return (int)i;
+    return -1;
+}
+
+void stmt_cache_forget(struct db_conn *c)
+{
+    int i = c->stmt_slot;
+    if (i < 0)
+        return;
+    tp_free(c->cache[i].sql);
+    c->cache[i] = c->cache[--c->ncache];
+    c->stmt_slot = -1;
+}
+
+void stmt_cache_free(struct db_conn *c)
+{
+    for (unsigned i = 0; i < c->ncache; i++) {
+        mysql_stmt_close(c->cache[i].stmt);
+        tp_free(c->cache[i].sql);
+    }
+    c->ncache = 0;
+}
+
+/* The statement is prepared: check its placeholders, then execute. */
+static bool prepared(struct db_conn *c)
 {
     struct db_op *op = c->op;
-    int ret = 0;
-    if (!c->stmt && !c->pending)
-        c->stmt = mysql_stmt_init(c->m);
-    if (!c->stmt)
-        abort(); /* the connector is out of memory */
-    STEP(c, mysql_stmt_prepare_start(&ret, c->stmt, op->sql, strlen(op->sql)),
-         mysql_stmt_prepare_cont(&ret, c->stmt, ready));
-    if (ret)
-        return conn_fail(c);
     unsigned want = mysql_stmt_param_count(c->stmt);
     if (want != op->per_row) {
         op->failed = true;
@@ -83,6 +102,34 @@ static bool step_prepare(struct db_conn *c, int ready)
     c->row_i = 0;
     c->phase = PH_EXECUTE;
     return true;
+}
+
+static bool step_prepare(struct db_conn *c, int ready)
+{
+    struct db_op *op = c->op;
+    int ret = 0;
+    if (!c->pending) {
+        int slot = cache_find(c, op->sql);
+        if (slot >= 0) {
+            c->stmt = c->cache[slot].stmt;
+            c->stmt_slot = slot;
+            return prepared(c);
+        }
+        c->stmt = mysql_stmt_init(c->m);
+        c->stmt_slot = -1;
+        if (!c->stmt)
+            abort(); /* the connector is out of memory */
+    }
+    STEP(c, mysql_stmt_prepare_start(&ret, c->stmt, op->sql, strlen(op->sql)),
+         mysql_stmt_prepare_cont(&ret, c->stmt, ready));
+    if (ret)
+        return conn_fail(c);
+    c->db->nprepares++;
+    if (c->ncache < STMT_CACHE) {
+        c->stmt_slot = (int)c->ncache;
+        c->cache[c->ncache++] = (struct db_cached){tp_strndup(op->sql, strlen(op->sql)), c->stmt};
+    }
+    return prepared(c);
 }
 
 static bool step_execute(struct db_conn *c, int ready)
@@ -122,7 +169,7 @@ static bool step_execute(struct db_conn *c, int ready)
 static void take_row(struct db_op *op, json_t *row)
 {
     if (op->kind == OP_STREAM) {
-        if (!op->stop_code) {
+        if (!op->stop_code && !tp_future_done(op->fut)) { /* not once cancelled */
             int r = op->row_fn(row, op->row_arg);
             if (r)
                 op->stop_code = r < 0 ? r : TP_ERROR;
@@ -157,6 +204,13 @@ static bool step_fetch(struct db_conn *c, int ready)
 static bool step_close(struct db_conn *c, int ready)
 {
     my_bool ret = 0;
+    if (c->stmt_slot >= 0) { /* kept prepared for the next time */
+        c->stmt = NULL;
+        c->stmt_slot = -1;
+        rows_free(c);
+        c->phase = PH_NONE;
+        return true;
+    }
     STEP(c, mysql_stmt_close_start(&ret, c->stmt), mysql_stmt_close_cont(&ret, c->stmt, ready));
     c->stmt = NULL;
     rows_free(c);
