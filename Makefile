@@ -50,7 +50,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES := hello wsecho
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_APPS := testapp staticapp routesapp diffapp wsapp proxyapp
+TEST_APPS := testapp staticapp routesapp diffapp wsapp proxyapp fake_idp auth_client
 
 all: deps $(BUILD)/libtp.a $(BUILD)/libtp.so $(BUILD)/tornado-prefork \
      $(EXAMPLES:%=$(BUILD)/examples/%) $(EXAMPLES:%=$(BUILD)/examples/%.so) \

@@ -35,7 +35,7 @@ sanitizer_report = testrun.sanitizer_report
 
 
 class Server:
-    def __init__(self, flags, binary="tests/testapp"):
+    def __init__(self, flags, binary="tests/testapp", env=None):
         self.binary = os.path.join(BUILD, binary)
         if not os.path.exists(self.binary):
             raise Skip("%s is not built" % self.binary)
@@ -49,7 +49,7 @@ class Server:
             args.append("--logging=warning")
         args += list(flags)
         self.args = args
-        env = dict(os.environ)
+        env = dict(os.environ, **(env or {}))
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         self.stderr_f = open(self.stderr_path, "wb")
@@ -140,10 +140,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def server(*flags, binary="tests/testapp", sig=signal.SIGTERM):
-    """A fresh server with the given flags; yields its port. On exit the server is stopped
-    with SIGTERM and must exit 0 with no sanitizer report."""
-    s = Server(flags, binary)
+def server(*flags, binary="tests/testapp", sig=signal.SIGTERM, env=None):
+    """A fresh server with the given flags (and env added to its environment); yields its
+    port. On exit the server is stopped with SIGTERM and must exit 0 with no sanitizer
+    report."""
+    s = Server(flags, binary, env)
     try:
         yield s.port
     except BaseException as e:

@@ -271,33 +271,30 @@ END_TEST
 
 START_TEST(test_jwt_claims_refused)
 {
-    const char *why;
-    char *t = make_jwt(RS, claims("\"client2\"", 300, "n1"), NULL);
-    ck_assert_int_eq(verify(t, &why), -EBADMSG);
-    ck_assert_str_eq(why, "ID token: wrong audience");
-    tp_free(t);
-    t = make_jwt(RS, claims("\"client1\"", -120, "n1"), NULL);
-    ck_assert_int_eq(verify(t, &why), -EBADMSG);
-    ck_assert_str_eq(why, "ID token: expired");
-    tp_free(t);
-    t = make_jwt(RS, claims("\"client1\"", 300, "n2"), NULL);
-    ck_assert_int_eq(verify(t, &why), -EBADMSG);
-    ck_assert_str_eq(why, "ID token: wrong nonce");
-    tp_free(t);
-    t = make_jwt(RS,
-                 "{\"iss\":\"http://evil\",\"sub\":\"u1\",\"aud\":\"client1\",\"exp\":9999999999,"
-                 "\"iat\":1,\"nonce\":\"n1\"}",
-                 NULL);
-    ck_assert_int_eq(verify(t, &why), -EBADMSG);
-    ck_assert_str_eq(why, "ID token: wrong issuer");
-    tp_free(t);
-    t = make_jwt(RS,
-                 "{\"iss\":\"http://idp\",\"sub\":\"u1\",\"aud\":\"client1\",\"exp\":9999999999,"
-                 "\"iat\":9999999000,\"nonce\":\"n1\"}",
-                 NULL);
-    ck_assert_int_eq(verify(t, &why), -EBADMSG);
-    ck_assert_str_eq(why, "ID token: issued in the future");
-    tp_free(t);
+    static const char far_iss[] = "{\"iss\":\"http://evil\",\"sub\":\"u1\",\"aud\":\"client1\","
+                                  "\"exp\":9999999999,\"iat\":1,\"nonce\":\"n1\"}";
+    static const char future_iat[] = "{\"iss\":\"http://idp\",\"sub\":\"u1\",\"aud\":\"client1\","
+                                     "\"exp\":9999999999,\"iat\":9999999000,\"nonce\":\"n1\"}";
+    struct {
+        const char *payload, *why;
+    } cases[] = {
+        {NULL, "ID token: wrong audience"},
+        {NULL, "ID token: expired"},
+        {NULL, "ID token: wrong nonce"},
+        {far_iss, "ID token: wrong issuer"},
+        {future_iat, "ID token: issued in the future"},
+    };
+    char payloads[3][512];
+    snprintf(payloads[0], 512, "%s", claims("\"client2\"", 300, "n1"));
+    snprintf(payloads[1], 512, "%s", claims("\"client1\"", -120, "n1"));
+    snprintf(payloads[2], 512, "%s", claims("\"client1\"", 300, "n2"));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = make_jwt(RS, cases[i].payload ? cases[i].payload : payloads[i], NULL);
+        const char *why;
+        ck_assert_int_eq(verify(t, &why), -EBADMSG);
+        ck_assert_str_eq(why, cases[i].why);
+        tp_free(t);
+    }
 }
 END_TEST
 
@@ -327,7 +324,7 @@ Suite *auth_suite(void)
     tcase_add_test(tc, test_b64url);
     suite_add_tcase(s, tc);
     tc = tcase_create("jwt");
-    tcase_add_checked_fixture(tc, jwt_setup, jwt_teardown);
+    tcase_add_unchecked_fixture(tc, jwt_setup, jwt_teardown); /* one key for the case */
     tcase_add_test(tc, test_jwt_rs256_ok);
     tcase_add_test(tc, test_jwt_tampered_payload);
     tcase_add_test(tc, test_jwt_alg_none_and_others);

@@ -1,8 +1,9 @@
 /* tornado.auth in C: OAuth 2.0 sign-in (authorization code flow with state and PKCE) for
  * Google, GitHub, Facebook and any OpenID Connect provider (from its discovery document, ID
- * token verified), signed-cookie sessions for the signed-in user, and OAuth 1.0a request
- * signing. Outbound calls go through the HTTP client (http/client) on the worker's loop and
- * come back as futures a handler awaits (tp_handler_await). See docs/auth.md. */
+ * token verified), signed-cookie sessions for the signed-in user, and OAuth 1.0a (request
+ * signing and OAuthMixin's flow). Outbound calls go through the HTTP client (http/client) on
+ * the worker's loop and come back as futures a handler awaits (tp_handler_await). See
+ * docs/auth.md. */
 #ifndef TP_WEB_AUTH_AUTH_H
 #define TP_WEB_AUTH_AUTH_H
 
@@ -28,7 +29,7 @@ typedef struct tp_oauth2_opts {
     const char *client_id;     /* required */
     const char *client_secret; /* required by Google, GitHub and Facebook; HS256 ID tokens */
     /* Where the provider sends the browser back. Absolute, or a path ("/auth/github") that
-     * is joined to the request's protocol and Host. */
+     * is joined to the request's protocol and Host; NULL: the request's own path. */
     const char *redirect_uri;
     const char *scope; /* space-separated; NULL = the provider's default */
     const char *authorize_url, *token_url, *userinfo_url; /* NULL = the provider's */
@@ -136,5 +137,47 @@ TP_API char *tp_oauth10_signature(const char *consumer_secret, const char *token
 /* The RFC 5849 signature base string alone, tp_malloc'd (for logs and tests). */
 TP_API char *tp_oauth1_base_string(const char *method, const char *url, const tp_auth_param *params,
                                    size_t n);
+
+/* ---- the OAuth 1.0a sign-in flow (OAuthMixin) ------------------------------------------- */
+
+/* An OAuth 1.0a provider's settings (Tornado's _OAUTH_* class attributes). Strings copied. */
+typedef struct tp_oauth1_opts {
+    const char *consumer_key, *consumer_secret;                       /* required */
+    const char *request_token_url, *authorize_url, *access_token_url; /* required */
+    /* oauth_callback: absolute, or a path joined to the request's protocol and Host; NULL:
+     * the request's own path. */
+    const char *callback_uri;
+    /* GET, signed with the access token, whose JSON is the user (_oauth_get_user_future);
+     * NULL: the user is the access token's extra fields (screen_name, user_id...). */
+    const char *user_url;
+    bool version_10;         /* OAuth 1.0 (no callback confirmation, no verifier) */
+    const char *cookie_name; /* the signed request token cookie; NULL = "tp_oauth1_<name>" */
+    const char *ca_certs, *user_agent;
+    double request_timeout; /* seconds; 0 = 20 */
+} tp_oauth1_opts;
+
+typedef struct tp_oauth1_provider tp_oauth1_provider;
+
+/* A provider for OAuthMixin's flow (name: logs and the cookie). NULL with a log line when a
+ * required setting is missing. Reference-counted as tp_auth_provider. */
+TP_API tp_oauth1_provider *tp_oauth1_provider_new(const char *name, const tp_oauth1_opts *o);
+TP_API void tp_oauth1_provider_free(tp_oauth1_provider *p);
+/* OAuthMixin.authorize_redirect: fetches a request token (a signed GET with oauth_callback),
+ * keeps it in a signed cookie and redirects to authorize_url?oauth_token=... plus extra.
+ * Returns TP_AGAIN (it awaits the fetch itself; a failed fetch is a 500 with a log line). */
+TP_API int tp_oauth1_authorize_redirect(tp_handler *h, tp_oauth1_provider *p,
+                                        const tp_auth_param *extra, size_t n);
+/* OAuthMixin.get_authenticated_user: the oauth_token argument must match the request token
+ * cookie (-EPERM otherwise; the cookie is cleared), then the access token is fetched (signed
+ * with the request token and oauth_verifier) and the user (user_url). The future's result (a
+ * json_t owned by the future): the user plus "access_token": {"key", "secret", and the
+ * provider's extra fields}. Errors as tp_auth_get_authenticated_user's. Caller owns it. */
+TP_API tp_future *tp_oauth1_get_authenticated_user(tp_handler *h, tp_oauth1_provider *p);
+/* A request signed with the access token (Tornado's _oauth_request_parameters): GET with the
+ * parameters in the query, or POST ("POST") with them as a form body. The future's result is
+ * the JSON answer (owned by the future). Caller owns the reference. */
+TP_API tp_future *tp_oauth1_request(tp_oauth1_provider *p, const char *method, const char *url,
+                                    const tp_auth_param *args, size_t n, const char *token_key,
+                                    const char *token_secret);
 
 #endif

@@ -79,11 +79,22 @@ tp_future *tp__auth_fetch_jwks(tp_auth_provider *p);
 /* Fetches url with req's settings and parses the body as JSON; the future's result is the
  * json_t (owned by the future). */
 tp_future *tp__auth_fetch_json(tp_auth_provider *p, const tp_http_request *req);
+/* The same, the body parsed as JSON or (form) as an urlencoded form of strings. */
+tp_future *tp__auth_fetch(tp_auth_provider *p, const tp_http_request *req, bool form);
+/* A new provider of kind with the defaults def (scope, authorize, token, userinfo URLs). */
+tp_auth_provider *tp__auth_provider_new(enum tp__auth_kind kind, const char *name,
+                                        const tp_oauth2_opts *o, const char *const def[4]);
 /* The body of an application/x-www-form-urlencoded form of params; tp_malloc'd. */
 char *tp__auth_form_encode(const tp_auth_param *params, size_t n);
 /* The redirect_uri for this request: as set, or a path joined to its protocol and Host (the
  * request's own path when unset). Request arena or the provider's. */
 const char *tp__auth_redirect_uri(tp_handler *h, tp_auth_provider *p);
+/* Frees a json_t result of a future (a tp_free_fn). */
+void tp__auth_json_free(void *v);
+/* A future failed at once with code and msg; the caller owns it. */
+tp_future *tp__auth_failed(int code, const char *msg);
+/* A copy of n parameters in arena a (for a callback that runs after the method returned). */
+tp_auth_param *tp__auth_params_dup(tp_arena *a, const tp_auth_param *p, size_t n);
 /* RFC 3986 percent-encoding (unreserved kept) appended to out. */
 void tp__auth_pct_encode(tp_buf *out, const char *s);
 

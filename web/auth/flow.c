@@ -58,23 +58,24 @@ static void then(flow *fl, tp_future *f, tp_future_fn fn)
     tp_future_unref(f);
 }
 
-static bool flow_gone(flow *fl, tp_future *f)
+/* The start of every step: false (and the flow ended) when the caller gave up on the result
+ * (cancelled it) or when f failed (the result fails with f's error, prefixed by what). */
+static bool step_ok(flow *fl, tp_future *f, const char *what)
 {
-    if (!tp_future_done(fl->out))
+    if (tp_future_done(fl->out)) {
+        flow_end(fl);
         return false;
-    (void)f;
-    flow_end(fl);
+    }
+    if (tp_future_error(f)) {
+        flow_fail(fl, tp_future_error(f), "%s%s", what, tp_future_error_message(f));
+        return false;
+    }
     return true;
 }
 
 static char *dupstr(const char *s)
 {
     return s ? tp_strndup(s, strlen(s)) : NULL;
-}
-
-static void json_free_value(void *v)
-{
-    json_decref(v);
 }
 
 /* ---- the last step: the result --------------------------------------------------------- */
@@ -94,17 +95,15 @@ static void finish(flow *fl, json_t *user)
         if (v)
             json_object_set(res, keep[i], v);
     }
-    tp_future_set_result(fl->out, res, json_free_value);
+    tp_future_set_result(fl->out, res, tp__auth_json_free);
     flow_end(fl);
 }
 
 static void user_fetched(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, "user: "))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "user: %s", tp_future_error_message(f));
     json_t *user = tp_future_result(f);
     const char *sub = json_string_value(json_object_get(fl->claims, "sub"));
     const char *usub = json_string_value(json_object_get(user, "sub"));
@@ -164,10 +163,8 @@ static void verify_id_token(flow *fl);
 static void jwks_ready(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, "JWKS: "))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "JWKS: %s", tp_future_error_message(f));
     verify_id_token(fl);
 }
 
@@ -209,10 +206,8 @@ static void verify_id_token(flow *fl)
 static void token_fetched(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, "token: "))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "token: %s", tp_future_error_message(f));
     json_t *t = tp_future_result(f);
     if (json_object_get(t, "error"))
         return flow_fail(fl, -EACCES, "token: %s",
@@ -261,21 +256,12 @@ static void exchange_code(flow *fl)
 static void discovery_done(tp_future *f, void *arg)
 {
     flow *fl = arg;
-    if (flow_gone(fl, f))
+    if (!step_ok(fl, f, ""))
         return;
-    if (tp_future_error(f))
-        return flow_fail(fl, tp_future_error(f), "%s", tp_future_error_message(f));
     exchange_code(fl);
 }
 
 /* ---- the state check and the start ------------------------------------------------------- */
-
-static tp_future *failed(int code, const char *msg)
-{
-    tp_future *f = tp_future_new(tp_loop_current());
-    tp_future_set_error(f, code, "%s", msg);
-    return f;
-}
 
 tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
 {
@@ -283,7 +269,7 @@ tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
     if (err) {
         char msg[256];
         snprintf(msg, sizeof msg, "the provider refused: %.200s", err);
-        return failed(-EACCES, msg);
+        return tp__auth_failed(-EACCES, msg);
     }
     const char *cookie = tp_get_signed_cookie(h, p->cookie_name, 600.0 / 86400);
     json_t *st = cookie ? json_loads(cookie, 0, NULL) : NULL;
@@ -291,11 +277,11 @@ tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
     const char *code = tp_get_query_argument(h, "code", NULL);
     tp_future *bad = NULL;
     if (!st)
-        bad = failed(-EPERM, "OAuth state cookie missing, expired or forged");
+        bad = tp__auth_failed(-EPERM, "OAuth state cookie missing, expired or forged");
     else if (!tp__auth_streq_ct(state, json_string_value(json_object_get(st, "s"))))
-        bad = failed(-EPERM, "OAuth state mismatch (a forged or stale sign-in)");
+        bad = tp__auth_failed(-EPERM, "OAuth state mismatch (a forged or stale sign-in)");
     else if (!code || !*code)
-        bad = failed(-EPERM, "OAuth redirect without a code");
+        bad = tp__auth_failed(-EPERM, "OAuth redirect without a code");
     tp_clear_cookie(h, p->cookie_name, "/", NULL); /* one use */
     if (bad) {
         json_decref(st);

@@ -19,7 +19,8 @@ static char *pct(const char *s)
 {
     tp_buf b = {0};
     tp__auth_pct_encode(&b, s ? s : "");
-    char *out = tp_strndup(tp_buf_data(&b), b.len);
+    tp_buf_append(&b, "", 1); /* never empty: no NULL data for an empty string */
+    char *out = tp_strndup(tp_buf_data(&b), b.len - 1);
     tp_buf_free(&b);
     return out;
 }

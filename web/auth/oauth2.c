@@ -115,12 +115,7 @@ int tp_auth_authorize_redirect(tp_handler *h, tp_auth_provider *p, const tp_auth
     redirect_args *ra = tp_arena_calloc(a, sizeof *ra);
     ra->p = p; /* the app's provider outlives its requests */
     ra->n = n;
-    ra->extra = tp_arena_calloc(a, (n ? n : 1) * sizeof *ra->extra);
-    for (size_t i = 0; i < n; i++) {
-        ra->extra[i].name = tp_arena_strndup(a, extra[i].name, strlen(extra[i].name));
-        ra->extra[i].value =
-            extra[i].value ? tp_arena_strndup(a, extra[i].value, strlen(extra[i].value)) : NULL;
-    }
+    ra->extra = tp__auth_params_dup(a, extra, n);
     tp_future *f = tp__auth_discover(p);
     tp_handler_await(h, f, discovered_then_redirect, ra);
     tp_future_unref(f);

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "http/query.h"
 
 #define DISCOVERY_TTL 3600.0
 
@@ -18,8 +19,8 @@ static char *dup_or(const char *s, const char *def)
     return v ? tp_strndup(v, strlen(v)) : NULL;
 }
 
-static tp_auth_provider *provider_new(enum tp__auth_kind kind, const char *name,
-                                      const tp_oauth2_opts *o, const char *const def[4])
+tp_auth_provider *tp__auth_provider_new(enum tp__auth_kind kind, const char *name,
+                                        const tp_oauth2_opts *o, const char *const def[4])
 {
     if (!o || !o->client_id || !*o->client_id) {
         tp_log_error("auth: provider %s needs a client_id", name);
@@ -57,7 +58,7 @@ tp_auth_provider *tp_auth_google_new(const tp_oauth2_opts *o)
                                        "https://accounts.google.com/o/oauth2/v2/auth",
                                        "https://www.googleapis.com/oauth2/v4/token",
                                        "https://www.googleapis.com/oauth2/v1/userinfo"};
-    return provider_new(TP_AUTH_GOOGLE, "google", o, def);
+    return tp__auth_provider_new(TP_AUTH_GOOGLE, "google", o, def);
 }
 
 tp_auth_provider *tp_auth_github_new(const tp_oauth2_opts *o)
@@ -65,7 +66,7 @@ tp_auth_provider *tp_auth_github_new(const tp_oauth2_opts *o)
     static const char *const def[4] = {"read:user", "https://github.com/login/oauth/authorize",
                                        "https://github.com/login/oauth/access_token",
                                        "https://api.github.com/user"};
-    return provider_new(TP_AUTH_GITHUB, "github", o, def);
+    return tp__auth_provider_new(TP_AUTH_GITHUB, "github", o, def);
 }
 
 tp_auth_provider *tp_auth_facebook_new(const tp_oauth2_opts *o)
@@ -73,7 +74,7 @@ tp_auth_provider *tp_auth_facebook_new(const tp_oauth2_opts *o)
     static const char *const def[4] = {"public_profile", "https://www.facebook.com/dialog/oauth",
                                        "https://graph.facebook.com/oauth/access_token",
                                        "https://graph.facebook.com/me"};
-    return provider_new(TP_AUTH_FACEBOOK, "facebook", o, def);
+    return tp__auth_provider_new(TP_AUTH_FACEBOOK, "facebook", o, def);
 }
 
 tp_auth_provider *tp_auth_oidc_new(const tp_oauth2_opts *o)
@@ -83,7 +84,7 @@ tp_auth_provider *tp_auth_oidc_new(const tp_oauth2_opts *o)
         tp_log_error("auth: an OpenID Connect provider needs an issuer or a discovery_url");
         return NULL;
     }
-    tp_auth_provider *p = provider_new(TP_AUTH_OIDC, "oidc", o, def);
+    tp_auth_provider *p = tp__auth_provider_new(TP_AUTH_OIDC, "oidc", o, def);
     if (p && !p->discovery_url) {
         size_t n = strlen(p->issuer) + sizeof "/.well-known/openid-configuration";
         p->discovery_url = tp_malloc(n);
@@ -101,7 +102,7 @@ tp_auth_provider *tp_auth_oauth2_new(const char *name, const tp_oauth2_opts *o)
         tp_log_error("auth: provider %s needs authorize_url and token_url", name ? name : "");
         return NULL;
     }
-    return provider_new(TP_AUTH_GENERIC, name, o, def);
+    return tp__auth_provider_new(TP_AUTH_GENERIC, name, o, def);
 }
 
 tp_auth_provider *tp__auth_provider_ref(tp_auth_provider *p)
@@ -144,9 +145,26 @@ void tp__auth_request_init(tp_auth_provider *p, tp_http_request *req, const char
     req->request_timeout = p->request_timeout;
 }
 
-static void json_value_free(void *v)
+void tp__auth_json_free(void *v)
 {
     json_decref(v);
+}
+
+tp_future *tp__auth_failed(int code, const char *msg)
+{
+    tp_future *f = tp_future_new(tp_loop_current());
+    tp_future_set_error(f, code, "%s", msg);
+    return f;
+}
+
+tp_auth_param *tp__auth_params_dup(tp_arena *a, const tp_auth_param *p, size_t n)
+{
+    tp_auth_param *out = tp_arena_calloc(a, (n ? n : 1) * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        out[i].name = tp_arena_strndup(a, p[i].name, strlen(p[i].name));
+        out[i].value = p[i].value ? tp_arena_strndup(a, p[i].value, strlen(p[i].value)) : NULL;
+    }
+    return out;
 }
 
 /* "HTTP 400 from URL: invalid_grant (The code was already used)" for a JSON error body. */
@@ -161,33 +179,64 @@ static void set_http_error(tp_future *out, const tp_http_response *r, const json
                         desc ? " (" : "", desc ? desc : "", desc ? ")" : "");
 }
 
-static void json_fetched(tp_future *f, void *arg)
+/* An application/x-www-form-urlencoded body (OAuth 1 token answers) as a JSON object of
+ * strings. */
+static json_t *form_to_json(tp_slice body)
 {
-    tp_future *out = arg;
+    tp_arena a;
+    tp_arena_init(&a, 512);
+    tp_args args = {0};
+    tp_parse_qs(&a, body, &args);
+    json_t *j = json_object();
+    for (size_t i = 0; i < args.n; i++)
+        json_object_set_new(j, tp_arena_strndup(&a, args.v[i].name.p, args.v[i].name.n),
+                            json_stringn(args.v[i].value.p, args.v[i].value.n));
+    tp_arena_destroy(&a);
+    return j;
+}
+
+typedef struct fetch_job {
+    tp_future *out;
+    bool form;
+} fetch_job;
+
+static void body_fetched(tp_future *f, void *arg)
+{
+    fetch_job *job = arg;
+    tp_future *out = job->out;
     if (tp_future_error(f)) {
         tp_future_set_error(out, tp_future_error(f), "%s", tp_future_error_message(f));
     } else {
         tp_http_response *r = tp_future_result(f);
         json_error_t jerr;
-        json_t *j = json_loadb(r->body.p, r->body.n, 0, &jerr);
+        json_t *j = job->form ? form_to_json(r->body) : json_loadb(r->body.p, r->body.n, 0, &jerr);
         if (r->code < 200 || r->code >= 300)
             set_http_error(out, r, j);
         else if (!j)
             tp_future_set_error(out, -EBADMSG, "%s answered no JSON: %s", r->url, jerr.text);
         else
-            tp_future_set_result(out, json_incref(j), json_value_free);
+            tp_future_set_result(out, json_incref(j), tp__auth_json_free);
         json_decref(j);
     }
     tp_future_unref(out);
+    tp_free(job);
+}
+
+tp_future *tp__auth_fetch(tp_auth_provider *p, const tp_http_request *req, bool form)
+{
+    fetch_job *job = tp_malloc(sizeof *job);
+    job->out = tp_future_new(tp_loop_current());
+    job->form = form;
+    tp_future *out = tp_future_ref(job->out);
+    tp_future *f = tp_http_fetch_future(tp__auth_client(p), req);
+    tp_future_add_done_callback(f, body_fetched, job);
+    tp_future_unref(f);
+    return out;
 }
 
 tp_future *tp__auth_fetch_json(tp_auth_provider *p, const tp_http_request *req)
 {
-    tp_future *out = tp_future_new(tp_loop_current());
-    tp_future *f = tp_http_fetch_future(tp__auth_client(p), req);
-    tp_future_add_done_callback(f, json_fetched, tp_future_ref(out));
-    tp_future_unref(f);
-    return out;
+    return tp__auth_fetch(p, req, false);
 }
 
 /* The endpoints of the discovery document, unless the settings override them. */
