@@ -2,7 +2,8 @@
 // Browser tests of examples/blog: headless Chromium (Debian's /usr/bin/chromium) driven by
 // playwright-core from build/node (tools/deps.sh --node), against build/tornado-prefork
 // --procs=2 serving build/examples/blog.so on a private MariaDB (tests/lib/mariadb_serve.py)
-// and a fake GitHub (tests/lib/fake_github.py), both on 127.0.0.1.
+// and the auth tests' fake provider in its GitHub shape (build/tests/fake_idp), both on
+// 127.0.0.1.
 //
 // Usage: node tests/browser/blog.js [--build=build] [-k substring] [-v]
 //
@@ -10,14 +11,14 @@
 //   author   create the first author, compose, see the entry on the home page and in the
 //            feed, edit it, sign out, sign in again with the password
 //   xsrf     a compose form posted without its _xsrf field is refused (403), nothing saved
-//   github   sign in with GitHub (the fake one), compose as that author
+//   github   sign in with GitHub (fake_idp's octocat), compose as that author
 //
 // Every wait has a generous deadline and polls a condition; nothing depends on speed.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const lib = require('./lib');
 const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor } = lib;
 
@@ -27,6 +28,7 @@ const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
 const PREFORK = path.join(BUILD, 'tornado-prefork');
 const APP = path.join(BUILD, 'examples', 'blog.so');
 const CHROMIUM = '/usr/bin/chromium';
+const FAKE_IDP = path.join(BUILD, 'tests', 'fake_idp');
 
 const log = (...a) => verbose && console.log('   ', ...a);
 const { tmpRoot, children, start, stop, remove } = lib.processes('tp-browser-blog-');
@@ -43,7 +45,29 @@ async function startHelper(script, argv = []) {
     return c;
 }
 
-let db, gh, browser;
+let db, idp, browser;
+
+// build/tests/fake_idp with an RSA key made by the openssl CLI; resolves to its base URL.
+async function startIdp() {
+    const dir = fs.mkdtempSync(path.join(tmpRoot, 'idp-'));
+    const key = path.join(dir, 'key.pem');
+    const r = spawnSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt',
+        'rsa_keygen_bits:2048', '-out', key]);
+    if (r.status !== 0) throw new Error(`openssl genpkey failed: ${r.stderr}`);
+    const portFile = path.join(dir, 'port');
+    const c = start(FAKE_IDP, ['--port=0', '--address=127.0.0.1', `--port-file=${portFile}`],
+        { FAKE_IDP_KEY: key });
+    const port = await waitFor('fake_idp to write its port', () => {
+        if (c.exitStatus) throw new Error(`fake_idp exited:\n${c.out}`);
+        try {
+            return parseInt(fs.readFileSync(portFile, 'utf8'), 10) || 0;
+        } catch (e) {
+            return 0;
+        }
+    });
+    c.url = `http://127.0.0.1:${port}`;
+    return c;
+}
 
 // tornado-prefork --procs=2 blog.so on a fresh database of the private MariaDB.
 async function startBlog(name) {
@@ -59,10 +83,10 @@ async function startBlog(name) {
     const srv = start(PREFORK, ['--procs=2', '--port=0', '--address=127.0.0.1',
         `--port-file=${portFile}`, '--logging=info', '--access-log', APP], {
         BLOG_DB: url, BLOG_COOKIE_SECRET: 'browser-test secret',
-        BLOG_GITHUB_CLIENT_ID: 'cid', BLOG_GITHUB_CLIENT_SECRET: 'csecret',
-        BLOG_GITHUB_AUTHORIZE_URL: gh.info.url + '/login/oauth/authorize',
-        BLOG_GITHUB_TOKEN_URL: gh.info.url + '/login/oauth/access_token',
-        BLOG_GITHUB_USER_URL: gh.info.url + '/user', BLOG_GITHUB_AUTHORS: 'alice',
+        BLOG_GITHUB_CLIENT_ID: 'client1', BLOG_GITHUB_CLIENT_SECRET: 'secret1',
+        BLOG_GITHUB_AUTHORIZE_URL: idp.url + '/authorize',
+        BLOG_GITHUB_TOKEN_URL: idp.url + '/token',
+        BLOG_GITHUB_USER_URL: idp.url + '/github/user', BLOG_GITHUB_AUTHORS: 'octocat',
     });
     srv.port = await waitFor(`${name} to write its port`, () => {
         if (srv.exitStatus) throw new Error(`tornado-prefork exited:\n${srv.out}`);
@@ -161,7 +185,7 @@ async function testXsrf() {
 async function testGitHub() {
     const srv = await startBlog('github');
     const first = await newPage();
-    await createAuthor(first, srv); // the demo's first author exists; alice comes from GitHub
+    await createAuthor(first, srv); // the demo's first author exists; octocat comes from GitHub
     const page = await newPage();
     await page.goto(srv.url + '/auth/login?next=%2Fcompose');
     await Promise.all([page.waitForURL(/\/compose$/), page.click('#github')]);
@@ -178,11 +202,10 @@ const CASES = [
 ];
 
 async function main() {
-    for (const f of [PREFORK, APP, CHROMIUM])
+    for (const f of [PREFORK, APP, CHROMIUM, FAKE_IDP])
         if (!fs.existsSync(f)) throw new Error(`${f} is missing (make; tools/deps.sh --test --node)`);
     db = await startHelper('mariadb_serve.py');
-    gh = await startHelper('fake_github.py', [JSON.stringify({
-        'code-alice': { login: 'alice', id: 77, name: 'Alice' } })]);
+    idp = await startIdp();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     let failed = 0, ran = 0;
     for (const [name, fn] of CASES) {

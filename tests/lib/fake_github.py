@@ -85,11 +85,3 @@ class FakeGitHub:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-
-if __name__ == "__main__":
-    # For tests in other languages (tests/browser/blog.js): serves until stdin closes, after
-    # printing {"url": ...} on one line. Argument: a JSON object of code -> user.
-    import sys
-    with FakeGitHub(users=json.loads(sys.argv[1])) as gh:
-        print(json.dumps({"url": gh.url}), flush=True)
-        sys.stdin.read()
