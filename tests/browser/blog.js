@@ -20,7 +20,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const lib = require('./lib');
-const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor } = lib;
+const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor, portOf } = lib;
 
 const { BUILD, filter, verbose } = lib.parseArgs('blog.js');
 const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
@@ -31,7 +31,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const FAKE_IDP = path.join(BUILD, 'tests', 'fake_idp');
 
 const log = (...a) => verbose && console.log('   ', ...a);
-const { tmpRoot, children, start, stop, remove } = lib.processes('tp-browser-blog-');
+const procs = lib.processes('tp-browser-blog-');
+const { tmpRoot, children, start, stop, remove } = procs;
 
 // A helper that prints one JSON line once ready (tests/lib/*.py).
 async function startHelper(script, argv = []) {
@@ -57,15 +58,7 @@ async function startIdp() {
     const portFile = path.join(dir, 'port');
     const c = start(FAKE_IDP, ['--port=0', '--address=127.0.0.1', `--port-file=${portFile}`],
         { FAKE_IDP_KEY: key });
-    const port = await waitFor('fake_idp to write its port', () => {
-        if (c.exitStatus) throw new Error(`fake_idp exited:\n${c.out}`);
-        try {
-            return parseInt(fs.readFileSync(portFile, 'utf8'), 10) || 0;
-        } catch (e) {
-            return 0;
-        }
-    });
-    c.url = `http://127.0.0.1:${port}`;
+    c.url = `http://127.0.0.1:${await portOf(c, portFile, 'fake_idp')}`;
     return c;
 }
 
@@ -88,14 +81,7 @@ async function startBlog(name) {
         BLOG_GITHUB_TOKEN_URL: idp.url + '/token',
         BLOG_GITHUB_USER_URL: idp.url + '/github/user', BLOG_GITHUB_AUTHORS: 'octocat',
     });
-    srv.port = await waitFor(`${name} to write its port`, () => {
-        if (srv.exitStatus) throw new Error(`tornado-prefork exited:\n${srv.out}`);
-        try {
-            return parseInt(fs.readFileSync(portFile, 'utf8'), 10) || 0;
-        } catch (e) {
-            return 0;
-        }
-    });
+    srv.port = await portOf(srv, portFile, name);
     srv.url = `http://127.0.0.1:${srv.port}`;
     log(`${name}: ${srv.url}`);
     return srv;
@@ -207,23 +193,8 @@ async function main() {
     db = await startHelper('mariadb_serve.py');
     idp = await startIdp();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    let failed = 0, ran = 0;
-    for (const [name, fn] of CASES) {
-        if (filter && !name.includes(filter)) continue;
-        const t0 = Date.now();
-        ran++;
-        const before = new Set(children);
-        try {
-            await fn();
-            console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-        } catch (e) {
-            failed++;
-            console.log(`FAIL ${name}: ${e.stack || e}`);
-            for (const c of children) if (!before.has(c)) console.log(`---- output:\n${c.out}`);
-        }
-        for (const c of [...children]) if (!before.has(c)) await stop(c);
-    }
-    console.log(`browser-blog: ${ran - failed} passed, ${failed} failed`);
+    const failed = await lib.runCases('browser-blog', CASES, filter, verbose, procs,
+                                      new Set([db, idp]));
     return failed ? 1 : 0;
 }
 

@@ -83,4 +83,44 @@ function processes(prefix) {
     return { tmpRoot, children, finished, start, stop, remove };
 }
 
-module.exports = { ROOT, NODE_DIR, DEADLINE, parseArgs, sleep, waitFor, processes };
+// The port child wrote to file once listening (a child that exits first fails it).
+function portOf(child, file, name) {
+    return waitFor(`${name} to write its port`, () => {
+        if (child.exitStatus) throw new Error(`${name} exited:\n${child.out}`);
+        try {
+            const p = parseInt(fs.readFileSync(file, 'utf8'), 10);
+            return p > 0 ? p : 0;
+        } catch (e) {
+            return 0;
+        }
+    });
+}
+
+// Runs the [name, fn] cases whose name contains filter, one line each; after each, stops the
+// children of procs it started (all but keep) and, when it failed (or verbose), prints the
+// output of every child stopped. Resolves to the number of failed cases.
+async function runCases(suite, cases, filter, verbose, procs, keep = new Set()) {
+    let failed = 0, ran = 0;
+    for (const [name, fn] of cases) {
+        if (filter && !name.includes(filter)) continue;
+        const t0 = Date.now();
+        ran++;
+        let ok = true;
+        try {
+            await fn();
+            console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        } catch (e) {
+            ok = false;
+            failed++;
+            console.log(`FAIL ${name}: ${e.stack || e}`);
+        }
+        for (const c of [...procs.children]) if (!keep.has(c)) await procs.stop(c);
+        if (!ok || verbose)
+            for (const c of procs.finished) console.log(`---- output of ${c.spawnargs.join(' ')}\n${c.out}`);
+        procs.finished.length = 0;
+    }
+    console.log(`${suite}: ${ran - failed} passed, ${failed} failed`);
+    return failed;
+}
+
+module.exports = { ROOT, NODE_DIR, DEADLINE, parseArgs, sleep, waitFor, processes, portOf, runCases };

@@ -23,7 +23,7 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const lib = require('./lib');
-const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor } = lib;
+const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor, portOf } = lib;
 
 const { BUILD, filter, verbose } = lib.parseArgs('run.js');
 const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
@@ -38,7 +38,8 @@ function log(...a) {
     if (verbose) console.log('   ', ...a);
 }
 
-const { tmpRoot, children, finished, start, stop } = lib.processes('tp-browser-');
+const procs = lib.processes('tp-browser-');
+const { tmpRoot, children, start, stop } = procs;
 
 // A free TCP port (for redis-server, which cannot report the port it picked).
 function freePort() {
@@ -49,19 +50,6 @@ function freePort() {
             const p = s.address().port;
             s.close(() => resolve(p));
         });
-    });
-}
-
-// The port child wrote to file once listening.
-function portOf(child, file, name) {
-    return waitFor(`${name} to write its port`, () => {
-        if (child.exitStatus) throw new Error(`${name} exited:\n${child.out}`);
-        try {
-            const p = parseInt(fs.readFileSync(file, 'utf8'), 10);
-            return p > 0 ? p : 0;
-        } catch (e) {
-            return 0;
-        }
     });
 }
 
@@ -356,27 +344,8 @@ async function main() {
     for (const f of [PREFORK, APP, CHROMIUM, JQUERY])
         if (!fs.existsSync(f)) throw new Error(`${f} is missing (make; tools/deps.sh --test --node)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    let failed = 0, ran = 0;
-    for (const [name, fn] of CASES) {
-        if (filter && !name.includes(filter)) continue;
-        const t0 = Date.now();
-        ran++;
-        try {
-            await fn();
-            console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-        } catch (e) {
-            failed++;
-            console.log(`FAIL ${name}: ${e.stack || e}`);
-            for (const c of [...children]) await stop(c);
-            for (const c of finished) console.log(`---- output of ${c.spawnargs.join(' ')}\n${c.out}`);
-        }
-        for (const c of [...children]) await stop(c);
-        if (verbose)
-            for (const c of finished) console.log(`---- output of ${c.spawnargs.join(' ')}\n${c.out}`);
-        finished.length = 0;
-    }
+    const failed = await lib.runCases('browser', CASES, filter, verbose, procs);
     await browser.close();
-    console.log(`browser: ${ran - failed} passed, ${failed} failed`);
     return failed ? 1 : 0;
 }
 
