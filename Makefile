@@ -184,6 +184,7 @@ test-run: test-unit
 	$(TIMED) "peers$(if $(BLACKBOX_QUICK), --quick) $(SUITE_TAG)" \
 	  python3 tests/peers/run.py --build=$(BUILD) $(if $(BLACKBOX_QUICK),--quick)
 	$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
+	$(TIMED) "browser-blog $(SUITE_TAG)" node tests/browser/blog.js --build=$(BUILD)
 	$(TIMED) "httpclient $(SUITE_TAG)" python3 tests/httpclient/run.py --build=$(BUILD)
 	$(TIMED) "database $(SUITE_TAG)" python3 tests/database/run.py --build=$(BUILD)
 
@@ -192,10 +193,11 @@ peers-test: all $(BUILD)/tests/wsclient_check
 	@sh tools/deps.sh --test --node
 	python3 tests/peers/run.py --build=$(BUILD)
 
-# The browser suite alone (examples/chat in headless Chromium): `make test-browser`.
+# The browser suites alone (examples/chat and examples/blog in headless Chromium): `make test-browser`.
 test-browser: all
 	@sh tools/deps.sh --test --node
 	@$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
+	@$(TIMED) "browser-blog $(SUITE_TAG)" node tests/browser/blog.js --build=$(BUILD)
 
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
@@ -372,23 +374,24 @@ ws-inflate-fuzz-replay: $(WS_INFLATE_FUZZ_BIN)
 
 .PHONY: ws-inflate-fuzz ws-inflate-fuzz-replay
 
-# examples/blog (issue 5): a small real app in several files, built like the single-file
-# examples as a program and as an app.so (`make blog`). Its static files are looked up in
-# $BLOG_STATIC at run time, else in BLOG_STATIC_DIR given here (default: this tree's copy).
+# examples/blog (issue 15): Tornado's blog demo on MariaDB, libcmark and ICU, built like the
+# single-file examples as a program and as an app.so (`make blog`). Its templates/, static/
+# and schema.sql are looked up under $BLOG_DIR at run time, else under BLOG_DIR given here.
 BLOG_SRC := $(wildcard examples/blog/*.c)
 BLOG_OBJ := $(BLOG_SRC:%.c=$(BUILD)/obj/%.o)
-BLOG_STATIC_DIR ?= $(abspath examples/blog/static)
+BLOG_DIR ?= $(abspath examples/blog)
+BLOG_LIBS := -lcmark -licuuc
 $(BUILD)/obj/examples/blog/%.o: examples/blog/%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -DBLOG_STATIC_DIR='"$(BLOG_STATIC_DIR)"' -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -DBLOG_DIR='"$(BLOG_DIR)"' -MMD -MP -c $< -o $@
 
 $(BUILD)/examples/blog: $(BLOG_OBJ) $(BUILD)/obj/tools/app_main.o $(BUILD)/libtp.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(LIBS)
+	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libtp.a $(LDFLAGS_ALL) $(BLOG_LIBS) $(LIBS)
 
 $(BUILD)/examples/blog.so: $(BLOG_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(APP_LDFLAGS) -o $@ $^ $(LDFLAGS_ALL)
+	$(CC) -shared $(APP_LDFLAGS) -o $@ $^ $(LDFLAGS_ALL) $(BLOG_LIBS)
 
 blog: $(BUILD)/examples/blog.so $(BUILD)/examples/blog
 

@@ -9,6 +9,9 @@ set -eu
 build="gcc make pkg-config libjemalloc-dev libpcre2-dev zlib1g-dev libjansson-dev libssl-dev libhiredis-dev libcurl4-openssl-dev libnghttp2-dev libmariadb-dev"
 test="check clang libclang-rt-14-dev python3 python3-tornado python3-websockets curl wrk redis-server chromium libjs-jquery nginx openssl haproxy nghttp2-client python3-h2 python3-hyperframe python3-hpack mariadb-server mariadb-client"
 bench="nginx h2o python3-tornado hyperfine python3-pycurl"
+# examples/blog: Markdown (libcmark) and slugs (ICU); its benchmark's Tornado port (MySQL drivers).
+build="$build libcmark-dev libicu-dev"
+bench="$bench python3-mysqldb python3-pymysql"
 want=$build
 node=0
 for a in "$@"; do

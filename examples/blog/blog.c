@@ -1,296 +1,267 @@
-/* A small blog on tornado-prefork (Tornado's demos/blog, without a database): posts listed
- * newest first, an entry page per post, a compose/edit form for the logged-in user, login with
- * a signed cookie, XSRF tokens on every form, versioned static files. Built twice like
- * examples/hello.c: build/examples/blog (a program) and build/examples/blog.so (an app for
- * `tornado-prefork blog.so`). Configured from the environment: see README.md. */
+/* Tornado's blog demo (demos/blog) on tornado-prefork: entries in MariaDB through
+ * web/database, pages from templates/ with an Entry UI module, Markdown through libcmark in
+ * safe mode, authors signing in with a local account (scrypt) or with GitHub (web/auth), XSRF
+ * on every form. Built as build/examples/blog (a program) and build/examples/blog.so
+ * (`tornado-prefork --procs=N blog.so`: every worker has its own connection pool on the same
+ * database). Configured from the environment: see README.md. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "examples/blog/blog.h"
 
-#ifndef BLOG_STATIC_DIR
-#define BLOG_STATIC_DIR "examples/blog/static"
+#ifndef BLOG_DIR
+#define BLOG_DIR "examples/blog"
 #endif
-#define DEFAULT_SECRET   "tornado-prefork blog demo secret: set BLOG_COOKIE_SECRET"
-#define DEFAULT_PASSWORD "demo"
-#define USER_COOKIE      "blog_user"
-#define USER_COOKIE_DAYS 30
+#define DEFAULT_SECRET "__TODO:_GENERATE_YOUR_OWN_RANDOM_VALUE_HERE__"
+#define DEFAULT_DB     "mysql://blog:blog@/blog?unix_socket=/run/mysqld/mysqld.sock"
 
-/* The app's configuration, read once in init (every prefork worker reads the same
- * environment, so all of them accept each other's cookies). Strings are owned copies. */
-static struct {
-    char *user, *password, *secret, *static_dir, *data;
-    bool default_password;
-} cfg;
+blog_state blog;
+
+const tp_auth_session_opts blog_session = {.cookie_name = "blogdemo_user", .max_age_days = 31};
+
+/* ---- the signed-in author ----------------------------------------------------------------- */
+
+/* The session's {"id", "name"}: a new reference, or NULL. */
+static json_t *session(tp_handler *h)
+{
+    json_t *s = tp_auth_session_get(h, &blog_session);
+    if (s &&
+        (!json_is_integer(json_object_get(s, "id")) || !json_is_string(json_object_get(s, "name"))))
+        json_decref(s), s = NULL;
+    return s;
+}
+
+const char *blog_current_user(tp_handler *h)
+{
+    json_t *s = session(h);
+    if (!s)
+        return NULL;
+    const char *name = json_string_value(json_object_get(s, "name"));
+    char *copy = tp_arena_strndup(tp_handler_arena(h), name, strlen(name));
+    json_decref(s);
+    return copy;
+}
+
+long long blog_current_author_id(tp_handler *h)
+{
+    json_t *s = session(h);
+    long long id = s ? json_integer_value(json_object_get(s, "id")) : 0;
+    json_decref(s);
+    return id;
+}
+
+int blog_sign_in(tp_handler *h, long long id, const char *name)
+{
+    json_t *s = json_pack("{sIss}", "id", (json_int_t)id, "name", name);
+    int r = s ? tp_auth_session_set(h, s, &blog_session) : -ENOMEM;
+    json_decref(s);
+    return r;
+}
+
+const char *blog_local_next(const char *next)
+{
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\')
+        return NULL;
+    return strcspn(next, "\r\n") == strlen(next) ? next : NULL;
+}
+
+/* ---- awaiting the database ----------------------------------------------------------------- */
+
+/* What blog_await calls back, in the request arena. */
+typedef struct await_cb {
+    tp_await_fn cb;
+    void *arg;
+} await_cb;
+
+/* A failed statement is a 500 with the error in the log (the await's TP_ERROR). */
+static int await_ok(tp_handler *h, tp_future *f, void *arg)
+{
+    await_cb *a = arg;
+    return tp_future_error(f) ? TP_ERROR : a->cb(h, f, a->arg);
+}
+
+int blog_await(tp_handler *h, tp_future *f, tp_await_fn cb, void *arg)
+{
+    await_cb *a = tp_arena_alloc(tp_handler_arena(h), sizeof(*a));
+    *a = (await_cb){cb, arg};
+    int r = tp_handler_await(h, f, await_ok, a);
+    tp_future_unref(f);
+    return r < 0 ? TP_ERROR : TP_AGAIN;
+}
+
+/* Runs the statements of schema.sql (";" at a line end separates them), in order, on one
+ * future chain; blog.schema is done when they all ran. */
+typedef struct schema_run {
+    char *text, *next;
+    tp_future *done;
+} schema_run;
+
+static void schema_step(tp_future *prev, void *arg);
+
+static char *next_statement(schema_run *s)
+{
+    while (s->next && *s->next) {
+        char *start = s->next, *end = strstr(start, ";\n");
+        if (end)
+            *end = 0, s->next = end + 2;
+        else
+            s->next = NULL;
+        char *p = start; /* skip blank lines and "--" comment lines */
+        while (*p == ' ' || *p == '\n' || (p[0] == '-' && p[1] == '-'))
+            p = *p == '-' ? (strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) : p + 1;
+        if (*p)
+            return p;
+    }
+    return NULL;
+}
+
+static void schema_step(tp_future *prev, void *arg)
+{
+    schema_run *s = arg;
+    if (prev && tp_future_error(prev)) {
+        tp_log_error("blog: creating the tables: %s", tp_future_error_message(prev));
+        tp_future_copy_outcome(prev, s->done);
+    } else {
+        char *sql = next_statement(s);
+        if (sql) {
+            tp_future *f = tp_db_execute(blog.db, sql, NULL, 0);
+            tp_future_add_done_callback(f, schema_step, s);
+            tp_future_unref(f);
+            return;
+        }
+        tp_future_set_result(s->done, NULL, NULL);
+    }
+    tp_future_unref(s->done);
+    tp_free(s->text), tp_free(s);
+}
+
+/* maybe_create_tables: reads schema.sql and starts running it. */
+static int create_tables(void)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/schema.sql", blog.dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tp_log_error("blog: cannot read %s: %s", path, strerror(errno)), -errno;
+    schema_run *s = tp_calloc(1, sizeof(*s));
+    size_t n = 0, room = 0;
+    for (int c; (c = fgetc(f)) != EOF;) {
+        if (n + 2 > room)
+            s->text = tp_realloc(s->text, room = room ? 2 * room : 4096);
+        s->text[n++] = (char)c;
+    }
+    fclose(f);
+    s->text = tp_realloc(s->text, n + 1);
+    s->text[n] = 0;
+    s->next = s->text;
+    blog.schema = tp_future_new(tp_loop_current());
+    s->done = tp_future_ref(blog.schema);
+    schema_step(NULL, s);
+    return 0;
+}
+
+int blog_when_ready(tp_handler *h, tp_await_fn cb, void *arg)
+{
+    if (blog.schema && tp_future_done(blog.schema) && !tp_future_error(blog.schema)) {
+        tp_future_unref(blog.schema);
+        blog.schema = NULL;
+    }
+    if (!blog.schema)
+        return cb(h, NULL, arg);
+    if (tp_future_done(blog.schema)) /* failed: logged once; every page is a 500 */
+        return TP_ERROR;
+    /* A future of its own: a client leaving cancels what it awaits, not the shared one. */
+    tp_future *mine = tp_future_new(tp_loop_current());
+    tp_future_chain(blog.schema, mine);
+    return blog_await(h, mine, cb, arg);
+}
+
+int blog_render(tp_handler *h, const char *name, json_t *kwargs)
+{
+    if (!kwargs)
+        return TP_ERROR;
+    int r = tp_render(h, name, kwargs);
+    json_decref(kwargs);
+    return r < 0 ? TP_ERROR : TP_OK;
+}
+
+/* ---- the app ------------------------------------------------------------------------------ */
 
 static char *env_or(const char *name, const char *def)
 {
     const char *v = getenv(name);
-    v = v ? v : def;
-    return tp_strndup(v, strlen(v));
+    v = v && *v ? v : def;
+    return v ? tp_strndup(v, strlen(v)) : NULL;
 }
-
-/* ---- users -------------------------------------------------------------------------------- */
-
-/* Compares in time that depends only on the lengths, not on where the strings differ. */
-static bool secret_equal(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    unsigned char diff = na != nb;
-    for (size_t i = 0; i < na; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
-    return diff == 0;
-}
-
-/* get_current_user: the signed cookie's value, if it is the configured user. */
-static const char *current_user(tp_handler *h)
-{
-    const char *user = tp_get_signed_cookie(h, USER_COOKIE, USER_COOKIE_DAYS + 1);
-    return user && !strcmp(user, cfg.user) ? user : NULL;
-}
-
-/* A "next" URL is followed only to a path of this site ("/x", not "//host" or "/\host"). */
-static const char *local_url(const char *next)
-{
-    bool ok = next && next[0] == '/' && next[1] != '/' && next[1] != '\\' &&
-              strcspn(next, " \t\r\n") == strlen(next);
-    return ok ? next : "/";
-}
-
-/* ---- pages -------------------------------------------------------------------------------- */
-
-/* The file may have been appended to by another worker since the last request. */
-static int refresh(tp_handler *h)
-{
-    if (blog_store_refresh() == 0)
-        return 0;
-    return tp_send_error(h, 500), -EIO;
-}
-
-static int home_get(tp_handler *h)
-{
-    if (refresh(h) < 0)
-        return TP_OK;
-    blog_page_start(h, "Home");
-    if (blog_store_count() == 0)
-        tp_write_str(h, "<p class=\"empty\">No posts yet.</p>\n");
-    const blog_post *p;
-    for (size_t i = 0; (p = blog_store_newest(i)); i++)
-        blog_write_post(h, p, true);
-    blog_page_end(h);
-    return TP_OK;
-}
-
-static int entry_get(tp_handler *h)
-{
-    if (refresh(h) < 0)
-        return TP_OK;
-    const blog_post *p = blog_store_find(tp_path_arg(h, 0));
-    if (!p)
-        return tp_send_error(h, 404), TP_OK;
-    blog_page_start(h, p->title);
-    blog_write_post(h, p, false);
-    blog_page_end(h);
-    return TP_OK;
-}
-
-static void compose_page(tp_handler *h, const blog_form *f)
-{
-    blog_page_start(h, f->slug ? "Edit post" : "New post");
-    blog_write_compose_form(h, f);
-    blog_page_end(h);
-}
-
-/* GET /compose (a new post) or /compose?id=SLUG (edit it). */
-static int compose_get(tp_handler *h)
-{
-    if (refresh(h) < 0)
-        return TP_OK;
-    const char *id = tp_get_argument(h, "id", "");
-    if (!id)
-        return TP_OK; /* not UTF-8: 400 */
-    blog_form f = {0};
-    if (*id) {
-        const blog_post *p = blog_store_find(tp_slice_cstr(id));
-        if (!p)
-            return tp_send_error(h, 404), TP_OK;
-        f = (blog_form){.slug = p->slug, .title = p->title, .body = p->body};
-    }
-    compose_page(h, &f);
-    return TP_OK;
-}
-
-/* A browser sends "\r\n" line ends: the store keeps "\n". */
-static char *unix_lines(tp_handler *h, const char *s)
-{
-    char *out = tp_arena_strndup(tp_handler_arena(h), s, strlen(s)), *w = out;
-    for (const char *r = s; *r; r++)
-        if (!(r[0] == '\r' && r[1] == '\n'))
-            *w++ = *r;
-    *w = 0;
-    return out;
-}
-
-static const char *check_form(const blog_form *f)
-{
-    if (!*f->title)
-        return "A title is required.";
-    if (strlen(f->title) > BLOG_TITLE_MAX)
-        return "The title is too long.";
-    if (strlen(f->body) > BLOG_BODY_MAX)
-        return "The text is too long.";
-    return NULL;
-}
-
-/* POST /compose: title, body and id (the slug of the post edited; empty for a new one).
- * Answers the form again with a 400 when it is not acceptable. */
-static int compose_post(tp_handler *h)
-{
-    const char *id = tp_get_argument(h, "id", "");
-    blog_form f = {.title = tp_get_argument(h, "title", ""),
-                   .body = tp_get_argument(h, "body", "")};
-    if (!id || !f.title || !f.body)
-        return TP_OK; /* not UTF-8: 400 */
-    f.slug = *id ? id : NULL;
-    f.body = unix_lines(h, f.body);
-    if ((f.error = check_form(&f))) {
-        tp_set_status(h, 400, NULL);
-        return compose_page(h, &f), TP_OK;
-    }
-    char slug[BLOG_SLUG_MAX + 1];
-    int r = blog_store_save(f.slug, f.title, f.body, tp_current_user(h), slug);
-    if (r < 0)
-        return tp_send_error(h, r == -ENOENT ? 404 : 500), TP_OK;
-    tp_redirect(h, tp_arena_printf(tp_handler_arena(h), "/entry/%s", slug), false);
-    return TP_OK;
-}
-
-static void login_page(tp_handler *h, const char *next, const char *error)
-{
-    const char *hint = cfg.default_password
-                           ? "Demo account: admin / demo (set BLOG_PASSWORD to change it)."
-                           : NULL;
-    blog_page_start(h, "Log in");
-    blog_write_login_form(h, next, error, hint);
-    blog_page_end(h);
-}
-
-static int login_get(tp_handler *h)
-{
-    const char *next = tp_get_argument(h, "next", "/");
-    if (next)
-        login_page(h, local_url(next), NULL);
-    return TP_OK;
-}
-
-/* The name as a JSON string: newlines and other control characters sent in a form cannot
- * forge log lines. */
-static void log_failed_login(tp_handler *h, const char *name)
-{
-    json_t *j = json_string(name);
-    tp_slice quoted = tp_json_encode(tp_handler_arena(h), j);
-    json_decref(j);
-    tp_log_warning("blog: failed login for user %.*s", TP_SLICE_FMT(quoted));
-}
-
-/* POST /auth/login: name, password, next. A match sets the signed user cookie (30 days,
- * HttpOnly, SameSite=Lax) and redirects to next; anything else shows the form again. */
-static int login_post(tp_handler *h)
-{
-    const char *name = tp_get_argument(h, "name", "");
-    const char *password = tp_get_argument(h, "password", "");
-    const char *next = tp_get_argument(h, "next", "/");
-    if (!name || !password || !next)
-        return TP_OK; /* not UTF-8: 400 */
-    bool ok = secret_equal(password, cfg.password);
-    if (!ok || strcmp(name, cfg.user)) {
-        log_failed_login(h, name);
-        tp_set_status(h, 403, NULL);
-        return login_page(h, local_url(next), "Wrong user name or password."), TP_OK;
-    }
-    tp_cookie_attrs attrs = tp_cookie_attrs_default();
-    attrs.expires = time(NULL) + USER_COOKIE_DAYS * 86400L;
-    attrs.httponly = true;
-    attrs.samesite = "Lax";
-    if (tp_set_signed_cookie(h, USER_COOKIE, name, &attrs) < 0)
-        return tp_send_error(h, 500), TP_OK;
-    tp_redirect(h, local_url(next), false);
-    return TP_OK;
-}
-
-/* GET /auth/logout: a button (logging out changes state, so it is a POST with a token). */
-static int logout_get(tp_handler *h)
-{
-    if (!tp_current_user(h))
-        return tp_redirect(h, "/", false), TP_OK;
-    blog_page_start(h, "Log out");
-    tp_writef(h,
-              "<h1>Log out</h1>\n<form method=\"post\" action=\"/auth/logout\">%s"
-              "<button type=\"submit\">Log out</button></form>\n",
-              tp_xsrf_form_html(h));
-    blog_page_end(h);
-    return TP_OK;
-}
-
-static int logout_post(tp_handler *h)
-{
-    tp_clear_cookie(h, USER_COOKIE, "/", NULL);
-    tp_redirect(h, "/", false);
-    return TP_OK;
-}
-
-static const tp_handler_class home_handler = {
-    .name = "HomeHandler", .get = home_get, .get_current_user = current_user};
-static const tp_handler_class entry_handler = {
-    .name = "EntryHandler", .get = entry_get, .get_current_user = current_user};
-static const tp_handler_class compose_handler = {.name = "ComposeHandler",
-                                                 .flags = TP_AUTHENTICATED,
-                                                 .get = compose_get,
-                                                 .post = compose_post,
-                                                 .get_current_user = current_user};
-static const tp_handler_class login_handler = {.name = "AuthLoginHandler",
-                                               .get = login_get,
-                                               .post = login_post,
-                                               .get_current_user = current_user};
-static const tp_handler_class logout_handler = {.name = "AuthLogoutHandler",
-                                                .get = logout_get,
-                                                .post = logout_post,
-                                                .get_current_user = current_user};
-
-/* ---- the app ------------------------------------------------------------------------------ */
 
 static void blog_teardown(tp_app *app)
 {
     (void)app;
-    blog_store_close();
-    tp_free(cfg.user), tp_free(cfg.password), tp_free(cfg.secret);
-    tp_free(cfg.static_dir), tp_free(cfg.data);
-    memset(&cfg, 0, sizeof(cfg));
+    if (blog.db)
+        tp_db_close(blog.db);
+    if (blog.schema)
+        tp_future_unref(blog.schema);
+    tp_executor_free(blog.pool);
+    tp_auth_provider_free(blog.github);
+    if (blog.loader)
+        tp_template_loader_free(blog.loader);
+    tp_free(blog.dir), tp_free(blog.db_url), tp_free(blog.secret), tp_free(blog.title);
+    tp_free(blog.github_authors);
+    memset(&blog, 0, sizeof(blog));
 }
 
-/* BLOG_USER, BLOG_PASSWORD, BLOG_COOKIE_SECRET, BLOG_STATIC, BLOG_DATA ("none": memory). */
+/* GitHub sign-in, when BLOG_GITHUB_CLIENT_ID is set (endpoints overridable for tests). */
+static int setup_github(void)
+{
+    const char *id = getenv("BLOG_GITHUB_CLIENT_ID");
+    if (!id || !*id)
+        return 0;
+    tp_oauth2_opts o = {.client_id = id,
+                        .client_secret = getenv("BLOG_GITHUB_CLIENT_SECRET"),
+                        .redirect_uri = "/auth/github",
+                        .authorize_url = getenv("BLOG_GITHUB_AUTHORIZE_URL"),
+                        .token_url = getenv("BLOG_GITHUB_TOKEN_URL"),
+                        .userinfo_url = getenv("BLOG_GITHUB_USER_URL")};
+    blog.github = tp_auth_github_new(&o);
+    blog.github_authors = env_or("BLOG_GITHUB_AUTHORS", "");
+    return blog.github ? 0 : -EINVAL;
+}
+
 static int read_config(void)
 {
-    cfg.user = env_or("BLOG_USER", "admin");
-    cfg.password = env_or("BLOG_PASSWORD", DEFAULT_PASSWORD);
-    cfg.default_password = !getenv("BLOG_PASSWORD") && !getenv("BLOG_USER");
-    cfg.secret = env_or("BLOG_COOKIE_SECRET", DEFAULT_SECRET);
-    cfg.static_dir = env_or("BLOG_STATIC", BLOG_STATIC_DIR);
-    cfg.data = env_or("BLOG_DATA", "blog-posts.jsonl");
+    blog.dir = env_or("BLOG_DIR", BLOG_DIR);
+    blog.db_url = env_or("BLOG_DB", DEFAULT_DB);
+    blog.secret = env_or("BLOG_COOKIE_SECRET", DEFAULT_SECRET);
+    blog.title = env_or("BLOG_TITLE", "Tornado Blog");
     if (!getenv("BLOG_COOKIE_SECRET"))
-        tp_log_warning("blog: BLOG_COOKIE_SECRET is not set: cookies are signed with the demo "
-                       "secret, which anyone can read in the source");
+        tp_log_warning("blog: BLOG_COOKIE_SECRET is not set: cookies are signed with the "
+                       "demo's placeholder secret");
+    blog.db = tp_db_new_url(tp_loop_current(), blog.db_url, NULL);
+    if (!blog.db)
+        return tp_log_error("blog: BLOG_DB is not a database URL"), -EINVAL;
+    return setup_github();
+}
+
+/* The template loader over BLOG_DIR/templates with blog_title in its namespace. */
+static int setup_templates(tp_app *app)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/templates", blog.dir);
     struct stat st;
-    if (stat(cfg.static_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        tp_log_error("blog: static directory %s not found (set BLOG_STATIC)", cfg.static_dir);
-        return -ENOENT;
-    }
-    bool memory = !*cfg.data || !strcmp(cfg.data, "none");
-    int r = blog_store_open(memory ? NULL : cfg.data);
-    if (r < 0)
-        tp_log_error("blog: cannot read %s: %s", cfg.data, strerror(-r));
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return tp_log_error("blog: no templates in %s (set BLOG_DIR)", blog.dir), -ENOENT;
+    tp_app_settings *s = tp_app_settings_of(app);
+    blog.loader = tp_template_loader_new_dir(path, &s->template_opts);
+    json_t *title = json_string(blog.title);
+    int r = blog.loader && title ? tp_template_loader_set_value(blog.loader, "blog_title", title)
+                                 : -ENOMEM;
+    json_decref(title);
+    s->template_loader = blog.loader;
+    s->ui_methods = blog_ui_methods, s->n_ui_methods = blog_n_ui_methods;
+    s->ui_modules = blog_ui_modules, s->n_ui_modules = 1;
     return r;
 }
 
@@ -300,13 +271,19 @@ static int add_routes(tp_app *app)
         const char *pattern;
         const tp_handler_class *cls;
     } routes[] = {
-        {"/", &home_handler},
-        {"/entry/([a-z0-9-]+)", &entry_handler},
-        {"/compose", &compose_handler},
-        {"/auth/login", &login_handler},
-        {"/auth/logout", &logout_handler},
+        {"/", &blog_home_handler},
+        {"/archive", &blog_archive_handler},
+        {"/feed", &blog_feed_handler},
+        {"/entry/([^/]+)", &blog_entry_handler},
+        {"/compose", &blog_compose_handler},
+        {"/auth/create", &blog_create_handler},
+        {"/auth/login", &blog_login_handler},
+        {"/auth/logout", &blog_logout_handler},
+        {"/auth/github", &blog_github_handler},
     };
-    int r = tp_app_add_static(app, cfg.static_dir, "/static/");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/static", blog.dir);
+    int r = tp_app_add_static(app, path, "/static/");
     for (size_t i = 0; r == 0 && i < sizeof(routes) / sizeof(routes[0]); i++)
         r = tp_app_route(app, routes[i].pattern, routes[i].cls, NULL);
     return r;
@@ -316,15 +293,18 @@ static int blog_init(tp_app *app)
 {
     int r = read_config();
     if (r == 0)
+        r = setup_templates(app);
+    if (r == 0)
         r = add_routes(app);
+    if (r == 0)
+        r = create_tables();
     if (r < 0)
         return blog_teardown(app), r;
     tp_app_settings *s = tp_app_settings_of(app);
-    s->cookie_secret.secret = tp_slice_cstr(cfg.secret);
+    s->cookie_secret.secret = tp_slice_cstr(blog.secret);
     s->xsrf_cookies = true;
     s->login_url = "/auth/login";
-    tp_log_info("blog: user %s, posts in %s, static files in %s", cfg.user, cfg.data,
-                cfg.static_dir);
+    tp_log_info("blog: files in %s%s", blog.dir, blog.github ? ", GitHub sign-in on" : "");
     return 0;
 }
 

@@ -1,27 +1,71 @@
-/* The blog's HTML (page.c), used by its handlers (blog.c). Every write_* function escapes
- * what it writes with tp_xhtml_escape unless the name says otherwise. */
+/* examples/blog: Tornado's demos/blog on tornado-prefork. Shared between its files: the
+ * configuration and database handle (blog.c), the pages (pages.c), sign-in (authors.c) and
+ * the text helpers (text.c: Markdown, slugs, dates, password hashes). */
 #ifndef BLOG_BLOG_H
 #define BLOG_BLOG_H
 
 #include <stdbool.h>
 
-#include "examples/blog/store.h"
 #include "tp.h"
 
-/* The form values of the compose page: a new post (slug NULL) or an edit. */
-typedef struct blog_form {
-    const char *slug, *title, *body;
-    const char *error; /* shown above the form, or NULL */
-} blog_form;
+/* The worker's state, set up in init (every prefork worker reads the same environment). */
+typedef struct blog_state {
+    char *dir, *db_url, *secret, *title, *github_authors;
+    tp_db *db;
+    tp_executor *pool; /* password hashing, off the loop */
+    tp_auth_provider *github;
+    tp_template_loader *loader;
+    tp_future *schema; /* the CREATE TABLEs of the first requests (NULL when done and fine) */
+} blog_state;
 
-/* Doctype, head (versioned stylesheet URL), header with the user's links, <main>. */
-void blog_page_start(tp_handler *h, const char *title);
-/* </main>, footer, versioned script URL, </html>. */
-void blog_page_end(tp_handler *h);
-/* One post; with link, its title links to its entry page. */
-void blog_write_post(tp_handler *h, const blog_post *p, bool link);
-void blog_write_compose_form(tp_handler *h, const blog_form *f);
-/* The login form; next is where a successful login goes; hint shows the demo account. */
-void blog_write_login_form(tp_handler *h, const char *next, const char *error, const char *hint);
+extern blog_state blog;
+
+/* The signed session cookie holding {"id": author id, "name": ...}. */
+extern const tp_auth_session_opts blog_session;
+
+/* ---- blog.c ------------------------------------------------------------------------------ */
+/* get_current_user: the author's name from the session cookie (request arena), or NULL. */
+const char *blog_current_user(tp_handler *h);
+/* The signed-in author's id, or 0. */
+long long blog_current_author_id(tp_handler *h);
+/* Starts h's work once the tables exist: cb(h, NULL-result future, arg) then, or at once
+ * when they do. Returns what a method returns (TP_AGAIN while waiting). */
+int blog_when_ready(tp_handler *h, tp_await_fn cb, void *arg);
+/* Awaits a database future: cb runs with its result; a failure is a 500 with a log line. */
+int blog_await(tp_handler *h, tp_future *f, tp_await_fn cb, void *arg);
+/* Renders name with kwargs (stolen: json_decref'd here). TP_OK or TP_ERROR. */
+int blog_render(tp_handler *h, const char *name, json_t *kwargs);
+/* A "next" argument is followed only to a path of this site: else NULL (the demo's 400). */
+const char *blog_local_next(const char *next);
+/* Signs in author (id, name): the session cookie. 0 or -errno. */
+int blog_sign_in(tp_handler *h, long long id, const char *name);
+
+/* ---- pages.c / authors.c: route tables ----------------------------------------------- */
+extern const tp_handler_class blog_home_handler, blog_archive_handler, blog_feed_handler,
+    blog_entry_handler, blog_compose_handler;
+extern const tp_handler_class blog_create_handler, blog_login_handler, blog_logout_handler,
+    blog_github_handler;
+/* The UI methods (format_date, atom_date) and the Entry module. */
+extern const tp_ui_method blog_ui_methods[];
+extern const size_t blog_n_ui_methods;
+extern const tp_ui_module *const blog_ui_modules[];
+
+/* ---- text.c ------------------------------------------------------------------------------ */
+/* CommonMark to HTML with libcmark in safe mode (raw HTML and javascript:/vbscript:/file:/
+ * data: links left out). malloc'd: free(). NULL on out of memory. */
+char *blog_markdown(const char *text, size_t len);
+/* The demo's slug: NFKD, runs of non-word characters one "-", lower case, ASCII only,
+ * "entry" when nothing is left; at most max bytes (cut at a "-" boundary when it can).
+ * Written into the arena. */
+char *blog_slugify(tp_arena *a, const char *title, size_t max);
+/* "YYYY-MM-DD HH:MM:SS" (UTC, as MariaDB prints a DATETIME) to Unix time; -1 if not one. */
+double blog_parse_datetime(const char *s);
+
+/* ---- password.c -------------------------------------------------------------------------- */
+/* A future whose result is the scrypt hash string of password (tp_malloc'd: the awaiting
+ * callback takes it and tp_frees it), computed on blog.pool. */
+tp_future *blog_password_hash(const char *password);
+/* A future whose result is non-NULL when password matches the stored hash string. */
+tp_future *blog_password_check(const char *password, const char *stored);
 
 #endif

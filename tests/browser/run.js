@@ -20,27 +20,12 @@
 'use strict';
 
 const fs = require('fs');
-const os = require('os');
 const net = require('net');
 const path = require('path');
-const { spawn } = require('child_process');
+const lib = require('./lib');
+const { ROOT, NODE_DIR, DEADLINE, sleep, waitFor, portOf } = lib;
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const args = process.argv.slice(2);
-let BUILD = path.join(ROOT, 'build');
-let filter = null;
-let verbose = false;
-for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--build=')) BUILD = path.resolve(args[i].slice(8));
-    else if (args[i] === '-k') filter = args[++i];
-    else if (args[i] === '-v') verbose = true;
-    else {
-        console.error(`usage: run.js [--build=build] [-k substring] [-v]`);
-        process.exit(2);
-    }
-}
-// build/node holds the npm packages even when --build points elsewhere (ASan, poll builds).
-const NODE_DIR = path.join(ROOT, 'build', 'node', 'node_modules');
+const { BUILD, filter, verbose } = lib.parseArgs('run.js');
 const { chromium } = require(path.join(NODE_DIR, 'playwright-core'));
 const WebSocket = require(path.join(NODE_DIR, 'ws'));
 
@@ -48,28 +33,13 @@ const PREFORK = path.join(BUILD, 'tornado-prefork');
 const APP = path.join(BUILD, 'examples', 'chat.so');
 const CHROMIUM = '/usr/bin/chromium';
 const JQUERY = '/usr/share/javascript/jquery/jquery.min.js';
-const DEADLINE = 30000; // ms for any one condition: generous, only reached on failure
 
 function log(...a) {
     if (verbose) console.log('   ', ...a);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls cond (sync or async) until it returns a truthy value; throws what after ms.
-async function waitFor(what, cond, ms = DEADLINE) {
-    const end = Date.now() + ms;
-    for (;;) {
-        const v = await cond();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
-
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-browser-'));
-const children = new Set();
-const finished = []; // the current case's stopped children, whose output a failure shows
+const procs = lib.processes('tp-browser-');
+const { tmpRoot, children, start, stop } = procs;
 
 // A free TCP port (for redis-server, which cannot report the port it picked).
 function freePort() {
@@ -80,48 +50,6 @@ function freePort() {
             const p = s.address().port;
             s.close(() => resolve(p));
         });
-    });
-}
-
-// A child process whose stdout and stderr are kept in .out.
-function start(cmd, argv, env) {
-    const child = spawn(cmd, argv, {
-        cwd: tmpRoot,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.out = '';
-    child.stdout.on('data', (d) => (child.out += d));
-    child.stderr.on('data', (d) => (child.out += d));
-    child.exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
-    child.exitStatus = null;
-    child.exited.then((s) => (child.exitStatus = s));
-    children.add(child);
-    return child;
-}
-
-// Stops child (SIGTERM, then SIGKILL after the deadline) and waits for it.
-async function stop(child) {
-    if (!child || !children.has(child)) return;
-    children.delete(child);
-    finished.push(child);
-    if (child.exitStatus) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), DEADLINE);
-    await child.exited;
-    clearTimeout(t);
-}
-
-// The port child wrote to file once listening.
-function portOf(child, file, name) {
-    return waitFor(`${name} to write its port`, () => {
-        if (child.exitStatus) throw new Error(`${name} exited:\n${child.out}`);
-        try {
-            const p = parseInt(fs.readFileSync(file, 'utf8'), 10);
-            return p > 0 ? p : 0;
-        } catch (e) {
-            return 0;
-        }
     });
 }
 
@@ -416,27 +344,8 @@ async function main() {
     for (const f of [PREFORK, APP, CHROMIUM, JQUERY])
         if (!fs.existsSync(f)) throw new Error(`${f} is missing (make; tools/deps.sh --test --node)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    let failed = 0, ran = 0;
-    for (const [name, fn] of CASES) {
-        if (filter && !name.includes(filter)) continue;
-        const t0 = Date.now();
-        ran++;
-        try {
-            await fn();
-            console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-        } catch (e) {
-            failed++;
-            console.log(`FAIL ${name}: ${e.stack || e}`);
-            for (const c of [...children]) await stop(c);
-            for (const c of finished) console.log(`---- output of ${c.spawnargs.join(' ')}\n${c.out}`);
-        }
-        for (const c of [...children]) await stop(c);
-        if (verbose)
-            for (const c of finished) console.log(`---- output of ${c.spawnargs.join(' ')}\n${c.out}`);
-        finished.length = 0;
-    }
+    const failed = await lib.runCases('browser', CASES, filter, verbose, procs);
     await browser.close();
-    console.log(`browser: ${ran - failed} passed, ${failed} failed`);
     return failed ? 1 : 0;
 }
 
