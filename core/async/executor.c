@@ -20,7 +20,8 @@ typedef struct job {
     tp_future *f;
     tp_job_fn fn;
     void *arg;
-    atomic_bool cancelled; /* the future was cancelled (loop) or the pool shut down */
+    tp_free_fn free_arg, free_result; /* tp_run_in_executor_owned's (may be NULL) */
+    atomic_bool cancelled;            /* the future was cancelled (loop) or the pool shut down */
     bool ran;
     unsigned refs; /* loop thread only: job_complete's and job_future_done's */
     int rc;
@@ -50,9 +51,11 @@ static void job_complete(tp_loop *loop, void *arg)
     (void)loop;
     job *j = arg;
     if (!j->ran) {
+        if (j->free_arg)
+            j->free_arg(j->arg);
         tp_future_cancel(j->f);
     } else if (j->rc == 0) {
-        tp_future_set_result(j->f, j->result, NULL);
+        tp_future_set_result(j->f, j->result, j->free_result); /* freed at once if cancelled */
     } else {
         const char *msg = j->result ? (const char *)j->result : strerror(-j->rc);
         tp_future_set_error(j->f, j->rc, "%s", msg);
@@ -120,11 +123,18 @@ static void job_future_done(tp_future *f, void *arg)
     job_put(j);
 }
 
-tp_future *tp_run_in_executor(tp_executor *pool, tp_loop *loop, tp_job_fn fn, void *arg)
+tp_future *tp_run_in_executor_owned(tp_executor *pool, tp_loop *loop, tp_job_fn fn, void *arg,
+                                    tp_free_fn free_arg, tp_free_fn free_result)
 {
     tp_future *f = tp_future_new(loop);
     job *j = tp_calloc(1, sizeof(*j));
-    *j = (job){.loop = loop, .f = tp_future_ref(f), .fn = fn, .arg = arg, .refs = 1};
+    *j = (job){.loop = loop,
+               .f = tp_future_ref(f),
+               .fn = fn,
+               .arg = arg,
+               .free_arg = free_arg,
+               .free_result = free_result,
+               .refs = 1};
     pthread_mutex_lock(&pool->mu);
     bool stopping = pool->stopping;
     if (!stopping) {
@@ -140,10 +150,17 @@ tp_future *tp_run_in_executor(tp_executor *pool, tp_loop *loop, tp_job_fn fn, vo
         j->refs++;
         tp_future_add_done_callback(f, job_future_done, j);
     } else {
+        if (free_arg)
+            free_arg(arg);
         job_put(j);
         tp_future_set_error(f, -ESHUTDOWN, "cannot schedule new futures after shutdown");
     }
     return f;
+}
+
+tp_future *tp_run_in_executor(tp_executor *pool, tp_loop *loop, tp_job_fn fn, void *arg)
+{
+    return tp_run_in_executor_owned(pool, loop, fn, arg, NULL, NULL);
 }
 
 void tp_executor_shutdown(tp_executor *pool)

@@ -27,6 +27,13 @@ TP_API tp_executor *tp_executor_new(size_t nthreads);
  * runs to its end and its outcome is dropped. After shutdown: a future failed with
  * -ESHUTDOWN. Call from loop's thread. */
 TP_API tp_future *tp_run_in_executor(tp_executor *pool, tp_loop *loop, tp_job_fn fn, void *arg);
+/* tp_run_in_executor for a job that owns memory: free_arg(arg) runs on loop's thread when the
+ * job never runs (its future cancelled before a worker took it, or the pool shut down; a job
+ * that runs owns arg as before), and free_result frees the job's result with the future, or
+ * at once when nobody can read it (the future was cancelled while the job ran). Either may be
+ * NULL. */
+TP_API tp_future *tp_run_in_executor_owned(tp_executor *pool, tp_loop *loop, tp_job_fn fn,
+                                           void *arg, tp_free_fn free_arg, tp_free_fn free_result);
 /* Stops taking jobs, waits for the running ones to end, and completes the queued ones as
  * cancelled (their futures complete on their loops, which must still run to see it). */
 TP_API void tp_executor_shutdown(tp_executor *pool);

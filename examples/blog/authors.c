@@ -65,8 +65,7 @@ static int hashed(tp_handler *h, tp_future *f, void *unused)
                       "INSERT INTO authors (email, name, hashed_password) SELECT ?, ?, ? FROM DUAL "
                       "WHERE NOT EXISTS (SELECT 1 FROM authors)",
                       TP_DB_PARAMS(tp_db_str(form_arg(h, "email")), tp_db_str(form_arg(h, "name")),
-                                   tp_db_str(hash)));
-    tp_free(hash);
+                                   tp_db_str(hash))); /* the parameters are copied */
     return blog_await(h, ins, created, NULL);
 }
 

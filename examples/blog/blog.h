@@ -62,8 +62,8 @@ char *blog_slugify(tp_arena *a, const char *title, size_t max);
 double blog_parse_datetime(const char *s);
 
 /* ---- password.c -------------------------------------------------------------------------- */
-/* A future whose result is the scrypt hash string of password (tp_malloc'd: the awaiting
- * callback takes it and tp_frees it), computed on blog.pool. */
+/* A future whose result is the scrypt hash string of password (owned by the future: valid
+ * while the awaiting callback runs), computed on blog.pool. */
 tp_future *blog_password_hash(const char *password);
 /* A future whose result is non-NULL when password matches the stored hash string. */
 tp_future *blog_password_check(const char *password, const char *stored);

@@ -19,7 +19,8 @@
 #define HASH_LEN   32
 #define SCRYPT_MEM (64UL << 20)
 
-/* A job's input, owned by the job (it frees it when it runs). */
+/* A job's input, owned by the job: freed when it runs, or by pw_job_free when it never does
+ * (the client left while it was queued). */
 typedef struct pw_job {
     char *password;
     char *stored; /* NULL: hash a new password */
@@ -75,6 +76,13 @@ static bool check(const char *password, const char *stored)
     return CRYPTO_memcmp(got, want, HASH_LEN) == 0;
 }
 
+static void pw_job_free(void *arg)
+{
+    pw_job *job = arg;
+    OPENSSL_cleanse(job->password, strlen(job->password));
+    tp_free(job->password), tp_free(job->stored), tp_free(job);
+}
+
 /* On a worker thread. The result: the new hash string, or (for a check) a non-NULL marker
  * for a match. */
 static int pw_run(void *arg, void **result)
@@ -87,12 +95,14 @@ static int pw_run(void *arg, void **result)
     } else {
         *result = check(job->password, job->stored) ? (void *)"match" : NULL;
     }
-    OPENSSL_cleanse(job->password, strlen(job->password));
-    tp_free(job->password), tp_free(job->stored), tp_free(job);
+    pw_job_free(job);
     return r;
 }
 
-static tp_future *submit(const char *password, const char *stored)
+/* free_result: how the future frees the job's result (the hash string; a check's result is a
+ * static marker). The future owns it: read, it goes with the future; unread (the client left
+ * while the job ran), it goes at once. */
+static tp_future *submit(const char *password, const char *stored, tp_free_fn free_result)
 {
     pw_job *job = tp_calloc(1, sizeof(*job));
     job->password = tp_strndup(password, strlen(password));
@@ -101,20 +111,21 @@ static tp_future *submit(const char *password, const char *stored)
                        the signal mask that leaves SIGTERM to the loop's signalfd */
         blog.pool = tp_executor_new(1);
     if (!blog.pool) {
-        tp_free(job->password), tp_free(job->stored), tp_free(job);
+        pw_job_free(job);
         tp_future *f = tp_future_new(tp_loop_current());
         tp_future_set_error(f, -errno, "no thread for password hashing");
         return f;
     }
-    return tp_run_in_executor(blog.pool, tp_loop_current(), pw_run, job);
+    return tp_run_in_executor_owned(blog.pool, tp_loop_current(), pw_run, job, pw_job_free,
+                                    free_result);
 }
 
 tp_future *blog_password_hash(const char *password)
 {
-    return submit(password, NULL);
+    return submit(password, NULL, tp_free);
 }
 
 tp_future *blog_password_check(const char *password, const char *stored)
 {
-    return submit(password, stored ? stored : "");
+    return submit(password, stored ? stored : "", NULL);
 }
