@@ -37,7 +37,8 @@ typedef struct tp_worker {
     tp_score *score;
     bool draining, recycled;
     tp_timer deadline;
-    tp_timer ws_deadline; /* the WebSocket drain: then the open ones are closed (1001) */
+    tp_timer http_deadline; /* shutdown_timeout: the HTTP requests still running are cut */
+    tp_timer ws_deadline;   /* the WebSocket drain: then the open ones are closed (1001) */
     double drain_started;
     bool http_drained; /* the HTTP server's drain finished */
 } tp_worker;
@@ -128,6 +129,20 @@ static void drained(tp_http_server *srv, void *arg)
     tp_app_close_websockets(w->app, 0, NULL, websockets_gone, w); /* wait, close nothing */
 }
 
+/* shutdown_timeout after the drain began: HTTP requests still running are cut (their
+ * connections closed; the handlers see connection_closed), so HTTP gets shutdown_timeout
+ * even when WebSocket connections may stay longer (websocket_drain_timeout). */
+static void http_deadline_passed(tp_loop *loop, void *arg)
+{
+    (void)loop;
+    tp_worker *w = arg;
+    if (w->http_drained)
+        return;
+    tp_log_warning("shutdown timeout (%.1fs) passed with %zu HTTP connections open: closing them",
+                   w->b->shutdown_timeout, tp_http_server_connections(w->srv));
+    tp_http_server_close_all(w->srv); /* the drain's done callback follows */
+}
+
 static void deadline_passed(tp_loop *loop, void *arg)
 {
     tp_worker *w = arg;
@@ -146,6 +161,8 @@ static void start_drain(tp_worker *w, double seconds)
     if (w->score)
         w->score->state = 3;
     tp_timer_start_at(w->loop, &w->ws_deadline, w->drain_started + w->b->websocket_drain_timeout);
+    if (w->b->shutdown_timeout > 0 && (seconds <= 0 || w->b->shutdown_timeout < seconds))
+        tp_timer_start_at(w->loop, &w->http_deadline, w->drain_started + w->b->shutdown_timeout);
     tp_http_server_drain(w->srv, w->b->drain_idle_grace, drained, w);
     if (seconds > 0)
         tp_timer_start_at(w->loop, &w->deadline, tp_loop_time(w->loop) + seconds);
@@ -316,6 +333,7 @@ static void start_pubsub(tp_worker *w)
 static void watch_master(tp_worker *w)
 {
     tp_timer_init(&w->deadline, deadline_passed, w);
+    tp_timer_init(&w->http_deadline, http_deadline_passed, w);
     tp_timer_init(&w->ws_deadline, websocket_drain_over, w);
     tp_loop_add_fd(w->loop, w->b->ctl_fd, TP_READ, on_ctl, w);
     tp_loop_add_signal(w->loop, SIGTERM, on_signal, w);

@@ -23,6 +23,8 @@ typedef struct tp_worker_boot {
     const char *log_file; /* reopened on REOPEN_LOGS and USR1 (NULL: stderr) */
     double drain_idle_grace;
     double websocket_drain_timeout; /* WebSocket connections kept in a drain (seconds) */
+    double shutdown_timeout;        /* HTTP connections kept in a drain (seconds; 0: no limit
+                                       but the drain's own) */
     unsigned long max_requests;     /* 0: no recycling */
     int pubsub_fd;                  /* this worker's end of the pubsub relay (-1: none) */
     const char *pubsub_url;         /* --pubsub=redis://HOST:PORT, or NULL */

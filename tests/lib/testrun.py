@@ -128,6 +128,11 @@ def collect(directory, pattern):
         if not (name.startswith("test_") and name.endswith(".py")):
             continue
         mod = importlib.import_module(name[:-3])
+        # Another suite's module of the same name (tests/blackbox and tests/prefork both have
+        # test_tls.py, test_h2.py, test_websocket.py) must never stand in for this one.
+        if os.path.realpath(os.path.dirname(mod.__file__)) != os.path.realpath(directory):
+            raise RuntimeError("%s/%s: imported %s instead (a sys.path entry before %s)"
+                               % (directory, name, mod.__file__, directory))
         for attr, fn in list(vars(mod).items()):
             if attr.startswith("test_") and callable(fn):
                 full = "%s.%s" % (mod.__name__, attr)

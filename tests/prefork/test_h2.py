@@ -1,13 +1,9 @@
 """HTTP/2 through tornado-prefork: a graceful stop (TERM) sends GOAWAY naming the last stream
 taken; the stream in flight finishes, then the worker closes the connection and exits."""
-import os
 import signal
-import sys
 import time
 
-from prefork import Server, timeout
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
+from prefork import Server, timeout  # prefork puts tests/blackbox on sys.path (after this dir)
 from h2_client import Raw, hf  # noqa: E402
 
 

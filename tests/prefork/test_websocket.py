@@ -80,8 +80,8 @@ def test_websocket_closed_by_client_ends_drain():
 def test_websocket_drain_timeout_runs_from_the_drain_start():
     """The 1001 comes --websocket-drain-timeout after the drain began even while an idle HTTP
     keep-alive connection still holds the HTTP drain (its grace is long here)."""
-    with server("--websocket-drain-timeout=1", "--drain-idle-grace=600", app="wsecho.so",
-                procs=1) as s:
+    with server("--websocket-drain-timeout=1", "--drain-idle-grace=600",
+                "--shutdown-timeout=600", app="wsecho.so", procs=1) as s:
         old = [w.pid for w in s.wait_workers(1, gen=1)]
         a = open_ws(s.port, "/echo")
         echo(a, "x")
@@ -94,6 +94,29 @@ def test_websocket_drain_timeout_runs_from_the_drain_start():
         idle.close()
         left = wait_gone(old, DEADLINE)
         assert not left, "the old worker %r did not exit once its last connection closed" % left
+
+
+def test_http_cut_at_shutdown_timeout_websockets_kept():
+    """In a drain HTTP connections get --shutdown-timeout (here an idle keep-alive one whose
+    drain grace is long), WebSocket connections --websocket-drain-timeout: the HTTP
+    connection is closed after 1 s while the WebSocket one goes on being served."""
+    with server("--websocket-drain-timeout=600", "--drain-idle-grace=600",
+                "--shutdown-timeout=1", app="wsecho.so", procs=1) as s:
+        old = [w.pid for w in s.wait_workers(1, gen=1)]
+        a = open_ws(s.port, "/echo")
+        echo(a, "x")
+        idle = connect(s.port)
+        idle.request("POST", "/pub", body=b"keep-alive")
+        assert idle.read_response("POST").status == 204
+        s.hup()
+        s.wait_log(r"shutdown timeout \(1\.0s\) passed with 1 HTTP connections open", since=0)
+        assert idle.closed(DEADLINE), "the idle HTTP connection was not closed"
+        echo(a, "still served after the HTTP connections were cut")
+        assert alive(old[0]), "the old worker left with a WebSocket connection open"
+        close(a)
+        left = wait_gone(old, DEADLINE)
+        assert not left, "the old worker %r did not exit once its connection closed" % left
+        idle.close()
 
 
 def test_websocket_broadcast_reaches_every_worker():
