@@ -140,10 +140,10 @@ TIMES_END = rc=$$?; echo "make $@: durations"; cat $(SUITE_TIMES_FILE); \
   echo "wall clock: $$(( $$(date +%s) - t0 )) s"; \
   if [ $$rc = 0 ]; then echo "make $@: all suites passed"; else exit $$rc; fi
 
-# The ASan build compiles (one core) while the normal build's suites run, and the poll build
-# while the ASan suites run: the suites mostly wait on sockets and processes, so the second
-# core is free for a compiler. "build [asan]"/"build [poll]" then time only what was left
-# (a failed background build is run again there, in the foreground, with its errors).
+# The ASan build compiles (one core) while the normal build's suites run: those mostly wait on
+# sockets and processes, so the second core is free for a compiler. "build [asan]" then times
+# only what was left (a failed background build is run again there, in the foreground, with
+# its errors). The ASan suites run alone: they are the slowest to answer under load.
 test:
 	@sh tools/deps.sh --test --node
 	@$(TIMES_START); bg=; trap 'kill $$bg 2>/dev/null' EXIT; \
@@ -153,9 +153,7 @@ test:
 	  $(TIMED) "fuzz-replay (with its build)" $(MAKE) fuzz-replay && \
 	  { wait $$bg; true; } && \
 	  $(TIMED) "build [asan]" $(MAKE) ASAN=1 test-build && \
-	  { $(MAKE) POLLER=poll test-build >build/poll-build.log 2>&1 & bg=$$!; } && \
 	  $(MAKE) ASAN=1 test-run BLACKBOX_QUICK=1 && \
-	  { wait $$bg; true; } && \
 	  $(TIMED) "build [poll]" $(MAKE) POLLER=poll test-build && \
 	  $(MAKE) POLLER=poll test-unit; \
 	  $(TIMES_END)
