@@ -77,18 +77,25 @@ def test_websocket_closed_by_client_ends_drain():
         assert not left, "the old worker %r did not exit once its connection closed" % left
 
 
+def _websocket_and_idle_http_then_hup(s):
+    """On a one-worker server: a WebSocket and an idle keep-alive HTTP connection to the
+    worker, then a reload; returns (the old worker's pid list, the socket, the connection)."""
+    old = [w.pid for w in s.wait_workers(1, gen=1)]
+    a = open_ws(s.port, "/echo")
+    echo(a, "x")
+    idle = connect(s.port)
+    idle.request("POST", "/pub", body=b"keep-alive")
+    assert idle.read_response("POST").status == 204
+    s.hup()
+    return old, a, idle
+
+
 def test_websocket_drain_timeout_runs_from_the_drain_start():
     """The 1001 comes --websocket-drain-timeout after the drain began even while an idle HTTP
     keep-alive connection still holds the HTTP drain (its grace is long here)."""
     with server("--websocket-drain-timeout=1", "--drain-idle-grace=600",
                 "--shutdown-timeout=600", app="wsecho.so", procs=1) as s:
-        old = [w.pid for w in s.wait_workers(1, gen=1)]
-        a = open_ws(s.port, "/echo")
-        echo(a, "x")
-        idle = connect(s.port)
-        idle.request("POST", "/pub", body=b"keep-alive")
-        assert idle.read_response("POST").status == 204
-        s.hup()
+        old, a, idle = _websocket_and_idle_http_then_hup(s)
         assert wait_close(a) == 1001
         assert alive(old[0]), "the old worker should still wait for its idle HTTP connection"
         idle.close()
@@ -102,13 +109,7 @@ def test_http_cut_at_shutdown_timeout_websockets_kept():
     connection is closed after 1 s while the WebSocket one goes on being served."""
     with server("--websocket-drain-timeout=600", "--drain-idle-grace=600",
                 "--shutdown-timeout=1", app="wsecho.so", procs=1) as s:
-        old = [w.pid for w in s.wait_workers(1, gen=1)]
-        a = open_ws(s.port, "/echo")
-        echo(a, "x")
-        idle = connect(s.port)
-        idle.request("POST", "/pub", body=b"keep-alive")
-        assert idle.read_response("POST").status == 204
-        s.hup()
+        old, a, idle = _websocket_and_idle_http_then_hup(s)
         s.wait_log(r"shutdown timeout \(1\.0s\) passed with 1 HTTP connections open", since=0)
         assert idle.closed(DEADLINE), "the idle HTTP connection was not closed"
         echo(a, "still served after the HTTP connections were cut")
