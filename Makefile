@@ -208,6 +208,11 @@ test-browser: all
 # libFuzzer target for the request parser (clang). `make fuzz` fuzzes for FUZZ_SECONDS and
 # grows the corpus; `make fuzz-replay` (part of make test) replays the corpus once.
 FUZZ_SECONDS ?= 60
+# Every libFuzzer target is built alike (ASan+UBSan, a UB report stops the run) and fuzzed
+# alike: $(call fuzz_run,BIN,CORPUS,FLAGS) grows CORPUS-new from CORPUS for FUZZ_SECONDS.
+FUZZ_CC = clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined
+fuzz_run = @mkdir -p $(2)-new && $(1) -max_total_time=$(FUZZ_SECONDS) $(3) $(2)-new $(2)
 FUZZ_BIN := build/fuzz/parser_fuzz
 # tornado.escape (query decoding uses its url_unescape) with what it needs.
 ESCAPE_SRC := core/escape.c core/escape_entities.c core/utf8.c
@@ -215,12 +220,10 @@ FUZZ_SRC := tests/fuzz/parser_fuzz.c http/parser.c http/query.c http/date.c core
             $(ESCAPE_SRC)
 $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(FUZZ_SRC) -lpcre2-8 -lz -ljansson -lpthread -lm
+	$(FUZZ_CC) -o $@ $(FUZZ_SRC) -lpcre2-8 -lz -ljansson -lpthread -lm
 
 fuzz: $(FUZZ_BIN)
-	@mkdir -p tests/fuzz/corpus-new
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 tests/fuzz/corpus-new tests/fuzz/corpus
+	$(call fuzz_run,$(FUZZ_BIN),tests/fuzz/corpus,-max_len=4096)
 
 fuzz-replay: $(FUZZ_BIN)
 	$(FUZZ_BIN) -runs=0 tests/fuzz/corpus
@@ -333,13 +336,10 @@ FORM_FUZZ_SRC := tests/fuzz/form_fuzz.c http/form.c http/form_params.c http/quer
                  core/alloc.c core/buf.c $(ESCAPE_SRC)
 $(FORM_FUZZ_BIN): $(FORM_FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(FORM_FUZZ_SRC) -lpcre2-8 -ljansson -lpthread -lm
+	$(FUZZ_CC) -o $@ $(FORM_FUZZ_SRC) -lpcre2-8 -ljansson -lpthread -lm
 
 form-fuzz: $(FORM_FUZZ_BIN)
-	@mkdir -p tests/fuzz/form_corpus-new
-	$(FORM_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 tests/fuzz/form_corpus-new \
-	  tests/fuzz/form_corpus
+	$(call fuzz_run,$(FORM_FUZZ_BIN),tests/fuzz/form_corpus,-max_len=8192)
 
 form-fuzz-replay: $(FORM_FUZZ_BIN)
 	$(FORM_FUZZ_BIN) -runs=0 tests/fuzz/form_corpus
@@ -367,13 +367,10 @@ WS_INFLATE_FUZZ_SRC := tests/fuzz/ws_inflate_fuzz.c http/websocket/deflate.c htt
                        core/buf.c
 $(WS_INFLATE_FUZZ_BIN): $(WS_INFLATE_FUZZ_SRC) $(wildcard http/*.h http/websocket/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(WS_INFLATE_FUZZ_SRC) -lz -lpthread -lm
+	$(FUZZ_CC) -o $@ $(WS_INFLATE_FUZZ_SRC) -lz -lpthread -lm
 
 ws-inflate-fuzz: $(WS_INFLATE_FUZZ_BIN)
-	@mkdir -p tests/fuzz/ws_inflate_corpus-new
-	$(WS_INFLATE_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	  tests/fuzz/ws_inflate_corpus-new tests/fuzz/ws_inflate_corpus
+	$(call fuzz_run,$(WS_INFLATE_FUZZ_BIN),tests/fuzz/ws_inflate_corpus,-max_len=4096)
 
 ws-inflate-fuzz-replay: $(WS_INFLATE_FUZZ_BIN)
 	$(WS_INFLATE_FUZZ_BIN) -runs=0 tests/fuzz/ws_inflate_corpus
@@ -446,13 +443,10 @@ TEMPLATE_FUZZ_SRC := tests/fuzz/template_fuzz.c $(wildcard web/template/*.c) $(E
                      http/query.c core/arena.c core/alloc.c core/buf.c
 $(TEMPLATE_FUZZ_BIN): $(TEMPLATE_FUZZ_SRC) $(wildcard web/template/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -DTPL_MAX_STEPS=20000 -I. -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $(TEMPLATE_FUZZ_SRC) -lpcre2-8 -ljansson -lm
+	$(FUZZ_CC) -DTPL_MAX_STEPS=20000 -o $@ $(TEMPLATE_FUZZ_SRC) -lpcre2-8 -ljansson -lm
 
 template-fuzz: $(TEMPLATE_FUZZ_BIN)
-	@mkdir -p tests/fuzz/template_corpus-new
-	$(TEMPLATE_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
-	  -rss_limit_mb=1024 tests/fuzz/template_corpus-new tests/fuzz/template_corpus
+	$(call fuzz_run,$(TEMPLATE_FUZZ_BIN),tests/fuzz/template_corpus,-max_len=2048 -timeout=10 -rss_limit_mb=1024)
 
 template-fuzz-replay: $(TEMPLATE_FUZZ_BIN)
 	$(TEMPLATE_FUZZ_BIN) -runs=0 tests/fuzz/template_corpus
@@ -470,13 +464,10 @@ WS_FUZZ_SRC := tests/fuzz/ws_frame_fuzz.c http/websocket/conn.c http/websocket/f
                core/arena.c http/parser.c http/date.c $(ESCAPE_SRC) http/query.c
 $(WS_FUZZ_BIN): $(WS_FUZZ_SRC) $(wildcard http/websocket/*.h http/*.h core/*.h platform/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(WS_FUZZ_SRC) -lpcre2-8 -lz -lcrypto -ljansson -lpthread -lm
+	$(FUZZ_CC) -o $@ $(WS_FUZZ_SRC) -lpcre2-8 -lz -lcrypto -ljansson -lpthread -lm
 
 ws-frame-fuzz: $(WS_FUZZ_BIN)
-	@mkdir -p tests/fuzz/ws_frame_corpus-new
-	$(WS_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=60 \
-	  -rss_limit_mb=1024 tests/fuzz/ws_frame_corpus-new tests/fuzz/ws_frame_corpus
+	$(call fuzz_run,$(WS_FUZZ_BIN),tests/fuzz/ws_frame_corpus,-max_len=4096 -timeout=60 -rss_limit_mb=1024)
 
 ws-frame-fuzz-replay: $(WS_FUZZ_BIN)
 	$(WS_FUZZ_BIN) -runs=0 tests/fuzz/ws_frame_corpus
@@ -491,13 +482,10 @@ H2_FUZZ_SRC := tests/fuzz/h2_fuzz.c $(filter-out http/client/% http/websocket/%,
                $(filter platform/% core/% http/%,$(LIB_SRC)))
 $(H2_FUZZ_BIN): $(H2_FUZZ_SRC) $(wildcard http/h2/*.h http/*.h core/*.h platform/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(H2_FUZZ_SRC) -lpcre2-8 -lz -lssl -lcrypto -ljansson -lnghttp2 -lpthread -lm
+	$(FUZZ_CC) -o $@ $(H2_FUZZ_SRC) -lpcre2-8 -lz -lssl -lcrypto -ljansson -lnghttp2 -lpthread -lm
 
 h2-fuzz: $(H2_FUZZ_BIN)
-	@mkdir -p tests/fuzz/h2_corpus-new
-	$(H2_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=60 \
-	  -rss_limit_mb=1024 tests/fuzz/h2_corpus-new tests/fuzz/h2_corpus
+	$(call fuzz_run,$(H2_FUZZ_BIN),tests/fuzz/h2_corpus,-max_len=8192 -timeout=60 -rss_limit_mb=1024)
 
 h2-fuzz-replay: $(H2_FUZZ_BIN)
 	$(H2_FUZZ_BIN) -runs=0 tests/fuzz/h2_corpus
@@ -538,13 +526,10 @@ PP_FUZZ_BIN := build/fuzz/proxy_protocol_fuzz
 PP_FUZZ_SRC := tests/fuzz/proxy_protocol_fuzz.c http/proxy_protocol.c
 $(PP_FUZZ_BIN): $(PP_FUZZ_SRC) $(wildcard http/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $@ $(PP_FUZZ_SRC)
+	$(FUZZ_CC) -o $@ $(PP_FUZZ_SRC)
 
 proxy-protocol-fuzz: $(PP_FUZZ_BIN)
-	@mkdir -p tests/fuzz/proxy_protocol_corpus-new
-	$(PP_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 tests/fuzz/proxy_protocol_corpus-new \
-	  tests/fuzz/proxy_protocol_corpus
+	$(call fuzz_run,$(PP_FUZZ_BIN),tests/fuzz/proxy_protocol_corpus,-max_len=4096)
 
 proxy-protocol-fuzz-replay: $(PP_FUZZ_BIN)
 	$(PP_FUZZ_BIN) -runs=0 tests/fuzz/proxy_protocol_corpus
