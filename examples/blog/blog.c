@@ -65,7 +65,11 @@ const char *blog_local_next(const char *next)
 {
     if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\')
         return NULL;
-    return strcspn(next, "\r\n") == strlen(next) ? next : NULL;
+    /* Browsers drop tabs and newlines from a URL: "/\t/evil" would become "//evil". */
+    for (const unsigned char *p = (const unsigned char *)next; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return NULL;
+    return next;
 }
 
 /* ---- awaiting the database ----------------------------------------------------------------- */
