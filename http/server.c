@@ -145,8 +145,6 @@ static void resume_accepting(tp_loop *loop, void *arg)
 
 void tp__server_accepted(tp_http_server *srv, int fd, const struct sockaddr *peer, bool https)
 {
-    if (peer->sa_family != AF_UNIX)
-        tp_socket_set_nodelay(fd, true);
     if (srv->opts.tls)
         tp__tls_server_accept(srv, fd, peer);
     else
@@ -174,6 +172,8 @@ static void on_accept(tp_loop *loop, int fd, unsigned events, void *arg)
                               tp_loop_time(srv->loop) + ACCEPT_PAUSE);
             return;
         }
+        if (ss.ss_family != AF_UNIX) /* the socket's family, not a PROXY header's */
+            tp_socket_set_nodelay(c, true);
         if (srv->opts.proxy_protocol)
             tp__proxy_accept(srv, c, (struct sockaddr *)&ss, len);
         else

@@ -69,11 +69,15 @@ void tp__tls_server_accept(tp_http_server *srv, int fd, const struct sockaddr *p
 
 void tp__tls_server_cancel(tp_http_server *srv)
 {
+    size_t n = 0;
     while (srv->tls_waits) {
         tls_wait *w = srv->tls_waits;
-        srv->nconns -= tp_tls_accept_cancel(w);
+        n += tp_tls_accept_cancel(w);
         unlink_wait(w);
     }
+    srv->nconns -= n;
+    if (n)
+        tp__server_conn_gone(srv); /* a drain waiting for them is over once they are gone */
 }
 
 tp_slice tp_http_peer_cert_subject(tp_request *req)

@@ -13,7 +13,8 @@ import tempfile
 import threading
 
 import testrun
-from prefork import (server, run_cmd, wrk, wrk_stop_clean, start_fails, check_one_error_line,
+from prefork import (Server, server, run_cmd, wrk, wrk_stop_clean, start_fails,
+                     check_one_error_line,
                      app_path, slow, timeout)
 
 ROTATED = r"session ticket keys rotated \((\d+)\)"
@@ -343,5 +344,30 @@ def test_start_with_bad_certificate():
                                            app_path("app_v1.so")])
             check_one_error_line(rc, lines, 1, "start with certfile %s" % cert)
             assert lines[0].startswith("error: TLS: ") and why in lines[0], lines
+    finally:
+        c.cleanup()
+
+
+def test_stop_with_a_handshake_in_progress():
+    """A graceful stop while a client sits in its TLS handshake (a ClientHello never sent,
+    --handshake-timeout 600): at --shutdown-timeout the worker closes it and exits, rather
+    than waiting for the handshake timeout or its whole drain budget (30 s + 5 s)."""
+    import time
+    c = _certs()
+    try:
+        s = Server(*c.install(1), "--handshake-timeout=600", "--shutdown-timeout=1", procs=1)
+        try:
+            s.wait_workers(1, gen=1)
+            stalled = socket.create_connection(("127.0.0.1", s.port), timeout=60)
+            assert fetch(s.port, c.context()).status == 200  # the worker has accepted it
+            t0 = time.monotonic()
+            s.signal(signal.SIGTERM)
+            rc = s.proc.wait(120)
+            dt = time.monotonic() - t0
+            assert rc == 0, rc
+            assert dt < 20, "stopped %.1f s after TERM with --shutdown-timeout=1" % dt
+            stalled.close()
+        finally:
+            s.kill()
     finally:
         c.cleanup()
