@@ -26,7 +26,6 @@
 #define SCRATCH_SIZE (128 * 1024)
 /* A file sent through a transport without sendfile goes in pieces of this size (one TLS
  * record each). */
-#define TRANSPORT_FILE_BUF (16 * 1024)
 
 /* The stream's life, one state at a time (debug builds assert each transition in set_state):
  *
@@ -648,19 +647,6 @@ static void start_linger(tp_stream *s)
     tp_timer_start_at(s->loop, &s->ext->linger_timer, tp_loop_time(s->loop) + linger);
 }
 
-/* A file segment through a transport without sendfile: one pread into a thread buffer. */
-static ssize_t transport_file(const stream_ext *x, const tp_chain_seg *f)
-{
-    static __thread char *fbuf;
-    if (!fbuf)
-        fbuf = tp_malloc(TRANSPORT_FILE_BUF);
-    size_t want = f->n < TRANSPORT_FILE_BUF ? f->n : TRANSPORT_FILE_BUF;
-    ssize_t got = pread(f->fd, fbuf, want, f->off);
-    if (got <= 0)
-        return got < 0 ? -errno : -EIO; /* EOF: the file shrank under us */
-    return x->tr->writev(x->tr_ctx, &(struct iovec){fbuf, (size_t)got}, 1);
-}
-
 /* tp_chain_write through the transport: a file segment, or the memory segments before the
  * next file in one writev. -EAGAIN when it waits (F_WRITE_WANTS_RD: for READ readiness). */
 TRANSPORT_PATH static ssize_t transport_write(tp_stream *s)
@@ -670,23 +656,18 @@ TRANSPORT_PATH static ssize_t transport_write(tp_stream *s)
     tp_chain_seg *first = &b->segs[b->head];
     ssize_t r;
     s->flags &= (uint16_t)~F_WRITE_WANTS_RD;
-    if (first->fd >= 0 && !first->n) {
-        tp_chain_consume(&s->out, 0); /* an empty file part: nothing to send */
-        return 0;
-    }
+    if (first->fd >= 0 && !first->n)
+        return 0; /* an empty file part: flush_now's consume drops it */
     if (first->fd >= 0) {
-        r = x->tr->sendfile ? x->tr->sendfile(x->tr_ctx, first->fd, first->off, first->n)
-                            : transport_file(x, first);
+        r = x->tr->sendfile(x->tr_ctx, first->fd, first->off, first->n);
     } else {
         struct iovec iov[64];
         int k = 0;
         for (size_t i = 0; i < b->n && k < 64 && b->segs[b->head + i].fd < 0; i++)
             if (b->segs[b->head + i].n)
                 iov[k++] = (struct iovec){b->segs[b->head + i].p, b->segs[b->head + i].n};
-        if (!k) {
-            tp_chain_consume(&s->out, 0);
-            return 0;
-        }
+        if (!k)
+            return 0; /* empty parts only: flush_now's consume drops them */
         r = x->tr->writev(x->tr_ctx, iov, k);
     }
     if (r == TP_STREAM_WANT_READ)

@@ -96,7 +96,7 @@ TP_API size_t tp_stream_pending_write(const tp_stream *s);
 typedef struct tp_stream_transport {
     ssize_t (*read)(void *ctx, void *buf, size_t n);
     ssize_t (*writev)(void *ctx, const struct iovec *iov, int iovcnt);
-    /* n bytes of file fd from off; NULL: the stream preads them and calls writev. */
+    /* n bytes of file fd from off (a TLS transport preads them, or uses kTLS). */
     ssize_t (*sendfile)(void *ctx, int fd, off_t off, size_t n);
     /* Bytes the transport holds already read for the next read call (NULL: none ever). */
     size_t (*pending)(void *ctx);
