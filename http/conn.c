@@ -435,7 +435,6 @@ static void on_body_timeout(tp_loop *loop, void *arg)
     tp_stream_close(c->stream);
 }
 
-/* Answers a framing error with `status` and no body, then closes (after a linger). */
 /* Counts a finished request into the server's stats. */
 static void count_request(tp_http_server *srv, const tp_request *req, uint64_t body_in)
 {
@@ -444,6 +443,7 @@ static void count_request(tp_http_server *srv, const tp_request *req, uint64_t b
                              tp__monotonic() - req->start_time, body_in, req->bytes_out);
 }
 
+/* Answers a framing error with `status` and no body, then closes (after a linger). */
 static void reject(tp_http_conn *c, int status, const char *why)
 {
     char buf[INET6_ADDRSTRLEN];

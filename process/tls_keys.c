@@ -102,9 +102,13 @@ static int copy_file(const tp_master *m, tls_gen *g, int i, const char **path, c
 
 int tp__tls_gen_take(tp_master *m, unsigned gen, char *err, size_t errlen)
 {
-    tls_gen *g = gen_of(m, 0); /* a free one: there are as many as generations */
-    if (!tp__tls_on(m->o) || !g)
+    if (!tp__tls_on(m->o))
         return 0;
+    tls_gen *g = gen_of(m, 0); /* a free one: there are as many as generations */
+    if (!g) {                  /* never serve a TLS port in plain HTTP for want of a slot */
+        snprintf(err, errlen, "TLS: no free generation slot for the certificate files");
+        return -1;
+    }
     *g = (tls_gen){.gen = gen, .opts = m->o->tls};
     if (copy_file(m, g, 0, &g->opts.certfile, "cert.pem", err, errlen) < 0 ||
         copy_file(m, g, 1, &g->opts.keyfile, "key.pem", err, errlen) < 0 ||

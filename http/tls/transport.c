@@ -17,6 +17,14 @@
 
 __thread tp_tls_stats tp__tls_stats;
 
+/* Before an SSL call whose failure ssl_status reads: OpenSSL's queue and errno (an EOF leaves
+ * errno alone, so a stale value would pass for the call's). */
+static void clear_errors(void)
+{
+    ERR_clear_error();
+    errno = 0;
+}
+
 /* What an SSL call that returned r <= 0 means for the stream. */
 static ssize_t ssl_status(SSL *ssl, int r, bool reading)
 {
@@ -44,7 +52,7 @@ static ssize_t tls_read(void *arg, void *buf, size_t n)
     tp__tls_conn *t = arg;
     size_t got = 0;
     while (got < n) {
-        ERR_clear_error();
+        clear_errors();
         int r =
             SSL_read(t->ssl, (char *)buf + got, (int)(n - got > INT32_MAX ? INT32_MAX : n - got));
         if (r <= 0) {
@@ -58,7 +66,7 @@ static ssize_t tls_read(void *arg, void *buf, size_t n)
 
 static ssize_t tls_write(tp__tls_conn *t, const void *p, size_t n)
 {
-    ERR_clear_error();
+    clear_errors();
     int r = SSL_write(t->ssl, p, (int)(n > INT32_MAX ? INT32_MAX : n));
     return r > 0 ? r : ssl_status(t->ssl, r, false);
 }
@@ -88,7 +96,7 @@ static ssize_t tls_sendfile(void *arg, int fd, off_t off, size_t n)
     static __thread char *fbuf;
     tp__tls_conn *t = arg;
     if (t->ktls_send) {
-        ERR_clear_error();
+        clear_errors();
         ossl_ssize_t r = SSL_sendfile(t->ssl, fd, off, n, 0);
         if (r > 0)
             tp__tls_stats.ktls_file_bytes += (uint64_t)r;
