@@ -75,6 +75,7 @@ static void h2_after_alpn(tp_http_server *srv, tp_stream *s, const struct sockad
 {
     char ip[INET6_ADDRSTRLEN];
     tp_sockaddr_ip(peer, ip, sizeof(ip));
+    srv->stats->connections++; /* prior knowledge is counted as the HTTP/1 connection it was */
     tp_h2_serve(srv, s, tp_slice_cstr(ip), true);
 }
 

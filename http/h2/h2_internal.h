@@ -36,7 +36,6 @@ struct tp_h2_session {
     bool reading; /* the stream's data handler is set */
     bool https;   /* the connection is TLS (or a PROXY header said so): protocol https */
     unsigned refs;
-    size_t nopen;           /* nghttp2 streams with a request */
     tp_defer flush;         /* send_out before the loop sleeps */
     tp_timer timer;         /* idle and stall checks */
     double last_active;     /* loop time a frame came or the last stream closed */

@@ -269,8 +269,9 @@ static void finish(tp_request *req)
     }
     r->flags |= R_DONE;
     r->flags &= (uint16_t)~R_APP;
-    tp_http_stats_record(r->sess->srv->stats, req->method, req->status,
-                         tp__monotonic() - req->start_time, r->body_len, req->bytes_out);
+    if (r->sess->srv) /* the connection may be gone (and the server with it) */
+        tp_http_stats_record(r->sess->srv->stats, req->method, req->status,
+                             tp__monotonic() - req->start_time, r->body_len, req->bytes_out);
     tp__h2_maybe_free(r);
 }
 

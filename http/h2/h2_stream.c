@@ -31,7 +31,6 @@ static h2_req *req_new(tp_h2_session *s, int32_t id)
     if (r->next)
         r->next->prev = r;
     s->reqs = r;
-    s->nopen++;
     tp__h2_sess_ref(s);
     return r;
 }
@@ -93,7 +92,6 @@ static void consume(h2_req *r, size_t n)
 void tp__h2_stream_gone(h2_req *r)
 {
     r->flags &= (uint16_t)~R_NG;
-    r->sess->nopen--;
     r->sess->last_active = tp_loop_time(r->sess->loop);
     size_t unread = 0;
     for (h2_seg *g = r->in; g; g = g->next)
@@ -133,6 +131,8 @@ static void refuse(h2_req *r, int status)
         nghttp2_nv h[] = {nv(":status", st), nv("content-length", "0")};
         nghttp2_submit_response(s->ng, r->id, h, 2, NULL);
     }
+    if (!(r->flags & R_APP) && s->srv) /* else counted when the app finishes it */
+        tp_http_stats_record(s->srv->stats, r->req.method, status, 0, 0, 0);
     r->flags |= R_HEAD | R_SUBMITTED | R_CUT | R_DONE;
     r->req.status = status;
     tell_app(r);

@@ -269,7 +269,18 @@ static double tick_of(const tp_h2_session *s)
     return t / 4;
 }
 
-/* No stream for idle_connection_timeout: GOAWAY and close. Output waiting and no DATA sent for
+/* Whether a request is being served: its head complete and handed over, or its answer
+ * (a refusal among them) still going out. A stream whose head never completes (HEADERS
+ * without END_HEADERS) does not keep the connection from its idle timeout. */
+static bool serving(const tp_h2_session *s)
+{
+    for (const h2_req *r = s->reqs; r; r = r->next)
+        if (r->flags & (R_APP | R_HEAD | R_SUBMITTED))
+            return true;
+    return false;
+}
+
+/* No request for idle_connection_timeout: GOAWAY and close. Output waiting and no DATA sent for
  * stall_timeout (a client that keeps its window shut, or does not read): closed now. */
 static void on_timer(tp_loop *loop, void *arg)
 {
@@ -284,7 +295,7 @@ static void on_timer(tp_loop *loop, void *arg)
         close_now(s);
         return;
     }
-    if (!s->nopen && idle > 0 && now - s->last_active >= idle && s->state == S_OPEN) {
+    if (idle > 0 && now - s->last_active >= idle && s->state == S_OPEN && !serving(s)) {
         goaway(s, NGHTTP2_NO_ERROR);
         send_out(s);
     }
@@ -361,7 +372,6 @@ void tp_h2_serve(tp_http_server *srv, tp_stream *io, tp_slice peer_ip, bool http
         s->next->prev = s;
     srv->h2 = s;
     srv->nconns++;
-    srv->stats->connections++;
     s->last_active = s->last_progress = s->reset_time = tp_loop_time(s->loop);
     s->reset_tokens = (double)s->o->reset_burst;
     tp_timer_init(&s->timer, on_timer, s);

@@ -282,6 +282,32 @@ def test_h2_idle_connection_goaway():
         raw.close()
 
 
+def test_h2_finish_after_the_client_left():
+    """A handler that finishes after its HTTP/2 client closed the connection (the session
+    is gone): the worker keeps serving (it used to crash counting the request)."""
+    with server() as port:
+        raw = Raw(port)
+        raw.send(hf.HeadersFrame(1, raw.headers_block("/async?ms=300"),
+                                 flags=["END_HEADERS", "END_STREAM"]))
+        raw.close()
+        # A later request with the same delay ends after the abandoned one's timer fired.
+        r = fetch(port, "/async?ms=300")
+        assert r.status == 200, r.status
+        _still_serves(port)
+
+
+def test_h2_idle_timeout_with_an_unfinished_head():
+    """A stream whose HEADERS never end (no END_HEADERS, no CONTINUATION) does not hold the
+    connection past idle_connection_timeout: GOAWAY and close."""
+    with server("--idle_connection_timeout=0.5") as port:
+        raw = Raw(port)
+        raw.send(hf.HeadersFrame(1, raw.headers_block("/"), flags=["END_STREAM"]))
+        f = raw.goaway_or_close(timeout=30)
+        assert f is None or f.error_code == 0, f
+        raw.close()
+        _still_serves(port)
+
+
 # ---- attacks --------------------------------------------------------------------------------
 
 def test_h2_rapid_reset():

@@ -168,3 +168,28 @@ def test_metrics_port_taken_fails_start():
                                        "--address=127.0.0.1", app_path("app_v1.so")])
         check_one_error_line(rc, lines, 1, "a taken metrics port")
         assert "--metrics-port=%d" % port in lines[0], lines
+
+
+def test_metrics_count_http2_requests_and_refusals():
+    """HTTP/2 with prior knowledge: its requests are counted as HTTP/1's are, its connection
+    once (not as an HTTP/1 connection and again as an HTTP/2 one), and a head refused before
+    the app (431) too."""
+    import subprocess
+    with server("--metrics-port=%d" % free_port(), "--http2-max-header-list-size=2048",
+                procs=1) as s:
+        mport = metrics_port_of(s)
+        s.wait_workers(1, gen=1)
+        url = "http://127.0.0.1:%d/" % s.port
+
+        def curl(*extra):
+            r = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null",
+                                "-w", "%{http_code}", *extra, url], capture_output=True,
+                               timeout=60)
+            return r.stdout.decode()
+        assert [curl() for _ in range(3)] == ["200"] * 3
+        assert curl("-H", "X-Big: " + "x" * 3000) == "431"
+        m = wait_metrics(mport, lambda m: (
+            total(m, "tornado_prefork_http_requests_total", method="GET", code="2xx") == 3
+            and total(m, "tornado_prefork_http_requests_total", code="4xx") == 1),
+            "3 HTTP/2 GETs and one 431")
+        assert total(m, "tornado_prefork_http_connections_total") == 4, m
