@@ -518,8 +518,8 @@ static tp_request *make_request(tp_http_conn *c, const char *head, size_t len)
         req->remote_ip = tp_arena_slice_dup(&req->arena, req->remote_ip);
     req->conn = c;
     req->start_time = tp_loop_time(srv->loop);
-    if (c->flags & CF_HTTPS)
-        req->protocol = TP_SLICE_LIT("https"); /* before xheaders, which may replace it */
+    if ((c->flags & CF_HTTPS) && !srv->opts.protocol) /* --protocol wins, as on HTTP/2 */
+        req->protocol = TP_SLICE_LIT("https");        /* before xheaders, which may replace it */
     int status = tp__request_build(req, head, len, c->parser.lines, &srv->opts);
     if (!status)
         status = tp__body_begin(&xchg(req)->body, &req->headers, srv->opts.max_body_size,

@@ -96,6 +96,16 @@ def _refused(port, c, data, log):
     assert log in wait_stderr(port, log)
 
 
+def test_proxy_protocol_option_wins():
+    """--protocol forces request.protocol over what the connection says (a PROXY header's
+    TLS), as it does on HTTP/2 and in Tornado's HTTPServer."""
+    ssl = tlv(0x20, b"\x01\0\0\0\0" + tlv(0x21, b"TLSv1.3"))
+    with server("--proxy-protocol", TRUSTED, "--protocol=http") as port:
+        with conn(port) as c:
+            c.send(v2(block=inet4("203.0.113.9", "192.0.2.1", 4000, 443), tlvs=ssl))
+            assert seen(c) == ("203.0.113.9", "http")
+
+
 def test_proxy_untrusted_peer():
     with server("--proxy-protocol", TRUSTED) as port:
         with conn(port, "127.0.0.2") as c:
