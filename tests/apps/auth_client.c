@@ -10,6 +10,7 @@
  * P: oidc (discovery, userinfo fetched), oidc-claims (the ID token's claims only), github,
  * google, facebook, each with every endpoint on the fake provider; dead (a token endpoint
  * nobody answers on); and oauth1 (OAuth 1.0a, tp_oauth1_*). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,21 @@ static int me_get(tp_handler *h)
     tp_write_json(h, who);
     json_decref(who);
     return TP_OK;
+}
+
+/* /session?bytes=N: a session holding a string of N bytes; 413 when it is too large. */
+static int session_get(tp_handler *h)
+{
+    size_t n = (size_t)atol(tp_get_argument(h, "bytes", "10"));
+    char *big = tp_calloc(1, n + 1);
+    memset(big, 'x', n);
+    json_t *who = json_pack("{s:s}", "name", big);
+    tp_free(big);
+    int rc = tp_auth_session_set(h, who, NULL);
+    json_decref(who);
+    if (rc == -EMSGSIZE)
+        return tp_send_error(h, 413), TP_OK;
+    return rc < 0 ? TP_ERROR : TP_OK;
 }
 
 static int logout_get(tp_handler *h)
@@ -129,6 +145,7 @@ static const tp_handler_class login_cls = {.name = "Login", .get = login_get};
 static const tp_handler_class callback_cls = {.name = "Callback", .get = callback_get};
 static const tp_handler_class me_cls = {.name = "Me", .get = me_get};
 static const tp_handler_class logout_cls = {.name = "Logout", .get = logout_get};
+static const tp_handler_class session_cls = {.name = "Session", .get = session_get};
 
 static tp_auth_provider *make(int i, const char *idp)
 {
@@ -182,7 +199,8 @@ static int client_init(tp_app *app)
             return -1;
     }
     if (oauth1_init(app, idp) < 0 || tp_app_route(app, "/me", &me_cls, NULL) < 0 ||
-        tp_app_route(app, "/logout", &logout_cls, NULL) < 0)
+        tp_app_route(app, "/logout", &logout_cls, NULL) < 0 ||
+        tp_app_route(app, "/session", &session_cls, NULL) < 0)
         return -1;
     return 0;
 }

@@ -167,6 +167,9 @@ def test_auth_forged_state_refused():
         path2, cookie2 = _login(idp, cli, "github")
         st, hd, _ = _get(cli, path, cookie2)
         _refused(cli, st, hd, 400, "OAuth state mismatch")
+        # a forged provider refusal (?error= without the browser's state) is no refusal
+        st, hd, _ = _get(cli, "/callback/github?error=access_denied")
+        _refused(cli, st, hd, 400, "OAuth state cookie missing")
 
 
 def test_auth_missing_state_cookie_refused():
@@ -235,6 +238,22 @@ def test_auth_session_cookie_forged_refused():
                        '{"provider":"github","name":"admin"}']:
             st, _, _ = _get(cli, "/me", "%s=%s" % (name, forged))
             assert st == 403, (forged, st)
+
+
+def test_auth_session_fits_a_browser_cookie():
+    """Every session the module accepts fits a browser's 4096-byte cookie (a larger one is
+    refused with -EMSGSIZE, not dropped by the browser)."""
+    with _servers() as (idp, cli):
+        refused = 0
+        for n in (100, 2000, 2700, 2900, 3400, 5000):
+            st, hd, _ = _get(cli, "/session?bytes=%d" % n)
+            if st == 413:
+                refused += 1
+                continue
+            assert st == 200, (n, st)
+            sets = [v for k, v in hd if k.lower() == "set-cookie"]
+            assert sets and all(len(v) <= 4096 for v in sets), (n, [len(v) for v in sets])
+        assert refused >= 2, "sessions of 3400 and 5000 bytes must be refused"
 
 
 def _login1(idp, cli):

@@ -112,7 +112,8 @@ typedef struct tp_auth_session_opts {
 } tp_auth_session_opts;
 
 /* Stores user (any JSON value, serialized compactly) in a signed cookie (app cookie_secret).
- * 0, -EINVAL without a cookie_secret, or -EMSGSIZE past 3500 bytes of cookie value. */
+ * 0, -EINVAL without a cookie_secret, or -EMSGSIZE past 2800 bytes of JSON (its signed cookie would
+ * pass a browser's 4096 bytes). */
 TP_API int tp_auth_session_set(tp_handler *h, const json_t *user, const tp_auth_session_opts *o);
 /* The user stored by tp_auth_session_set, verified and within max age: a new reference the
  * caller json_decrefs, or NULL (no cookie, forged, expired, not JSON). */

@@ -266,11 +266,6 @@ static void discovery_done(tp_future *f, void *arg)
 tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
 {
     const char *err = tp_get_query_argument(h, "error", NULL);
-    if (err) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "the provider refused: %.200s", err);
-        return tp__auth_failed(-EACCES, msg);
-    }
     const char *cookie = tp_get_signed_cookie(h, p->cookie_name, 600.0 / 86400);
     json_t *st = cookie ? json_loads(cookie, 0, NULL) : NULL;
     const char *state = tp_get_query_argument(h, "state", NULL);
@@ -280,7 +275,11 @@ tp_future *tp_auth_get_authenticated_user(tp_handler *h, tp_auth_provider *p)
         bad = tp__auth_failed(-EPERM, "OAuth state cookie missing, expired or forged");
     else if (!tp__auth_streq_ct(state, json_string_value(json_object_get(st, "s"))))
         bad = tp__auth_failed(-EPERM, "OAuth state mismatch (a forged or stale sign-in)");
-    else if (!code || !*code)
+    else if (err) { /* a refusal counts only from the browser that asked (its state) */
+        char msg[256];
+        snprintf(msg, sizeof msg, "the provider refused: %.200s", err);
+        bad = tp__auth_failed(-EACCES, msg);
+    } else if (!code || !*code)
         bad = tp__auth_failed(-EPERM, "OAuth redirect without a code");
     tp_clear_cookie(h, p->cookie_name, "/", NULL); /* one use */
     if (bad) {

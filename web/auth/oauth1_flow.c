@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -26,6 +24,11 @@ struct tp_oauth1_provider {
     bool version_10;
 };
 
+static bool dup_opt_given(const char *s)
+{
+    return s && *s;
+}
+
 static char *dup_opt(const char *s)
 {
     return s && *s ? tp_strndup(s, strlen(s)) : NULL;
@@ -33,8 +36,9 @@ static char *dup_opt(const char *s)
 
 tp_oauth1_provider *tp_oauth1_provider_new(const char *name, const tp_oauth1_opts *o)
 {
-    if (!o || !o->consumer_key || !o->consumer_secret || !o->request_token_url ||
-        !o->authorize_url || !o->access_token_url) {
+    if (!o || !dup_opt_given(o->consumer_key) || !dup_opt_given(o->consumer_secret) ||
+        !dup_opt_given(o->request_token_url) || !dup_opt_given(o->authorize_url) ||
+        !dup_opt_given(o->access_token_url)) {
         tp_log_error("auth: OAuth 1 provider %s needs consumer_key, consumer_secret and the "
                      "request token, authorize and access token URLs",
                      name ? name : "");
@@ -89,11 +93,7 @@ static char *signed_params(tp_oauth1_provider *p, const char *method, const char
                            const tp_auth_param *args, size_t n, const char *token_key,
                            const char *token_secret)
 {
-    unsigned char rnd[16];
-    char nonce[33], ts[24];
-    RAND_bytes(rnd, sizeof rnd);
-    for (int i = 0; i < 16; i++)
-        snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
+    char *nonce = tp__auth_random_token(16), ts[24]; /* aborts without randomness */
     snprintf(ts, sizeof ts, "%ld", (long)time(NULL));
     tp_auth_param *all = tp_calloc(n + 7, sizeof *all);
     size_t k = 0;
@@ -114,6 +114,7 @@ static char *signed_params(tp_oauth1_provider *p, const char *method, const char
     char *body = tp__auth_form_encode(all, k);
     tp_free(sig);
     tp_free(all);
+    tp_free(nonce);
     return body;
 }
 

@@ -9,8 +9,9 @@
 
 #include "http/cookie.h"
 
-/* Browsers keep about 4 KB per cookie; the signature and name take the rest. */
-#define SESSION_MAX_JSON 3500
+/* Browsers keep 4096 bytes per cookie (name, value and attributes): the signed value is the
+ * JSON in base64 (4/3 of it) with the signature, timestamp and name around it. */
+#define SESSION_MAX_JSON 2800
 
 static const char *cookie_name(const tp_auth_session_opts *o)
 {
