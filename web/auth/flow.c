@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 
 #include "core/alloc.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -119,8 +120,7 @@ static void appsecret_proof(const char *secret, const char *token, char hex[65])
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)token, strlen(token),
          mac, &len);
-    for (unsigned i = 0; i < len && i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    tp_hex_encode(mac, len < 32 ? len : 32, hex);
 }
 
 static tp_future *fetch_facebook_user(flow *fl, const char *token)

@@ -137,9 +137,11 @@ static bool step_execute(struct db_conn *c, int ready)
     struct db_op *op = c->op;
     int ret = 0;
     if (!c->pending && op->per_row) {
-        MYSQL_BIND b[op->per_row];
+        MYSQL_BIND *b = tp_calloc(op->per_row, sizeof(*b)); /* up to 65535 of them */
         db_params_bind(b, op->params + c->row_i * op->per_row, op->per_row);
-        if (mysql_stmt_bind_param(c->stmt, b))
+        bool bad = mysql_stmt_bind_param(c->stmt, b); /* copies the binds */
+        tp_free(b);
+        if (bad)
             return conn_fail(c);
     }
     STEP(c, mysql_stmt_execute_start(&ret, c->stmt), mysql_stmt_execute_cont(&ret, c->stmt, ready));

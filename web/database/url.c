@@ -6,18 +6,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hex.h"
 #include "web/database/db_internal.h"
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
 
 /* Decodes %XX in place; -1 for a bad escape. */
 static int unescape(char *s)
@@ -28,7 +18,8 @@ static int unescape(char *s)
             *w++ = *r;
             continue;
         }
-        int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
+        int hi = tp_hex_value((unsigned char)r[1]),
+            lo = hi < 0 ? -1 : tp_hex_value((unsigned char)r[2]);
         if (lo < 0)
             return -1;
         *w++ = (char)(hi * 16 + lo);
