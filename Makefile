@@ -200,7 +200,7 @@ peers-test: all $(BUILD)/tests/wsclient_check
 	python3 tests/peers/run.py --build=$(BUILD)
 
 # The browser suites alone (examples/chat and examples/blog in headless Chromium): `make test-browser`.
-test-browser: all
+test-browser: all $(BUILD)/tests/fake_idp
 	@sh tools/deps.sh --test --node
 	@$(TIMED) "browser $(SUITE_TAG)" node tests/browser/run.js --build=$(BUILD)
 	@$(TIMED) "browser-blog $(SUITE_TAG)" node tests/browser/blog.js --build=$(BUILD)

@@ -39,14 +39,10 @@ URLPATH=/entry/entry-500
 
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
   sleep 0.05; done; echo "port $1 did not open"; exit 1; }
-# utime+stime (ticks) of pid and its child processes (threads are counted in their process).
-tree_ticks() {
-    local t=0 p
-    for p in $(pstree -p -T "$1" | grep -o '([0-9]\+)' | tr -d '()' | sort -u); do
-        [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-    done
-    echo $t
-}
+# utime+stime (ticks) of pid and its child processes: the peers' script (../shared/bench).
+ticks_sh=$root/../shared/bench/cputicks.sh
+[ -x "$ticks_sh" ] || ticks_sh=/work/shared/bench/cputicks.sh
+tree_ticks() { "$ticks_sh" "$1"; }
 run() { # name port pid
     local hz t0 t1 d0 d1 out rps n p50 p99
     hz=$(getconf CLK_TCK)

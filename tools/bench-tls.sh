@@ -35,7 +35,9 @@ http { access_log off; keepalive_requests 100000000;
     location / { default_type text/plain; return 200 "Hello, world"; } } }
 CONF
 hz=$(getconf CLK_TCK)
-ticks() { "$root/../shared/bench/cputicks.sh" "$1"; }
+ticks_sh=$root/../shared/bench/cputicks.sh
+[ -x "$ticks_sh" ] || ticks_sh=/work/shared/bench/cputicks.sh
+ticks() { "$ticks_sh" "$1"; }
 wait_tls() { for _ in $(seq 100); do
     curl -sk -o /dev/null "https://127.0.0.1:$1/" && return 0; sleep 0.1; done
   echo "port $1 did not answer over TLS"; exit 1; }
