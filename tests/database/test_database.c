@@ -604,6 +604,27 @@ START_TEST(concurrent_overlap)
 }
 END_TEST
 
+/* A connection the server refuses (a wrong password) fails its statement, and the next
+ * statement too (on a new try, not on a dead handle it would wait on forever). */
+START_TEST(connect_refused_twice)
+{
+    const char *u = url(), *at = strchr(u, '@'), *colon = strchr(u + strlen("mysql://"), ':');
+    ck_assert(at && colon && colon < at);
+    char bad[1024];
+    snprintf(bad, sizeof(bad), "%.*s:wrong-password%s", (int)(colon - u), u, at);
+    tp_db *db = tp_db_new_url(L, bad, NULL);
+    ck_assert_ptr_nonnull(db);
+    for (int i = 0; i < 2; i++) {
+        tp_future *f = tp_db_query(db, "SELECT 1", NULL, 0);
+        ck_assert_int_eq(wait_f(f), -ECONNREFUSED);
+        ck_assert_ptr_nonnull(strstr(tp_future_error_message(f), "Access denied"));
+        tp_future_unref(f);
+    }
+    ck_assert_uint_eq(stats(db).open, 0);
+    tp_db_close(db);
+}
+END_TEST
+
 START_TEST(connect_timeout)
 {
     int port, fd = tp_test_bind_unused_port(&port); /* listens, never says hello */
@@ -758,6 +779,7 @@ static Suite *database_suite(void)
     tcase_add_test(tc, query_timeout);
     tcase_add_test(tc, concurrent_overlap);
     tcase_add_test(tc, connect_timeout);
+    tcase_add_test(tc, connect_refused_twice);
     tcase_add_test(tc, session_settings);
     tcase_add_test(tc, server_restart);
     tcase_add_test(tc, handler_error_500);

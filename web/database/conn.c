@@ -262,7 +262,7 @@ bool conn_fail(struct db_conn *c)
     bool retry = lost && !connecting && !op->retried && !op->tx &&
                  (c->phase == PH_PREPARE || (c->phase == PH_TEXT && op->kind == OP_BEGIN));
     int code = connecting ? -ECONNREFUSED : lost ? -ECONNRESET : TP_ERROR;
-    if (!lost) {
+    if (!lost && !connecting) { /* a refused connect (access denied) has no connection to keep */
         op->failed = true;
         tp_future_set_error(op->fut, code, "MariaDB error %u (%s): %s", e, state, msg);
         if (!(c->phase == PH_TEXT && op->ends_tx)) {
