@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/options.h"

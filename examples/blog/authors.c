@@ -76,6 +76,9 @@ static int create_check(tp_handler *h, tp_future *f, void *unused)
         return tp_http_error(h, 400, NULL, "author already created"), TP_OK;
     if (!*form_arg(h, "email") || !*form_arg(h, "name") || !*form_arg(h, "password"))
         return page(h, "create_author.html", 400, "email, name and password are required");
+    if (!blog_fits(form_arg(h, "email"), NAME_MAX_CHARS) ||
+        !blog_fits(form_arg(h, "name"), NAME_MAX_CHARS))
+        return page(h, "create_author.html", 400, "email and name take 100 characters at most");
     return blog_await(h, blog_password_hash(form_arg(h, "password")), hashed, NULL);
 }
 
@@ -224,6 +227,9 @@ static int github_user(tp_handler *h, tp_future *f, void *unused)
         return tp_http_error(h, 403, NULL, "GitHub user %s is not an author", login), TP_OK;
     const char *name = json_string_value(json_object_get(user, "name"));
     name = name && *name ? name : login;
+    /* authors.name is VARCHAR(100): a longer GitHub display name is cut (at a character) */
+    name = tp_arena_strndup(tp_handler_arena(h), name,
+                            tp_utf8_prefix(name, strlen(name), NAME_MAX_CHARS));
     char *email = tp_arena_printf(tp_handler_arena(h), "%lld+%s@users.noreply.github.com",
                                   (long long)gid, login);
     tp_future *up = tp_db_execute(
@@ -231,8 +237,7 @@ static int github_user(tp_handler *h, tp_future *f, void *unused)
         "INSERT INTO authors (email, name, hashed_password, github_id) VALUES (?, ?, '', ?) "
         "ON DUPLICATE KEY UPDATE name = VALUES(name), id = LAST_INSERT_ID(id)",
         TP_DB_PARAMS(tp_db_str(email), tp_db_str(name), tp_db_int(gid)));
-    return blog_await(h, up, github_signed_in,
-                      tp_arena_strndup(tp_handler_arena(h), name, strlen(name)));
+    return blog_await(h, up, github_signed_in, (void *)name);
 }
 
 static int github_ready(tp_handler *h, tp_future *f, void *unused)

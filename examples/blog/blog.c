@@ -61,6 +61,11 @@ int blog_sign_in(tp_handler *h, long long id, const char *name)
     return r;
 }
 
+bool blog_fits(const char *s, size_t max)
+{
+    return tp_utf8_len(s, strlen(s)) <= max;
+}
+
 const char *blog_local_next(const char *next)
 {
     if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\')
@@ -151,15 +156,12 @@ static int create_tables(void)
     if (!f)
         return tp_log_error("blog: cannot read %s: %s", path, strerror(errno)), -errno;
     schema_run *s = tp_calloc(1, sizeof(*s));
-    size_t n = 0, room = 0;
-    for (int c; (c = fgetc(f)) != EOF;) {
-        if (n + 2 > room)
-            s->text = tp_realloc(s->text, room = room ? 2 * room : 4096);
-        s->text[n++] = (char)c;
-    }
+    tp_buf text = {0};
+    for (size_t got = 1; got;)
+        tp_buf_commit(&text, got = fread(tp_buf_reserve(&text, 4096), 1, 4096, f));
     fclose(f);
-    s->text = tp_realloc(s->text, n + 1);
-    s->text[n] = 0;
+    s->text = tp_strndup(tp_buf_data(&text), text.len);
+    tp_buf_free(&text);
     s->next = s->text;
     blog.schema = tp_future_new(tp_loop_current());
     s->done = tp_future_ref(blog.schema);
@@ -175,8 +177,12 @@ int blog_when_ready(tp_handler *h, tp_await_fn cb, void *arg)
     }
     if (!blog.schema)
         return cb(h, NULL, arg);
-    if (tp_future_done(blog.schema)) /* failed: logged once; every page is a 500 */
-        return TP_ERROR;
+    if (tp_future_done(blog.schema)) { /* failed (logged): this request tries again */
+        tp_future_unref(blog.schema);
+        blog.schema = NULL;
+        if (create_tables() < 0)
+            return TP_ERROR;
+    }
     /* A future of its own: a client leaving cancels what it awaits, not the shared one. */
     tp_future *mine = tp_future_new(tp_loop_current());
     tp_future_chain(blog.schema, mine);

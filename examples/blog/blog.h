@@ -61,6 +61,11 @@ char *blog_slugify(tp_arena *a, const char *title, size_t max);
 /* "YYYY-MM-DD HH:MM:SS" (UTC, as MariaDB prints a DATETIME) to Unix time; -1 if not one. */
 double blog_parse_datetime(const char *s);
 
+/* authors.email and authors.name are VARCHAR(100). */
+#define NAME_MAX_CHARS 100
+/* Whether s (UTF-8) has at most max characters, as a VARCHAR(max) column counts them. */
+bool blog_fits(const char *s, size_t max);
+
 /* ---- password.c -------------------------------------------------------------------------- */
 /* A future whose result is the scrypt hash string of password (owned by the future: valid
  * while the awaiting callback runs), computed on blog.pool. */

@@ -8,7 +8,7 @@
 
 #include "examples/blog/blog.h"
 
-#define TITLE_MAX    512 /* entries.title is VARCHAR(512) */
+#define TITLE_MAX    512 /* entries.title is VARCHAR(512): characters, not bytes */
 #define SLUG_MAX     80  /* entries.slug is VARCHAR(100): room for "-2" suffixes */
 #define SLUG_RETRIES 10
 #define ER_DUP_ENTRY 1062
@@ -272,7 +272,7 @@ static const char *read_form(tp_handler *h, compose *c)
         return "";
     if (!*c->title)
         return "A title is required.";
-    if (strlen(c->title) > TITLE_MAX)
+    if (!blog_fits(c->title, TITLE_MAX))
         return "The title is too long.";
     char *html = blog_markdown(c->text, strlen(c->text));
     if (!html)

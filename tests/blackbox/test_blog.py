@@ -246,6 +246,40 @@ def test_blog_slugs_unique():
             assert Client(port).get("/entry/" + s).status == 200, s
         r = c.post("/compose", {"title": "", "markdown": "x"})  # no title: the form again
         assert r.status == 400 and b"A title is required." in r.body, r
+        # VARCHAR(512) counts characters: 300 CJK ones (900 bytes) fit, 513 do not
+        assert c.publish("語" * 300).startswith("entry")
+        r = c.post("/compose", {"title": "x" * 513, "markdown": "x"})
+        assert r.status == 400 and b"The title is too long." in r.body, r
+
+
+def test_blog_author_fields_too_long():
+    """authors.email and .name are VARCHAR(100): a longer one is the form again with 400,
+    not a database error (500)."""
+    with blog() as (port, _):
+        c = Client(port)
+        for email, name in (("a@x" + "x" * 100, "Name"), ("a@example.com", "n" * 101)):
+            r = c.post("/auth/create", {"email": email, "name": name, "password": "pw",
+                                        "next": "/"})
+            assert r.status == 400 and b"100 characters at most" in r.body, r
+        r = c.post("/auth/create", {"email": "a@example.com", "name": "é" * 100,
+                                    "password": "pw", "next": "/"})
+        assert r.status == 302, r  # 100 characters of two bytes each fit
+
+
+def test_blog_tables_made_once_the_database_is_there():
+    """A failed first try at the tables (the database did not exist yet) is tried again by
+    the next request: pages are 500 until the database exists, then served."""
+    db = _mariadb()
+    url, name = _fresh_database()
+    db.sql("DROP DATABASE `%s`;" % name)
+    with _env(BLOG_DB=url, BLOG_COOKIE_SECRET=SECRET):
+        with server(binary="examples/blog") as port:
+            assert Client(port).get("/").status == 500
+            db.sql("CREATE DATABASE `%s` CHARACTER SET utf8mb4;" % name)
+            # served: the home page of a blog without an author sends to /auth/create
+            testrun.wait_until(lambda: Client(port).get("/").status == 302, 60,
+                               "the blog making its tables once the database existed", 0.1)
+            assert Client(port).get("/archive").status == 200
 
 
 HOSTILE = [
