@@ -78,7 +78,7 @@ const char *tp_http_reason(int status)
     }
 }
 
-static bool parse_length(tp_slice v, uint64_t *out)
+bool tp__parse_length(tp_slice v, uint64_t *out)
 {
     uint64_t n = 0;
     if (!v.n || v.n > 19)
@@ -122,7 +122,7 @@ static int decide(tp_framing *f, tp_frame_ctx *ctx, const tp_request *req, int s
     tp_slice cl = headers ? tp_headers_get(headers, TP_SLICE_LIT("Content-Length")) : TP_SLICE_NULL;
     bool is_head = tp_slice_eq(req->method, TP_SLICE_LIT("HEAD"));
     bool no_body_status = status < 200 || status == 204 || status == 304;
-    if (cl.p && !parse_length(cl, &f->length))
+    if (cl.p && !tp__parse_length(cl, &f->length))
         return -EINVAL;
     f->has_length = cl.p != NULL;
     f->no_body = is_head || no_body_status;

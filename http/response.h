@@ -43,5 +43,8 @@ int tp__frame_body(tp_framing *f, const tp_request *req, size_t n, char prefix[2
  * no framing fields. -EINVAL for a bad status or reason. */
 int tp__frame_upgrade_head(int status, tp_slice reason, const tp_headers *headers, tp_buf *out);
 void tp__frame_end(tp_framing *f, const tp_request *req, tp_slice *tail);
+/* A response's Content-Length value (digits only, at most 19) into *out; false if it is not
+ * one. Both HTTP/1.1 and HTTP/2 responses use it. */
+bool tp__parse_length(tp_slice v, uint64_t *out);
 
 #endif

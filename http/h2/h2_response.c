@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "http/date.h"
 #include "http/h2/h2_internal.h"
+#include "http/response.h"
 
 static h2_req *h2(const tp_request *req)
 {
@@ -47,20 +48,6 @@ static nghttp2_nv nv_of(tp_arena *a, tp_slice name, tp_slice value, bool lower)
                         NGHTTP2_NV_FLAG_NO_COPY_VALUE};
 }
 
-/* Content-Length as declared, or -1 (absent); -2 when it is not a number. */
-static int64_t declared_length(tp_slice v)
-{
-    if (!v.n || v.n > 18)
-        return -2;
-    int64_t n = 0;
-    for (size_t i = 0; i < v.n; i++) {
-        if (!isdigit((unsigned char)v.p[i]))
-            return -2;
-        n = n * 10 + (v.p[i] - '0');
-    }
-    return n;
-}
-
 static int build_head(h2_req *r, int status, const tp_headers *h)
 {
     tp_arena *a = &r->req.arena;
@@ -74,9 +61,10 @@ static int build_head(h2_req *r, int status, const tp_headers *h)
         if (hop_by_hop(name))
             continue;
         if (tp_slice_caseeq(name, TP_SLICE_LIT("content-length"))) {
-            r->resp_length = declared_length(value);
-            if (r->resp_length == -2)
+            uint64_t len;
+            if (!tp__parse_length(value, &len) || len > INT64_MAX)
                 return -EINVAL;
+            r->resp_length = (int64_t)len;
         }
         has_date |= tp_slice_caseeq(name, TP_SLICE_LIT("date"));
         r->nva[r->nnv++] = nv_of(a, name, value, true);

@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/h2/h2_internal.h"
+#include "http/response.h"
 
 extern const struct tp_request_ops tp__h2_ops;
 
@@ -220,8 +221,8 @@ static int check_head(h2_req *r)
     if (status)
         return status;
     tp_slice cl = tp_headers_get(&r->req.headers, TP_SLICE_LIT("content-length"));
-    if (cl.p && cl.n < 20 &&
-        strtoull(tp_arena_slice_dup(&r->req.arena, cl).p, NULL, 10) > srv->opts.max_body_size)
+    uint64_t len; /* nghttp2 checks the DATA against it; here only the size limit */
+    if (cl.p && tp__parse_length(cl, &len) && len > srv->opts.max_body_size)
         return 413;
     return 0;
 }
